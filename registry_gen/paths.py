@@ -1,0 +1,62 @@
+"""The one way a filesystem path is built from registry identifiers.
+
+Example:
+    >>> from pathlib import Path
+    >>> safe_join(Path("/reg"), "models", "churn", "3").as_posix()
+    '/reg/models/churn/3'
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import UnsafePath
+
+MODELS_DIR = "models"
+POLICY_FILE = "registry.yaml"
+MODEL_FILE = "model.yaml"
+VERSION_FILE = "version.yaml"
+
+
+def safe_join(root: Path, *parts: str | int) -> Path:
+    """Join ``parts`` under ``root``, refusing ``..``, absolute parts and symlinks.
+
+    Every existing component below ``root`` must be a real file or folder, so a
+    symlink committed under ``models/`` cannot make the registry read or write
+    outside the repository.
+    """
+    path = root
+    for raw in parts:
+        part = str(raw)
+        pieces = part.replace("\\", "/").split("/")
+        if not part or part.startswith(("/", "\\")) or any(p in {"", ".", ".."} for p in pieces):
+            raise UnsafePath(f"refusing unsafe path component {part!r} under {root}")
+        for piece in pieces:
+            path = path / piece
+            if path.is_symlink():
+                raise UnsafePath(f"refusing to follow the symlink {path}")
+    return path
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Readers see the old file or the new one, never half of it; a crash leaves
+    at most a stray ``.tmp`` file, never a truncated record.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        raise UnsafePath(f"refusing to write through the symlink {path}")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,349 @@
+"""The registry's record files as strict pydantic schemas.
+
+* ``registry.yaml`` → :class:`Policy`: stages, allowed transitions, single-holder
+  stages, what each stage requires, who approves.
+* ``models/NAME/model.yaml`` → :class:`ModelRecord`.
+* ``models/NAME/VERSION/version.yaml`` → :class:`VersionRecord`.
+* ``models/NAME/VERSION/ARTIFACT.dvc`` → :class:`DvcPointer` (written by DVC).
+
+Unknown keys and wrong types are rejected; :func:`parse_record` turns every
+pydantic error into a :class:`~registry_gen.errors.RecordError` naming the file,
+line and field.
+
+Example:
+    >>> record = parse_record(
+    ...     "name: churn\\nowners: ['@ml-team']\\n", "models/churn/model.yaml", ModelRecord)
+    >>> record.owners
+    ['@ml-team']
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InvalidName, InvalidUri, Location, RecordError
+from .uri import ModelUri, check_alias, check_model_name, check_stage_name, check_version
+from .yamlio import YamlDocument, parse_yaml
+
+DEFAULT_STAGE = "None"
+DEFAULT_STAGES = ("None", "Staging", "Production", "Archived")
+ArtifactFormat = Literal[
+    "skops", "joblib", "pickle", "onnx", "pytorch", "safetensors", "mlflow", "path"
+]
+# Formats whose loading runs code stored in the artifact.
+UNSAFE_FORMATS = frozenset({"joblib", "pickle"})
+
+MD5_PATTERN = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
+ScalarValue = str | int | float | bool | None
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+Text = Annotated[str, Field(max_length=100_000)]
+ShortText = Annotated[str, Field(max_length=500)]
+Timestamp = Annotated[datetime, Field(strict=False)]
+
+
+# ---------------------------------------------------------------------------
+# registry.yaml
+
+
+class StageRequirement(_Record):
+    """What a version must have before it may enter a stage."""
+
+    description: bool = False
+    metrics: bool | list[ShortText] = False
+    signature: bool = False
+    run: bool = Field(False, description="lineage.run_id or lineage.run_url is set")
+
+
+class Policy(_Record):
+    """``registry.yaml``: the rules the validator enforces on every pull request."""
+
+    stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES))
+    default_stage: str = DEFAULT_STAGE
+    transitions: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "None": ["Staging", "Production", "Archived"],
+            "Staging": ["None", "Production", "Archived"],
+            "Production": ["Staging", "Archived"],
+            "Archived": ["None", "Staging"],
+        }
+    )
+    single_holder: list[str] = Field(default_factory=lambda: ["Production"])
+    requires: dict[str, StageRequirement] = Field(
+        default_factory=lambda: {"Production": StageRequirement(description=True, metrics=True)}
+    )
+    approvers: dict[str, list[ShortText]] = Field(default_factory=dict)
+    alias_forbidden_stages: list[str] = Field(default_factory=lambda: ["Archived"])
+    max_git_file_bytes: int = Field(
+        200_000, ge=1, description="larger files under models/ must go through DVC"
+    )
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_valid(cls, stages: list[str]) -> list[str]:
+        for stage in stages:
+            check_stage_name(stage)
+        folded = [s.casefold() for s in stages]
+        if len(set(folded)) != len(folded):
+            raise ValueError("stage names must be unique (ignoring case)")
+        if not stages:
+            raise ValueError("at least one stage is needed")
+        return stages
+
+    @model_validator(mode="after")
+    def _references_known_stages(self) -> Policy:
+        known = set(self.stages)
+
+        def need(stage: str, where: str) -> None:
+            if stage not in known:
+                raise ValueError(f"{where} names unknown stage {stage!r}; stages are {self.stages}")
+
+        need(self.default_stage, "default_stage")
+        for source, targets in self.transitions.items():
+            need(source, "transitions")
+            for target in targets:
+                need(target, f"transitions.{source}")
+        for stage in self.single_holder:
+            need(stage, "single_holder")
+        for stage in self.requires:
+            need(stage, "requires")
+        for stage in self.approvers:
+            need(stage, "approvers")
+        for stage in self.alias_forbidden_stages:
+            need(stage, "alias_forbidden_stages")
+        return self
+
+    def canonical_stage(self, stage: str) -> str | None:
+        """The stage as spelled in the policy, matched case-insensitively (as MLflow does)."""
+        folded = stage.casefold()
+        return next((s for s in self.stages if s.casefold() == folded), None)
+
+    def allows(self, source: str, target: str) -> bool:
+        """Whether a version may move from ``source`` to ``target``."""
+        return source == target or target in self.transitions.get(source, [])
+
+
+# ---------------------------------------------------------------------------
+# model.yaml
+
+
+class ModelRecord(_Record):
+    """``models/NAME/model.yaml``: a registered model."""
+
+    name: str
+    description: Text = ""
+    owners: list[ShortText] = Field(default_factory=list)
+    tags: dict[ShortText, ShortText] = Field(default_factory=dict)
+    aliases: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_valid(cls, name: str) -> str:
+        return _as_value_error(check_model_name, name)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_valid(cls, aliases: dict[str, int]) -> dict[str, int]:
+        for alias, version in aliases.items():
+            _as_value_error(check_alias, alias)
+            _as_value_error(check_version, version)
+        return aliases
+
+
+# ---------------------------------------------------------------------------
+# version.yaml
+
+
+class Artifact(_Record):
+    """The artifact's path inside the version folder and how to load it."""
+
+    path: ShortText
+    format: ArtifactFormat = "path"
+    trusted_types: list[ShortText] = Field(
+        default_factory=list, description="skops types trusted at registration"
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path_inside_folder(cls, path: str) -> str:
+        _check_relative_path(path)
+        if path.endswith(".dvc") or path in {"version.yaml", ".gitignore"}:
+            raise ValueError(f"{path!r} is a registry file name, not an artifact")
+        return path
+
+
+class CodeRef(_Record):
+    repo: ShortText
+    commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,64}$")]
+
+
+class Dataset(_Record):
+    name: ShortText
+    path: ShortText | None = None
+    url: ShortText | None = None
+    md5: Annotated[str, Field(pattern=MD5_PATTERN.pattern)] | None = None
+
+
+class Lineage(_Record):
+    run_id: ShortText | None = None
+    run_url: ShortText | None = None
+    code: CodeRef | None = None
+    datasets: list[Dataset] = Field(default_factory=list)
+    parents: list[str] = Field(default_factory=list)
+
+    @field_validator("parents")
+    @classmethod
+    def _parents_are_uris(cls, parents: list[str]) -> list[str]:
+        for parent in parents:
+            _as_value_error(ModelUri.parse, parent)
+        return parents
+
+
+class TensorSpec(_Record):
+    name: ShortText | None = None
+    type: ShortText
+    shape: list[int] | None = None
+
+
+class Signature(_Record):
+    inputs: list[TensorSpec] = Field(default_factory=list)
+    outputs: list[TensorSpec] = Field(default_factory=list)
+
+
+class VersionRecord(_Record):
+    """``models/NAME/VERSION/version.yaml``: one model version."""
+
+    version: int
+    stage: str = DEFAULT_STAGE
+    description: Text = ""
+    created_at: Timestamp
+    created_by: ShortText
+    artifact: Artifact
+    lineage: Lineage = Field(default_factory=Lineage)
+    params: dict[ShortText, ScalarValue] = Field(default_factory=dict)
+    metrics: dict[ShortText, float] = Field(default_factory=dict)
+    signature: Signature | None = None
+    tags: dict[ShortText, ShortText] = Field(default_factory=dict)
+
+    @field_validator("version")
+    @classmethod
+    def _version_valid(cls, version: int) -> int:
+        return _as_value_error(check_version, version)
+
+    @field_validator("stage")
+    @classmethod
+    def _stage_valid(cls, stage: str) -> str:
+        return _as_value_error(check_stage_name, stage)
+
+
+# ---------------------------------------------------------------------------
+# .dvc pointers (written by DVC; read here as untrusted data)
+
+
+class DvcOutput(_Record):
+    path: ShortText
+    md5: Annotated[str, Field(pattern=MD5_PATTERN.pattern)]
+    size: int | None = None
+    nfiles: int | None = None
+    hash: Literal["md5"] | None = None
+    cache: bool | None = None
+    push: bool | None = None
+    remote: ShortText | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path_inside_folder(cls, path: str) -> str:
+        _check_relative_path(path)
+        return path
+
+    @property
+    def is_dir(self) -> bool:
+        return self.md5.endswith(".dir")
+
+
+class DvcPointer(_Record):
+    outs: list[DvcOutput]
+
+    @field_validator("outs")
+    @classmethod
+    def _exactly_one(cls, outs: list[DvcOutput]) -> list[DvcOutput]:
+        if len(outs) != 1:
+            raise ValueError(f"a version's .dvc file tracks exactly one output, not {len(outs)}")
+        return outs
+
+    @property
+    def out(self) -> DvcOutput:
+        return self.outs[0]
+
+
+# ---------------------------------------------------------------------------
+# Parsing with file:line errors
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+def parse_record(text: str | bytes, file: str, schema: type[RecordT]) -> RecordT:
+    """Parse and validate one record file; raise :class:`RecordError` naming file:line (field)."""
+    return validate_document(parse_yaml(text, file), schema)
+
+
+def validate_document(document: YamlDocument, schema: type[RecordT]) -> RecordT:
+    """Validate parsed YAML against ``schema``; errors name file:line (field)."""
+    data = document.data if document.data is not None else {}
+    if not isinstance(data, dict):
+        raise RecordError(Location(document.file, 1), "the file must be a YAML mapping (key: value)")
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        raise record_errors(document, error)[0] from None
+
+
+def record_errors(document: YamlDocument, error: ValidationError) -> list[RecordError]:
+    """Every pydantic error of ``error`` as a RecordError naming file:line (field)."""
+    found = []
+    for detail in error.errors():
+        loc = tuple(part for part in detail["loc"] if not isinstance(part, str) or
+                    not part.startswith(("function-", "constrained-")))
+        field = ".".join(str(p) for p in loc) or None
+        message = _friendly(detail)
+        found.append(RecordError(Location(document.file, document.line_of(loc), field), message))
+    return found
+
+
+def _friendly(detail: Any) -> str:
+    kind = detail["type"]
+    value = detail.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key; check its spelling against the schema in docs/records.md"
+    if kind == "missing":
+        return "required field is missing"
+    message = str(detail["msg"]).removeprefix("Value error, ")
+    if kind in {"int_type", "string_type", "float_type", "bool_type", "dict_type", "list_type"}:
+        return f"{message}, got {type(value).__name__} {value!r}"
+    return message
+
+
+def _as_value_error(check: Any, value: Any) -> Any:
+    try:
+        check(value)
+    except (InvalidName, InvalidUri) as error:
+        raise ValueError(str(error)) from None
+    return value
+
+
+def _check_relative_path(path: str) -> None:
+    if not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        raise ValueError(f"{path!r} must be a relative path inside the version folder")
+    parts = path.replace("\\", "/").split("/")
+    if any(part in {"", ".", ".."} for part in parts):
+        raise ValueError(f"{path!r} must stay inside the version folder (no '..' or empty parts)")
+    if any(ord(c) < 32 for c in path):
+        raise ValueError(f"{path!r} contains control characters")
