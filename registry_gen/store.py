@@ -35,6 +35,7 @@ from .errors import (
     Location,
     ModelNotFound,
     RecordError,
+    UnsafePath,
     VersionNotFound,
 )
 from .paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE, atomic_write, safe_join
@@ -265,30 +266,84 @@ class WorkingTree:
         if models.is_symlink():
             found.append(self._entry(models))
             return found
-        for folder, dirs, files in os.walk(models):
-            base = Path(folder)
-            for name in dirs:
-                if (base / name).is_symlink():
-                    found.append(self._entry(base / name))
-            for name in files:
-                found.append(self._entry(base / name))
-        return sorted(found, key=lambda e: e.path)
+        # os.scandir with string paths: at 30,000 files, pathlib's objects cost seconds.
+        pending = [(os.fspath(models), MODELS_DIR)]
+        while pending:
+            folder, rel = pending.pop()
+            try:
+                with os.scandir(folder) as listing:
+                    children = list(listing)
+            except OSError:
+                continue  # as os.walk: an unreadable or vanished folder lists nothing
+            for child in children:
+                child_rel = f"{rel}/{child.name}"
+                if child.is_symlink():
+                    found.append(self._stat_entry(child_rel, child.stat(follow_symlinks=False)))
+                elif child.is_dir(follow_symlinks=False):
+                    pending.append((child.path, child_rel))
+                else:
+                    found.append(self._stat_entry(child_rel, child.stat(follow_symlinks=False)))
+        found.sort(key=lambda e: e.path)
+        return found
 
     def _entry(self, path: Path) -> FileEntry:
-        info = path.lstat()
+        return self._stat_entry(path.relative_to(self.root).as_posix(), path.lstat())
+
+    @staticmethod
+    def _stat_entry(rel: str, info: os.stat_result) -> FileEntry:
         if stat.S_ISLNK(info.st_mode):
             mode = GIT_SYMLINK_MODE
         else:
             mode = 0o100755 if info.st_mode & stat.S_IXUSR else 0o100644
-        return FileEntry(path.relative_to(self.root).as_posix(), mode, info.st_size)
+        return FileEntry(rel, mode, info.st_size)
 
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
         out: dict[str, bytes] = {}
+        root = os.fspath(self.root)
+        # What safe_join checks (no "..", no absolute part, no symlink on the way), with
+        # each folder checked once per call: at 30,000 records, a stat per component
+        # per file and pathlib objects cost seconds.
+        checked: set[str] = set()  # folders known to be real folders (or plain files)
         for rel in paths:
-            path = safe_join(self.root, rel)
-            if path.is_file():
-                out[rel] = path.read_bytes()
+            folder = rel.rpartition("/")[0]
+            pieces = rel.split("/")
+            if "\\" in rel or rel.startswith("/") or any(p in {"", ".", ".."} for p in pieces):
+                path = safe_join(self.root, rel)  # raises its UnsafePath error
+                if path.is_file():
+                    out[rel] = path.read_bytes()
+                continue
+            if folder and folder not in checked and not self._check_folder(root, pieces[:-1],
+                                                                             checked):
+                continue  # a folder on the way is missing: so is the file
+            full = os.path.join(root, rel)  # noqa: PTH118 - strings: see above
+            try:
+                info = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                raise UnsafePath(f"refusing to follow the symlink {full}")
+            if stat.S_ISREG(info.st_mode):
+                with open(full, "rb") as handle:  # noqa: PTH123
+                    out[rel] = handle.read()
         return out
+
+    @staticmethod
+    def _check_folder(root: str, pieces: list[str], checked: set[str]) -> bool:
+        """Check each component of a folder once; False if one does not exist."""
+        prefix = ""
+        for piece in pieces:
+            prefix = f"{prefix}/{piece}" if prefix else piece
+            if prefix in checked:
+                continue
+            full = os.path.join(root, prefix)  # noqa: PTH118
+            try:
+                info = os.lstat(full)
+            except (FileNotFoundError, NotADirectoryError):
+                return False
+            if stat.S_ISLNK(info.st_mode):
+                raise UnsafePath(f"refusing to follow the symlink {full}")
+            checked.add(prefix)
+        return True
 
 
 class GitRevision:
@@ -620,6 +675,46 @@ def _round_trip(text: str, mutate: Callable[[dict[str, Any]], None]) -> str:
 
         data = CommentedMap()
     mutate(data)
+    _quote_ambiguous(data)
     buffer = io.StringIO()
     yaml.dump(data, buffer)
     return buffer.getvalue()
+
+
+def _quote_ambiguous(node: Any) -> None:
+    """Quote new plain strings that would not read back as strings (``yes``, ``1.10``).
+
+    ruamel.yaml writes YAML 1.2, which leaves ``yes`` unquoted; the strict reader
+    refuses such values, so an edit must never produce them.
+    """
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+    if isinstance(node, dict) and any(
+            type(k) is str and not _reads_back_as(k) for k in node):
+        # Keys too: ruamel reads a quoted key ('n': 5) as a plain str and writes it bare.
+        if hasattr(node, "insert"):  # a CommentedMap: keep comments, replace in place
+            for position, key in enumerate(list(node)):
+                if type(key) is str and not _reads_back_as(key):
+                    node.insert(position, SingleQuotedScalarString(key), node.pop(key))
+        else:
+            pairs = list(node.items())
+            node.clear()
+            for key, value in pairs:
+                quoted = type(key) is str and not _reads_back_as(key)
+                node[SingleQuotedScalarString(key) if quoted else key] = value
+    items: Any = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(
+        node, list) else ()
+    for key, value in list(items):
+        if type(value) is str and not _reads_back_as(value):
+            node[key] = SingleQuotedScalarString(value)
+        elif isinstance(value, dict | list):
+            _quote_ambiguous(value)
+
+
+def _reads_back_as(value: str) -> bool:
+    if "\n" in value:
+        return True  # written as a block scalar, read back verbatim
+    try:
+        return bool(parse_yaml(f"v: {value}\n", "<edit>").data == {"v": value})
+    except RecordError:
+        return False

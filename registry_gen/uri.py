@@ -28,9 +28,9 @@ from .errors import InvalidName, InvalidUri
 
 MAX_NAME_LENGTH = 64
 MAX_VERSION = 10_000_000
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-ALIAS_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*$")
-STAGE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*\Z")  # \Z: "$" would accept a trailing newline
+ALIAS_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
+STAGE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\Z")
 # Names the website uses for its own pages under /models/ (see site.render).
 RESERVED_NAMES = frozenset({"index", "assets", "api", "search", "activity", "lineage", "feed"})
 

@@ -98,9 +98,11 @@ def parse_yaml(text: str | bytes, file: str) -> YamlDocument:
     if text.startswith("\ufeff"):
         text = text[1:]
     builder = _Builder(file)
+    loader = yaml.CSafeLoader(text)
     try:
-        events = yaml.parse(text, Loader=yaml.CSafeLoader)
-        data = builder.build(iter(events))
+        # get_event straight from libyaml's C parser (None at the end): yaml.parse's
+        # generator costs as much again per event, and a record has hundreds.
+        data = builder.build(loader.get_event)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -108,7 +110,25 @@ def parse_yaml(text: str | bytes, file: str) -> YamlDocument:
         raise RecordError(Location(file, line), f"YAML syntax error: {problem}") from None
     except yaml.YAMLError as error:
         raise RecordError(Location(file), f"YAML syntax error: {error}") from None
+    finally:
+        loader.dispose()
     return YamlDocument(data=data, lines=builder.lines, file=file)
+
+
+_ScalarEvent = yaml.ScalarEvent
+_MappingStartEvent = yaml.MappingStartEvent
+_MappingEndEvent = yaml.MappingEndEvent
+_SequenceStartEvent = yaml.SequenceStartEvent
+_SequenceEndEvent = yaml.SequenceEndEvent
+_AliasEvent = yaml.AliasEvent
+_DocumentStartEvent = yaml.DocumentStartEvent
+
+# Every plain scalar that is not a string (or is refused as ambiguous) starts like
+# this or is empty; one match instead of ten for the usual word-like value.
+_MAYBE_NOT_STRING = re.compile(
+    r"[-+.0-9~]|(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF"
+    r"|null|Null|NULL|true|True|TRUE|false|False|FALSE)$"
+)
 
 
 class _Builder:
@@ -120,18 +140,18 @@ class _Builder:
     def fail(self, event: Any, message: str) -> RecordError:
         return RecordError(Location(self.file, event.start_mark.line + 1), message)
 
-    def build(self, events: Any) -> Any:
+    def build(self, get_event: Any) -> Any:
         data: Any = None
-        for event in events:
-            if isinstance(event, yaml.DocumentStartEvent):
+        for event in iter(get_event, None):
+            if type(event) is _DocumentStartEvent:
                 self.documents += 1
                 if self.documents > 1:
                     raise self.fail(event, "a record holds one YAML document; remove the `---`")
-                data = self.node(events, next(events), (), 0)
+                data = self.node(get_event, get_event(), (), 0)
         return data
 
     def check_node_event(self, event: Any) -> None:
-        if isinstance(event, yaml.AliasEvent):
+        if type(event) is _AliasEvent:
             raise self.fail(event, "YAML aliases (*name) are not allowed in records; write the value")
         if event.anchor is not None:
             raise self.fail(event, "YAML anchors (&name) are not allowed in records")
@@ -139,36 +159,53 @@ class _Builder:
         if tag is not None and tag != "!":
             raise self.fail(event, f"YAML tags ({tag}) are not allowed in records")
 
-    def node(self, events: Any, event: Any, path: KeyPath, depth: int) -> Any:
-        self.check_node_event(event)
+    def node(self, get_event: Any, event: Any, path: KeyPath, depth: int) -> Any:
+        kind = type(event)
+        if kind is _AliasEvent or event.anchor is not None or event.tag is not None:
+            self.check_node_event(event)
         if depth > MAX_DEPTH:
             raise self.fail(event, f"nesting deeper than {MAX_DEPTH} levels")
-        self.lines.setdefault(path, event.start_mark.line + 1)
-        if isinstance(event, yaml.ScalarEvent):
+        lines = self.lines
+        if path not in lines:
+            lines[path] = event.start_mark.line + 1
+        if kind is _ScalarEvent:
             return self.scalar(event)
-        if isinstance(event, yaml.SequenceStartEvent):
+        if kind is _SequenceStartEvent:
             items: list[Any] = []
-            for child in events:
-                if isinstance(child, yaml.SequenceEndEvent):
+            for child in iter(get_event, None):
+                if type(child) is _SequenceEndEvent:
                     return items
-                items.append(self.node(events, child, (*path, len(items)), depth + 1))
-        if isinstance(event, yaml.MappingStartEvent):
+                items.append(self.node(get_event, child, (*path, len(items)), depth + 1))
+        elif kind is _MappingStartEvent:
             mapping: dict[str, Any] = {}
-            for key_event in events:
-                if isinstance(key_event, yaml.MappingEndEvent):
+            deeper = depth + 1
+            for key_event in iter(get_event, None):
+                if type(key_event) is _MappingEndEvent:
                     return mapping
                 key = self.key(key_event)
                 if key in mapping:
                     raise self.fail(key_event, f"duplicate key '{key}'")
-                self.lines[(*path, key)] = key_event.start_mark.line + 1
-                mapping[key] = self.node(events, next(events), (*path, key), depth + 1)
+                key_path = (*path, key)
+                lines[key_path] = key_event.start_mark.line + 1
+                value = get_event()
+                # The common case inline (a plain or quoted scalar, no anchor or tag):
+                # the same checks as node(), without a call per value.
+                if (type(value) is _ScalarEvent and value.anchor is None and value.tag is None
+                        and deeper <= MAX_DEPTH):
+                    mapping[key] = self.scalar(value)
+                else:
+                    mapping[key] = self.node(get_event, value, key_path, deeper)
         raise self.fail(event, "unexpected YAML structure")
 
     def key(self, event: Any) -> str:
-        if not isinstance(event, yaml.ScalarEvent):
+        if type(event) is not _ScalarEvent:
             raise self.fail(event, "mapping keys must be plain strings")
-        self.check_node_event(event)
-        if event.value == "<<" and not event.style:
+        if event.anchor is not None or event.tag is not None:
+            self.check_node_event(event)
+        text = event.value
+        if not event.style and text and text != "<<" and not _MAYBE_NOT_STRING.match(text):
+            return text  # a plain word: the usual key
+        if text == "<<" and not event.style:
             raise self.fail(event, "YAML merge keys (<<) are not allowed in records")
         value = self.scalar(event)
         if not isinstance(value, str):
@@ -179,6 +216,11 @@ class _Builder:
         text: str = event.value
         if event.style:  # quoted or block scalar: always a string ("" or None is plain)
             return text
+        if text and not _MAYBE_NOT_STRING.match(text):
+            return text
+        return self.typed_scalar(event, text)
+
+    def typed_scalar(self, event: Any, text: str) -> Any:
         if _YAML11_AMBIGUOUS.match(text):
             raise self.fail(
                 event,
@@ -214,9 +256,18 @@ class _Dumper(yaml.SafeDumper):
     """Block style, keys in the order given, multi-line strings as ``|`` blocks."""
 
 
+_NOT_STRING_PATTERNS = (_YAML11_AMBIGUOUS, _NULL, _BOOL_TRUE, _BOOL_FALSE, _INT, _INT_OCT,
+                        _INT_HEX, _FLOAT, _INF, _NAN)
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    if not value or (_MAYBE_NOT_STRING.match(value)
+                     and any(p.match(value) for p in _NOT_STRING_PATTERNS)):
+        # PyYAML's YAML 1.1 rules leave `1e5` or `0875` plain, which parse_yaml reads
+        # as a number or refuses as ambiguous: quote every such string.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
 

@@ -1,0 +1,168 @@
+"""Record schemas: strict types, unknown keys refused, every error naming file:line (field)."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry_gen.errors import RecordError
+from registry_gen.schema import (
+    DvcPointer,
+    ModelRecord,
+    Policy,
+    StageRequirement,
+    VersionRecord,
+    parse_record,
+)
+
+VERSION = """\
+version: 3
+stage: Production
+description: |
+  Third version.
+created_at: '2026-01-03T10:00:00Z'
+created_by: alice
+artifact:
+  path: model.skops
+  format: skops
+  trusted_types: [numpy.dtype]
+lineage:
+  run_id: run-3
+  run_url: https://mlflow.example.com/runs/3
+  code: {repo: https://github.com/acme/churn, commit: 3f2a9c1}
+  datasets:
+    - {name: train, path: data/train.csv, md5: 0cc175b9c0f1b6a831c399e269772661}
+    - {name: holdout, url: s3://bucket/holdout.parquet}
+  parents: [models:/base/2, models:/base@champion]
+params: {max_depth: 5, criterion: gini, scale: 0.5, balanced: true, seed: null}
+metrics: {auc: 0.91, f1: 1}
+signature:
+  inputs: [{name: age, type: float64}]
+  outputs: [{type: int64, shape: [-1]}]
+tags: {team: risk}
+"""
+FILE = "models/churn/3/version.yaml"
+
+
+def test_full_version_record() -> None:
+    record = parse_record(VERSION, FILE, VersionRecord)
+    assert record.version == 3 and record.stage == "Production"
+    assert record.created_at.year == 2026 and record.created_at.tzinfo is not None
+    assert record.artifact.trusted_types == ["numpy.dtype"]
+    assert record.lineage.code is not None and record.lineage.code.commit == "3f2a9c1"
+    assert record.lineage.parents == ["models:/base/2", "models:/base@champion"]
+    assert record.metrics == {"auc": 0.91, "f1": 1.0}
+    assert record.params["seed"] is None
+    assert record.signature is not None and record.signature.outputs[0].shape == [-1]
+
+
+def _error(text: str, schema: type = VersionRecord) -> RecordError:
+    with pytest.raises(RecordError) as info:
+        parse_record(text, FILE, schema)
+    assert "\n" not in str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize(("old", "new", "line", "field"), [
+    ("version: 3", "version: 1.10", 1, "version"),
+    ("version: 3", "version: '3'", 1, "version"),
+    ("version: 3", "version: 0", 1, "version"),
+    ("stage: Production", "stage: [Production]", 2, "stage"),
+    ("stage: Production", "stage: Prod uction", 2, "stage"),
+    ("created_by: alice", "created_by: alice\ncolour: red", 7, "colour"),
+    ("  path: model.skops", "  path: ../../etc/passwd", 8, "artifact.path"),
+    ("  path: model.skops", "  path: /abs/model", 8, "artifact.path"),
+    ("  path: model.skops", "  path: version.yaml", 8, "artifact.path"),
+    ("  path: model.skops", "  path: model.skops.dvc", 8, "artifact.path"),
+    ("  format: skops", "  format: zip", 9, "artifact.format"),
+    ("  run_id: run-3", "  run_id: 3", 12, "lineage.run_id"),
+    ("commit: 3f2a9c1}", "commit: XYZ}", 14, "lineage.code.commit"),
+    ("md5: 0cc175b9c0f1b6a831c399e269772661", "md5: nothex", 16, "lineage.datasets.0.md5"),
+    ("  parents: [models:/base/2, models:/base@champion]", "  parents: [models:/a/../b]", 18,
+     "lineage.parents"),
+    ("metrics: {auc: 0.91, f1: 1}", "metrics: {auc: high}", 20, "metrics.auc"),
+    ("tags: {team: risk}", "tags: {team: [risk]}", 24, "tags.team"),
+    ("created_at: '2026-01-03T10:00:00Z'", "created_at: someday", 5, "created_at"),
+])
+def test_invalid_version_records_name_file_line_and_field(old: str, new: str, line: int,
+                                                          field: str) -> None:
+    assert old in VERSION
+    error = _error(VERSION.replace(old, new))
+    assert error.location.file == FILE
+    assert (error.location.line, error.location.field) == (line, field)
+    assert str(error).startswith(f"{FILE}:{line} ({field}): ")
+
+
+def test_missing_required_fields() -> None:
+    error = _error("version: 1\nstage: None\n")
+    assert error.location.line == 1
+    assert "required field is missing" in str(error)
+
+
+def test_record_must_be_a_mapping() -> None:
+    error = _error("- a\n- b\n")
+    assert str(error) == f"{FILE}:1: the file must be a YAML mapping (key: value)"
+
+
+def test_unknown_key_message_points_to_docs() -> None:
+    error = _error(VERSION + "owner: bob\n")
+    assert "unknown key" in str(error) and "(owner)" in str(error)
+
+
+def test_model_record() -> None:
+    record = parse_record("name: churn\ndescription: '**bold**'\nowners: ['@ml']\n"
+                          "aliases: {champion: 3}\n", "models/churn/model.yaml", ModelRecord)
+    assert record.aliases == {"champion": 3}
+    for text, line, field in [
+        ("name: Churn\n", 1, "name"),
+        ("name: churn\naliases: {Champion: 3}\n", 2, "aliases"),
+        ("name: churn\naliases: {champion: 0}\n", 2, "aliases"),
+        ("name: churn\naliases: {champion: '3'}\n", 2, "aliases.champion"),
+        ("name: churn\nowners: '@ml'\n", 2, "owners"),
+    ]:
+        with pytest.raises(RecordError) as info:
+            parse_record(text, "models/churn/model.yaml", ModelRecord)
+        assert info.value.location.line == line, text
+        assert info.value.location.field == field, text
+
+
+def test_default_policy() -> None:
+    policy = Policy()
+    assert policy.stages == ["None", "Staging", "Production", "Archived"]
+    assert policy.canonical_stage("production") == "Production"
+    assert policy.canonical_stage("gold") is None
+    assert policy.allows("None", "Staging") and policy.allows("Staging", "Staging")
+    assert not policy.allows("Production", "None")
+    assert policy.single_holder == ["Production"]
+    assert policy.requires["Production"] == StageRequirement(description=True, metrics=True)
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("stages: [None, none]\n", 1, "unique"),
+    ("stages: []\n", 1, "at least one stage"),
+    ("stages: [None, Staging]\ndefault_stage: Production\n", 1, "unknown stage 'Production'"),
+    ("transitions: {None: [Gold]}\n", 1, "unknown stage 'Gold'"),
+    ("single_holder: [Gold]\n", 1, "unknown stage 'Gold'"),
+    ("requires: {Production: {descripton: true}}\n", 1, "unknown key"),
+    ("max_git_file_bytes: 0\n", 1, "greater than or equal to 1"),
+])
+def test_invalid_policies(text: str, line: int, message: str) -> None:
+    with pytest.raises(RecordError) as info:
+        parse_record(text, "registry.yaml", Policy)
+    assert str(info.value).startswith("registry.yaml:")
+    assert message in str(info.value)
+    assert info.value.location.line is not None and info.value.location.line >= line
+
+
+def test_dvc_pointer() -> None:
+    pointer = parse_record(
+        "outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  size: 1\n  hash: md5\n"
+        "  path: model.pkl\n", "m.dvc", DvcPointer)
+    assert pointer.out.path == "model.pkl" and not pointer.out.is_dir
+    folder = parse_record("outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661.dir\n  nfiles: 2\n"
+                          "  path: model\n", "m.dvc", DvcPointer)
+    assert folder.out.is_dir
+    with pytest.raises(RecordError, match="exactly one output"):
+        parse_record("outs: []\n", "m.dvc", DvcPointer)
+    with pytest.raises(RecordError, match=r"m\.dvc:3 \(outs\.0\.path\)"):
+        parse_record("outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  path: ../x\n", "m.dvc",
+                     DvcPointer)

@@ -1,0 +1,217 @@
+"""The store: one immutable index from a working tree or a git revision; minimal-diff edits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from builders import commit, git, write_model, write_version
+
+from registry_gen.errors import (
+    GitError,
+    InvalidRegistry,
+    ModelNotFound,
+    RecordError,
+    UnsafePath,
+    VersionNotFound,
+)
+from registry_gen.schema import ModelRecord, VersionRecord
+from registry_gen.store import (
+    GitRevision,
+    WorkingTree,
+    edit_record,
+    load_index,
+    record_to_yaml,
+    write_record,
+)
+
+
+def test_index_from_working_tree(small_registry: Path) -> None:
+    index = load_index(small_registry)
+    assert index.revision is None and index.errors == ()
+    assert sorted(index.models) == ["churn", "fraud"]
+    churn = index.model("churn")
+    assert [v.version for v in churn.versions] == [1, 2, 3]
+    assert churn.latest is not None and churn.latest.version == 3
+    assert [v.version for v in churn.in_stage("Staging")] == [2]
+    assert churn.aliases_of(3) == ["champion"]
+    v3 = churn.version(3)
+    assert v3.folder == "models/churn/3" and v3.record_file == "models/churn/3/version.yaml"
+    assert v3.artifact_path == "models/churn/3/model.skops"
+    assert v3.artifact_md5 is not None and len(v3.artifact_md5) == 32
+    assert str(v3.uri) == "models:/churn/3"
+    assert [f"{v.name}/{v.version}" for v in index.versions()] == [
+        "churn/1", "churn/2", "churn/3", "fraud/1"]
+
+
+@pytest.mark.parametrize(("uri", "version"), [
+    ("models:/churn/2", 2), ("models:/churn/Production", 3), ("models:/churn/production", 3),
+    ("models:/churn/STAGING", 2), ("models:/churn@champion", 3), ("models:/churn/latest", 3),
+    ("models:/fraud/latest", 1), ("models:/churn/archived", 1),
+])
+def test_resolve_as_mlflow_does(small_registry: Path, uri: str, version: int) -> None:
+    assert load_index(small_registry).resolve(uri).version == version
+
+
+@pytest.mark.parametrize(("uri", "error", "message"), [
+    ("models:/churn/7", VersionNotFound, "churn has no version 7; it has versions 1-3"),
+    ("models:/fraud/Production", VersionNotFound, "fraud has version 1; none in Production"),
+    ("models:/churn@nobody", VersionNotFound, "its aliases: @champion"),
+    ("models:/churn/Gold", VersionNotFound, "stages: None, Staging, Production, Archived"),
+    ("models:/ghost/1", ModelNotFound, "registered models: churn, fraud"),
+])
+def test_resolution_failures_say_what_exists(small_registry: Path, uri: str,
+                                             error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        load_index(small_registry).resolve(uri)
+
+
+def test_index_from_a_git_revision_ignores_uncommitted_edits(small_registry: Path) -> None:
+    head = git(small_registry, "rev-parse", "HEAD").strip()
+    write_version(small_registry, "fraud", 2)
+    at_head = load_index(small_registry, rev="HEAD")
+    assert at_head.revision == head
+    assert [v.version for v in at_head.model("fraud").versions] == [1]
+    assert [v.version for v in load_index(small_registry).model("fraud").versions] == [1, 2]
+    assert load_index(small_registry, rev=head) is at_head  # memoised per commit
+    first = load_index(small_registry, rev="HEAD~1")
+    assert dict(first.models) == {}
+    with pytest.raises(GitError, match="not a commit"):
+        load_index(small_registry, rev="no-such-branch")
+
+
+def test_git_revision_reads_blobs_without_checkout(small_registry: Path) -> None:
+    source = GitRevision(small_registry, "HEAD")
+    files = {f.path: f for f in source.list_files()}
+    assert "models/churn/model.yaml" in files and "registry.yaml" in files
+    blobs = source.read_many(["models/churn/model.yaml", "models/nope.yaml"])
+    assert list(blobs) == ["models/churn/model.yaml"]
+    assert blobs["models/churn/model.yaml"].startswith(b"name: churn")
+
+
+def test_not_a_git_repository(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="not a git repository"):
+        GitRevision(tmp_path)
+
+
+def test_broken_records_are_collected_with_file_and_line(small_registry: Path) -> None:
+    fraud2 = write_version(small_registry, "fraud", 2) / "version.yaml"
+    fraud2.write_text(fraud2.read_text().replace("stage: None", "stage: yes"))
+    (small_registry / "models/churn/2/version.yaml").write_text(
+        (small_registry / "models/churn/2/version.yaml").read_text().replace(
+            "version: 2", "version: 5"))
+    index = load_index(small_registry)
+    messages = sorted(str(e) for e in index.errors)
+    assert messages[0].startswith("models/churn/2/version.yaml:1 (version): version 5 does not "
+                                  "match its folder '2'")
+    assert messages[1].startswith("models/fraud/2/version.yaml:2:")
+    assert sorted(index.models) == [] and sorted(index.broken) == ["churn", "fraud"]
+    with pytest.raises(InvalidRegistry, match=r"models/fraud/2/version\.yaml:2"):
+        index.model("fraud")
+    with pytest.raises(InvalidRegistry, match="2 invalid record"):
+        index.require_valid()
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    (lambda r: write_model(r, "Bad_Name"), "models/Bad_Name: model folder name"),
+    (lambda r: (r / "models/orphan/1").mkdir(parents=True) or
+     (r / "models/orphan/1/version.yaml").write_text("version: 1\n"),
+     "models/orphan/model.yaml: missing"),
+    (lambda r: write_model(r, "mismatch").write_text("name: other\n"),
+     "models/mismatch/model.yaml:1 (name): name 'other' does not match its folder 'mismatch'"),
+    (lambda r: (r / "models/churn/01").mkdir() or
+     (r / "models/churn/01/version.yaml").write_text("version: 1\n"),
+     "models/churn/01: version folder name '01'"),
+    (lambda r: (r / "models/churn/4").mkdir() or (r / "models/churn/4/x.dvc").write_text(""),
+     "models/churn/4/version.yaml: missing"),
+    (lambda r: (r / "models/churn/3/model.skops.dvc").write_text("outs: [{md5: zz, path: m}]\n"),
+     "models/churn/3/model.skops.dvc:1"),
+    (lambda r: (r / "registry.yaml").write_text("stages: [None]\nsingle_holder: [Gold]\n"),
+     "registry.yaml:1"),
+])
+def test_each_malformed_layout_is_reported(small_registry: Path, setup: object,
+                                           message: str) -> None:
+    setup(small_registry)  # type: ignore[operator]
+    errors = [str(e) for e in load_index(small_registry).errors]
+    assert any(e.startswith(message) for e in errors), errors
+    assert all("\n" not in e for e in errors)
+
+
+def test_symlinks_are_never_followed(small_registry: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.yaml"
+    outside.write_text("name: secret\n")
+    os.symlink(outside, small_registry / "models/fraud/model.yaml.link")
+    os.symlink(tmp_path, small_registry / "models/linked")
+    index = load_index(small_registry)
+    assert "linked" not in index.models and "secret" not in index.models
+    with pytest.raises(UnsafePath):
+        WorkingTree(small_registry).read_many(["models/linked/secret.yaml"])
+
+
+def test_describe_versions() -> None:
+    from registry_gen.store import RegisteredModel
+
+    empty = RegisteredModel(ModelRecord(name="a"), ())
+    assert empty.describe_versions() == "no versions" and empty.latest is None
+
+
+def test_edit_record_is_a_one_line_splice(small_registry: Path) -> None:
+    path = small_registry / "models/churn/2/version.yaml"
+    path.write_text("# reviewed by the risk team\n" + path.read_text())
+    before = path.read_text()
+    record = edit_record(path, VersionRecord, lambda d: d.__setitem__("stage", "Production"))
+    assert isinstance(record, VersionRecord) and record.stage == "Production"
+    after = path.read_text()
+    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)
+               if a != b]
+    assert changed == [("stage: Staging", "stage: Production")]
+
+
+def test_edit_record_structural_change_keeps_comments(small_registry: Path) -> None:
+    path = small_registry / "models/fraud/model.yaml"
+    path.write_text("# fraud model\nname: fraud  # the folder name\ndescription: Flags fraud.\n")
+
+    def add_alias(data: dict[str, object]) -> None:
+        data["aliases"] = {"champion": 1}
+        data["tags"] = {"approved": "yes", "ratio": "1.10", "n": "y"}
+
+    edit_record(path, ModelRecord, add_alias)
+    text = path.read_text()
+    assert text.startswith("# fraud model\nname: fraud  # the folder name\n")
+    record = load_index(small_registry).model("fraud").record
+    assert record.aliases == {"champion": 1}
+    # quoted (keys too), so they read back
+    assert record.tags == {"approved": "yes", "ratio": "1.10", "n": "y"}
+
+
+def test_edit_record_validates_before_writing(small_registry: Path) -> None:
+    path = small_registry / "models/churn/2/version.yaml"
+    before = path.read_text()
+    with pytest.raises(RecordError, match=r"version\.yaml:1 \(version\)"):
+        edit_record(path, VersionRecord, lambda d: d.__setitem__("version", 0))
+    assert path.read_text() == before
+
+
+def test_write_record_and_record_to_yaml(tmp_path: Path, small_registry: Path) -> None:
+    record = load_index(small_registry).model("churn").version(3).record
+    path = tmp_path / "models/churn/3/version.yaml"
+    write_record(path, record)
+    text = path.read_text()
+    assert text.startswith("version: 3\nstage: Production\n")
+    assert "lineage" not in text  # defaults left out
+    assert record_to_yaml(record) == text
+    assert [p.name for p in path.parent.iterdir()] == ["version.yaml"]  # no temp files left
+    again = load_index(small_registry)
+    assert again.model("churn").version(3).record == record
+
+
+def test_committed_registry_loads_the_same_from_git(small_registry: Path) -> None:
+    write_model(small_registry, "demand", description="Demand.")
+    write_version(small_registry, "demand", 1, metrics={"mape": 0.1})
+    commit(small_registry, "Add demand")
+    from_tree = load_index(small_registry)
+    from_git = load_index(small_registry, rev="HEAD")
+    assert from_tree.models.keys() == from_git.models.keys()
+    for name in from_tree.models:
+        assert from_tree.model(name) == from_git.model(name)
