@@ -30,7 +30,19 @@ _EXPORTS = {
     "download_artifacts": "registry_gen.loader",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ModelUri",
+    "ModelVersion",
+    "RegisteredModel",
+    "RegistryClient",
+    "RegistryError",
+    "RegistryIndex",
+    "download_artifacts",
+    "load_index",
+    "load_model",
+    "log_model",
+    "register_model",
+]
 
 if TYPE_CHECKING:
     from .client import RegistryClient, log_model, register_model

@@ -52,7 +52,7 @@ def _run(repo: Any, *args: str, env: dict[str, str] | None = None) -> str:
 
 def has_commits(repo: Any) -> bool:
     try:
-        repo.head.commit  # noqa: B018 - raises on an unborn branch
+        _ = repo.head.commit  # raises on an unborn branch
     except ValueError:
         return False
     return True

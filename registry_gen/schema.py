@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -299,7 +300,8 @@ def validate_document(document: YamlDocument, schema: type[RecordT]) -> RecordT:
     """Validate parsed YAML against ``schema``; errors name file:line (field)."""
     data = document.data if document.data is not None else {}
     if not isinstance(data, dict):
-        raise RecordError(Location(document.file, 1), "the file must be a YAML mapping (key: value)")
+        raise RecordError(
+            Location(document.file, 1), "the file must be a YAML mapping (key: value)")
     try:
         return schema.model_validate(data)
     except ValidationError as error:
@@ -331,7 +333,10 @@ def _friendly(detail: Any) -> str:
     return message
 
 
-def _as_value_error(check: Any, value: Any) -> Any:
+_T = TypeVar("_T")
+
+
+def _as_value_error(check: Callable[[_T], object], value: _T) -> _T:
     try:
         check(value)
     except (InvalidName, InvalidUri) as error:

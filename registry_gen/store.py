@@ -533,7 +533,8 @@ def _build_version(
         return None
     record_path = f"{folder}/{VERSION_FILE}"
     if record_path not in paths:
-        errors.append(RecordError(Location(record_path), "missing: a version folder needs a version.yaml"))
+        errors.append(RecordError(
+            Location(record_path), "missing: a version folder needs a version.yaml"))
         return None
     try:
         record = parse_record(blobs[record_path], record_path, VersionRecord)
@@ -617,7 +618,9 @@ def _deep_copy(value: Any) -> Any:
     return value
 
 
-def _leaf_changes(before: Any, after: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]] | None:
+def _leaf_changes(
+    before: Any, after: Any, path: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]] | None:
     """Paths of changed scalars, or None if the change is structural."""
     if isinstance(before, dict) and isinstance(after, dict):
         if list(before) != list(after):

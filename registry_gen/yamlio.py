@@ -152,7 +152,8 @@ class _Builder:
 
     def check_node_event(self, event: Any) -> None:
         if type(event) is _AliasEvent:
-            raise self.fail(event, "YAML aliases (*name) are not allowed in records; write the value")
+            raise self.fail(
+                event, "YAML aliases (*name) are not allowed in records; write the value")
         if event.anchor is not None:
             raise self.fail(event, "YAML anchors (&name) are not allowed in records")
         tag = event.tag
@@ -310,7 +311,6 @@ def replace_scalar(text: str, path: KeyPath, value: str | int | float | bool | N
     a mapping): the caller then rewrites the file with :func:`dump_yaml`.
     """
     target = None
-    lines_seen: dict[KeyPath, tuple[Any, Any]] = {}
     stack: list[Any] = []
     # Walk events keeping the key path, to find the value event for ``path``.
     events = yaml.parse(text, Loader=yaml.CSafeLoader)
@@ -341,15 +341,13 @@ def replace_scalar(text: str, path: KeyPath, value: str | int | float | bool | N
             expecting_key[-1] = True
         else:
             keys[-1] += 1
-        current = tuple(keys)
-        lines_seen[current] = (event.start_mark, event.end_mark)
-        if current == tuple(path):
+        if tuple(keys) == tuple(path):
             target = event
             break
     if target is None or target.style in ("|", ">"):
         return None
     start, end = target.start_mark, target.end_mark
-    if start.line != end.line:
+    if start is None or end is None or start.line != end.line:
         return None
     lines = text.splitlines(keepends=True)
     line = lines[start.line]

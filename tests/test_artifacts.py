@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from builders import git
 
+from builders import git
 from registry_gen import artifacts
 from registry_gen.errors import ArtifactError
 

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from builders import git
 from click.testing import CliRunner, Result
 
+from builders import git
 from registry_gen.cli import main
 
 

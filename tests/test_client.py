@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from builders import commit, git, init_repo, write_model, write_version
 
+from builders import commit, git, init_repo, write_model, write_version
 from registry_gen import gitops
 from registry_gen.client import RegistryClient, infer_format, log_model, register_model
 from registry_gen.errors import (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders import DEFAULT_POLICY, init_repo, write_model, write_version
 from click.testing import CliRunner
 
+from builders import DEFAULT_POLICY, init_repo, write_model, write_version
 from registry_gen.cli import main
 from registry_gen.codeowners import HEADER, owner_problem, render_codeowners, write_codeowners
 from registry_gen.store import load_index

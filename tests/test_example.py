@@ -10,8 +10,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from builders import git
 
+from builders import git
 from registry_gen.store import load_index
 
 SCRIPT = Path(__file__).parent.parent / "scripts" / "build_example.py"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import git, init_repo
 
+from builders import git, init_repo
 from registry_gen import gitops
 from registry_gen.errors import GitError
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from builders import git
 
+from builders import git
 from registry_gen import artifacts
 from registry_gen.errors import AlreadyExists, UsageError
 from registry_gen.scaffold import TEMPLATES, init_registry, template_text

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from builders import commit, git, write_model, write_version
 
+from builders import commit, git, write_model, write_version
 from registry_gen.errors import (
     GitError,
     InvalidRegistry,

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builders import DEFAULT_POLICY, commit, git, init_repo, write_model, write_version
 from click.testing import CliRunner
 
+from builders import DEFAULT_POLICY, commit, git, init_repo, write_model, write_version
 from registry_gen.cli import main
 from registry_gen.validate import (
     RULES,
