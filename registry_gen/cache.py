@@ -1,0 +1,381 @@
+"""A content-addressed, verified, private cache of artifacts, shared by every process.
+
+An artifact is stored under its DVC md5, so two versions with the same bytes
+share one entry and a changed artifact can never be served from a stale one::
+
+    <cache>/objects/ab/cdef…            a file artifact (md5 abcdef…)
+    <cache>/objects/ab/cdef….dir/       a folder artifact (DVC ``.dir`` md5)
+    <cache>/objects/ab/cdef….dir.json   its DVC manifest (relpath → md5 of each file)
+    <cache>/objects/ab/cdef….info       where it came from, for ``registry-gen cache list``
+    <cache>/tmp/                        downloads in progress (same filesystem: rename is atomic)
+    <cache>/locks/                      one lock file per md5
+
+The folder is ``REGISTRY_GEN_CACHE`` if set, else the user cache folder
+(platformdirs), created private (0700). Every entry is checked against its md5
+when it is written and again before each use: a corrupted or tampered entry is
+deleted, never loaded. Writers hold a per-md5 :class:`filelock.FileLock` and
+publish with a rename, so concurrent loads and killed downloads never leave a
+partial entry behind.
+
+Example:
+    >>> cache = ArtifactCache()                                   # doctest: +SKIP
+    >>> with cache.writer("d41d8cd98f00b204e9800998ecf8427e") as w:  # doctest: +SKIP
+    ...     if w.entry is None:
+    ...         w.publish_file(downloaded_tmp_path, info={"uri": "models:/m/1"})
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import ArtifactError, HashMismatch, UsageError
+from .paths import atomic_write, safe_join
+from .schema import MD5_PATTERN
+
+log = logging.getLogger(__name__)
+
+CACHE_ENV = "REGISTRY_GEN_CACHE"
+CHUNK = 1024 * 1024
+LOCK_TIMEOUT_S = 600.0
+# A download in tmp/ untouched for this long is from a dead process.
+STALE_TMP_S = 24 * 3600.0
+
+
+def default_cache_dir() -> Path:
+    """``REGISTRY_GEN_CACHE``, else the platform's user cache folder for registry-gen."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_cache_path
+
+    return user_cache_path("registry-gen", appauthor=False)
+
+
+def check_md5(md5: str) -> str:
+    """Return ``md5`` if it is a DVC md5 (32 hex digits, optionally ``.dir``)."""
+    if not isinstance(md5, str) or not MD5_PATTERN.match(md5):
+        raise UsageError(f"{md5!r} is not a DVC md5 (32 lowercase hex digits, optionally .dir)")
+    return md5
+
+
+def md5_of_file(path: Path) -> str:
+    """The md5 of a file's bytes, read in chunks."""
+    digest = hashlib.md5()  # noqa: S324 - DVC's content address, not a security boundary alone
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:
+    """Check a DVC ``.dir`` manifest against ``md5`` and return its (relpath, md5) pairs.
+
+    Relative paths are untrusted: ``..``, absolute paths and empty parts are refused.
+    """
+    actual = hashlib.md5(data).hexdigest()  # noqa: S324
+    if actual + ".dir" != md5:
+        raise HashMismatch(f"the folder manifest of {md5} has md5 {actual}.dir")
+    try:
+        entries = json.loads(data)
+    except ValueError as error:
+        raise ArtifactError(f"the folder manifest of {md5} is not JSON: {error}") from None
+    if not isinstance(entries, list):
+        raise ArtifactError(f"the folder manifest of {md5} is not a list")
+    out: list[tuple[str, str]] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ArtifactError(f"the folder manifest of {md5} has a malformed entry")
+        relpath, file_md5 = entry.get("relpath"), entry.get("md5")
+        if not isinstance(relpath, str) or not isinstance(file_md5, str):
+            raise ArtifactError(f"the folder manifest of {md5} has a malformed entry")
+        parts = PurePosixPath(relpath).parts
+        if (not parts or relpath.startswith("/") or "\\" in relpath
+                or any(p in {"", ".", ".."} for p in parts)):
+            raise ArtifactError(f"the folder manifest of {md5} has an unsafe path {relpath!r}")
+        if not MD5_PATTERN.match(file_md5) or file_md5.endswith(".dir"):
+            raise ArtifactError(f"the folder manifest of {md5} has a bad md5 for {relpath!r}")
+        out.append((relpath, file_md5))
+    return out
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One cached artifact."""
+
+    md5: str
+    path: Path
+    size: int
+    last_used: float  # POSIX time of the last load (the entry's mtime)
+    info: dict[str, Any]
+
+    @property
+    def is_dir(self) -> bool:
+        return self.md5.endswith(".dir")
+
+
+class ArtifactCache:
+    """The artifact cache in ``root`` (default: :func:`default_cache_dir`)."""
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    # -- layout -------------------------------------------------------------
+
+    def ensure(self) -> Path:
+        """Create the cache folder (mode 0700) and return it."""
+        for folder in (self.root, self.root / "objects", self.root / "tmp", self.root / "locks"):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.root.chmod(0o700)
+        return self.root
+
+    def path_for(self, md5: str) -> Path:
+        """Where the entry for ``md5`` lives (whether or not it exists)."""
+        check_md5(md5)  # hex digits only: safe as path components
+        return self.root / "objects" / md5[:2] / md5[2:]
+
+    def _sidecar(self, md5: str, suffix: str) -> Path:
+        path = self.path_for(md5)
+        return path.with_name(path.name + suffix)
+
+    # -- reading --------------------------------------------------------------
+
+    def get(self, md5: str, *, verify: bool = True) -> Path | None:
+        """The verified entry for ``md5``, or None if it is missing.
+
+        An entry that fails verification is deleted (with a warning) and None is
+        returned, so the caller fetches it again.
+        """
+        path = self.path_for(md5)
+        if not path.exists() and not path.is_symlink():
+            return None
+        if verify:
+            try:
+                self.verify(md5)
+            except (HashMismatch, ArtifactError, OSError) as error:
+                log.warning("cached artifact %s is corrupt (%s); deleting it", md5, error)
+                self.remove(md5)
+                return None
+        self._touch(path)
+        return path
+
+    def verify(self, md5: str) -> None:
+        """Raise :class:`HashMismatch` unless the entry's bytes match ``md5``."""
+        path = self.path_for(md5)
+        if not md5.endswith(".dir"):
+            if not path.is_file() or path.is_symlink():
+                raise HashMismatch(f"cached artifact {md5} is not a regular file")
+            actual = md5_of_file(path)
+            if actual != md5:
+                raise HashMismatch(f"cached artifact {md5} has md5 {actual}")
+            return
+        manifest = self._sidecar(md5, ".json")
+        if not manifest.is_file() or not path.is_dir() or path.is_symlink():
+            raise HashMismatch(f"cached folder {md5} is incomplete")
+        expected = dict(parse_manifest(manifest.read_bytes(), md5))
+        seen: set[str] = set()
+        for folder, dirs, files in os.walk(path):
+            base = Path(folder)
+            for name in dirs:
+                if (base / name).is_symlink():
+                    raise HashMismatch(f"cached folder {md5} contains a symlink")
+            for name in files:
+                file = base / name
+                rel = file.relative_to(path).as_posix()
+                if file.is_symlink() or rel not in expected:
+                    raise HashMismatch(f"cached folder {md5} has an unexpected file {rel!r}")
+                if md5_of_file(file) != expected[rel]:
+                    raise HashMismatch(f"cached folder {md5}: {rel!r} does not match its md5")
+                seen.add(rel)
+        missing = set(expected) - seen
+        if missing:
+            raise HashMismatch(f"cached folder {md5} is missing {sorted(missing)[:3]}")
+
+    def _touch(self, path: Path) -> None:
+        with contextlib.suppress(OSError):  # a read-only cache still serves loads
+            os.utime(path)
+
+    # -- writing --------------------------------------------------------------
+
+    @contextmanager
+    def writer(self, md5: str) -> Iterator[CacheWriter]:
+        """Hold the lock for ``md5`` while checking for and publishing its entry.
+
+        Inside the block, ``writer.entry`` is the verified entry if another process
+        finished it first; otherwise call ``writer.publish_file``/``publish_dir``.
+        Leftover temporary files of ``md5`` (from a killed download) are removed,
+        which is safe because nobody else may write ``md5`` while we hold the lock.
+        """
+        from filelock import FileLock, Timeout
+
+        check_md5(md5)
+        self.ensure()
+        lock = FileLock(str(self.root / "locks" / f"{md5}.lock"), timeout=LOCK_TIMEOUT_S)
+        try:
+            with lock:
+                # temp_path() names are "<md5>.<pid>.<random>" (the digit keeps a file md5
+                # from matching the temporary files of "<md5>.dir").
+                for stale in (self.root / "tmp").glob(f"{md5}.[0-9]*"):
+                    log.info("removing the partial download %s", stale.name)
+                    _remove_path(stale)
+                yield CacheWriter(self, md5, self.get(md5))
+        except Timeout:
+            raise ArtifactError(
+                f"timed out after {LOCK_TIMEOUT_S:.0f}s waiting for another process "
+                f"downloading {md5} (lock {lock.lock_file})"
+            ) from None
+
+    def temp_path(self, md5: str) -> Path:
+        """A fresh temporary path in the cache for downloading ``md5``."""
+        self.ensure()
+        return self.root / "tmp" / f"{md5}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+
+    def remove(self, md5: str) -> None:
+        """Delete the entry for ``md5`` and its sidecars (if present)."""
+        path = self.path_for(md5)
+        # Rename first, so a reader never sees a half-deleted folder as an entry.
+        if path.exists() or path.is_symlink():
+            doomed = self.temp_path(md5) if (self.root / "tmp").is_dir() else path
+            try:
+                path.replace(doomed)
+            except OSError:
+                doomed = path
+            _remove_path(doomed)
+        for suffix in (".json", ".info"):
+            self._sidecar(md5, suffix).unlink(missing_ok=True)
+
+    # -- listing and pruning --------------------------------------------------
+
+    def list_entries(self) -> list[CacheEntry]:
+        """Every cached artifact, most recently used first."""
+        objects = self.root / "objects"
+        found: list[CacheEntry] = []
+        if not objects.is_dir():
+            return found
+        for prefix in sorted(objects.iterdir()):
+            if not prefix.is_dir():
+                continue
+            for item in prefix.iterdir():
+                md5 = prefix.name + item.name
+                if not MD5_PATTERN.match(md5):
+                    continue  # sidecars
+                info: dict[str, Any] = {}
+                sidecar = item.with_name(item.name + ".info")
+                if sidecar.is_file():
+                    try:
+                        info = json.loads(sidecar.read_text(encoding="utf-8"))
+                    except ValueError:
+                        info = {}
+                try:
+                    found.append(CacheEntry(md5, item, _size_of(item), item.stat().st_mtime, info))
+                except FileNotFoundError:  # removed by a concurrent prune
+                    continue
+        return sorted(found, key=lambda e: e.last_used, reverse=True)
+
+    def prune(
+        self, *, older_than_days: float | None = None, keep_bytes: int | None = None,
+        dry_run: bool = False,
+    ) -> list[CacheEntry]:
+        """Delete entries not used for ``older_than_days`` and/or the least recently
+        used ones until at most ``keep_bytes`` remain; return what was (or would be)
+        deleted. Stale partial downloads are always cleaned up.
+
+        >>> ArtifactCache().prune(older_than_days=30)  # doctest: +SKIP
+        """
+        if older_than_days is None and keep_bytes is None:
+            raise UsageError("say what to prune: older_than_days and/or keep_bytes")
+        now = time.time()
+        entries = self.list_entries()  # newest first
+        doomed: list[CacheEntry] = []
+        kept = 0
+        for entry in entries:
+            idle = now - entry.last_used
+            too_old = older_than_days is not None and idle > older_than_days * 86400
+            too_big = keep_bytes is not None and kept + entry.size > keep_bytes
+            if too_old or too_big:
+                doomed.append(entry)
+            else:
+                kept += entry.size
+        if dry_run:
+            return doomed
+        for entry in doomed:
+            with self.writer(entry.md5):
+                self.remove(entry.md5)
+        tmp = self.root / "tmp"
+        if tmp.is_dir():
+            for stale in tmp.iterdir():
+                if now - stale.lstat().st_mtime > STALE_TMP_S:
+                    _remove_path(stale)
+        return doomed
+
+
+class CacheWriter:
+    """Publishes one verified entry; obtained from :meth:`ArtifactCache.writer`."""
+
+    def __init__(self, cache: ArtifactCache, md5: str, entry: Path | None) -> None:
+        self.cache = cache
+        self.md5 = md5
+        self.entry = entry
+
+    def publish_file(self, tmp: Path, info: dict[str, Any]) -> Path:
+        """Verify ``tmp`` against the md5 and rename it into place (deleting it on mismatch)."""
+        actual = md5_of_file(tmp)
+        if actual != self.md5:
+            tmp.unlink(missing_ok=True)
+            raise HashMismatch(
+                f"downloaded bytes have md5 {actual}, but the registry records {self.md5}; "
+                "the remote object is corrupt or was replaced. Nothing was cached."
+            )
+        return self._publish(tmp, info)
+
+    def publish_dir(self, tmp: Path, manifest: bytes, info: dict[str, Any]) -> Path:
+        """Verify the folder ``tmp`` against ``manifest`` and rename it into place."""
+        expected = parse_manifest(manifest, self.md5)
+        try:
+            for rel, md5 in expected:
+                actual = md5_of_file(safe_join(tmp, rel))
+                if actual != md5:
+                    raise HashMismatch(
+                        f"downloaded file {rel!r} of folder {self.md5} has md5 {actual}, "
+                        f"expected {md5}. Nothing was cached."
+                    )
+        except BaseException:
+            _remove_path(tmp)
+            raise
+        atomic_write(self.cache._sidecar(self.md5, ".json"), manifest)
+        return self._publish(tmp, info)
+
+    def _publish(self, tmp: Path, info: dict[str, Any]) -> Path:
+        final = self.cache.path_for(self.md5)
+        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = {**info, "md5": self.md5, "added_at": time.time()}
+        atomic_write(self.cache._sidecar(self.md5, ".info"), json.dumps(info, indent=1))
+        if final.exists() or final.is_symlink():  # failed verification; we hold the lock
+            _remove_path(final)
+        tmp.replace(final)  # the commit point: before it, there is no entry
+        self.entry = final
+        return final
+
+
+def _size_of(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def _remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,202 @@
+"""Fetch an artifact's bytes, by md5, from the registry's DVC remote into the cache.
+
+Any remote DVC supports works (a local folder, S3, GCS, Azure, SSH, HTTP...),
+because the remote is opened by DVC itself from the registry's ``.dvc/config``
+(plus ``config.local`` and DVC's credential handling), or, for a registry read
+from its published website, from the remote URL the site's JSON API names.
+Only the one object (or the objects of one ``.dir`` folder) is read, straight
+into the cache's temporary folder, hashed on the way and published only if the
+md5 matches.
+
+DVC is imported here and nowhere on the cached path: a warm load never pays
+for it.
+
+Example:
+    >>> fetch_artifact("ab12…", DvcSource(repo_root=Path(".")), ArtifactCache())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .cache import CHUNK, ArtifactCache, CacheWriter, parse_manifest
+from .errors import ArtifactError, NotFound
+from .paths import safe_join
+
+log = logging.getLogger(__name__)
+
+
+class RemoteObjectMissing(ArtifactError, NotFound):
+    """The DVC remote does not hold the object the registry records."""
+
+
+@dataclass(frozen=True)
+class DvcSource:
+    """Where the artifact's DVC remote is configured.
+
+    Either ``repo_root`` (a DVC repository, optionally read at git revision
+    ``rev``; ``remote`` is the remote name from the ``.dvc`` pointer, None for the
+    default) or ``url`` (a remote URL, as published in the site's JSON API).
+    """
+
+    repo_root: Path | None = None
+    rev: str | None = None
+    url: str | None = None
+    remote: str | None = None
+    legacy: bool = False  # DVC 2.x layout (pointer without ``hash: md5``)
+
+    def __post_init__(self) -> None:
+        if (self.repo_root is None) == (self.url is None):
+            raise ValueError("a DvcSource has exactly one of repo_root and url")
+
+
+@dataclass
+class _Remote:
+    fs: Any  # a dvc.fs FileSystem
+    path: str
+    label: str
+
+
+def fetch_artifact(
+    md5: str, source: DvcSource, cache: ArtifactCache, *, info: dict[str, Any] | None = None,
+) -> Path:
+    """Download the artifact ``md5`` into ``cache`` (if it is not there yet) and return its entry.
+
+    Raises :class:`~registry_gen.errors.HashMismatch` when the remote's bytes do
+    not match (nothing is cached), :class:`RemoteObjectMissing` when the remote
+    does not have the object.
+    """
+    with cache.writer(md5) as writer:
+        if writer.entry is not None:  # another process fetched it while we waited
+            return writer.entry
+        with _open_remote(source) as remote:
+            log.info("fetching %s from the DVC remote %s", md5, remote.label)
+            if md5.endswith(".dir"):
+                return _fetch_dir(md5, remote, source, cache, writer, info or {})
+            tmp = cache.temp_path(md5)
+            try:
+                _download(remote, _object_paths(remote, md5, source), tmp, md5)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+            return writer.publish_file(tmp, info or {})
+
+
+def _fetch_dir(
+    md5: str, remote: _Remote, source: DvcSource, cache: ArtifactCache, writer: CacheWriter,
+    info: dict[str, Any],
+) -> Path:
+    tmp = cache.temp_path(md5)
+    try:
+        manifest_file = tmp.with_name(tmp.name + ".manifest")
+        _download(remote, _object_paths(remote, md5, source), manifest_file, md5)
+        manifest = manifest_file.read_bytes()
+        manifest_file.unlink()
+        entries = parse_manifest(manifest, md5)
+        tmp.mkdir(mode=0o700)
+        for rel, file_md5 in entries:
+            target = safe_join(tmp, rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _download(remote, _object_paths(remote, file_md5, source), target, f"{md5}:{rel}")
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.with_name(tmp.name + ".manifest").unlink(missing_ok=True)
+        raise
+    return writer.publish_dir(tmp, manifest, info)
+
+
+def _object_paths(remote: _Remote, md5: str, source: DvcSource) -> list[str]:
+    """Where DVC keeps the object: ``files/md5/ab/cd…`` (DVC 3) or ``ab/cd…`` (DVC 2)."""
+    modern = remote.fs.join(remote.path, "files", "md5", md5[:2], md5[2:])
+    legacy = remote.fs.join(remote.path, md5[:2], md5[2:])
+    if source.legacy:
+        return [legacy]
+    return [modern] if source.repo_root is not None else [modern, legacy]
+
+
+def _download(remote: _Remote, candidates: list[str], target: Path, what: str) -> None:
+    for index, path in enumerate(candidates):
+        try:
+            handle = remote.fs.open(path, mode="rb")
+        except FileNotFoundError:
+            if index + 1 < len(candidates):
+                continue
+            raise RemoteObjectMissing(
+                f"the DVC remote {remote.label} has no object {what} (looked for {path}); "
+                "was the artifact pushed with `dvc push`?"
+            ) from None
+        except OSError as error:
+            raise ArtifactError(f"could not read {path} from {remote.label}: {error}") from error
+        with handle, target.open("wb") as out, _progress(remote, path, target.name) as progress:
+            _copy(handle, out, progress)
+            out.flush()
+            os.fsync(out.fileno())
+        return
+
+
+def _copy(source: BinaryIO, out: BinaryIO, progress: Any) -> None:
+    while chunk := source.read(CHUNK):
+        out.write(chunk)
+        if progress is not None:
+            progress.update(len(chunk))
+
+
+@contextmanager
+def _progress(remote: _Remote, path: str, name: str) -> Iterator[Any]:
+    """A tqdm bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm  # type: ignore[import-untyped]
+
+    try:
+        total = int(remote.fs.size(path))
+    except (OSError, TypeError, ValueError):
+        total = None
+    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name[:12],
+              file=sys.stderr, leave=False) as bar:
+        yield bar
+
+
+@contextmanager
+def _open_remote(source: DvcSource) -> Iterator[_Remote]:
+    """The remote's filesystem, kept open (with its DVC repo) while objects are read."""
+    try:
+        from dvc.exceptions import DvcException
+    except ImportError as error:  # pragma: no cover - dvc is a core dependency
+        raise ArtifactError(f"DVC is needed to fetch artifacts: {error}") from error
+    where = source.url or source.repo_root
+    try:
+        if source.url is not None:
+            from dvc.fs import get_cloud_fs
+
+            cls, config, fs_path = get_cloud_fs({}, url=source.url)
+            yield _Remote(cls(**config), fs_path, source.url)
+            return
+        from dvc.repo import Repo
+
+        assert source.repo_root is not None
+        with Repo(str(source.repo_root), rev=source.rev) as repo:
+            remote = repo.cloud.get_remote(name=source.remote, command="fetch")
+            url = repo.config["remote"].get(remote.name, {}).get("url", remote.path)
+            label = f"{remote.name!r} ({url})"
+            fs = remote.fs
+            if source.rev is not None and remote.fs.protocol == "local" and repo.fs.isdir(
+                remote.path
+            ):
+                # A local remote given relative to the repository (``registry-gen init``'s
+                # committed dvc-remote/ folder) lives in the git tree at that revision.
+                fs = repo.fs
+                label = f"{remote.name!r} ({url} in git at {source.rev[:10]})"
+            yield _Remote(fs, remote.path, label)
+    except DvcException as error:
+        raise ArtifactError(f"cannot open the DVC remote of {where}: {error}") from error

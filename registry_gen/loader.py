@@ -1,0 +1,178 @@
+"""Load a registered model from a ``models:/`` URI: resolve once, fetch, verify, deserialise.
+
+This is what every service and notebook calls, so the warm path is kept lean:
+a cached load reads ``registry.yaml`` and one ``models/NAME/`` folder, hashes
+the cached artifact, and imports neither DVC nor git tooling nor the network
+stack (DVC is imported only to fetch a missing artifact).
+
+Steps, for ``load_model("models:/churn/Production")``:
+
+1. resolve the URI, once, to (name, version, md5) and log it
+   (``models:/churn/Production → churn v3 (md5 ab12cd34…)``); everything after
+   uses that md5, so a stage or alias moving meanwhile cannot mix versions;
+2. use the cache entry for the md5 if it is there and verifies;
+3. else, unless offline (``REGISTRY_GEN_OFFLINE=1`` → :class:`OfflineMiss`),
+   fetch exactly that md5 through DVC and verify it on the way in;
+4. load it with the format recorded in ``version.yaml`` (see :mod:`registry_gen.formats`).
+
+Example:
+    >>> import registry_gen
+    >>> model = registry_gen.load_model("models:/churn/Production")  # doctest: +SKIP
+    >>> model.predict([[0.1, 0.2, 0.3]])                              # doctest: +SKIP
+    array([1])
+    >>> model.version, model.unwrap()                                 # doctest: +SKIP
+    (3, RandomForestClassifier(...))
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cache import ArtifactCache
+from .errors import OfflineMiss
+from .formats import Predict, check_trusted, load_artifact
+from .locate import ResolvedArtifact, locate, offline_mode
+from .paths import safe_join
+from .uri import ModelUri
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A loaded model version: ``predict(data)`` for every format, ``unwrap()`` for the object."""
+
+    uri: ModelUri  # the exact models:/NAME/VERSION
+    resolved: ResolvedArtifact
+    path: Path  # the verified artifact in the cache (do not modify it)
+    _native: Any = field(repr=False)
+    _predict: Predict = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.resolved.name
+
+    @property
+    def version(self) -> int:
+        return self.resolved.version
+
+    @property
+    def format(self) -> str:
+        return self.resolved.format
+
+    @property
+    def md5(self) -> str:
+        return self.resolved.md5
+
+    def predict(self, data: Any) -> Any:
+        """Predict with the model, whatever its format (the seed's ``model.predict(data)``)."""
+        return self._predict(data)
+
+    def unwrap(self) -> Any:
+        """The native object: the estimator, the ONNX session, the state dict, the path..."""
+        return self._native
+
+
+def resolve(uri: str | ModelUri, *, registry: str | Path | None = None,
+            cache: ArtifactCache | None = None, offline: bool | None = None) -> ResolvedArtifact:
+    """Resolve ``uri`` once to the exact version and artifact md5, and log what it named.
+
+    >>> resolve("models:/churn@champion", registry="/srv/registry").version  # doctest: +SKIP
+    3
+    """
+    parsed = uri if isinstance(uri, ModelUri) else ModelUri.parse(uri)
+    place = locate(registry, cache=cache, offline=offline)
+    resolved = place.resolve(parsed)
+    if parsed.version is None:
+        log.info("%s → %s v%d (md5 %s…)", parsed, resolved.name, resolved.version,
+                 resolved.md5[:8])
+    return resolved
+
+
+def _artifact(resolved: ResolvedArtifact, cache: ArtifactCache, offline: bool) -> Path:
+    """The verified cache entry of the resolved artifact, fetching it if needed."""
+    entry = cache.get(resolved.md5)  # checked before anything decides to go to the network
+    if entry is not None:
+        return entry
+    if offline:
+        raise OfflineMiss(
+            f"offline mode: {resolved.exact_uri} (md5 {resolved.md5}) is not in the cache "
+            f"{cache.root}; load it once without offline mode (REGISTRY_GEN_OFFLINE)"
+        )
+    from .fetch import fetch_artifact
+
+    info = {"uri": str(resolved.exact_uri), "path": resolved.path, "registry": resolved.registry}
+    return fetch_artifact(resolved.md5, resolved.source, cache, info=info)
+
+
+def load_model(
+    uri: str | ModelUri, *, registry: str | Path | None = None, trust_pickle: bool = False,
+    offline: bool | None = None, cache_dir: str | Path | None = None,
+) -> LoadedModel:
+    """Load the model version ``uri`` names, from the cache or its DVC remote.
+
+    Args:
+        uri: ``models:/NAME/VERSION``, ``models:/NAME/STAGE``, ``models:/NAME@ALIAS``
+            or ``models:/NAME/latest``.
+        registry: a checkout path, a git URL with ``@REV``/``#REV``, or the published
+            site's URL (see :mod:`registry_gen.locate`); default ``REGISTRY_GEN_URI``,
+            else the git repository around the current directory.
+        trust_pickle: allow pickle/joblib artifacts, whose loading runs their code.
+        offline: use only the cache (default: ``REGISTRY_GEN_OFFLINE``).
+        cache_dir: the artifact cache (default: ``REGISTRY_GEN_CACHE`` or the user cache).
+
+    >>> load_model("models:/churn/3", registry="/srv/registry").predict(rows)  # doctest: +SKIP
+    """
+    cache = ArtifactCache(cache_dir)
+    offline = offline_mode() if offline is None else offline
+    resolved = resolve(uri, registry=registry, cache=cache, offline=offline)
+    check_trusted(resolved.format, trust_pickle)  # refuse before downloading anything
+    path = _artifact(resolved, cache, offline)
+    native, predict = load_artifact(path, resolved.format, trusted_types=resolved.trusted_types,
+                                    trust_pickle=trust_pickle)
+    return LoadedModel(resolved.exact_uri, resolved, path, native, predict)
+
+
+def download_artifacts(
+    uri: str | ModelUri, dst: str | Path | None = None, *, registry: str | Path | None = None,
+    offline: bool | None = None, cache_dir: str | Path | None = None,
+) -> Path:
+    """The artifact of ``uri`` on disk: its verified cache entry, or a copy in ``dst``.
+
+    With ``dst``, the artifact is copied to ``dst/<artifact file or folder name>``
+    (through a temporary name, so a failed copy leaves nothing) and that path is
+    returned; without it, the cache entry's path is returned: read it, never
+    modify it.
+
+    >>> download_artifacts("models:/churn/Production", "out/")  # doctest: +SKIP
+    PosixPath('out/model.skops')
+    """
+    cache = ArtifactCache(cache_dir)
+    offline = offline_mode() if offline is None else offline
+    resolved = resolve(uri, registry=registry, cache=cache, offline=offline)
+    path = _artifact(resolved, cache, offline)
+    if dst is None:
+        return path
+    folder = Path(dst)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = safe_join(folder, resolved.filename)
+    tmp = folder / f".{resolved.filename}.{resolved.md5[:8]}.tmp"
+    try:
+        if path.is_dir():
+            shutil.copytree(path, tmp, dirs_exist_ok=False)
+        else:
+            shutil.copyfile(path, tmp)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        tmp.replace(target)
+    except BaseException:
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,329 @@
+"""Where the registry is: a checkout, a git URL at a revision, the published site's JSON API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from loader_fixtures import ROWS, Registry, copy_registry, set_alias, shared_registry
+
+from builders import commit, git
+from registry_gen import load_model
+from registry_gen.cache import ArtifactCache
+from registry_gen.errors import (
+    ArtifactError,
+    GitError,
+    InvalidRegistry,
+    ModelNotFound,
+    OfflineMiss,
+    UsageError,
+    VersionNotFound,
+)
+from registry_gen.locate import GitRegistry, SiteRegistry, locate, parse_location, pick_version
+from registry_gen.store import load_index
+from registry_gen.uri import ModelUri
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    return shared_registry(tmp_path_factory.getbasetemp() / "loader-registry")
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("REGISTRY_GEN_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (".", ("local", ".", None)),
+    ("/srv/registry", ("local", "/srv/registry", None)),
+    ("/srv/registry.git", ("git", "/srv/registry.git", None)),
+    ("/srv/registry.git#v2", ("git", "/srv/registry.git", "v2")),
+    ("/srv/checkout#main", ("git", "/srv/checkout", "main")),
+    ("git+https://host/org/reg.git@v2", ("git", "https://host/org/reg.git", "v2")),
+    ("git+https://host/org/reg", ("git", "https://host/org/reg", None)),
+    ("git+ssh://git@host/org/reg.git@main", ("git", "ssh://git@host/org/reg.git", "main")),
+    ("git+file:///srv/reg.git@abc123", ("git", "file:///srv/reg.git", "abc123")),
+    ("https://host/org/reg.git#feature/x", ("git", "https://host/org/reg.git", "feature/x")),
+    ("https://host/org/reg.git", ("git", "https://host/org/reg.git", None)),
+    ("git@github.com:org/reg.git", ("git", "git@github.com:org/reg.git", None)),
+    ("git@github.com:org/reg.git#v1", ("git", "git@github.com:org/reg.git", "v1")),
+    ("https://org.github.io/registry", ("site", "https://org.github.io/registry/", None)),
+    ("http://127.0.0.1:8000/", ("site", "http://127.0.0.1:8000/", None)),
+])
+def test_parse_location(text: str, expected: tuple[str, str, str | None]) -> None:
+    assert parse_location(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "  ", "/srv/reg.git#--upload-pack=x", "/srv/r.git#a..b",
+                                  "git+https://h/r.git@-x", "/srv/r.git#a b"])
+def test_bad_locations_and_revisions_are_refused(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_location(text)
+
+
+def test_outside_any_repository_the_error_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError, match="REGISTRY_GEN_URI"):
+        locate()
+    with pytest.raises(UsageError, match="not a registry"):
+        locate(tmp_path)
+
+
+def test_pick_version_rules() -> None:
+    versions = {1: "Production", 2: "Staging", 3: "Production", 4: "None"}
+    stages = ["None", "Staging", "Production", "Archived"]
+
+    def pick(uri: str) -> int:
+        return pick_version(ModelUri.parse(uri), versions, {"champion": 1}, stages)
+
+    assert pick("models:/m/PRODUCTION") == 3
+    assert pick("models:/m/latest") == 4
+    assert pick("models:/m@champion") == 1
+    assert pick("models:/m/2") == 2
+    with pytest.raises(VersionNotFound, match="no version in Archived"):
+        pick("models:/m/archived")
+    with pytest.raises(VersionNotFound, match="not a stage"):
+        pick("models:/m/Shadow")
+
+
+# ---------------------------------------------------------------------------
+# A checkout: only the model's own folder is read
+
+
+def test_a_broken_other_model_does_not_block_a_load(reg: Registry, tmp_path: Path) -> None:
+    copy = copy_registry(reg, tmp_path)
+    broken = copy.root / "models" / "broken" / "model.yaml"
+    broken.parent.mkdir()
+    broken.write_text("name: broken\nunknown_key: 1\n")
+
+    assert load_model("models:/churn/1", registry=copy.root).version == 1
+
+    record = copy.root / "models" / "churn" / "2" / "version.yaml"
+    record.write_text(record.read_text() + "sneaky: yes\n")
+    with pytest.raises(InvalidRegistry, match=r"version\.yaml"):
+        load_model("models:/churn/1", registry=copy.root)
+
+
+def test_a_symlinked_model_folder_is_refused(reg: Registry, tmp_path: Path) -> None:
+    copy = copy_registry(reg, tmp_path)
+    (copy.root / "models" / "alias-of-churn").symlink_to(copy.root / "models" / "churn")
+    with pytest.raises(Exception, match="symlink"):
+        load_model("models:/alias-of-churn/1", registry=copy.root)
+
+
+# ---------------------------------------------------------------------------
+# A git URL at a revision
+
+
+@pytest.fixture
+def bare(reg: Registry, tmp_path: Path) -> Path:
+    """A bare clone of the registry (what a git host holds), with a tag v1."""
+    bare = tmp_path / "registry.git"
+    git(tmp_path, "clone", "-q", "--bare", str(reg.root), str(bare))
+    git(bare, "tag", "v1", "main")
+    return bare
+
+
+def test_load_from_a_git_url_at_a_revision(reg: Registry, bare: Path, tmp_path: Path,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="registry_gen")
+    sha = git(bare, "rev-parse", "main").strip()
+    locations: list[str | Path] = [f"{bare}#main", f"git+file://{bare}@v1", f"{bare}#{sha}",
+                                   str(bare), bare]
+    for location in locations:
+        model = load_model("models:/churn@champion", registry=location)
+        assert model.version == 3, location
+        np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/3"].predict(ROWS))
+    # The clone is made once per URL and reused.
+    assert caplog.text.count(f"cloning {bare} into") == 1
+
+    # A new commit on main is fetched by the next load; the tag still names the old one.
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(bare), str(work))
+    set_alias(work, "churn", "champion", 2)
+    commit(work, "Move champion to v2")
+    git(work, "push", "-q", "origin", "main")
+
+    assert load_model("models:/churn@champion", registry=f"{bare}#main").version == 2
+    assert load_model("models:/churn@champion", registry=f"{bare}#v1").version == 3
+    assert load_model("models:/churn@champion", registry=f"{bare}#{sha}").version == 3
+
+
+def test_git_errors_and_offline(bare: Path, cache_dir: Path) -> None:
+    with pytest.raises(GitError, match="'nope' is not a branch, tag or commit"):
+        load_model("models:/churn/1", registry=f"{bare}#nope")
+    with pytest.raises(ModelNotFound, match="'ghost'"):
+        load_model("models:/ghost/1", registry=f"{bare}#main")
+    with pytest.raises(GitError, match="clone failed"):
+        load_model("models:/churn/1", registry=f"{bare.parent / 'missing.git'}#main")
+
+    other = ArtifactCache(cache_dir.parent / "other-cache")
+    registry = GitRegistry(str(bare), "main", cache=other, offline=True)
+    with pytest.raises(OfflineMiss, match="not been cloned"):
+        registry.resolve(ModelUri.parse("models:/churn/1"))
+
+
+# ---------------------------------------------------------------------------
+# The published website's JSON API
+
+
+class EtagHandler(SimpleHTTPRequestHandler):
+    """Static files with strong ETags and If-None-Match → 304, as GitHub Pages does."""
+
+    requests: list[tuple[str, str | None, int]]
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        if not path.is_file():
+            self.requests.append((self.path, self.headers.get("If-None-Match"), 404))
+            self.send_error(404)
+            return
+        body = path.read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        if self.headers.get("If-None-Match") == etag:
+            self.requests.append((self.path, etag, 304))
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
+        self.requests.append((self.path, self.headers.get("If-None-Match"), 200))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+
+def write_site(reg: Registry, site: Path) -> None:
+    """The JSON API as the site build writes it (registry_gen.site.api)."""
+    from registry_gen.site.api import read_dvc_remote, render_api
+
+    for relative, text in render_api(load_index(reg.root), read_dvc_remote(reg.root)).items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text(text)
+
+
+@pytest.fixture
+def site(reg: Registry, tmp_path: Path) -> Iterator[tuple[str, Path, list[Any]]]:
+    root = tmp_path / "site"
+    write_site(reg, root)
+    seen: list[tuple[str, str | None, int]] = []
+    handler = type("Handler", (EtagHandler,), {"requests": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", root, seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_load_from_the_published_site_with_etag_revalidation(
+    reg: Registry, site: tuple[str, Path, list[Any]],
+) -> None:
+    url, _root, seen = site
+    model = load_model("models:/churn/production", registry=url)
+    assert model.version == 3
+    np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/3"].predict(ROWS))
+    assert [(path, status) for path, _etag, status in seen] == [
+        ("/api/index.json", 200), ("/api/models/churn.json", 200)]
+
+    seen.clear()
+    assert load_model("models:/churn@champion", registry=url).version == 3
+    assert [(path, status) for path, _etag, status in seen] == [
+        ("/api/index.json", 304), ("/api/models/churn.json", 304)]
+    assert all(etag and etag.startswith('"') for _path, etag, _status in seen)
+
+    folder = load_model("models:/onnxy/1", registry=url)  # a .dir artifact via the site
+    assert folder.md5.endswith(".dir")
+
+
+def test_a_changed_site_is_read_again(reg: Registry, site: tuple[str, Path, list[Any]]) -> None:
+    url, root, seen = site
+    assert load_model("models:/churn@champion", registry=url).version == 3
+    document = root / "api" / "models" / "churn.json"
+    data = json.loads(document.read_text())
+    data["aliases"]["champion"] = 1
+    document.write_text(json.dumps(data))
+
+    assert load_model("models:/churn@champion", registry=url).version == 1
+    assert seen[-1] == ("/api/models/churn.json", seen[-1][1], 200)
+
+
+def test_site_offline_uses_only_cached_responses(
+    reg: Registry, site: tuple[str, Path, list[Any]], cache_dir: Path,
+) -> None:
+    url, _root, seen = site
+    with pytest.raises(OfflineMiss, match=r"api/index\.json"):
+        load_model("models:/churn/2", registry=url, offline=True)
+    load_model("models:/churn/2", registry=url)
+    seen.clear()
+    assert load_model("models:/churn/Staging", registry=url, offline=True).version == 2
+    assert seen == []
+
+
+@pytest.mark.parametrize(("where", "value", "message"), [
+    ("path", "models/churn/3/../../../etc/passwd", "unsafe artifact path"),
+    ("path", "models/other/3/model.skops", "not under models/churn/3/"),
+    ("md5", "../../x", "no valid md5"),
+    ("format", "exec", "unknown artifact format"),
+    ("version", "3; rm", "not a version number"),
+    ("stage", "Prod uction", "not a valid stage"),
+])
+def test_hostile_site_json_is_refused(
+    reg: Registry, site: tuple[str, Path, list[Any]], where: str, value: str, message: str,
+) -> None:
+    url, root, _seen = site
+    document = root / "api" / "models" / "churn.json"
+    data = json.loads(document.read_text())
+    entry = data["versions"][2]
+    if where in {"version", "stage"}:
+        entry[where] = value
+    else:
+        entry["artifact"][where] = value
+    document.write_text(json.dumps(data))
+
+    with pytest.raises(ArtifactError, match=message):
+        load_model("models:/churn/3", registry=url)
+
+
+def test_site_format_and_missing_model(site: tuple[str, Path, list[Any]], cache_dir: Path) -> None:
+    url, root, _seen = site
+    with pytest.raises(ModelNotFound, match="'ghost'"):
+        SiteRegistry(url, cache=ArtifactCache(cache_dir)).resolve(ModelUri.parse("models:/ghost/1"))
+    index = root / "api" / "index.json"
+    index.write_text(index.read_text().replace('"format": 1', '"format": 2'))
+    with pytest.raises(ArtifactError, match="upgrade registry-gen"):
+        load_model("models:/churn/1", registry=url)
+
+
+def test_a_version_without_an_artifact_hash_only_fails_itself(
+    reg: Registry, site: tuple[str, Path, list[Any]],
+) -> None:
+    url, root, _seen = site
+    document = root / "api" / "models" / "churn.json"
+    data = json.loads(document.read_text())
+    data["versions"][0]["artifact"]["md5"] = None  # v1 was never tracked by DVC
+    document.write_text(json.dumps(data))
+
+    assert load_model("models:/churn/2", registry=url).version == 2
+    with pytest.raises(ArtifactError, match="tracked by DVC"):
+        load_model("models:/churn/1", registry=url)
