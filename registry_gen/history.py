@@ -1,0 +1,440 @@
+"""What happened to each model and version, read from git in one pass.
+
+The registry's history is its git history: a version was registered by the
+commit that added its ``version.yaml``, promoted by the commit that changed
+its ``stage``, and so on. :func:`read_history` reads it with two git
+processes whatever the size of the registry:
+
+* one ``git log --first-parent --raw -M -- models/`` lists, for every commit
+  that landed on the branch (a merge counts as what it brought in, compared
+  with its first parent), the record files it added, changed, renamed or
+  deleted, with the blob ids before and after;
+* one persistent ``git cat-file --batch`` (gitpython's) returns the blobs of
+  ``model.yaml``/``version.yaml`` needed to compare each change.
+
+Pull-request numbers come from GitHub's merge (``Merge pull request #12 from
+…``) and squash (``Title (#12)``) messages. A renamed model keeps its history
+under its new name. A shallow clone has lost the commits that registered the
+oldest versions, so instead of inventing a history it yields none and says why.
+
+Example:
+    >>> history = read_history("examples/registry")          # doctest: +SKIP
+    >>> [e.kind for e in history.for_version("churn", 3)]    # doctest: +SKIP
+    ['registered', 'stage']
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import RecordError
+from .paths import MODEL_FILE, MODELS_DIR, VERSION_FILE
+from .uri import check_model_name, check_version
+from .yamlio import parse_yaml
+
+log = logging.getLogger(__name__)
+
+EventKind = Literal[
+    "model_created", "model_description", "model_removed",
+    "registered", "stage", "description", "removed",
+    "alias_set", "alias_moved", "alias_removed",
+]
+SHALLOW_WARNING = (
+    "this is a shallow git clone, so the registry's history is incomplete and is left out "
+    "of the site; fetch the whole history (git fetch --unshallow, or actions/checkout with "
+    "fetch-depth: 0)"
+)
+_MERGE_PR = re.compile(r"^Merge pull request #(\d+)\b")
+_SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
+_RECORD_PATH = re.compile(
+    rf"^{MODELS_DIR}/([^/]+)/(?:({MODEL_FILE.replace('.', r'[.]')})|(\d+)/"
+    rf"{VERSION_FILE.replace('.', r'[.]')})$"
+)
+_ZERO = "0" * 40
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit that landed on the branch: who, when, and the pull request it came from."""
+
+    sha: str
+    author: str
+    date: datetime
+    subject: str
+    pr: int | None
+
+    @property
+    def short(self) -> str:
+        return self.sha[:8]
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change to a model or version.
+
+    ``old``/``new`` hold the stage (``stage``), the alias's version as text
+    (``alias_*``), or nothing (registrations, description edits).
+    """
+
+    kind: EventKind
+    model: str
+    version: int | None
+    commit: Commit
+    old: str | None = None
+    new: str | None = None
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """Every event of the registry, oldest first, indexed by model and version."""
+
+    events: tuple[Event, ...] = ()
+    complete: bool = True
+    warning: str | None = None
+    _by_model: Mapping[str, tuple[Event, ...]] = field(default_factory=dict, repr=False)
+    _by_version: Mapping[tuple[str, int], tuple[Event, ...]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def of(cls, events: Iterable[Event], *, complete: bool = True,
+           warning: str | None = None) -> History:
+        """A history from ``events`` (oldest first), with its indexes built once."""
+        ordered = tuple(events)
+        by_model: dict[str, list[Event]] = defaultdict(list)
+        by_version: dict[tuple[str, int], list[Event]] = defaultdict(list)
+        for event in ordered:
+            by_model[event.model].append(event)
+            if event.version is not None:
+                by_version[(event.model, event.version)].append(event)
+            # An alias that moves away from a version is part of that version's story too.
+            if event.kind == "alias_moved" and event.old is not None and event.old.isdigit():
+                by_version[(event.model, int(event.old))].append(event)
+        return cls(
+            ordered, complete, warning,
+            {k: tuple(v) for k, v in by_model.items()},
+            {k: tuple(v) for k, v in by_version.items()},
+        )
+
+    def for_model(self, name: str) -> tuple[Event, ...]:
+        """Events of model ``name`` and its versions, oldest first."""
+        return self._by_model.get(name, ())
+
+    def for_version(self, name: str, version: int) -> tuple[Event, ...]:
+        """Events of one version, oldest first."""
+        return self._by_version.get((name, version), ())
+
+    def last_change(self, name: str) -> Event | None:
+        """The newest event of model ``name``, if any."""
+        events = self._by_model.get(name)
+        return events[-1] if events else None
+
+
+def pr_number(message: str) -> int | None:
+    """The pull request a commit message names, as GitHub writes merges and squashes.
+
+    >>> pr_number("Merge pull request #12 from alice/promote"), pr_number("Promote (#7)")
+    (12, 7)
+    """
+    lines = message.strip().splitlines()
+    if not lines:
+        return None
+    match = _MERGE_PR.match(lines[0]) or _SQUASH_PR.search(lines[0])
+    return int(match[1]) if match else None
+
+
+# ---------------------------------------------------------------------------
+# Reading git
+
+
+@dataclass
+class _Change:
+    status: str
+    old_blob: str
+    new_blob: str
+    old_path: str | None
+    new_path: str | None
+
+
+@dataclass
+class _RawCommit:
+    commit: Commit
+    changes: list[_Change]
+
+
+def read_history(root: Path | str, rev: str = "HEAD") -> History:
+    """The history of ``models/`` up to ``rev`` in the git repository at ``root``.
+
+    Not a git repository, or no commits yet: an empty history. A shallow clone:
+    an empty, incomplete history with a warning (logged and in ``warning``).
+    """
+    import git  # gitpython: imported here so the renderer's tests need no git
+
+    try:
+        repo = git.Repo(Path(root), search_parent_directories=False)
+    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
+        log.info("%s is not a git repository: the site has no history", root)
+        return History.of((), complete=False)
+    try:
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+        except git.exc.GitCommandError:
+            return History.of((), complete=False)
+        if repo.git.rev_parse("--is-shallow-repository").strip() == "true":
+            log.warning("registry history: %s", SHALLOW_WARNING)
+            return History.of((), complete=False, warning=SHALLOW_WARNING)
+        raw = _log(repo, rev)
+        blobs = _read_blobs(repo, {
+            sha for item in raw for change in item.changes
+            for sha in (change.old_blob, change.new_blob) if sha != _ZERO
+        })
+    finally:
+        repo.close()
+    return History.of(_events(raw, blobs))
+
+
+def _log(repo: Any, rev: str) -> list[_RawCommit]:
+    # An unguessable separator: a commit message cannot forge a record boundary.
+    sep = "\x1e" + secrets.token_hex(8)
+    output: bytes = repo.git.log(
+        rev, "--first-parent", "--diff-merges=first-parent", "--reverse", "-z", "--raw",
+        "--no-abbrev", "-M", "--no-color", "--no-ext-diff",
+        f"--format={sep}C%H%x1f%cI{sep}A%an{sep}B%B{sep}E",
+        "--", f"{MODELS_DIR}/", stdout_as_string=False,
+    )
+    text = output.decode("utf-8", errors="replace")
+    commits: list[_RawCommit] = []
+    sha = date = author = ""
+    for part in text.split(sep)[1:]:
+        tag, body = part[:1], part[1:]
+        if tag == "C":
+            sha, date = body.split("\x1f", 1)
+        elif tag == "A":
+            author = body
+        elif tag == "B":
+            message = body
+            subject = message.strip().splitlines()[0] if message.strip() else ""
+            if _MERGE_PR.match(subject):
+                # GitHub puts the pull request's title on the merge's first body line.
+                rest = [ln for ln in message.strip().splitlines()[1:] if ln.strip()]
+                subject = rest[0].strip() if rest else subject
+            commits.append(_RawCommit(
+                Commit(sha.strip(), author.strip(), datetime.fromisoformat(date.strip()),
+                       subject, pr_number(message)),
+                [],
+            ))
+        elif tag == "E" and commits:
+            commits[-1].changes = _parse_raw(body)
+    return commits
+
+
+def _parse_raw(section: str) -> list[_Change]:
+    tokens = section.lstrip("\x00\n").split("\x00")
+    changes: list[_Change] = []
+    i = 0
+    while i < len(tokens):
+        meta = tokens[i].strip()
+        if not meta.startswith(":"):
+            i += 1
+            continue
+        fields = meta[1:].split()
+        if len(fields) < 5:
+            i += 1
+            continue
+        old_blob, new_blob, status = fields[2], fields[3], fields[4][:1]
+        if status in "RC":
+            old_path, new_path = tokens[i + 1], tokens[i + 2]
+            i += 3
+        else:
+            old_path = new_path = tokens[i + 1]
+            i += 2
+        changes.append(_Change(
+            status, old_blob, new_blob,
+            None if status == "A" else old_path,
+            None if status == "D" else new_path,
+        ))
+    return changes
+
+
+def _read_blobs(repo: Any, shas: set[str]) -> dict[str, bytes]:
+    """Blob contents through gitpython's one persistent ``git cat-file --batch``."""
+    blobs: dict[str, bytes] = {}
+    for sha in sorted(shas):
+        stream = repo.odb.stream(bytes.fromhex(sha))
+        if stream.type == b"blob":
+            blobs[sha] = stream.read()
+    return blobs
+
+
+# ---------------------------------------------------------------------------
+# From file changes to events
+
+
+@dataclass(frozen=True)
+class _Key:
+    """What a record file describes: a model (version None) or one version."""
+
+    model: str
+    version: int | None
+
+
+def _key(path: str | None) -> _Key | None:
+    if path is None:
+        return None
+    match = _RECORD_PATH.match(path)
+    if not match:
+        return None
+    try:
+        name = check_model_name(match[1])
+        version = check_version(match[3]) if match[3] else None
+    except Exception:
+        return None
+    return _Key(name, version)
+
+
+def _load(blobs: Mapping[str, bytes], sha: str, path: str | None) -> dict[str, Any] | None:
+    """The record's data; ``{}`` when there is no file, None when it cannot be read."""
+    if sha == _ZERO:
+        return {}
+    if sha not in blobs:
+        return None
+    try:
+        data = parse_yaml(blobs[sha], path or "record").data
+    except RecordError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _events(raw: list[_RawCommit], blobs: Mapping[str, bytes]) -> list[Event]:
+    # Each record file is an entity that keeps its identity across renames; its
+    # events are named after where it lives at the end (or, if deleted, last lived).
+    entity_at: dict[str, int] = {}
+    final_key: dict[int, _Key] = {}
+    pending: list[tuple[int, Event]] = []
+    next_id = 0
+    for item in raw:
+        for change in _pair_model_renames(item.changes):
+            old_key, new_key = _key(change.old_path), _key(change.new_path)
+            if old_key is None and new_key is None:
+                continue
+            if change.old_path is not None and change.old_path in entity_at:
+                entity = entity_at.pop(change.old_path)
+            else:
+                entity, next_id = next_id, next_id + 1
+            if change.new_path is not None and new_key is not None:
+                entity_at[change.new_path] = entity
+                final_key[entity] = new_key
+            elif old_key is not None:
+                final_key.setdefault(entity, old_key)
+            key = new_key or old_key
+            assert key is not None
+            before = _load(blobs, change.old_blob, change.old_path) if old_key else {}
+            after = _load(blobs, change.new_blob, change.new_path) if new_key else {}
+            for event in _diff(key, before, after, change, item.commit):
+                pending.append((entity, event))
+    events = []
+    for entity, event in pending:
+        key = final_key[entity]
+        version = event.version if key.version is None else key.version
+        if key.model != event.model or version != event.version:
+            event = Event(event.kind, key.model, version, event.commit, event.old,
+                          event.new, event.alias)
+        events.append(event)
+    return events
+
+
+def _pair_model_renames(changes: list[_Change]) -> list[_Change]:
+    """Read a deleted + added ``model.yaml`` as a rename when the versions moved with it.
+
+    ``model.yaml`` is small and holds the model's name, so renaming a model changes
+    too much of it for git's rename detection; its versions' renames tell the story.
+    """
+    moved: dict[str, str] = {}
+    for change in changes:
+        old, new = _key(change.old_path), _key(change.new_path)
+        if change.status == "R" and old and new and old.version and old.model != new.model:
+            moved[old.model] = new.model
+    if not moved:
+        return changes
+    added = {k.model: c for c in changes if c.status == "A" and (k := _key(c.new_path))
+             and k.version is None}
+    paired: list[_Change] = []
+    used: set[int] = set()
+    for change in changes:
+        key = _key(change.old_path)
+        if change.status == "D" and key and key.version is None and key.model in moved:
+            partner = added.get(moved[key.model])
+            if partner is not None:
+                used.add(id(partner))
+                paired.append(_Change("R", change.old_blob, partner.new_blob,
+                                      change.old_path, partner.new_path))
+                continue
+        paired.append(change)
+    return [c for c in paired if id(c) not in used]
+
+
+def _diff(key: _Key, before_data: dict[str, Any] | None, after_data: dict[str, Any] | None,
+          change: _Change, commit: Commit) -> list[Event]:
+    # An unreadable side (a broken record that landed) says nothing about what changed.
+    comparable = before_data is not None and after_data is not None
+    before, after = before_data or {}, after_data or {}
+    added = change.status == "A" or (change.old_path is not None and _key(change.old_path) is None)
+    removed = change.status == "D" or (
+        change.new_path is not None and _key(change.new_path) is None)
+    events: list[Event] = []
+    if key.version is None:
+        if added:
+            events.append(Event("model_created", key.model, None, commit))
+        elif removed:
+            return [Event("model_removed", key.model, None, commit)]
+        elif not comparable:
+            return events
+        elif before.get("description") != after.get("description"):
+            events.append(Event("model_description", key.model, None, commit))
+        old_aliases = before.get("aliases") if isinstance(before.get("aliases"), dict) else {}
+        new_aliases = after.get("aliases") if isinstance(after.get("aliases"), dict) else {}
+        assert isinstance(old_aliases, dict) and isinstance(new_aliases, dict)
+        for alias in sorted(set(old_aliases) | set(new_aliases), key=str):
+            old, new = _text(old_aliases.get(alias)), _text(new_aliases.get(alias))
+            if old == new:
+                continue
+            kind: EventKind = (
+                "alias_set" if old is None else "alias_removed" if new is None else "alias_moved"
+            )
+            version = _as_version(new if new is not None else old)
+            events.append(Event(kind, key.model, version, commit, old, new, str(alias)))
+        return events
+    if added:
+        events.append(Event("registered", key.model, key.version, commit,
+                            new=_text(after.get("stage"))))
+        return events
+    if removed:
+        return [Event("removed", key.model, key.version, commit)]
+    if not comparable:
+        return events
+    if before.get("stage") != after.get("stage"):
+        events.append(Event("stage", key.model, key.version, commit,
+                            _text(before.get("stage")), _text(after.get("stage"))))
+    if before.get("description") != after.get("description"):
+        events.append(Event("description", key.model, key.version, commit))
+    return events
+
+
+def _as_version(value: str | None) -> int | None:
+    try:
+        return check_version(value) if value is not None else None
+    except Exception:
+        return None

@@ -1,0 +1,167 @@
+"""The MkDocs adapter: ``plugins: [registry]`` in ``mkdocs.yml``.
+
+Thin on purpose (MkDocs 1.x is in maintenance): it reads the registry and its
+git history, asks :mod:`registry_gen.site.render` and :mod:`registry_gen.site.api`
+for pages and JSON, and hands them to MkDocs as generated files. Nothing is
+written into ``docs/``; a hand-written page at the same path wins.
+
+Options (all optional)::
+
+    plugins:
+      - search
+      - registry:
+          root: .              # the registry (default: the folder of mkdocs.yml)
+          history: true        # read stage/alias history from git
+          page_size: 50        # rows per table page
+          mermaid: node_modules/mermaid/dist/mermaid.min.js   # self-hosted Mermaid
+
+Only the few top pages (home, models, activity, lineage) go into the
+navigation; model and version pages are reached through links. MkDocs renders
+the whole navigation into every page, so a navigation that grew with the
+registry would make the build quadratic.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from markdown import Markdown  # type: ignore[import-untyped]
+from markdown.extensions import Extension  # type: ignore[import-untyped]
+from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files, InclusionLevel
+
+from registry_gen.history import History, read_history
+from registry_gen.paths import MODELS_DIR, POLICY_FILE
+from registry_gen.store import load_index
+
+from .api import committed_revision, read_dvc_remote, render_api
+from .render import (
+    FEED,
+    HTML_END,
+    HTML_START,
+    SiteOptions,
+    nav_pages,
+    render_feed,
+    render_site,
+)
+
+log = logging.getLogger("mkdocs.plugins.registry")
+
+ASSET_DIR = "assets/registry-gen"
+DEFAULT_MERMAID = "node_modules/mermaid/dist/mermaid.min.js"
+_ASSETS = ("registry.css", "registry.js")
+_FENCE = re.compile(f"{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}", re.DOTALL)
+
+
+class _StashRawBlocks(Preprocessor):  # type: ignore[misc]
+    """Store each generated HTML block in Markdown's HTML stash as it is."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if HTML_START not in text:
+            return lines
+        out: list[str] = []
+        for index, part in enumerate(_FENCE.split(text)):
+            if index % 2:
+                out.append(f"\n\n{self.md.htmlStash.store(part.strip())}\n\n")
+            else:
+                out.append(part)
+        return "".join(out).split("\n")
+
+
+class RawBlocks(Extension):  # type: ignore[misc]
+    """Markdown extension: the registry's generated HTML blocks skip Markdown's HTML parser."""
+
+    def extendMarkdown(self, md: Markdown) -> None:
+        # After whitespace normalisation (30, which drops stash markers) and before the HTML
+        # block parser (20).
+        md.preprocessors.register(_StashRawBlocks(md), "registry_gen_raw_blocks", 25)
+
+
+class RegistryPluginConfig(Config):  # type: ignore[no-untyped-call]
+    root = c.Optional(c.Type(str))
+    history = c.Type(bool, default=True)
+    page_size = c.Type(int, default=30)
+    mermaid = c.Optional(c.Type(str))
+
+
+class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyped-call]
+    """Generates the registry's pages, feed, JSON API and assets during the build."""
+
+    def __init__(self) -> None:
+        self._root = Path()
+        self._mermaid: Path | None = None
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        base = Path(config.config_file_path or ".").resolve().parent
+        self._root = (base / self.config.root).resolve() if self.config.root else base
+        mermaid = base / (self.config.mermaid or DEFAULT_MERMAID)
+        self._mermaid = mermaid if mermaid.is_file() else None
+        if self.config.mermaid and self._mermaid is None:
+            log.warning("registry: Mermaid not found at %s; using the theme's default", mermaid)
+        elif self._mermaid is None:
+            log.info("registry: no self-hosted Mermaid at %s; the theme loads its own", mermaid)
+        config.extra_css.append(f"{ASSET_DIR}/registry.css")
+        # Material uses a global `mermaid` when one is loaded instead of fetching its CDN copy.
+        if self._mermaid is not None:
+            config.extra_javascript.append(f"{ASSET_DIR}/mermaid.min.js")
+        config.extra_javascript.append(f"{ASSET_DIR}/registry.js")
+        config.markdown_extensions.append(RawBlocks())
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        index = load_index(self._root)
+        for error in index.errors:
+            log.warning("registry: %s", error)
+        history = read_history(self._root) if self.config.history else History.of(
+            (), complete=False)
+        if history.warning:
+            log.info("registry: %s", history.warning)
+        existing = set(files.src_uris)
+        options = SiteOptions(
+            repo_url=config.repo_url, page_size=max(5, self.config.page_size),
+            home="index.md" not in existing, site_url=config.site_url,
+            directory_urls=config.use_directory_urls,
+        )
+        pages = render_site(index, history, options)
+        in_nav = nav_pages(pages)
+        for path, text in pages.items():
+            inclusion = InclusionLevel.UNDEFINED if path in in_nav else InclusionLevel.NOT_IN_NAV
+            self._add(files, existing, config, path, text, inclusion)
+        self._add(files, existing, config, FEED, render_feed(index, history, options))
+        api = render_api(index, read_dvc_remote(self._root), datetime.now(UTC),
+                         revision=committed_revision(self._root))
+        for path, text in api.items():
+            self._add(files, existing, config, path, text)
+        assets = resources.files("registry_gen.site") / "assets"
+        for name in _ASSETS:
+            self._add(files, existing, config, f"{ASSET_DIR}/{name}",
+                      (assets / name).read_text(encoding="utf-8"))
+        if self._mermaid is not None:
+            files.append(File.generated(config, f"{ASSET_DIR}/mermaid.min.js",
+                                        abs_src_path=str(self._mermaid)))
+        return files
+
+    @staticmethod
+    def _add(files: Files, existing: set[str], config: MkDocsConfig, path: str, content: str,
+             inclusion: InclusionLevel = InclusionLevel.UNDEFINED) -> None:
+        if path in existing:
+            log.info("registry: docs/%s is hand-written; not generating it", path)
+            return
+        files.append(File.generated(config, path, content=content, inclusion=inclusion))
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        # A record edited during `mkdocs serve` rebuilds the site and reloads the browser.
+        for watched in (self._root / MODELS_DIR, self._root / POLICY_FILE):
+            if watched.exists():
+                server.watch(str(watched))
+        return server

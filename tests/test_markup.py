@@ -1,0 +1,103 @@
+"""User text on the website: sanitised Markdown, escaped text, and what the validator reports."""
+
+from __future__ import annotations
+
+import pytest
+
+from registry_gen.markup import (
+    escape_text,
+    external_link,
+    find_unsafe_markup,
+    first_line,
+    render_markdown,
+    safe_external_url,
+)
+
+HOSTILE = [
+    ("<script>alert(1)</script>", "raw HTML tag <script> (removed with its content)"),
+    ('<img src=x onerror="alert(1)">', "event handler onerror= on <img>"),
+    ('<a href="javascript:alert(1)">x</a>', "javascript: link in href of <a>"),
+    ('<a href="java&#09;script:alert(1)">x</a>', "javascript: link in href of <a>"),
+    ("[x](JaVaScRiPt:alert(1))", "javascript: link in href of <a>"),
+    ("![x](data:text/html;base64,PHNjcmlwdD4=)", "data: link in src of <img>"),
+    ("[x](vbscript:msgbox(1))", "vbscript: link in href of <a>"),
+    ('<iframe src="https://example.com"></iframe>',
+     "raw HTML tag <iframe> (removed with its content)"),
+    ('<svg onload="alert(1)"></svg>', "raw HTML tag <svg> (removed with its content)"),
+    ('<p style="position:fixed">x</p>', "attribute style= on <p>"),
+    ("<!-- hidden -->", "HTML comment"),
+]
+
+
+@pytest.mark.parametrize(("text", "finding"), HOSTILE)
+def test_unsafe_markup_is_reported_and_stripped(text: str, finding: str) -> None:
+    assert finding in find_unsafe_markup(text)
+    html = render_markdown(text).lower()
+    for bad in ("<script", "onerror", "onload", "javascript:", "vbscript:", "data:", "<iframe",
+                "<svg", "style=", "<!--"):
+        assert bad not in html
+
+
+@pytest.mark.parametrize("text", [
+    "Plain **bold** and _em_ text with a [link](https://example.com/a?b=1).",
+    "`<script>` in code is shown, not run",
+    "```\n<img src=x onerror=alert(1)>\n```",
+    "<details><summary>More</summary>\n\nHidden *detail*.\n\n</details>",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "[relative](../other/)",
+])
+def test_safe_markup_is_not_reported(text: str) -> None:
+    assert find_unsafe_markup(text) == []
+
+
+def test_markdown_is_rendered_with_headings_below_the_page_title() -> None:
+    html = render_markdown("# Title\n\n## Sub\n\nSee [docs](https://example.com).")
+    assert "<h3>Title</h3>" in html and "<h4>Sub</h4>" in html
+    assert '<a href="https://example.com" rel="noopener noreferrer">docs</a>' in html
+
+
+def test_code_is_escaped_not_dropped() -> None:
+    html = render_markdown("Use `<b>x</b>` here")
+    assert "<code>&lt;b&gt;x&lt;/b&gt;</code>" in html
+
+
+def test_macros_and_snippets_cannot_be_formed_from_user_text() -> None:
+    html = render_markdown('{{ config.site_name }} {% include "x" %}\n\n--8<-- "/etc/passwd"')
+    assert "{" not in html and "}" not in html and "8<" not in html
+    assert "&#123;&#123; config.site_name &#125;&#125;" in html
+
+
+def test_escape_text_leaves_no_markup() -> None:
+    escaped = escape_text('<img src=x onerror="alert(1)"> *a* [b](c) | {{x}} `d`\n--8<--')
+    for char in "<>*[]()|{}`\n":
+        assert char not in escaped
+    assert "&#60;img" in escaped
+
+
+def test_escape_text_keeps_readable_text() -> None:
+    assert escape_text("Alice Example, team-a.b: 3%") == "Alice Example, team-a.b: 3%"
+
+
+def test_first_line_is_plain_text() -> None:
+    assert first_line("\n# **Churn** <b>model</b>\n\nMore.") == "Churn model"
+    assert first_line("x" * 300, limit=10) == "x" * 9 + "…"
+    assert first_line("") == ""
+
+
+@pytest.mark.parametrize(("url", "safe"), [
+    ("https://mlflow.example.com/#/runs/1", True),
+    ("http://example.com", True),
+    ("javascript:alert(1)", False),
+    ("JAVASCRIPT:alert(1)", False),
+    ("data:text/html,x", False),
+    ("//evil.example.com", False),
+    ("https://exa mple.com", False),
+    ("/relative", False),
+    (None, False),
+])
+def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
+    assert (safe_external_url(url) is not None) is safe
+    link = external_link(url, "run")
+    assert link.startswith("<a href=") is safe
+    if not safe:
+        assert "href" not in link

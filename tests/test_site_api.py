@@ -1,0 +1,62 @@
+"""The static JSON API (contract: /work/brief/JSON_API.md) and the DVC remote it names."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from builders import commit
+from registry_gen.site.api import committed_revision, read_dvc_remote, render_api
+from registry_gen.store import load_index
+
+
+def test_index_and_model_files(small_registry: Path) -> None:
+    index = load_index(small_registry)
+    files = render_api(index, {"name": "storage", "url": "s3://bucket/path"},
+                       datetime(2026, 11, 26, 10, 0, tzinfo=UTC), revision="a" * 40)
+    assert sorted(files) == ["api/index.json", "api/models/churn.json", "api/models/fraud.json"]
+    top = json.loads(files["api/index.json"])
+    assert top == {
+        "format": 1, "revision": "a" * 40, "generated_at": "2026-11-26T10:00:00Z",
+        "stages": ["None", "Staging", "Production", "Archived"],
+        "dvc_remote": {"name": "storage", "url": "s3://bucket/path"},
+        "models": {
+            "churn": {"href": "api/models/churn.json", "latest": 3, "aliases": {"champion": 3},
+                      "stages": {"Production": [3], "Staging": [2], "Archived": [1]}},
+            "fraud": {"href": "api/models/fraud.json", "latest": 1, "aliases": {},
+                      "stages": {"None": [1]}},
+        },
+    }
+    churn = json.loads(files["api/models/churn.json"])
+    assert churn["format"] == 1 and churn["aliases"] == {"champion": 3}
+    assert churn["versions"][0] == {
+        "version": 1, "stage": "Archived", "created_at": "2026-01-01T10:00:00Z",
+        "created_by": "alice", "uri": "models:/churn/1",
+        "artifact": {"path": "models/churn/1/model.skops", "format": "skops",
+                     "md5": churn["versions"][0]["artifact"]["md5"], "size": 7, "nfiles": None,
+                     "trusted_types": []},
+    }
+
+
+def test_dvc_remote_without_credentials(tmp_path: Path) -> None:
+    (tmp_path / ".dvc").mkdir()
+    config = tmp_path / ".dvc" / "config"
+    config.write_text("[core]\n    remote = storage\n['remote \"storage\"']\n"
+                      "    url = https://user:secret@example.com/dvc\n")
+    assert read_dvc_remote(tmp_path) == {"name": "storage", "url": "https://example.com/dvc"}
+    config.write_text("[core]\n    remote = local\n['remote \"local\"']\n    url = ../store\n")
+    assert read_dvc_remote(tmp_path) == {"name": "local", "url": str(tmp_path / "store")}
+    config.write_text("['remote \"x\"']\n    url = /abs\n")
+    assert read_dvc_remote(tmp_path) is None
+    assert read_dvc_remote(tmp_path / "missing") is None
+
+
+def test_revision_only_for_committed_records(small_registry: Path) -> None:
+    head = committed_revision(small_registry)
+    assert head is not None and len(head) == 40
+    (small_registry / "models" / "churn" / "model.yaml").write_text("name: churn\n")
+    assert committed_revision(small_registry) is None
+    commit(small_registry, "edit")
+    assert committed_revision(small_registry) not in (None, head)
+    assert committed_revision(small_registry.parent) is None

@@ -1,0 +1,174 @@
+"""The built website in headless Chromium: pages open, Mermaid draws, search works, no script runs.
+
+Screenshots go to test-artifacts/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from site_builders import build_hostile_registry, build_site_of, build_small_registry
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-quic"]
+# Material draws Mermaid into a closed shadow root; keep a reference so the test can look inside.
+SHADOW_SPY = """
+(() => {
+  const attach = Element.prototype.attachShadow;
+  window.__shadowRoots = [];
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    window.__shadowRoots.push(root);
+    return root;
+  };
+})();
+"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: run ./dev setup (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _serve(site: Path) -> Iterator[str]:
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = build_small_registry(tmp_path_factory.mktemp("browser") / "registry")
+    yield from _serve(build_site_of(root))
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = build_hostile_registry(tmp_path_factory.mktemp("browser-hostile") / "registry")
+    yield from _serve(build_site_of(root))
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    # Nothing but the local site may be fetched: the site must work offline.
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    context.add_init_script(SHADOW_SPY)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def _shot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def test_home_lists_models(small_site: str, page: object) -> None:
+    page.goto(small_site)  # type: ignore[attr-defined]
+    assert page.title().startswith("Model registry")  # type: ignore[attr-defined]
+    table = page.locator("article table").first  # type: ignore[attr-defined]
+    assert "churn" in table.inner_text() and "fraud" in table.inner_text()
+    assert "Production" in table.inner_text()
+    _shot(page, "home")
+    page.click("article a:text-is('churn')")  # type: ignore[attr-defined]
+    page.wait_for_url("**/models/churn/")  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_model_page_draws_lineage_graph(small_site: str, page: object) -> None:
+    page.goto(small_site + "models/churn/")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "window.__shadowRoots.some(r => r.querySelector('svg g.node'))", timeout=15_000)
+    labels = page.evaluate(  # type: ignore[attr-defined]
+        "window.__shadowRoots.flatMap(r => [...r.querySelectorAll('svg g.node')]"
+        ".map(n => n.textContent))")
+    assert "churn v3" in labels and "customers-2026-03" in labels and "fraud v1" in labels
+    # The self-hosted Mermaid keeps its default, strict security level.
+    assert page.evaluate("mermaid.mermaidAPI.getConfig().securityLevel") == "strict"  # type: ignore[attr-defined]
+    _shot(page, "model")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])  # type: ignore[attr-defined]
+    button = page.locator("button.rg-copy[data-copy='models:/churn@champion']")  # type: ignore[attr-defined]
+    button.click()
+    expect(button).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "models:/churn@champion"  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_version_page_opens(small_site: str, page: object) -> None:
+    page.goto(small_site + "models/churn/3/")  # type: ignore[attr-defined]
+    text = page.locator("article").inner_text()  # type: ignore[attr-defined]
+    assert "churn v3" in text and "Production" in text and "customers-2026-03" in text
+    assert "+0.04" in text  # auc delta against v2
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "window.__shadowRoots.some(r => r.querySelector('svg'))", timeout=15_000)
+    _shot(page, "version")
+    page.click("article a:text-is('churn')")  # type: ignore[attr-defined]
+    page.wait_for_url("**/models/churn/")  # type: ignore[attr-defined]
+
+
+def test_search_finds_a_model_by_description_word(small_site: str, page: object) -> None:
+    page.goto(small_site)  # type: ignore[attr-defined]
+    page.click(".md-search__input")  # type: ignore[attr-defined]
+    page.keyboard.type("fraudulent")  # type: ignore[attr-defined]
+    results = page.locator(".md-search-result__item a")  # type: ignore[attr-defined]
+    results.first.wait_for(timeout=15_000)
+    hrefs = [link.get_attribute("href") or "" for link in results.all()]
+    assert any("/models/fraud/?" in href for href in hrefs), hrefs
+    _shot(page, "search")
+    # ... and by a tag.
+    page.fill("input.md-search__input", "")  # type: ignore[attr-defined]
+    page.keyboard.type("classification")  # type: ignore[attr-defined]
+    page.locator(".md-search-result__item a[href*='/models/churn/?']").first.wait_for(  # type: ignore[attr-defined]
+        timeout=15_000)
+
+
+def test_hostile_records_run_no_script(hostile_site: str, page: object) -> None:
+    for path in ("", "models/", "models/evil/", "models/evil/1/", "models/activity/",
+                 "models/lineage/"):
+        page.goto(hostile_site + path)  # type: ignore[attr-defined]
+        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+        for element in page.locator("article a, article img, article details").all():  # type: ignore[attr-defined]
+            element.hover(timeout=2_000, force=True)
+        assert page.evaluate("window.__pwned") is None, path  # type: ignore[attr-defined]
+        assert "pwned" not in page.title(), path  # type: ignore[attr-defined]
+    page.goto(hostile_site + "models/evil/")  # type: ignore[attr-defined]
+    _shot(page, "hostile-model")
+    page.click(".md-search__input")  # type: ignore[attr-defined]
+    page.keyboard.type("hostile")  # type: ignore[attr-defined]
+    page.locator(".md-search-result__item").first.wait_for(timeout=15_000)  # type: ignore[attr-defined]
+    assert page.evaluate("window.__pwned") is None  # type: ignore[attr-defined]
+    assert "pwned" not in page.title()  # type: ignore[attr-defined]

@@ -1,0 +1,187 @@
+"""Real ``mkdocs build --strict`` of registries: the example, a small one and a hostile one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from site_builders import PAYLOAD, build_hostile_registry, build_site_of, build_small_registry
+
+from registry_gen.cli import main
+from registry_gen.site import build_site
+
+PROJECT = Path(__file__).resolve().parent.parent
+URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data"}
+
+
+class _Audit(HTMLParser):
+    """Collects everything in a page that could run script."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=>")
+            if name in URL_ATTRIBUTES and value and value.strip().lower().startswith(
+                    ("javascript:", "data:", "vbscript:")):
+                self.problems.append(f"<{tag} {name}={value[:40]}>")
+        # (The theme's icons are inline <svg>; their attributes are checked above.)
+        if tag in {"iframe", "object", "embed", "base", "frame"}:
+            self.problems.append(f"<{tag}>")
+        if tag == "script":
+            src = dict(attrs).get("src")
+            if src is None:
+                self._in_script = True
+                self.scripts.append("")
+            elif not src.split("/")[-1].startswith(("bundle.", "mermaid.min.js", "registry.js",
+                                                     "workers/")):
+                self.problems.append(f"<script src={src}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+
+
+def _audit(site: Path) -> list[str]:
+    problems = []
+    for page in site.rglob("*.html"):
+        audit = _Audit()
+        audit.feed(page.read_text(encoding="utf-8"))
+        problems += [f"{page.relative_to(site)}: {p}" for p in audit.problems]
+        for script in audit.scripts:
+            if "pwned" in script:
+                problems.append(f"{page.relative_to(site)}: inline script with the payload")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built through the CLI wrapper, as a user would."""
+    root = build_small_registry(tmp_path_factory.mktemp("build") / "registry")
+    build_site_of(root)  # copies mkdocs.yml; the CLI build below is the one under test
+    site = root / "cli-site"
+    result = CliRunner().invoke(main, ["-C", str(root), "docs", "build", "--strict",
+                                       "-d", str(site)])
+    assert result.exit_code == 0, result.output
+    assert f"Site written to {site}" in result.output
+    return site
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_site_of(build_hostile_registry(tmp_path_factory.mktemp("hostile") / "registry"))
+
+
+def test_pages_and_urls(small_site: Path) -> None:
+    for path in ("index.html", "models/index.html", "models/churn/index.html",
+                 "models/churn/3/index.html", "models/fraud/1/index.html",
+                 "models/activity/index.html", "models/lineage/index.html", "models/feed.xml",
+                 "assets/registry-gen/registry.css", "assets/registry-gen/mermaid.min.js"):
+        assert (small_site / path).is_file(), path
+    model = (small_site / "models/churn/index.html").read_text()
+    assert "href='3/'" in model and "Predicts <strong>churn</strong>" in model
+    assert '<pre class="mermaid"><code>flowchart LR' in model
+    assert "registry-gen/mermaid.min.js" in model
+
+
+def test_navigation_stays_small(small_site: Path) -> None:
+    """Model and version pages are out of the navigation, so every page stays small."""
+    for path in ("index.html", "models/churn/3/index.html"):
+        html = (small_site / path).read_text()
+        outside = html[: html.index("<article")] + html[html.index("</article>"):]
+        assert "activity/" in outside, path  # the top pages are in the navigation
+        assert "churn/" not in outside and "fraud/" not in outside, path
+
+
+def test_search_index_has_models_not_versions(small_site: Path) -> None:
+    index = json.loads((small_site / "search/search_index.json").read_text())
+    locations = {doc["location"] for doc in index["docs"]}
+    assert "models/churn/" in locations and "models/fraud/" in locations
+    assert not any(loc.startswith("models/churn/3/") for loc in locations)
+
+
+def test_json_api(small_site: Path) -> None:
+    index = json.loads((small_site / "api/index.json").read_text())
+    assert index["format"] == 1 and len(index["revision"]) == 40
+    assert index["stages"] == ["None", "Staging", "Production", "Archived"]
+    assert index["models"]["churn"] == {
+        "href": "api/models/churn.json", "latest": 3, "aliases": {"champion": 3},
+        "stages": {"Production": [3], "Staging": [2], "Archived": [1]}}
+    churn = json.loads((small_site / "api/models/churn.json").read_text())
+    assert churn["name"] == "churn" and [v["version"] for v in churn["versions"]] == [1, 2, 3]
+    v3 = churn["versions"][2]
+    assert v3["uri"] == "models:/churn/3" and v3["stage"] == "Production"
+    assert v3["artifact"]["path"] == "models/churn/3/model.skops"
+    assert v3["artifact"]["format"] == "skops" and len(v3["artifact"]["md5"]) == 32
+    assert v3["artifact"]["size"] == len(b"churn-3")
+
+
+def test_hostile_site_contains_no_script(hostile_site: Path) -> None:
+    assert _audit(hostile_site) == []
+    page = (hostile_site / "models/evil/1/index.html").read_text()
+    assert "&#60;script&#62;" in page  # shown as text, not dropped silently
+    assert PAYLOAD not in page
+    feed = (hostile_site / "models/feed.xml").read_text()
+    assert "<script" not in feed and "<img" not in feed
+
+
+def test_example_registry_builds_strict(tmp_path: Path) -> None:
+    """The project's own mkdocs.yml and example registry (an empty models/ is fine too)."""
+    site = build_site(PROJECT, strict=True, site_dir=tmp_path / "site")
+    assert (site / "index.html").is_file() and (site / "api/index.json").is_file()
+
+
+def test_builds_without_models_folder(tmp_path: Path) -> None:
+    root = tmp_path / "empty"
+    root.mkdir()
+    shutil.copy(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
+    (root / "docs").mkdir()
+    site = build_site(root, strict=True)
+    assert json.loads((site / "api/index.json").read_text())["models"] == {}
+    assert "No registered models yet" in (site / "index.html").read_text()
+
+
+def test_missing_mkdocs_yml_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["-C", str(tmp_path), "docs", "build"])
+    assert result.exit_code == 2 and "mkdocs.yml does not exist" in result.output
+
+
+def test_serve_watches_the_records(tmp_path: Path) -> None:
+    """`mkdocs serve` rebuilds when a record or the policy changes (live reload)."""
+    from mkdocs.config import load_config
+
+    from registry_gen.site.plugin import RegistryPlugin
+
+    root = tmp_path / "r"
+    (root / "models").mkdir(parents=True)
+    (root / "registry.yaml").write_text("stages: [None, Production]\n")
+    shutil.copy(PROJECT / "mkdocs.yml", root / "mkdocs.yml")
+    (root / "docs").mkdir()
+    config = load_config(str(root / "mkdocs.yml"))
+    plugin = config.plugins["registry"]
+    assert isinstance(plugin, RegistryPlugin)
+    plugin.on_config(config)
+
+    class Server:
+        def __init__(self) -> None:
+            self.watched: list[str] = []
+
+        def watch(self, path: str) -> None:
+            self.watched.append(path)
+
+    server = Server()
+    plugin.on_serve(server, config=config, builder=None)
+    assert server.watched == [str(root / "models"), str(root / "registry.yaml")]
