@@ -197,9 +197,13 @@ class History:
         env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
                "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
                "GIT_COMMITTER_DATE": when}
+        # GitHub's merge message: the pull request's title (here the change's commit
+        # subject) on the first body line, which the site shows as the change.
+        title = git(self.root, "log", "-1", "--format=%s", branch).strip()
         git(self.root, "checkout", "--quiet", self.base)
         git(self.root, "merge", "--no-ff", "--quiet", "-m",
-            f"Merge pull request #{self.number} from {ORG}/{branch}", branch, env=env)
+            f"Merge pull request #{self.number} from {ORG}/{branch}", "-m", title, branch,
+            env=env)
         git(self.root, "branch", "--quiet", "-d", branch)
         self.merged.append(branch)
 
