@@ -7,6 +7,9 @@ share one entry and a changed artifact can never be served from a stale one::
     <cache>/objects/ab/cdef….dir/       a folder artifact (DVC ``.dir`` md5)
     <cache>/objects/ab/cdef….dir.json   its DVC manifest (relpath → md5 of each file)
     <cache>/objects/ab/cdef….info       where it came from, for ``registry-gen cache list``
+    <cache>/objects/ab/cdef….obj-KEY.pickle       the verified object cache (see below)
+    <cache>/objects/ab/cdef….obj-KEY.pickle.json  its sidecar: sha256 of the pickle bytes
+    <cache>/resolved/KEY.json           stat-validated resolutions (:mod:`registry_gen.locate`)
     <cache>/tmp/                        downloads in progress (same filesystem: rename is atomic)
     <cache>/locks/                      one lock file per md5
 
@@ -16,6 +19,24 @@ when it is written and again before each use: a corrupted or tampered entry is
 deleted, never loaded. Writers hold a per-md5 :class:`filelock.FileLock` and
 publish with a rename, so concurrent loads and killed downloads never leave a
 partial entry behind.
+
+**The object cache.** Deserialising a skops file means importing skops, which
+builds the list of every scikit-learn estimator at import (half a second), and
+auditing the file's types. After a skops load that enforced the trusted types
+recorded in ``version.yaml``, from bytes verified against their md5, the loader
+stores ``pickle.dumps(model)`` next to the entry (:meth:`ArtifactCache.put_object`),
+keyed by the md5, the trusted types and the Python, scikit-learn and skops
+versions, with the sha256 of the pickle bytes in a sidecar. A later load checks
+the sidecar and unpickles it without importing skops (:meth:`ArtifactCache.get_object`).
+Why this is safe: the registry's bytes are never unpickled; the pickle was
+written by this user's own process from an object skops had audited, into a
+folder only this user can write (0700, files 0600) — the trust Python gives its
+own ``__pycache__`` ``.pyc`` files. Anyone able to write there can already run
+code as this user (e.g. through those ``.pyc`` files or ``~/.bashrc``). The
+sha256 catches corruption (a truncated file, a disk error), not an attacker.
+Anything wrong (a missing or mismatched sidecar, an unpickling error) deletes
+the pair and the loader falls back to skops. ``REGISTRY_GEN_NO_OBJECT_CACHE=1``
+(or ``load_model(..., object_cache=False)``) turns it off.
 
 Example:
     >>> cache = ArtifactCache()                                   # doctest: +SKIP
@@ -31,9 +52,9 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,11 +63,18 @@ from typing import Any
 
 from .errors import ArtifactError, HashMismatch, UsageError
 from .paths import atomic_write, safe_join
-from .schema import MD5_PATTERN
 
 log = logging.getLogger(__name__)
 
+# schema.MD5_PATTERN, anchored with \Z; kept here so the warm path never imports the
+# schema (pydantic). tests/test_cache.py checks that the two agree.
+MD5_PATTERN = re.compile(r"^[0-9a-f]{32}(\.dir)?\Z")
+# The key of an object-cache file: hex digits only, so it is safe in a file name.
+OBJECT_KEY_PATTERN = re.compile(r"^[0-9a-f]{16,64}\Z")
+OBJECT_INFIX = ".obj-"
 CACHE_ENV = "REGISTRY_GEN_CACHE"
+NO_OBJECT_CACHE_ENV = "REGISTRY_GEN_NO_OBJECT_CACHE"
+RESOLVED_DIR = "resolved"
 CHUNK = 1024 * 1024
 LOCK_TIMEOUT_S = 600.0
 # A download in tmp/ untouched for this long is from a dead process.
@@ -110,15 +138,22 @@ def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:
     return out
 
 
+def object_cache_enabled() -> bool:
+    """False if ``REGISTRY_GEN_NO_OBJECT_CACHE`` turns the verified object cache off."""
+    return os.environ.get(NO_OBJECT_CACHE_ENV, "").strip().lower() not in {
+        "1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class CacheEntry:
-    """One cached artifact."""
+    """One cached artifact (``size`` counts its object-cache files too)."""
 
     md5: str
     path: Path
     size: int
     last_used: float  # POSIX time of the last load (the entry's mtime)
     info: dict[str, Any]
+    objects: int = 0  # how many object-cache pickles it has
 
     @property
     def is_dir(self) -> bool:
@@ -148,6 +183,18 @@ class ArtifactCache:
     def _sidecar(self, md5: str, suffix: str) -> Path:
         path = self.path_for(md5)
         return path.with_name(path.name + suffix)
+
+    def object_path(self, md5: str, key: str) -> Path:
+        """Where the object-cache pickle of ``md5`` under ``key`` lives (see the module doc)."""
+        if not isinstance(key, str) or not OBJECT_KEY_PATTERN.match(key):
+            raise UsageError(f"{key!r} is not an object-cache key (16-64 hex digits)")
+        return self._sidecar(md5, f"{OBJECT_INFIX}{key}.pickle")
+
+    def _object_files(self, md5: str) -> list[Path]:
+        path = self.path_for(md5)
+        if not path.parent.is_dir():
+            return []
+        return sorted(path.parent.glob(f"{path.name}{OBJECT_INFIX}*"))
 
     # -- reading --------------------------------------------------------------
 
@@ -206,6 +253,78 @@ class ArtifactCache:
         with contextlib.suppress(OSError):  # a read-only cache still serves loads
             os.utime(path)
 
+    # -- the verified object cache -------------------------------------------
+
+    def get_object(self, md5: str, key: str) -> Any | None:
+        """The object cached for ``md5`` under ``key``, or None (then load it the slow way).
+
+        The pickle's sha256 must match its sidecar; anything wrong deletes both
+        files and returns None. Only call this for a ``key`` that a previous load
+        stored after enforcing the artifact's trusted types (see the module doc).
+        """
+        import pickle
+
+        pickled = self.object_path(md5, key)
+        sidecar = pickled.with_name(pickled.name + ".json")
+        try:
+            meta = json.loads(sidecar.read_bytes())
+            data = _read_private(pickled)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, ArtifactError) as error:
+            log.warning("the object cache of %s is unreadable (%s); deleting it", md5, error)
+            self._drop_object(pickled)
+            return None
+        if (not isinstance(meta, dict) or meta.get("md5") != md5 or meta.get("key") != key
+                or meta.get("sha256") != hashlib.sha256(data).hexdigest()):
+            log.warning("the object cache of %s does not match its sidecar; deleting it", md5)
+            self._drop_object(pickled)
+            return None
+        try:
+            # Our own bytes, checked above: see "The object cache" in the module doc.
+            obj = pickle.loads(data)  # noqa: S301
+        except Exception as error:  # any unpickling failure: a stale or damaged file
+            log.warning("the object cache of %s cannot be unpickled (%s); deleting it",
+                        md5, error)
+            self._drop_object(pickled)
+            return None
+        self._touch(pickled)
+        return obj
+
+    def put_object(self, md5: str, key: str, obj: Any, info: dict[str, Any]) -> Path | None:
+        """Store ``pickle.dumps(obj)`` for ``md5`` under ``key``; None if it cannot be pickled.
+
+        Call it only with an object deserialised by an audited loader from the
+        verified entry ``md5`` (the loader does, after a skops load). The pickle
+        is written first and the sidecar with its sha256 last, each atomically
+        (0600, in the 0700 cache): a reader sees both or treats it as a miss.
+        """
+        import pickle
+
+        try:
+            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # an object skops can rebuild but pickle cannot
+            log.info("not caching the object of %s: it cannot be pickled (%s)", md5, error)
+            return None
+        pickled = self.object_path(md5, key)
+        if not self.path_for(md5).exists():
+            return None  # the entry was pruned meanwhile: do not leave an orphan
+        meta = {**info, "md5": md5, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data), "created_at": time.time()}
+        try:
+            atomic_write(pickled, data)
+            atomic_write(pickled.with_name(pickled.name + ".json"), json.dumps(meta, indent=1))
+        except OSError as error:  # a read-only or full cache: loads still work without it
+            log.info("could not write the object cache of %s: %s", md5, error)
+            self._drop_object(pickled)
+            return None
+        return pickled
+
+    def _drop_object(self, pickled: Path) -> None:
+        with contextlib.suppress(OSError):
+            pickled.unlink(missing_ok=True)
+            pickled.with_name(pickled.name + ".json").unlink(missing_ok=True)
+
     # -- writing --------------------------------------------------------------
 
     @contextmanager
@@ -239,10 +358,10 @@ class ArtifactCache:
     def temp_path(self, md5: str) -> Path:
         """A fresh temporary path in the cache for downloading ``md5``."""
         self.ensure()
-        return self.root / "tmp" / f"{md5}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        return self.root / "tmp" / f"{md5}.{os.getpid()}.{os.urandom(4).hex()}"
 
     def remove(self, md5: str) -> None:
-        """Delete the entry for ``md5`` and its sidecars (if present)."""
+        """Delete the entry for ``md5``, its sidecars and its object-cache files."""
         path = self.path_for(md5)
         # Rename first, so a reader never sees a half-deleted folder as an entry.
         if path.exists() or path.is_symlink():
@@ -254,6 +373,8 @@ class ArtifactCache:
             _remove_path(doomed)
         for suffix in (".json", ".info"):
             self._sidecar(md5, suffix).unlink(missing_ok=True)
+        for derived in self._object_files(md5):
+            derived.unlink(missing_ok=True)
 
     # -- listing and pruning --------------------------------------------------
 
@@ -278,7 +399,12 @@ class ArtifactCache:
                     except ValueError:
                         info = {}
                 try:
-                    found.append(CacheEntry(md5, item, _size_of(item), item.stat().st_mtime, info))
+                    derived = self._object_files(md5)
+                    size = _size_of(item) + sum(p.stat().st_size for p in derived)
+                    last_used = max([item.stat().st_mtime] + [
+                        p.stat().st_mtime for p in derived if p.suffix == ".pickle"])
+                    pickles = sum(p.suffix == ".pickle" for p in derived)
+                    found.append(CacheEntry(md5, item, size, last_used, info, pickles))
                 except FileNotFoundError:  # removed by a concurrent prune
                     continue
         return sorted(found, key=lambda e: e.last_used, reverse=True)
@@ -289,7 +415,10 @@ class ArtifactCache:
     ) -> list[CacheEntry]:
         """Delete entries not used for ``older_than_days`` and/or the least recently
         used ones until at most ``keep_bytes`` remain; return what was (or would be)
-        deleted. Stale partial downloads are always cleaned up.
+        deleted (with their object-cache files). Stale partial downloads, object-cache
+        files whose artifact is gone, and resolution-cache files older than
+        ``older_than_days`` are cleaned up too (they are not listed: they are small
+        and rebuilt on the next load).
 
         >>> ArtifactCache().prune(older_than_days=30)  # doctest: +SKIP
         """
@@ -317,7 +446,24 @@ class ArtifactCache:
             for stale in tmp.iterdir():
                 if now - stale.lstat().st_mtime > STALE_TMP_S:
                     _remove_path(stale)
+        self._prune_orphan_objects()
+        resolved = self.root / RESOLVED_DIR
+        if older_than_days is not None and resolved.is_dir():
+            for saved in resolved.iterdir():
+                with contextlib.suppress(FileNotFoundError):
+                    if now - saved.lstat().st_mtime > older_than_days * 86400:
+                        saved.unlink()
         return doomed
+
+    def _prune_orphan_objects(self) -> None:
+        """Delete object-cache files whose artifact entry no longer exists."""
+        objects = self.root / "objects"
+        if not objects.is_dir():
+            return
+        for derived in objects.glob(f"*/*{OBJECT_INFIX}*"):
+            md5 = derived.parent.name + derived.name.partition(OBJECT_INFIX)[0]
+            if not MD5_PATTERN.match(md5) or not self.path_for(md5).exists():
+                derived.unlink(missing_ok=True)
 
 
 class CacheWriter:
@@ -366,6 +512,16 @@ class CacheWriter:
         tmp.replace(final)  # the commit point: before it, there is no entry
         self.entry = final
         return final
+
+
+def _read_private(path: Path) -> bytes:
+    """Read a file we wrote ourselves, refusing one another user could have replaced."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+            raise ArtifactError(f"{path} is not a private file of this user")
+        return handle.read()
 
 
 def _size_of(path: Path) -> int:

@@ -686,7 +686,7 @@ def cache_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
 def cache_list_command(as_json: bool) -> None:
-    """List cached artifacts, most recently used first.
+    """List cached artifacts, most recently used first (sizes include their object cache).
 
     Python: registry_gen.cache.ArtifactCache().list_entries().
     """
@@ -698,7 +698,7 @@ def cache_list_command(as_json: bool) -> None:
     entries = cache.list_entries()
     rows = [{"md5": e.md5, "size": e.size, "last_used": datetime.fromtimestamp(
         e.last_used, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "uri": e.info.get("uri"),
-        "path": str(e.path)} for e in entries]
+        "path": str(e.path), "objects": e.objects} for e in entries]
     if as_json:
         echo_json(rows)
         return

@@ -25,17 +25,24 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
 from .errors import ArtifactError, MissingExtra, UntrustedFormat
-from .schema import UNSAFE_FORMATS
 
 log = logging.getLogger(__name__)
+
+# schema.UNSAFE_FORMATS, repeated so a warm load never imports the schema (pydantic);
+# tests/test_formats.py checks that the two agree.
+UNSAFE_FORMATS = frozenset({"joblib", "pickle"})
+# Formats whose loaded object the loader may keep in the verified object cache.
+OBJECT_CACHE_FORMATS = frozenset({"skops"})
 
 Predict = Callable[[Any], Any]
 
@@ -76,6 +83,36 @@ def check_trusted(fmt: str, trust_pickle: bool) -> None:
             "loaded. Load it only if you trust everyone who can register models: "
             "load_model(..., trust_pickle=True). Better: re-register it as skops."
         )
+
+
+def object_cache_key(fmt: str, trusted_types: Sequence[str]) -> str | None:
+    """The object-cache key of an artifact loaded as ``fmt`` here, or None if not cacheable.
+
+    The key changes with everything that decides what the pickle means: the
+    trusted types the load enforced, and the Python, scikit-learn and skops
+    versions (``skops.__version__`` is read without importing ``skops.io``; the
+    scikit-learn import is paid anyway by unpickling an estimator). So an
+    upgrade simply misses and loads through skops again.
+
+    >>> object_cache_key("onnx", []) is None
+    True
+    """
+    if fmt not in OBJECT_CACHE_FORMATS:
+        return None
+    try:
+        import sklearn
+        import skops
+    except ImportError:
+        return None  # skops' own path raises MissingExtra
+    parts = [fmt, sys.implementation.cache_tag or sys.implementation.name,
+             ".".join(map(str, sys.version_info[:3])), f"sklearn={sklearn.__version__}",
+             f"skops={skops.__version__}", *sorted(set(trusted_types))]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def predict_method(model: Any) -> Predict:
+    """``predict(data)`` for an object with a ``predict`` method (a clear error otherwise)."""
+    return _predict_method(model)
 
 
 def _single(path: Path, suffix: str, what: str) -> Path:

@@ -1,9 +1,13 @@
 """Load a registered model from a ``models:/`` URI: resolve once, fetch, verify, deserialise.
 
-This is what every service and notebook calls, so the warm path is kept lean:
-a cached load reads ``registry.yaml`` and one ``models/NAME/`` folder, hashes
-the cached artifact, and imports neither DVC nor git tooling nor the network
-stack (DVC is imported only to fetch a missing artifact).
+This is what every service and notebook calls, so the warm path is kept lean.
+A warm load from a checkout whose files did not change stats the files of
+``registry.yaml`` and ``models/NAME/`` and reuses the saved resolution (no
+pydantic, no YAML: :class:`~registry_gen.locate.SavedResolution`), hashes the
+cached artifact, and unpickles the object it cached after the first skops load
+(no skops: see "The object cache" in :mod:`registry_gen.cache`). It imports
+neither DVC nor git tooling nor the network stack (DVC is imported only to fetch
+a missing artifact).
 
 Steps, for ``load_model("models:/churn/Production")``:
 
@@ -13,7 +17,8 @@ Steps, for ``load_model("models:/churn/Production")``:
 2. use the cache entry for the md5 if it is there and verifies;
 3. else, unless offline (``REGISTRY_GEN_OFFLINE=1`` → :class:`OfflineMiss`),
    fetch exactly that md5 through DVC and verify it on the way in;
-4. load it with the format recorded in ``version.yaml`` (see :mod:`registry_gen.formats`).
+4. load it with the format recorded in ``version.yaml`` (see :mod:`registry_gen.formats`);
+   for skops, from the verified object cache when it has the object.
 
 Example:
     >>> import registry_gen
@@ -32,9 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import ArtifactCache
+from .cache import ArtifactCache, object_cache_enabled
 from .errors import OfflineMiss
-from .formats import Predict, check_trusted, load_artifact
+from .formats import Predict, check_trusted, load_artifact, object_cache_key, predict_method
 from .locate import ResolvedArtifact, locate, offline_mode
 from .paths import safe_join
 from .uri import ModelUri
@@ -112,6 +117,7 @@ def _artifact(resolved: ResolvedArtifact, cache: ArtifactCache, offline: bool) -
 def load_model(
     uri: str | ModelUri, *, registry: str | Path | None = None, trust_pickle: bool = False,
     offline: bool | None = None, cache_dir: str | Path | None = None,
+    object_cache: bool | None = None,
 ) -> LoadedModel:
     """Load the model version ``uri`` names, from the cache or its DVC remote.
 
@@ -124,6 +130,8 @@ def load_model(
         trust_pickle: allow pickle/joblib artifacts, whose loading runs their code.
         offline: use only the cache (default: ``REGISTRY_GEN_OFFLINE``).
         cache_dir: the artifact cache (default: ``REGISTRY_GEN_CACHE`` or the user cache).
+        object_cache: reuse (and keep) the verified pickle of a skops model's object
+            (default: on, unless ``REGISTRY_GEN_NO_OBJECT_CACHE=1``).
 
     >>> load_model("models:/churn/3", registry="/srv/registry").predict(rows)  # doctest: +SKIP
     """
@@ -131,9 +139,22 @@ def load_model(
     offline = offline_mode() if offline is None else offline
     resolved = resolve(uri, registry=registry, cache=cache, offline=offline)
     check_trusted(resolved.format, trust_pickle)  # refuse before downloading anything
-    path = _artifact(resolved, cache, offline)
+    path = _artifact(resolved, cache, offline)  # verified against its md5, every time
+    use_objects = object_cache_enabled() if object_cache is None else object_cache
+    key = object_cache_key(resolved.format, resolved.trusted_types) if use_objects else None
+    if key is not None:
+        native = cache.get_object(resolved.md5, key)
+        if native is not None:
+            log.debug("%s: the object cached after its skops load", resolved.exact_uri)
+            return LoadedModel(resolved.exact_uri, resolved, path, native,
+                               predict_method(native))
     native, predict = load_artifact(path, resolved.format, trusted_types=resolved.trusted_types,
                                     trust_pickle=trust_pickle)
+    if key is not None:
+        # skops enforced the recorded trusted types on bytes just verified against their
+        # md5: this object is what the registry recorded, so its pickle may be kept.
+        cache.put_object(resolved.md5, key, native, {"uri": str(resolved.exact_uri),
+                                                     "format": resolved.format})
     return LoadedModel(resolved.exact_uri, resolved, path, native, predict)
 
 

@@ -23,6 +23,27 @@ cached with their ``ETag``/``Last-Modified`` and revalidated with
 Only what one URI needs is read: ``registry.yaml`` and ``models/NAME/``,
 parsed with the same strict YAML and schemas as the whole-registry index.
 
+**Resolving a checkout again, without parsing it.** Parsing records means
+importing pydantic, the schemas and YAML (0.2 s, more than the rest of a warm
+load). So after a full, strict resolution from a local checkout, what it found
+for the model (every version's stage, artifact path, format, trusted types and
+md5; the aliases; the policy's stages) is saved in the cache
+(``<cache>/resolved/KEY.json``, keyed by the checkout's real path and the model
+name) together with the stat signature (type, size, mtime_ns, inode, ctime_ns)
+of every file it read and the listing of ``models/NAME/`` and of each folder in
+it. The next load in any process re-stats those files and re-lists those
+folders, as git's index and Python's ``__pycache__`` do, and uses the saved
+facts only if nothing changed; an edited record, a new version folder, a new
+``.dvc`` file or a symlink anywhere there means a full resolution (which saves
+the facts again). Files changed within a few seconds of the save are "racily
+clean" (git's term: a coarse timestamp may not move on a second edit), so their
+sha256 is saved too and checked. The saved JSON is our own, but it is read as
+untrusted input: names, versions, stages, aliases, md5s, paths and formats are
+checked with the same cheap checks as the website's JSON, and anything odd
+means a full resolution. Only successful resolutions of a registry whose
+``registry.yaml`` and model records all parse are saved; errors always come
+from the full path, with their file and line.
+
 Example:
     >>> registry = locate("/srv/registry")                      # doctest: +SKIP
     >>> registry.resolve(ModelUri.parse("models:/churn@champion")).version  # doctest: +SKIP
@@ -37,12 +58,13 @@ import logging
 import os
 import re
 import stat
-import subprocess
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from .cache import ArtifactCache
+from .cache import MD5_PATTERN, RESOLVED_DIR, ArtifactCache
 from .errors import (
     ArtifactError,
     GitError,
@@ -50,21 +72,16 @@ from .errors import (
     InvalidRegistry,
     ModelNotFound,
     OfflineMiss,
+    RegistryError,
     UsageError,
     VersionNotFound,
 )
 from .fetch import DvcSource
-from .paths import MODELS_DIR, POLICY_FILE, safe_join
-from .schema import MD5_PATTERN
-from .store import (
-    GIT_SYMLINK_MODE,
-    FileEntry,
-    GitRevision,
-    Source,
-    WorkingTree,
-    build_index,
-)
+from .paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE, atomic_write, safe_join
 from .uri import ModelUri, check_alias, check_model_name, check_stage_name, check_version
+
+if TYPE_CHECKING:  # the store (and so pydantic and yaml) is imported only for a full resolution
+    from .store import FileEntry, RegistryIndex, Source
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +89,10 @@ REGISTRY_ENV = "REGISTRY_GEN_URI"
 OFFLINE_ENV = "REGISTRY_GEN_OFFLINE"
 HTTP_TIMEOUT_S = 30.0
 API_FORMAT = 1
+RESOLUTION_FORMAT = 1
+# A file changed within this long before its resolution was saved may change again
+# without its (coarse) timestamps changing: such files are also checked by content.
+RACY_NS = 3_000_000_000
 KNOWN_FORMATS = frozenset(
     {"skops", "joblib", "pickle", "onnx", "pytorch", "safetensors", "mlflow", "path"}
 )
@@ -131,17 +152,17 @@ def locate(
     if registry is None:
         registry = os.environ.get(REGISTRY_ENV) or None
     if registry is None:
-        return LocalRegistry(_enclosing_repository(Path.cwd()))
+        return LocalRegistry(_enclosing_repository(Path.cwd()), cache=cache)
     if isinstance(registry, Path):
         if registry.name.endswith(".git") or _is_bare_repository(registry):
             return GitRegistry(str(registry), None, cache=cache, offline=offline)
-        return LocalRegistry(registry)
+        return LocalRegistry(registry, cache=cache)
     kind, where, rev = parse_location(registry)
     if kind == "site":
         return SiteRegistry(where, cache=cache, offline=offline)
     if kind == "git":
         return GitRegistry(where, rev, cache=cache, offline=offline)
-    return LocalRegistry(Path(where))
+    return LocalRegistry(Path(where), cache=cache)
 
 
 def parse_location(text: str) -> tuple[str, str, str | None]:
@@ -211,11 +232,16 @@ def _enclosing_repository(start: Path) -> Path:
 
 
 class LocalRegistry:
-    """A registry checkout on disk, read as it is (uncommitted edits included)."""
+    """A registry checkout on disk, read as it is (uncommitted edits included).
 
-    def __init__(self, root: Path) -> None:
+    With a ``cache``, resolutions are saved and reused while the files they
+    read are unchanged (see "Resolving a checkout again" in the module doc).
+    """
+
+    def __init__(self, root: Path, *, cache: ArtifactCache | None = None) -> None:
         self.root = root.expanduser().resolve()
         self.label = str(self.root)
+        self.cache = cache
         if not (self.root / POLICY_FILE).is_file() and not (self.root / MODELS_DIR).is_dir():
             raise UsageError(
                 f"{self.root} is not a registry: it has no {POLICY_FILE} "
@@ -223,51 +249,276 @@ class LocalRegistry:
             )
 
     def resolve(self, uri: ModelUri) -> ResolvedArtifact:
-        source = ModelFolder(self.root, uri.name)
-        if not source.exists():
+        saved = SavedResolution(self.cache, self.root, uri.name) if self.cache else None
+        if saved is not None:
+            hit = saved.resolve(uri, self.label)
+            if hit is not None:
+                return hit
+        scan = scan_model_folder(self.root, uri.name)  # stat before reading: see SavedResolution
+        if scan is None:
             raise ModelNotFound(f"no registered model named {uri.name!r} in {self.label}")
-        return _resolve_in_source(source, uri, self.label, DvcSource(repo_root=self.root))
+        from .store import WorkingTree
+
+        source = _RecordingSource(WorkingTree(self.root))
+        index = _build_index(source, scan.entries(), uri)
+        resolved = _resolved_from(index, uri, self.label, DvcSource(repo_root=self.root))
+        if saved is not None:
+            saved.save(index, scan, source.blobs)
+        return resolved
 
 
-class ModelFolder(WorkingTree):
-    """The working tree, listing only ``registry.yaml`` and ``models/NAME/``."""
+def _reads(rel: str) -> bool:
+    """Whether the index reads ``rel`` (the rule of :func:`registry_gen.store.build_index`)."""
+    parts = rel.split("/")
+    return (parts == [POLICY_FILE] or (len(parts) == 3 and parts[2] == MODEL_FILE)
+            or (len(parts) == 4 and (parts[3] == VERSION_FILE or parts[3].endswith(".dvc"))))
 
-    def __init__(self, root: Path, name: str) -> None:
-        super().__init__(root)
-        self.name = check_model_name(name)
 
-    def exists(self) -> bool:
-        return safe_join(self.root, MODELS_DIR, self.name).is_dir()
+Signature = tuple[int, int, int, int, int]  # (mode, size, mtime_ns, inode, ctime_ns)
 
-    def list_files(self) -> list[FileEntry]:
-        found: list[FileEntry] = []
-        policy = self.root / POLICY_FILE
-        if policy.is_file() or policy.is_symlink():
-            found.append(self._file_entry(policy))
-        folder = safe_join(self.root, MODELS_DIR, self.name)
-        for current, dirs, files in os.walk(folder):
-            base = Path(current)
-            # Symlinks are listed (never followed): build_index skips them, the validator reports.
-            found.extend(self._file_entry(base / sub) for sub in dirs if (base / sub).is_symlink())
-            found.extend(self._file_entry(base / file) for file in files)
+
+def _signature(info: os.stat_result) -> Signature:
+    return (info.st_mode, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+
+
+def _listing(folder: str) -> list[str]:
+    """A folder's entries, sorted, with ``/`` after folders and ``@`` after symlinks."""
+    with os.scandir(folder) as entries:
+        return sorted(e.name + ("@" if e.is_symlink() else "/" if e.is_dir() else "")
+                      for e in entries)
+
+
+@dataclass
+class FolderScan:
+    """``registry.yaml`` and ``models/NAME/`` as listed (and stat'ed) before being read."""
+
+    files: list[tuple[str, os.stat_result]]  # every file, at any depth (lstat)
+    listings: dict[str, list[str]]  # models/NAME and each folder in it
+    symlinks: bool = False
+
+    def entries(self) -> list[FileEntry]:
+        from .store import GIT_SYMLINK_MODE, FileEntry
+
+        found = []
+        for rel, info in self.files:
+            if stat.S_ISLNK(info.st_mode):
+                mode = GIT_SYMLINK_MODE
+            else:
+                mode = 0o100755 if info.st_mode & stat.S_IXUSR else 0o100644
+            found.append(FileEntry(rel, mode, info.st_size))
         return found
 
-    def _file_entry(self, path: Path) -> FileEntry:
-        info = path.lstat()
-        if stat.S_ISLNK(info.st_mode):
-            mode = GIT_SYMLINK_MODE
-        else:
-            mode = 0o100755 if info.st_mode & stat.S_IXUSR else 0o100644
-        return FileEntry(path.relative_to(self.root).as_posix(), mode, info.st_size)
+    def signatures(self) -> dict[str, Signature | None]:
+        """The signature of every file the index reads (``registry.yaml``: None if absent)."""
+        read: dict[str, Signature | None] = {POLICY_FILE: None}
+        read.update({rel: _signature(info) for rel, info in self.files if _reads(rel)})
+        return read
 
 
-def _resolve_in_source(
-    source: Source, uri: ModelUri, label: str, dvc: DvcSource,
-    files: list[FileEntry] | None = None,
-) -> ResolvedArtifact:
+def scan_model_folder(root: Path, name: str) -> FolderScan | None:
+    """List and lstat ``registry.yaml`` and ``models/NAME/``; None if there is no such folder."""
+    folder = safe_join(root, MODELS_DIR, check_model_name(name))  # refuses a symlinked folder
+    if not folder.is_dir():
+        return None
+    scan = FolderScan([], {})
+    policy = root / POLICY_FILE
+    if policy.exists() or policy.is_symlink():
+        scan.files.append((POLICY_FILE, policy.lstat()))
+    base = f"{MODELS_DIR}/{name}"
+    for current, dirs, files in os.walk(folder):
+        rel = Path(current).relative_to(root).as_posix()
+        if rel.count("/") <= 2:  # models/NAME and models/NAME/VERSION: what the index reads
+            scan.listings[rel] = _listing(current)
+        for sub in dirs:  # symlinked folders are listed (never followed), as files
+            if Path(current, sub).is_symlink():
+                scan.files.append((f"{rel}/{sub}", Path(current, sub).lstat()))
+        scan.files.extend((f"{rel}/{file}", Path(current, file).lstat()) for file in files)
+    scan.symlinks = any(stat.S_ISLNK(info.st_mode) for _, info in scan.files) or any(
+        n.endswith("@") for names in scan.listings.values() for n in names)
+    scan.files.sort(key=lambda item: item[0])
+    return scan if base in scan.listings else None  # None: the folder vanished meanwhile
+
+
+class _RecordingSource:
+    """A source that keeps the bytes it read, so the saved resolution can hash them."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.label = source.label
+        self.blobs: dict[str, bytes] = {}
+
+    def list_files(self) -> list[FileEntry]:
+        return self.source.list_files()
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
+        out = self.source.read_many(paths)
+        self.blobs.update(out)
+        return out
+
+
+@dataclass
+class SavedResolution:
+    """The saved resolution of one model of one checkout (see the module doc).
+
+    >>> saved = SavedResolution(ArtifactCache(), Path("/srv/registry"), "churn")  # doctest: +SKIP
+    >>> saved.resolve(ModelUri.parse("models:/churn/Production"), "/srv/registry")  # doctest: +SKIP
+    """
+
+    cache: ArtifactCache
+    root: Path  # resolved (real) path
+    name: str
+    file: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        key = hashlib.sha256(f"{self.root}\0{self.name}".encode()).hexdigest()[:32]
+        self.file = self.cache.root / RESOLVED_DIR / f"{key}.json"
+
+    def resolve(self, uri: ModelUri, label: str) -> ResolvedArtifact | None:
+        """What ``uri`` resolves to if the saved facts are still those of the files, else None."""
+        try:
+            data = json.loads(self.file.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            log.debug("ignoring the saved resolution %s: %s", self.file, error)
+            return None
+        try:
+            if not self._still_valid(data):
+                return None
+            return _pick_saved(data, uri, self.name, self.root, label)
+        except (RegistryError, ValueError, TypeError, KeyError, AttributeError, OSError) as error:
+            # Anything unexpected: the full resolution decides (and reports errors properly).
+            log.debug("not using the saved resolution %s: %s", self.file, error)
+            return None
+
+    def _still_valid(self, data: Any) -> bool:
+        if (not isinstance(data, dict) or data.get("format") != RESOLUTION_FORMAT
+                or data.get("root") != str(self.root) or data.get("name") != self.name):
+            return False
+        root = os.fspath(self.root)
+        files, contents, listings = data["files"], data["contents"], data["listings"]
+        if not isinstance(files, dict) or not isinstance(contents, dict) or not isinstance(
+                listings, dict) or f"{MODELS_DIR}/{self.name}" not in listings:
+            return False
+        for rel, names in listings.items():
+            self._check_rel(rel)
+            try:
+                if _listing(os.path.join(root, rel)) != names:  # noqa: PTH118
+                    return False
+            except OSError:
+                return False
+        for rel, saved in files.items():
+            self._check_rel(rel)
+            full = os.path.join(root, rel)  # noqa: PTH118
+            try:
+                info = os.lstat(full)
+            except FileNotFoundError:
+                if saved is None:
+                    continue
+                return False
+            if saved is None or list(_signature(info)) != saved:
+                return False
+            if rel in contents:  # racily clean: compare the bytes too
+                with open(full, "rb") as handle:  # noqa: PTH123
+                    if hashlib.sha256(handle.read()).hexdigest() != contents[rel]:
+                        return False
+        return True
+
+    def _check_rel(self, rel: Any) -> None:
+        """A saved path must be registry.yaml or inside models/NAME/, with no way out."""
+        if not isinstance(rel, str) or not (
+                rel == POLICY_FILE or rel == f"{MODELS_DIR}/{self.name}"
+                or rel.startswith(f"{MODELS_DIR}/{self.name}/")):
+            raise ValueError(f"unexpected path {rel!r}")
+        parts = rel.split("/")
+        if ("\\" in rel or len(parts) > 4 or any(p in {"", ".", ".."} for p in parts)
+                or any(ord(c) < 32 for c in rel)):
+            raise ValueError(f"unsafe path {rel!r}")
+
+    def save(self, index: RegistryIndex, scan: FolderScan, blobs: dict[str, bytes]) -> None:
+        """Save what a full resolution found, if it can be reused safely."""
+        model = index.models.get(self.name)
+        if index.errors or model is None or scan.symlinks:
+            return  # errors are reported by the full path, with their file and line
+        signatures = scan.signatures()
+        if any(rel not in blobs for rel, sig in signatures.items() if sig is not None):
+            return  # a file vanished between listing and reading: nothing stable to save
+        racy_after = time.time_ns() - RACY_NS
+        contents = {rel: hashlib.sha256(blobs[rel]).hexdigest()
+                    for rel, sig in signatures.items()
+                    if sig is not None and max(sig[2], sig[4]) >= racy_after}
+        versions = {}
+        for version in model.versions:
+            pointer = version.pointer
+            versions[str(version.version)] = {
+                "stage": version.stage, "md5": pointer.md5 if pointer else None,
+                "path": version.artifact_path, "format": version.record.artifact.format,
+                "trusted_types": list(version.record.artifact.trusted_types),
+                "size": pointer.size if pointer else None,
+                "remote": pointer.remote if pointer else None,
+                "legacy": pointer.hash != "md5" if pointer else False,
+            }
+        data = {
+            "format": RESOLUTION_FORMAT, "root": str(self.root), "name": self.name,
+            "files": signatures, "contents": contents, "listings": scan.listings,
+            "stages": list(index.policy.stages), "aliases": dict(model.aliases),
+            "versions": versions,
+        }
+        try:
+            self.cache.ensure()
+            self.file.parent.mkdir(mode=0o700, exist_ok=True)
+            atomic_write(self.file, json.dumps(data, indent=1))
+        except OSError as error:  # a read-only cache: loads still work, just slower
+            log.debug("could not save the resolution %s: %s", self.file, error)
+
+
+def _pick_saved(
+    data: dict[str, Any], uri: ModelUri, name: str, root: Path, label: str,
+) -> ResolvedArtifact | None:
+    """Resolve ``uri`` from saved facts, checked as untrusted input; None on any doubt."""
+    stages = [check_stage_name(s) for s in _list_of(data["stages"], str, "stages")]
+    raw_versions = data["versions"]
+    raw_aliases = data["aliases"]
+    if not isinstance(raw_versions, dict) or not isinstance(raw_aliases, dict):
+        return None
+    versions = {check_version(n): v for n, v in raw_versions.items()}
+    if not all(isinstance(v, dict) for v in versions.values()):
+        return None
+    aliases = {check_alias(a): check_version(n) for a, n in raw_aliases.items()}
+    try:
+        chosen = pick_version(uri, {n: check_stage_name(v["stage"]) for n, v in versions.items()},
+                              aliases, stages)
+    except VersionNotFound:
+        return None  # the full resolution raises it, with the store's exact message
+    entry = versions[chosen]
+    if entry.get("md5") is None:
+        return None  # no .dvc pointer: the full resolution explains
+    artifact = _site_artifact(entry, name, chosen, "the saved resolution")
+    remote, legacy = entry.get("remote"), entry.get("legacy")
+    if not (remote is None or (isinstance(remote, str) and 0 < len(remote) <= 200)):
+        return None
+    if not isinstance(legacy, bool):
+        return None
+    return ResolvedArtifact(
+        uri=uri, name=name, version=chosen, stage=str(entry["stage"]), md5=artifact["md5"],
+        path=artifact["path"], format=artifact["format"],
+        trusted_types=tuple(artifact["trusted_types"]), size=artifact["size"],
+        source=DvcSource(repo_root=root, remote=remote, legacy=legacy), registry=label,
+    )
+
+
+def _build_index(source: Source, files: list[FileEntry] | None, uri: ModelUri) -> RegistryIndex:
+    from .store import build_index
+
     index = build_index(source, files)
     if uri.name not in index.broken and index.errors:
         raise InvalidRegistry(list(index.errors))
+    return index
+
+
+def _resolved_from(
+    index: RegistryIndex, uri: ModelUri, label: str, dvc: DvcSource,
+) -> ResolvedArtifact:
     version = index.resolve(uri)
     record = version.record
     if version.pointer is None:
@@ -286,6 +537,13 @@ def _resolve_in_source(
         trusted_types=tuple(record.artifact.trusted_types), size=pointer.size,
         source=source_for_version, registry=label,
     )
+
+
+def _resolve_in_source(
+    source: Source, uri: ModelUri, label: str, dvc: DvcSource,
+    files: list[FileEntry] | None = None,
+) -> ResolvedArtifact:
+    return _resolved_from(_build_index(source, files, uri), uri, label, dvc)
 
 
 # ---------------------------------------------------------------------------
@@ -358,6 +616,8 @@ class GitRegistry:
         raise GitError(f"{self.rev!r} is not a branch, tag or commit of {self.url}")
 
     def resolve(self, uri: ModelUri) -> ResolvedArtifact:
+        from .store import GitRevision
+
         commit = self.commit()
         source = GitRevision(self.clone_dir, commit)
         prefix = f"{MODELS_DIR}/{uri.name}/"
@@ -371,6 +631,8 @@ class GitRegistry:
 
 
 def _git(cwd: Path, *args: str, check: bool = True) -> str | None:
+    import subprocess
+
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env,
                             check=False)
@@ -479,8 +741,6 @@ class SiteRegistry:
         record = {"url": url, "etag": headers.get("ETag"),
                   "last_modified": headers.get("Last-Modified"),
                   "body": body.decode("utf-8", errors="strict")}
-        from .paths import atomic_write
-
         self.cache.ensure()
         saved_file.parent.mkdir(mode=0o700, exist_ok=True)
         atomic_write(saved_file, json.dumps(record))

@@ -210,3 +210,47 @@ def test_using_an_entry_marks_it_recently_used(tmp_path: Path) -> None:
     os.utime(path, (past, past))
     cache.get(md5(b"x"))
     assert cache.prune(older_than_days=30) == []
+
+
+def test_the_md5_pattern_agrees_with_the_schema() -> None:
+    from registry_gen.cache import MD5_PATTERN
+    from registry_gen.schema import MD5_PATTERN as SCHEMA_MD5
+
+    samples = ["d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e.dir",
+               "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204", "../etc", "",
+               "d41d8cd98f00b204e9800998ecf8427e.dirx"]
+    for sample in samples:
+        assert bool(MD5_PATTERN.match(sample)) == bool(SCHEMA_MD5.match(sample)), sample
+    assert not MD5_PATTERN.match("d41d8cd98f00b204e9800998ecf8427e\n")  # stricter: no newline
+
+
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def test_object_cache_round_trip_with_a_private_pickle_and_its_sidecar(tmp_path: Path) -> None:
+    cache = ArtifactCache(tmp_path / "cache")
+    entry = put(cache, b"artifact bytes")
+    digest = md5(b"artifact bytes")
+    assert cache.get_object(digest, KEY) is None
+
+    pickled = cache.put_object(digest, KEY, {"weights": [1, 2, 3]}, {"uri": "models:/m/1"})
+    assert pickled is not None and pickled.parent == entry.parent
+    assert stat.S_IMODE(pickled.stat().st_mode) == 0o600
+    sidecar = json.loads(pickled.with_name(pickled.name + ".json").read_text())
+    assert sidecar["sha256"] == hashlib.sha256(pickled.read_bytes()).hexdigest()
+    assert cache.get_object(digest, KEY) == {"weights": [1, 2, 3]}
+    assert cache.get_object(digest, "f" * 32) is None  # another key: a miss
+
+    pickled.chmod(0o666)  # writable by others: not ours to trust any more
+    assert cache.get_object(digest, KEY) is None
+    assert not pickled.exists()
+
+
+def test_object_cache_keys_and_missing_entries(tmp_path: Path) -> None:
+    cache = ArtifactCache(tmp_path / "cache")
+    digest = md5(b"never cached")
+    with pytest.raises(UsageError):
+        cache.object_path(digest, "../../x")
+    assert cache.put_object(digest, KEY, [1], {}) is None  # no artifact entry: no orphan
+    put(cache, b"x")
+    assert cache.put_object(md5(b"x"), KEY, lambda: 1, {}) is None  # cannot be pickled

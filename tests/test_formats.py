@@ -179,3 +179,27 @@ def test_folder_artifacts_need_exactly_one_model_file(tmp_path: Path) -> None:
         load_artifact(tmp_path, "onnx")
     with pytest.raises(ArtifactError, match="unknown artifact format"):
         load_artifact(tmp_path, "tensorflow")
+
+
+def test_unsafe_formats_agree_with_the_schema() -> None:
+    from registry_gen.formats import UNSAFE_FORMATS
+    from registry_gen.schema import UNSAFE_FORMATS as SCHEMA_UNSAFE
+
+    assert UNSAFE_FORMATS == SCHEMA_UNSAFE
+
+
+def test_the_object_cache_key_follows_trusted_types_and_versions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import skops
+
+    from registry_gen.formats import object_cache_key
+
+    base = object_cache_key("skops", ["b", "a"])
+    assert base is not None and len(base) == 32
+    assert object_cache_key("skops", ["a", "b"]) == base
+    assert object_cache_key("skops", ["a"]) != base
+    assert object_cache_key("onnx", []) is None
+    assert object_cache_key("pickle", []) is None  # never: its bytes are the user's trust call
+    monkeypatch.setattr(skops, "__version__", "0.0.1")
+    assert object_cache_key("skops", ["a", "b"]) != base

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -344,6 +347,7 @@ def test_cli_download_cache_list_and_prune(reg: Registry, tmp_path: Path,
     [entry] = json.loads(result.stdout)
     assert entry["md5"] == reg.md5("churn", 2)
     assert entry["uri"] == "models:/churn/2"
+    assert entry["objects"] == 0  # download only: no object was loaded, so none is cached
 
     result = runner.invoke(main, ["cache", "prune"])
     assert result.exit_code == 2
@@ -382,3 +386,151 @@ def test_a_model_registered_by_registry_gen_loads_from_its_checkout_and_its_git_
         assert model.version == 1
         np.testing.assert_array_equal(model.predict(ROWS), estimator.predict(ROWS))
         ArtifactCache().remove(model.md5)  # the next location fetches for itself
+
+
+# ---------------------------------------------------------------------------
+# The warm path: saved resolution + verified object cache, in fresh processes
+
+_WARM_SCRIPT = """
+import json, sys
+import registry_gen
+m = registry_gen.load_model(sys.argv[1], registry=sys.argv[2])
+# skops itself is imported for its __version__ (cheap); skops.io is what is costly.
+watched = ["registry_gen.schema", "registry_gen.store", "registry_gen.yamlio", "pydantic",
+           "yaml", "ruamel", "skops.io", "dvc", "git", "requests", "urllib3",
+           "fsspec", "filelock"]
+print(json.dumps({"version": m.version, "prediction": m.predict([[0.9, 0.9]]).tolist(),
+                  "imported": sorted(n for n in watched if n in sys.modules),
+                  "skops_io": "skops.io" in sys.modules}))
+"""
+
+
+def _fresh_load(root: Path, uri: str, **env: str) -> dict[str, object]:
+    result = subprocess.run([sys.executable, "-c", _WARM_SCRIPT, uri, str(root)],
+                            capture_output=True, text=True, env={**os.environ, **env},
+                            check=False, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_a_warm_load_from_an_unchanged_checkout_imports_no_parser_and_no_skops(
+    reg: Registry, tmp_path: Path, cache_dir: Path,
+) -> None:
+    copy = copy_registry(reg, tmp_path)
+    cold = _fresh_load(copy.root, "models:/churn/Production")
+    assert cold["version"] == 3
+    assert "registry_gen.schema" in cold["imported"]  # type: ignore[operator]
+    assert cold["skops_io"]
+
+    warm = _fresh_load(copy.root, "models:/churn/Production")
+    assert warm == {"version": 3, "prediction": cold["prediction"], "imported": [],
+                    "skops_io": False}
+
+    # Promote v2 (and archive v3) by editing the records: the next load sees it.
+    for number, stage in ((2, "Production"), (3, "Archived")):
+        record = copy.root / "models" / "churn" / str(number) / "version.yaml"
+        record.write_text(re.sub(r"(?m)^stage: .*$", f"stage: {stage}", record.read_text()))
+    promoted = _fresh_load(copy.root, "models:/churn/Production")
+    assert promoted["version"] == 2
+    assert promoted["prediction"] == reg.models["churn/2"].predict([[0.9, 0.9]]).tolist()
+    assert "registry_gen.schema" in promoted["imported"]  # type: ignore[operator]
+    again = _fresh_load(copy.root, "models:/churn/Production")
+    assert again["version"] == 2
+    assert again["imported"] == []
+
+
+def _object_files(cache_dir: Path, md5: str) -> list[Path]:
+    entry = ArtifactCache(cache_dir).path_for(md5)
+    return sorted(entry.parent.glob(entry.name + ".obj-*"))
+
+
+def test_the_object_cache_is_private_verified_and_rebuilt_when_damaged(
+    reg: Registry, cache_dir: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    md5 = reg.md5("churn", 3)
+    first = load_model("models:/churn/Production", registry=reg.root)
+    pickled, sidecar = _object_files(cache_dir, md5)
+    assert (pickled.suffix, sidecar.name) == (".pickle", pickled.name + ".json")
+    assert oct(pickled.stat().st_mode & 0o777) == oct(0o600)
+    assert json.loads(sidecar.read_text())["uri"] == "models:/churn/3"
+    [entry] = ArtifactCache(cache_dir).list_entries()
+    assert entry.objects == 1
+    assert entry.size == (first.path.stat().st_size + pickled.stat().st_size
+                          + sidecar.stat().st_size)
+
+    # Damaged bytes: the sha256 in the sidecar no longer matches; skops loads it again.
+    pickled.write_bytes(pickled.read_bytes()[:-10] + b"0123456789")
+    caplog.set_level(logging.WARNING, logger="registry_gen")
+    again = load_model("models:/churn/Production", registry=reg.root)
+    assert "does not match its sidecar" in caplog.text
+    np.testing.assert_array_equal(again.predict(ROWS), first.predict(ROWS))
+    assert json.loads(sidecar.read_text())["sha256"] == hashlib.sha256(
+        pickled.read_bytes()).hexdigest()  # rewritten by the skops load
+
+    # Bytes that match the sidecar but do not unpickle: deleted, then rebuilt.
+    pickled.write_bytes(b"not a pickle")
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "sha256": hashlib.sha256(b"not a pickle").hexdigest()}))
+    caplog.clear()
+    third = load_model("models:/churn/Production", registry=reg.root)
+    assert "cannot be unpickled" in caplog.text
+    np.testing.assert_array_equal(third.predict(ROWS), first.predict(ROWS))
+
+
+def test_an_object_cache_file_from_another_key_or_without_sidecar_never_runs(
+    reg: Registry, cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A planted pickle is only ever read under its exact key and sha256: a payload with no
+    matching sidecar is deleted unread."""
+    from loader_fixtures import Payload
+
+    marker = tmp_path / "marker"
+    monkeypatch.setenv(MARKER_ENV, str(marker))
+    load_model("models:/churn/Production", registry=reg.root)
+    pickled, _sidecar = _object_files(cache_dir, reg.md5("churn", 3))
+    _sidecar.unlink()
+    pickled.write_bytes(pickle.dumps(Payload()))
+
+    model = load_model("models:/churn/Production", registry=reg.root)
+    assert not marker.exists()
+    np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/3"].predict(ROWS))
+
+
+def test_a_version_change_misses_the_object_cache(reg: Registry, cache_dir: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import skops
+
+    load_model("models:/churn/Production", registry=reg.root)
+    monkeypatch.setattr(skops, "__version__", "999.0")
+    load_model("models:/churn/Production", registry=reg.root)
+    pickles = [p for p in _object_files(cache_dir, reg.md5("churn", 3)) if p.suffix == ".pickle"]
+    assert len(pickles) == 2  # one per skops version; both removed with the artifact
+    ArtifactCache(cache_dir).remove(reg.md5("churn", 3))
+    assert _object_files(cache_dir, reg.md5("churn", 3)) == []
+
+
+def test_the_object_cache_can_be_turned_off(reg: Registry, cache_dir: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    load_model("models:/churn/1", registry=reg.root, object_cache=False)
+    monkeypatch.setenv("REGISTRY_GEN_NO_OBJECT_CACHE", "1")
+    model = load_model("models:/churn/1", registry=reg.root)
+    assert _object_files(cache_dir, reg.md5("churn", 1)) == []
+    np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/1"].predict(ROWS))
+    warm = _fresh_load(reg.root, "models:/churn/1", REGISTRY_GEN_NO_OBJECT_CACHE="1")
+    assert warm["skops_io"]
+
+
+def test_prune_deletes_object_cache_files_with_their_artifact_and_orphans(
+    reg: Registry, cache_dir: Path,
+) -> None:
+    cache = ArtifactCache(cache_dir)
+    load_model("models:/churn/1", registry=reg.root)
+    load_model("models:/churn/2", registry=reg.root)
+    orphan = _object_files(cache_dir, reg.md5("churn", 2))
+    cache.path_for(reg.md5("churn", 2)).unlink()  # the artifact alone, as a crash might
+
+    assert cache.prune(older_than_days=365) == []
+    assert all(not p.exists() for p in orphan)
+    assert len(_object_files(cache_dir, reg.md5("churn", 1))) == 2
+    assert [e.md5 for e in cache.prune(keep_bytes=0)] == [reg.md5("churn", 1)]
+    assert _object_files(cache_dir, reg.md5("churn", 1)) == []

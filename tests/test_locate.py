@@ -327,3 +327,139 @@ def test_a_version_without_an_artifact_hash_only_fails_itself(
     assert load_model("models:/churn/2", registry=url).version == 2
     with pytest.raises(ArtifactError, match="tracked by DVC"):
         load_model("models:/churn/1", registry=url)
+
+
+# ---------------------------------------------------------------------------
+# A checkout resolved again from its saved resolution (stat-validated)
+
+
+def _saved_files(cache_dir: Path) -> list[Path]:
+    folder = cache_dir / "resolved"
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
+def _resolve(root: Path, uri: str, cache_dir: Path) -> Any:
+    return locate(root, cache=ArtifactCache(cache_dir)).resolve(ModelUri.parse(uri))
+
+
+@pytest.mark.parametrize("uri", [
+    "models:/churn/Production", "models:/churn/staging", "models:/churn@champion",
+    "models:/churn/latest", "models:/churn/1", "models:/onnxy/Production",
+])
+def test_a_saved_resolution_answers_every_uri_form_like_a_full_one(
+    reg: Registry, cache_dir: Path, uri: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    full = _resolve(reg.root, uri, cache_dir)  # full, then saved
+    [saved_file] = _saved_files(cache_dir)
+    assert oct(saved_file.parent.stat().st_mode & 0o777) == oct(0o700)
+    assert oct(saved_file.stat().st_mode & 0o777) == oct(0o600)
+
+    import registry_gen.store
+
+    def no_parsing(*_args: Any) -> None:
+        raise AssertionError("the saved resolution should have answered")
+
+    monkeypatch.setattr(registry_gen.store, "build_index", no_parsing)
+    for asked in {uri, "models:/churn/Production", "models:/churn/2"}:
+        if ModelUri.parse(asked).name == ModelUri.parse(uri).name:
+            again = _resolve(reg.root, asked, cache_dir)
+            assert again.uri == ModelUri.parse(asked)
+    assert _resolve(reg.root, uri, cache_dir) == full
+
+
+def test_a_changed_checkout_is_resolved_again(reg: Registry, tmp_path: Path,
+                                               cache_dir: Path) -> None:
+    copy = copy_registry(reg, tmp_path)
+    assert _resolve(copy.root, "models:/churn/latest", cache_dir).version == 3
+    before = _saved_files(cache_dir)[0].read_bytes()
+
+    # A new version folder: the listing of models/churn/ changed.
+    new = copy.root / "models" / "churn" / "4"
+    new.mkdir()
+    for file in (copy.root / "models" / "churn" / "3").iterdir():
+        if file.is_file():
+            (new / file.name).write_bytes(file.read_bytes())
+    record = new / "version.yaml"
+    record.write_text(record.read_text().replace("version: 3", "version: 4")
+                      .replace("stage: Production", "stage: Staging"))
+    assert _resolve(copy.root, "models:/churn/latest", cache_dir).version == 4
+    assert _resolve(copy.root, "models:/churn/Staging", cache_dir).version == 4
+    assert _saved_files(cache_dir)[0].read_bytes() != before
+
+    # An in-place edit of a pointer (same size): its signature changed.
+    pointer = new / "model.skops.dvc"
+    pointer.write_text(pointer.read_text().replace(reg.md5("churn", 3), reg.md5("churn", 1)))
+    assert _resolve(copy.root, "models:/churn/4", cache_dir).md5 == reg.md5("churn", 1)
+
+    # A removed pointer: the folder's listing changed.
+    pointer.unlink()
+    with pytest.raises(ArtifactError, match=r"model\.skops\.dvc is missing"):
+        _resolve(copy.root, "models:/churn/4", cache_dir)
+
+    # registry.yaml appearing (or changing) is seen too: here it drops stage Staging.
+    (copy.root / "registry.yaml").write_text("stages: [None, Production, Archived]\n"
+                                            "transitions: {}\n")
+    with pytest.raises((InvalidRegistry, VersionNotFound)):
+        _resolve(copy.root, "models:/churn/Staging", cache_dir)
+
+
+def test_a_racily_clean_file_is_checked_by_content(reg: Registry, tmp_path: Path,
+                                                   cache_dir: Path) -> None:
+    """A second edit within one timestamp tick leaves the stat signature unchanged: the
+    saved sha256 of files written just before the save catches it (simulated here)."""
+    copy = copy_registry(reg, tmp_path)
+    assert _resolve(copy.root, "models:/churn@champion", cache_dir).version == 3
+    [saved_file] = _saved_files(cache_dir)
+    saved = json.loads(saved_file.read_text())
+    assert "models/churn/model.yaml" in saved["contents"]  # just copied: racy
+
+    set_alias(copy.root, "churn", "champion", 1)
+    # Pretend the timestamps did not move: the saved signature matches the new file.
+    info = (copy.root / "models/churn/model.yaml").lstat()
+    saved["files"]["models/churn/model.yaml"] = [info.st_mode, info.st_size, info.st_mtime_ns,
+                                                 info.st_ino, info.st_ctime_ns]
+    saved_file.write_text(json.dumps(saved))
+
+    assert _resolve(copy.root, "models:/churn@champion", cache_dir).version == 1
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda d: d.update(versions={"3": {**d["versions"]["3"], "path": "../../../etc/passwd"}}),
+    lambda d: d.update(versions={"3": {**d["versions"]["3"], "md5": "../x"}}),
+    lambda d: d.update(versions={"3": {**d["versions"]["3"], "format": "exec"}}),
+    lambda d: d.update(versions={"-1": d["versions"]["3"]}),
+    lambda d: d.update(aliases={"../x": 3}),
+    lambda d: d.update(stages="Production"),
+    lambda d: d["files"].update({"../outside": None}),
+    lambda d: d.update(listings={}),
+    lambda d: d.update(root="/elsewhere"),
+    lambda d: d.update(format=99),
+])
+def test_a_hostile_or_stale_saved_resolution_is_never_used(
+    reg: Registry, cache_dir: Path, tamper: Any,
+) -> None:
+    expected = _resolve(reg.root, "models:/churn/Production", cache_dir)
+    [saved_file] = _saved_files(cache_dir)
+    data = json.loads(saved_file.read_text())
+    tamper(data)
+    saved_file.write_text(json.dumps(data))
+
+    assert _resolve(reg.root, "models:/churn/Production", cache_dir) == expected
+    saved_file.write_text("{not json")
+    assert _resolve(reg.root, "models:/churn/Production", cache_dir) == expected
+
+
+def test_broken_records_and_failed_resolutions_are_not_saved(reg: Registry, tmp_path: Path,
+                                                             cache_dir: Path) -> None:
+    copy = copy_registry(reg, tmp_path)
+    broken = copy.root / "models" / "broken" / "model.yaml"
+    broken.parent.mkdir()
+    broken.write_text("name: broken\nunknown_key: 1\n")
+    with pytest.raises(InvalidRegistry):
+        _resolve(copy.root, "models:/broken/1", cache_dir)
+    with pytest.raises(VersionNotFound):
+        _resolve(copy.root, "models:/churn/9", cache_dir)
+    assert _saved_files(cache_dir) == []
+    (copy.root / "models" / "churn" / "evil").symlink_to(copy.root / "models" / "onnxy")
+    assert _resolve(copy.root, "models:/churn/1", cache_dir).version == 1
+    assert _saved_files(cache_dir) == []  # a symlink in the folder: never saved
