@@ -96,3 +96,18 @@ def commit(
         env = {"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
     git(root, "commit", "-q", "--allow-empty", "-m", message, f"--author={author}", env=env)
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def small_registry_at(root: Path, policy: str = DEFAULT_POLICY) -> Path:
+    """A committed registry: churn v1-v3 (v3 Production, v2 Staging, @champion v3), fraud v1."""
+    init_repo(root, policy)
+    write_model(root, "churn", description="Predicts **churn**.", owners=["@ml-team"],
+                aliases={"champion": 3})
+    write_version(root, "churn", 1, stage="Archived", metrics={"auc": 0.81})
+    write_version(root, "churn", 2, stage="Staging", metrics={"auc": 0.86})
+    write_version(root, "churn", 3, stage="Production", description="Third.",
+                  metrics={"auc": 0.9})
+    write_model(root, "fraud", description="Flags fraud.")
+    write_version(root, "fraud", 1)
+    commit(root, "Register churn and fraud")
+    return root

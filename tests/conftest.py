@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from loader_fixtures import Registry, shared_registry
 
-from builders import commit, init_repo, write_model, write_version
+from builders import small_registry_at
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,14 +36,17 @@ def _git_identity(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture
 def small_registry(tmp_path: Path) -> Path:
     """A committed registry: churn v1-v3 (v3 Production, v2 Staging), fraud v1."""
-    root = init_repo(tmp_path / "registry")
-    write_model(root, "churn", description="Predicts **churn**.", owners=["@ml-team"],
-                aliases={"champion": 3})
-    write_version(root, "churn", 1, stage="Archived", metrics={"auc": 0.81})
-    write_version(root, "churn", 2, stage="Staging", metrics={"auc": 0.86})
-    write_version(root, "churn", 3, stage="Production", description="Third.",
-                  metrics={"auc": 0.9})
-    write_model(root, "fraud", description="Flags fraud.")
-    write_version(root, "fraud", 1)
-    commit(root, "Register churn and fraud")
-    return root
+    return small_registry_at(tmp_path / "registry")
+
+
+@pytest.fixture(scope="module")
+def reg(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    """The loader tests' registry: real DVC, a local-folder remote, small real models."""
+    return shared_registry(tmp_path_factory.getbasetemp() / "loader-registry")
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cold artifact cache of the test's own."""
+    monkeypatch.setenv("REGISTRY_GEN_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"

@@ -7,16 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from loader_fixtures import Registry, copy_registry, shared_registry
+from loader_fixtures import Registry, copy_registry
 
 from registry_gen.cache import ArtifactCache
 from registry_gen.errors import ArtifactError, HashMismatch
 from registry_gen.fetch import DvcSource, RemoteObjectMissing, fetch_artifact
-
-
-@pytest.fixture(scope="module")
-def reg(tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    return shared_registry(tmp_path_factory.getbasetemp() / "loader-registry")
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from loader_fixtures import (
     Registry,
     copy_registry,
     set_alias,
-    shared_registry,
 )
 
 from registry_gen import download_artifacts, load_model
@@ -43,16 +42,7 @@ from registry_gen.fetch import RemoteObjectMissing
 TESTS = Path(__file__).parent
 
 
-@pytest.fixture(scope="module")
-def reg(tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    return shared_registry(tmp_path_factory.getbasetemp() / "loader-registry")
-
-
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A cold cache for every test."""
-    monkeypatch.setenv("REGISTRY_GEN_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("cache_dir")  # a cold cache for every test
 
 
 def cache_is_clean(cache_dir: Path) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from loader_fixtures import ROWS, Registry, copy_registry, set_alias, shared_registry
+from loader_fixtures import ROWS, Registry, copy_registry, set_alias
 
 from builders import commit, git
 from registry_gen import load_model
@@ -32,16 +32,7 @@ from registry_gen.locate import GitRegistry, SiteRegistry, locate, parse_locatio
 from registry_gen.store import load_index
 from registry_gen.uri import ModelUri
 
-
-@pytest.fixture(scope="module")
-def reg(tmp_path_factory: pytest.TempPathFactory) -> Registry:
-    return shared_registry(tmp_path_factory.getbasetemp() / "loader-registry")
-
-
-@pytest.fixture(autouse=True)
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("REGISTRY_GEN_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+pytestmark = pytest.mark.usefixtures("cache_dir")  # a cold cache for every test
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from builders import DEFAULT_POLICY, commit, git, init_repo, write_model, write_version
+from builders import (
+    DEFAULT_POLICY,
+    commit,
+    git,
+    init_repo,
+    small_registry_at,
+    write_model,
+    write_version,
+)
 from registry_gen.cli import main
 from registry_gen.validate import (
     RULES,
@@ -31,17 +39,7 @@ POLICY = DEFAULT_POLICY + "approvers:\n  Production: ['@ml-leads']\n"
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The base registry, committed on main: copied (with its .git) for each test."""
-    root = init_repo(tmp_path_factory.mktemp("template") / "registry", policy=POLICY)
-    write_model(root, "churn", description="Predicts **churn**.", owners=["@ml-team"],
-                aliases={"champion": 3})
-    write_version(root, "churn", 1, stage="Archived", metrics={"auc": 0.81})
-    write_version(root, "churn", 2, stage="Staging", metrics={"auc": 0.86})
-    write_version(root, "churn", 3, stage="Production", description="Third.",
-                  metrics={"auc": 0.9})
-    write_model(root, "fraud", description="Flags fraud.")
-    write_version(root, "fraud", 1)
-    commit(root, "Register churn and fraud")
-    return root
+    return small_registry_at(tmp_path_factory.mktemp("template") / "registry", policy=POLICY)
 
 
 @pytest.fixture
