@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -436,6 +436,28 @@ def load_index(root: Path | str = ".", rev: str | None = None) -> RegistryIndex:
     return build_index(source)
 
 
+# Records already parsed in this process, by (schema, file, bytes). The base and the
+# head of a pull request share nearly every record file, and `mkdocs serve` reloads the
+# registry on every edit, so each distinct file is parsed and validated once. Records
+# are immutable, like the indexes that share them (see _GIT_INDEX_MEMO); errors are not
+# memoised. Bounded so a long-lived process does not grow without end.
+_RECORD_MEMO: dict[tuple[type[BaseModel], str, bytes], BaseModel] = {}
+_RECORD_MEMO_LIMIT = 100_000
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+def _parse_record(blob: bytes, file: str, schema: type[RecordT]) -> RecordT:
+    key = (schema, file, blob)
+    record = _RECORD_MEMO.get(key)
+    if record is None:
+        record = parse_record(blob, file, schema)
+        if len(_RECORD_MEMO) >= _RECORD_MEMO_LIMIT:
+            _RECORD_MEMO.clear()
+        _RECORD_MEMO[key] = record
+    return record  # type: ignore[return-value]  # stored under its own schema
+
+
 @dataclass
 class _ModelFiles:
     model_file: str | None = None
@@ -500,7 +522,7 @@ def _build_model(
                                   "missing: every model folder needs a model.yaml")]
     record: ModelRecord | None = None
     try:
-        record = parse_record(blobs[files.model_file], files.model_file, ModelRecord)
+        record = _parse_record(blobs[files.model_file], files.model_file, ModelRecord)
         if record.name != folder_name:
             document = parse_yaml(blobs[files.model_file], files.model_file)
             errors.append(RecordError(
@@ -537,7 +559,7 @@ def _build_version(
             Location(record_path), "missing: a version folder needs a version.yaml"))
         return None
     try:
-        record = parse_record(blobs[record_path], record_path, VersionRecord)
+        record = _parse_record(blobs[record_path], record_path, VersionRecord)
     except RecordError as error:
         errors.append(error)
         return None
@@ -552,7 +574,7 @@ def _build_version(
     pointer: DvcOutput | None = None
     if pointer_path in blobs:
         try:
-            parsed = parse_record(blobs[pointer_path], pointer_path, DvcPointer)
+            parsed = _parse_record(blobs[pointer_path], pointer_path, DvcPointer)
             pointer = parsed.out
         except RecordError as error:
             errors.append(error)

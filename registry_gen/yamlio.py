@@ -183,7 +183,10 @@ class _Builder:
             for key_event in iter(get_event, None):
                 if type(key_event) is _MappingEndEvent:
                     return mapping
-                key = self.key(key_event)
+                key = key_event.value if type(key_event) is _ScalarEvent else None
+                if (not key or key_event.anchor is not None or key_event.tag is not None
+                        or key_event.style or key == "<<" or _MAYBE_NOT_STRING.match(key)):
+                    key = self.key(key_event)  # all but a plain word: the full checks
                 if key in mapping:
                     raise self.fail(key_event, f"duplicate key '{key}'")
                 key_path = (*path, key)
@@ -193,7 +196,11 @@ class _Builder:
                 # the same checks as node(), without a call per value.
                 if (type(value) is _ScalarEvent and value.anchor is None and value.tag is None
                         and deeper <= MAX_DEPTH):
-                    mapping[key] = self.scalar(value)
+                    text = value.value
+                    if value.style or (text and not _MAYBE_NOT_STRING.match(text)):
+                        mapping[key] = text
+                    else:
+                        mapping[key] = self.typed_scalar(value, text)
                 else:
                     mapping[key] = self.node(get_event, value, key_path, deeper)
         raise self.fail(event, "unexpected YAML structure")

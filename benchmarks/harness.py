@@ -1,0 +1,280 @@
+"""Timing, targets and reporting: the parts of the benchmarks that know nothing of registries.
+
+A :class:`Figure` is one measured thing, timed over several runs and reported
+as median, min and max, with an optional :class:`Target` (an absolute time, or
+a margin over a *floor*: another figure of the same run that is the least the
+task can cost, such as unpickling a model in a fresh process).
+
+Example:
+    >>> figure = Figure("sleep", "demo", [0.2, 0.1, 0.3], target=Target(seconds=0.25))
+    >>> figure.median, figure.met(None)
+    (0.2, True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a figure's median must not exceed: ``seconds``, or ``floor`` + ``margin``."""
+
+    seconds: float | None = None
+    margin: float | None = None  # over the floor figure named in Figure.floor
+    label: str = ""
+
+    def limit(self, floor: Figure | None) -> float | None:
+        if self.seconds is not None:
+            return self.seconds
+        if self.margin is not None and floor is not None:
+            return floor.median + self.margin
+        return None
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        if self.seconds is not None:
+            return f"≤ {format_seconds(self.seconds)}"
+        return f"≤ floor + {format_seconds(self.margin or 0.0)}"
+
+
+@dataclass
+class Figure:
+    """One measured thing: the wall time of each run, in seconds."""
+
+    name: str
+    group: str
+    runs: list[float]  # wall-clock seconds; a Timings also brings its CPU seconds
+    target: Target | None = None
+    floor: str | None = None  # name of the floor figure in the same run
+    note: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Other limits checked with the time (e.g. page size): description -> met?
+    checks: dict[str, bool] = field(default_factory=dict)
+    cpu: list[float] = field(default_factory=list)  # CPU seconds (user + sys) of each run
+
+    def __post_init__(self) -> None:
+        if isinstance(self.runs, Timings):
+            self.cpu = list(self.runs.cpu)
+            self.runs = list(self.runs)
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu else None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def min(self) -> float:
+        return min(self.runs)
+
+    @property
+    def max(self) -> float:
+        return max(self.runs)
+
+    def met(self, floor: Figure | None) -> bool | None:
+        """Whether the median meets the target (and every extra check); None without one."""
+        if self.target is None and not self.checks:
+            return None
+        ok = all(self.checks.values())
+        if self.target is not None:
+            limit = self.target.limit(floor)
+            if limit is None:
+                return None
+            ok = ok and self.median <= limit
+        return ok
+
+
+@dataclass
+class Skipped:
+    """A measurement that could not run, and why (usually: the feature has not landed)."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class Results:
+    """Every figure and skip of one benchmark run, plus where it ran."""
+
+    figures: list[Figure] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        return figure
+
+    def skip(self, name: str, reason: str) -> None:
+        self.skipped.append(Skipped(name, reason))
+
+    def by_name(self, name: str | None) -> Figure | None:
+        return next((f for f in self.figures if f.name == name), None) if name else None
+
+    def to_json(self) -> dict[str, Any]:
+        rows = []
+        for figure in self.figures:
+            floor = self.by_name(figure.floor)
+            limit = figure.target.limit(floor) if figure.target else None
+            rows.append({
+                "name": figure.name,
+                "group": figure.group,
+                "median_s": round(figure.median, 4),
+                "min_s": round(figure.min, 4),
+                "max_s": round(figure.max, 4),
+                "runs_s": [round(r, 4) for r in figure.runs],
+                "cpu_median_s": (round(figure.cpu_median, 4)
+                                 if figure.cpu_median is not None else None),
+                "floor": figure.floor,
+                "vs_floor": round(figure.median / floor.median, 3) if floor else None,
+                "over_floor_s": round(figure.median - floor.median, 4) if floor else None,
+                "target": figure.target.describe() if figure.target else None,
+                "target_limit_s": round(limit, 4) if limit is not None else None,
+                "checks": figure.checks,
+                "met": figure.met(floor),
+                "note": figure.note,
+                **({"extra": figure.extra} if figure.extra else {}),
+            })
+        return {
+            "context": self.context,
+            "figures": rows,
+            "skipped": [{"name": s.name, "reason": s.reason} for s in self.skipped],
+        }
+
+    def write_json(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        tmp.replace(path)
+
+    def table(self) -> str:
+        """The figures as a Markdown table (readable in a terminal and pasteable in a README)."""
+        head = ["figure", "median", "min", "max", "cpu", "runs", "vs floor", "target", ""]
+        lines = []
+        for figure in self.figures:
+            floor = self.by_name(figure.floor)
+            vs = ""
+            if floor:
+                delta = figure.median - floor.median
+                sign = "+" if delta >= 0 else "−"
+                vs = f"{figure.median / floor.median:.2f}× ({sign}{format_seconds(abs(delta))})"
+            target = figure.target.describe() if figure.target else ""
+            if figure.checks:
+                target = "; ".join([target, *figure.checks] if target else list(figure.checks))
+            met = figure.met(floor)
+            mark = "" if met is None else ("✓" if met else "✗")
+            cpu = "" if figure.cpu_median is None else format_seconds(figure.cpu_median)
+            lines.append([figure.name, format_seconds(figure.median), format_seconds(figure.min),
+                          format_seconds(figure.max), cpu, str(len(figure.runs)), vs, target,
+                          mark])
+        widths = [max(len(h), *(len(row[i]) for row in lines)) if lines else len(h)
+                  for i, h in enumerate(head)]
+        out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
+               "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+                for row in lines]
+        for skipped in self.skipped:
+            out.append(f"- {skipped.name}: {skipped.reason}")
+        notes = [f"- {f.name}: {f.note}" for f in self.figures if f.note]
+        if notes:
+            out += ["", *notes]
+        return "\n".join(out)
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds >= 10:
+        return f"{seconds:.1f} s"
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    return f"{seconds * 1000:.0f} ms"
+
+
+class Timings(list[float]):
+    """Wall-clock seconds of each timed run, with the CPU seconds of each in ``cpu``."""
+
+    def __init__(self, wall: list[float], cpu: list[float]) -> None:
+        super().__init__(wall)
+        self.cpu = cpu
+
+
+def _cpu_now() -> float:
+    """CPU seconds used so far by this process and its finished children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_calls(func: Callable[[], object], runs: int, *, warmup: int = 1,
+               before: Callable[[], object] | None = None) -> Timings:
+    """Wall and CPU time of ``runs`` calls of ``func`` after ``warmup`` untimed ones.
+
+    ``before`` runs untimed before every call (e.g. to clear a memo), so each
+    timed call does the whole work. CPU time includes git processes the call runs.
+    """
+    wall, cpu = [], []
+    for i in range(warmup + runs):
+        if before is not None:
+            before()
+        cpu_start, start = _cpu_now(), time.perf_counter()
+        func()
+        elapsed, used = time.perf_counter() - start, _cpu_now() - cpu_start
+        if i >= warmup:
+            wall.append(elapsed)
+            cpu.append(used)
+    return Timings(wall, cpu)
+
+
+class ProcessFailed(RuntimeError):
+    """A timed subprocess exited with an error."""
+
+
+def time_process(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
+                 env: dict[str, str] | None = None, warmup: int = 1,
+                 check_output: Callable[[str], bool] | None = None) -> Timings:
+    """Wall and CPU time of ``runs`` fresh processes running ``argv`` (after ``warmup``).
+
+    Raises :class:`ProcessFailed` with the process's stderr if it fails, so a
+    broken feature is reported instead of timed.
+    """
+    wall, cpu = [], []
+    for i in range(warmup + runs):
+        cpu_start, start = _cpu_now(), time.perf_counter()
+        result = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True,
+                                check=False)
+        elapsed, used = time.perf_counter() - start, _cpu_now() - cpu_start
+        if result.returncode != 0 or (check_output and not check_output(result.stdout)):
+            raise ProcessFailed(
+                f"`{' '.join(argv)}` exited {result.returncode}: "
+                f"{(result.stderr or result.stdout).strip()[-800:]}"
+            )
+        if i >= warmup:
+            wall.append(elapsed)
+            cpu.append(used)
+    return Timings(wall, cpu)
+
+
+def machine_context() -> dict[str, Any]:
+    """What the figures depend on: CPUs, load, Python, git."""
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True, check=False)
+    return {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "git": git.stdout.strip(),
+    }
