@@ -325,6 +325,15 @@ def _events(raw: list[_RawCommit], blobs: Mapping[str, bytes]) -> list[Event]:
     final_key: dict[int, _Key] = {}
     pending: list[tuple[int, Event]] = []
     next_id = 0
+    # A blob is usually read twice (as the new side of one change and the old side of
+    # the next): parse each once. The data depends on the bytes only, not on the path.
+    parsed: dict[str, dict[str, Any] | None] = {}
+
+    def load(sha: str, path: str | None) -> dict[str, Any] | None:
+        if sha not in parsed:
+            parsed[sha] = _load(blobs, sha, path)
+        return parsed[sha]
+
     for item in raw:
         for change in _pair_model_renames(item.changes):
             old_key, new_key = _key(change.old_path), _key(change.new_path)
@@ -341,8 +350,8 @@ def _events(raw: list[_RawCommit], blobs: Mapping[str, bytes]) -> list[Event]:
                 final_key.setdefault(entity, old_key)
             key = new_key or old_key
             assert key is not None
-            before = _load(blobs, change.old_blob, change.old_path) if old_key else {}
-            after = _load(blobs, change.new_blob, change.new_path) if new_key else {}
+            before = load(change.old_blob, change.old_path) if old_key else {}
+            after = load(change.new_blob, change.new_path) if new_key else {}
             for event in _diff(key, before, after, change, item.commit):
                 pending.append((entity, event))
     events = []

@@ -111,6 +111,15 @@ def test_search_index_has_models_not_versions(small_site: Path) -> None:
     locations = {doc["location"] for doc in index["docs"]}
     assert "models/churn/" in locations and "models/fraud/" in locations
     assert not any(loc.startswith("models/churn/3/") for loc in locations)
+    # A model page offers search its head: name, description, owners, tags, aliases...
+    churn = " ".join(doc["title"] + " " + doc["text"] for doc in index["docs"]
+                     if doc["location"].startswith("models/churn/"))
+    assert "subscribers" in churn and "growth" in churn and "classification" in churn
+    assert "@champion" in churn
+    # ...not its tables, which the built page still has in full.
+    assert "Stage timeline" not in churn and "Load it" not in churn
+    page = (small_site / "models/churn/index.html").read_text()
+    assert 'id="stage-timeline"' in page and "rg:search-end" in page
 
 
 def test_json_api(small_site: Path) -> None:

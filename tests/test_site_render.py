@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from datetime import UTC, datetime
@@ -80,7 +81,7 @@ def test_links_point_at_generated_pages(pages: dict[str, str]) -> None:
     checked = 0
     for path, text in pages.items():
         for target in re.findall(r"href='([^']+)'", text):
-            resolved = os.path.normpath(os.path.join(_page_url(path), target))
+            resolved = os.path.normpath(os.path.join(_page_url(path), target.split("#")[0]))
             resolved = "" if resolved == "." else resolved
             assert resolved in by_url or resolved in files, f"{path} links to missing {target}"
             checked += 1
@@ -108,12 +109,44 @@ def test_long_tables_are_paginated(tmp_path: Path) -> None:
     assert "<a href='../../2/'><b>v2</b></a>" in pages["models/a/versions/3.md"]
 
 
+def test_pagers_and_lineage_stay_small_as_the_registry_grows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from builders import commit, init_repo, write_model, write_version
+    from registry_gen.site import render
+
+    root = init_repo(tmp_path / "r")
+    children = [f"m{n:02d}" for n in range(12)]
+    for name in ("a", *children):
+        write_model(root, name)
+    write_version(root, "a", 1)
+    for name in children:
+        write_version(root, name, 1, lineage={"parents": ["models:/a/1"]})
+        commit(root, f"register {name}")
+    monkeypatch.setattr(render, "LINEAGE_ROWS", 5)
+    monkeypatch.setattr(render, "GLOBAL_GRAPH_NODES", 5)
+    pages = render_site(load_index(root), read_history(root), SiteOptions(page_size=2))
+    # 12 pairs at 5 a page; each page's table holds only its own pairs.
+    lineage = [p for p in pages if p.startswith("models/lineage")]
+    assert sorted(lineage) == ["models/lineage.md", "models/lineage/2.md", "models/lineage/3.md"]
+    assert pages["models/lineage.md"].count("<tr><td>") == 5
+    assert pages["models/lineage/3.md"].count("<tr><td>") == 2
+    assert 'class="mermaid"' not in pages["models/lineage.md"]
+    assert "<a href='../../m11/#lineage'>m11</a>" in pages["models/lineage/3.md"]
+    # The pager shows the first, last and nearby pages, not one link per page.
+    assert "models/activity/12.md" in pages
+    middle = pages["models/activity/7.md"]
+    pager = re.search(r'<p class="rg-pager">.*</p>', middle)
+    assert pager is not None and "…" in pager[0] and "Next →" in pager[0]
+    assert pager[0].count("<a href") <= 2 * render.PAGER_WINDOW + 4
+
+
 def test_shallow_history_is_explained_not_invented(
         small: tuple[RegistryIndex, History]) -> None:
     index, _ = small
     shallow = History.of((), complete=False, warning="this is a shallow git clone")
     page = render_site(index, shallow)["models/churn/3/index.md"]
-    assert '!!! warning "History unavailable"' in page and "shallow git clone" in page
+    assert '<p class="admonition-title">History unavailable</p>' in page
+    assert "shallow git clone" in page
 
 
 def test_feed_is_atom_of_stage_changes(pages: dict[str, str]) -> None:
@@ -134,12 +167,14 @@ def test_hostile_records_render_inert(tmp_path: Path) -> None:
     pages = render_site(index, history)
     feed = render_feed(index, history, updated=datetime(2026, 1, 1, tzinfo=UTC))
     for path, text in pages.items():
-        body = text.split("```mermaid")[0]
+        body = text.split('<pre class="mermaid">')[0]
         assert "<script" not in body.lower(), path
         assert not re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", body, re.IGNORECASE), path
         assert "{{" not in text and "--8<--" not in text, path
         assert not re.search(r"<[a-z][^>]*\son\w+\s*=", body, re.IGNORECASE), path
     assert "<script" not in feed
-    graph = pages["models/evil/1/index.md"].split("```mermaid")[1].split("```")[0]
+    graph = pages["models/evil/1/index.md"].split('<pre class="mermaid"><code>')[1]
+    graph = html.unescape(graph.split("</code></pre>")[0])
+    assert "<" not in graph.replace("-->", ""), graph
     assert '"]' not in graph.replace('"])', "").replace('")]', "").replace('"]\n', "\n"), graph
     assert PAYLOAD not in "".join(pages.values())

@@ -12,7 +12,7 @@ Options (all optional)::
       - registry:
           root: .              # the registry (default: the folder of mkdocs.yml)
           history: true        # read stage/alias history from git
-          page_size: 50        # rows per table page
+          page_size: 30        # rows per table page
           mermaid: node_modules/mermaid/dist/mermaid.min.js   # self-hosted Mermaid
 
 Only the few top pages (home, models, activity, lineage) go into the
@@ -24,7 +24,10 @@ registry would make the build quadratic.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -36,8 +39,9 @@ from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
 
 from registry_gen.history import History, read_history
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
@@ -48,6 +52,7 @@ from .render import (
     FEED,
     HTML_END,
     HTML_START,
+    SEARCH_END,
     SiteOptions,
     nav_pages,
     render_feed,
@@ -100,6 +105,8 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     def __init__(self) -> None:
         self._root = Path()
         self._mermaid: Path | None = None
+        self._command = "build"
+        self._full_content: dict[str, str] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         base = Path(config.config_file_path or ".").resolve().parent
@@ -118,12 +125,27 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         config.markdown_extensions.append(RawBlocks())
         return config
 
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self._command = command
+
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        index = load_index(self._root)
+        if not self.config.history:
+            index, history = load_index(self._root), History.of((), complete=False)
+        elif (self._command == "build" and threading.active_count() == 1
+              and "fork" in multiprocessing.get_all_start_methods()):
+            # Reading the history (git log + every record version) and loading the index
+            # are independent and each takes seconds at 10,000 versions: read the history
+            # in a forked process meanwhile. Only in a single-threaded `build`: forking a
+            # process with threads (`serve`'s server, a host application's) is unsafe.
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                pending = pool.submit(read_history, self._root)
+                index = load_index(self._root)
+                history = pending.result()
+        else:
+            index, history = load_index(self._root), read_history(self._root)
         for error in index.errors:
             log.warning("registry: %s", error)
-        history = read_history(self._root) if self.config.history else History.of(
-            (), complete=False)
         if history.warning:
             log.info("registry: %s", history.warning)
         existing = set(files.src_uris)
@@ -158,6 +180,28 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             log.info("registry: docs/%s is hand-written; not generating it", path)
             return
         files.append(File.generated(config, path, content=content, inclusion=inclusion))
+
+    # The search plugin indexes `page.content` in its own `on_page_context`. A model page
+    # offers it only its head (see render.SEARCH_END) and gets its full content back
+    # right after, before the theme renders it.
+    @event_priority(100)
+    def _search_head_only(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig,
+                          nav: Any) -> dict[str, Any]:
+        content = page.content or ""
+        if SEARCH_END in content:
+            self._full_content[page.file.src_uri] = content
+            page.content = content.split(SEARCH_END, 1)[0]
+        return context
+
+    @event_priority(-100)
+    def _restore_content(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig,
+                         nav: Any) -> dict[str, Any]:
+        full = self._full_content.pop(page.file.src_uri, None)
+        if full is not None:
+            page.content = full
+        return context
+
+    on_page_context = CombinedEvent(_search_head_only, _restore_content)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         # A record edited during `mkdocs serve` rebuilds the site and reloads the browser.

@@ -16,7 +16,7 @@ Pages (``NAME`` and ``VERSION`` are the registry's own, so URLs read like URIs):
 ``models/NAME/index.md``              one model (+ ``versions/N.md`` when long)
 ``models/NAME/VERSION/index.md``      one version
 ``models/activity.md`` (+ ``/N``)     every change, newest first
-``models/lineage.md``                 how models feed each other
+``models/lineage.md`` (+ ``/N``)      how models feed each other
 ``models/feed.xml``                   Atom feed of stage transitions
 ====================================  ==============================================
 
@@ -41,7 +41,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from html import escape as _html_escape
+from typing import ClassVar, TypeVar
 from xml.sax.saxutils import escape as _xml_escape
 
 from registry_gen.errors import InvalidUri
@@ -72,7 +73,12 @@ TIMELINE_ROWS = 12
 FEED_ENTRIES = 50
 GRAPH_VERSIONS = 8
 GLOBAL_GRAPH_NODES = 150
+# Rows of the global lineage table a page (about 250 bytes of HTML each).
+LINEAGE_ROWS = 80
+# Page numbers either side of the current one in a pager.
+PAGER_WINDOW = 2
 _NO_SEARCH = "---\nsearch:\n  exclude: true\nhide:\n  - navigation\n  - toc\n---\n\n"
+_T = TypeVar("_T")
 _WIDE = "---\nhide:\n  - navigation\n---\n\n"
 
 
@@ -240,6 +246,13 @@ HTML_START = "<!--rg:html-->"
 HTML_END = "<!--/rg:html-->"
 
 
+# Marks the end of what a model page offers the search index (title, description,
+# owners, tags, aliases): the plugin lets the search plugin index only the part
+# before it, which keeps models findable by name, tag and description while sparing
+# it the tables below (about a tenth of a 10,000-version build).
+SEARCH_END = "<!--rg:search-end-->"
+
+
 def _html(block: str) -> str:
     return f"{HTML_START}\n{block}\n{HTML_END}\n"
 
@@ -344,25 +357,55 @@ _EVENT_HEADER = ["When (UTC)", "Change", "Who", "Commit message", "Commit", "PR"
 
 def _history_note(history: History) -> str:
     if history.warning:
-        return f'!!! warning "History unavailable"\n    {escape_text(history.warning)}\n\n'
+        # Material's admonition, as the `admonition` extension writes it.
+        return _html('<div class="admonition warning">\n<p class="admonition-title">History '
+                     f"unavailable</p>\n<p>{escape_text(history.warning)}</p>\n</div>") + "\n"
     if not history.complete:
         return '<p class="rg-muted">No git history available for this registry.</p>\n\n'
     return ""
 
 
-def _paginate(items: Sequence[object], size: int) -> list[Sequence[object]]:
+def _paginate(items: Sequence[_T], size: int) -> list[Sequence[_T]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [items[:0]]
+
+
+def _pager_numbers(count: int, current: int) -> list[int | None]:
+    """The page numbers a pager shows: first, last, and a window around ``current``;
+    None where numbers are left out.
+
+    A pager listing every page would grow with the registry (662 activity pages at
+    10,000 versions is 16 KB of links on every page), so it stays a fixed size.
+
+    >>> _pager_numbers(5, 3)
+    [1, 2, 3, 4, 5]
+    >>> _pager_numbers(100, 50)
+    [1, None, 48, 49, 50, 51, 52, None, 100]
+    """
+    shown = {1, count, *range(current - PAGER_WINDOW, current + PAGER_WINDOW + 1)}
+    numbers: list[int | None] = []
+    for number in sorted(n for n in shown if 1 <= n <= count):
+        if numbers and numbers[-1] is not None and number > numbers[-1] + 1:
+            # A gap of one page shows the page rather than an ellipsis.
+            numbers.append(number - 1 if number == numbers[-1] + 2 else None)
+        numbers.append(number)
+    return numbers
 
 
 def _pager(page: str, pages: Sequence[str], current: int) -> str:
     if len(pages) <= 1:
         return ""
     parts = []
-    for number, target in enumerate(pages, start=1):
-        if number == current:
+    if current > 1:
+        parts.append(f"<a href='{link(page, pages[current - 2])}'>← Previous</a>")
+    for number in _pager_numbers(len(pages), current):
+        if number is None:
+            parts.append("…")
+        elif number == current:
             parts.append(f"<b>{number}</b>")
         else:
-            parts.append(f"<a href='{link(page, target)}'>{number}</a>")
+            parts.append(f"<a href='{link(page, pages[number - 1])}'>{number}</a>")
+    if current < len(pages):
+        parts.append(f"<a href='{link(page, pages[current])}'>Next →</a>")
     return _html('<p class="rg-pager">Pages: ' + " · ".join(parts) + "</p>") + "\n"
 
 
@@ -397,7 +440,7 @@ def _render_site(index: RegistryIndex, history: History, options: SiteOptions) -
                 model, version, previous, history, lookups, options)
             previous = version
     pages.update(_activity(index, history, options))
-    pages[LINEAGE] = _lineage(index, lookups)
+    pages.update(_lineage(index, lookups))
     return pages
 
 
@@ -605,8 +648,16 @@ class _Graph:
             self._seen_edges.add((source, target))
             self.edges.append(f"  {source} --> {target}")
 
+    def source(self) -> str:
+        """The Mermaid source text."""
+        return "flowchart LR\n" + "\n".join(self.lines + self.edges)
+
     def render(self) -> str:
-        return "```mermaid\nflowchart LR\n" + "\n".join(self.lines + self.edges) + "\n```\n"
+        """The graph as the raw HTML that pymdownx.superfences writes for a ``mermaid``
+        fence (what Material draws), so it renders whatever Markdown extensions the
+        site's ``mkdocs.yml`` enables, and costs Markdown nothing to pass through."""
+        return _html(f'<pre class="mermaid"><code>{_html_escape(self.source(), quote=False)}'
+                     "</code></pre>")
 
 
 def _version_graph(graph: _Graph, version: ModelVersion, lookups: _Lookups) -> None:
@@ -655,6 +706,7 @@ def _model_pages(model: RegisteredModel, history: History, lookups: _Lookups,
     ]
     out.append(_description_block(record.description))
     out.append("\n" + _facts(facts))
+    out.append("\n" + _html(SEARCH_END))
     out.append("\n## Load it\n\n")
     uris = _model_uris(model, lookups)
     if uris:
@@ -676,7 +728,7 @@ def _model_pages(model: RegisteredModel, history: History, lookups: _Lookups,
               *[escape_text(m) for m in metrics], "Run"]
     out.append("\n## Versions\n\n")
     out.append(_pager(page, paths, 1))
-    out.append(_table(header, _version_rows(model, list(chunks[0]), page, metrics))  # type: ignore[arg-type]
+    out.append(_table(header, _version_rows(model, list(chunks[0]), page, metrics))
                if versions else '<p class="rg-muted">No versions yet.</p>\n')
 
     out.append("\n## Stage timeline\n\n")
@@ -718,7 +770,7 @@ def _model_pages(model: RegisteredModel, history: History, lookups: _Lookups,
         pages[path] = "".join([
             _NO_SEARCH, f"# {name}: versions (page {number})\n\n",
             f"<a href='{link(path, page)}'>← {name}</a>\n\n", _pager(path, paths, number),
-            _table(header, _version_rows(model, chunk, path, metrics)),  # type: ignore[arg-type]
+            _table(header, _version_rows(model, chunk, path, metrics)),
         ])
     return pages
 
@@ -732,8 +784,7 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
              history: History, lookups: _Lookups, options: SiteOptions) -> str:
     name, number, record = model.name, version.version, version.record
     page = version_page(name, number)
-    out = [_NO_SEARCH, f"# {name} v{number}\n\n",
-           f"<a href='{link(page, model_page(name))}'>{name}</a> › v{number}\n\n"]
+    out = [f"<p><a href='{link(page, model_page(name))}'>{name}</a> › v{number}</p>\n"]
     aliases = " ".join(_alias_chip(a) for a in model.aliases_of(number))
     out.append(_facts([
         ["Stage", stage_badge(version.stage)],
@@ -746,7 +797,7 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
     out.append("\n" + _description_block(record.description))
 
     pointer = version.pointer
-    out.append("\n## Artifact\n\n")
+    out.append(_heading("Artifact"))
     artifact_rows = [
         ["Path", f"<code>{escape_text(version.artifact_path)}</code>"],
         ["Format", escape_text(record.artifact.format)],
@@ -761,7 +812,7 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
     out.append(_facts(artifact_rows))
 
     lineage = record.lineage
-    out.append("\n## Lineage\n\n")
+    out.append(_heading("Lineage"))
     lineage_rows = []
     if lineage.run_id or lineage.run_url:
         lineage_rows.append(["Run", external_link(lineage.run_url, lineage.run_id or
@@ -797,15 +848,15 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
     graph = _Graph()
     _version_graph(graph, version, lookups)
     if len(graph.nodes) > 1:
-        out.append("\n" + graph.render())
+        out.append(graph.render())
     if not lineage_rows and not lineage.datasets:
         out.append('<p class="rg-muted">No lineage recorded.</p>\n')
 
     if record.params:
-        out.append("\n## Parameters\n\n")
+        out.append(_heading("Parameters"))
         out.append(_table(["Parameter", "Value"], [
             [escape_text(k), f"<code>{_number(v)}</code>"] for k, v in record.params.items()]))
-    out.append("\n## Metrics\n\n")
+    out.append(_heading("Metrics"))
     if record.metrics:
         before = previous.record.metrics if previous else {}
         label = f"Δ vs v{previous.version}" if previous else "Δ"
@@ -815,7 +866,7 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
     else:
         out.append('<p class="rg-muted">No metrics recorded.</p>\n')
     if record.signature:
-        out.append("\n## Signature\n\n")
+        out.append(_heading("Signature"))
         for title, specs in (("Inputs", record.signature.inputs),
                              ("Outputs", record.signature.outputs)):
             if specs:
@@ -823,7 +874,7 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
                     [escape_text(s.name or "—"), f"<code>{escape_text(s.type)}</code>",
                      escape_text(s.shape) if s.shape is not None else "—"]
                     for s in specs]) + "\n")
-    out.append("\n## History\n\n")
+    out.append(_heading("History"))
     out.append(_history_note(history))
     events = list(reversed(history.for_version(name, number)))
     if events:
@@ -831,7 +882,22 @@ def _version(model: RegisteredModel, version: ModelVersion, previous: ModelVersi
                                                      with_target=False)))
     elif history.complete:
         out.append('<p class="rg-muted">Not committed yet.</p>\n')
-    return "".join(out)
+    return f"{_NO_SEARCH}# {name} v{number}\n\n{_one_block(out)}"
+
+
+def _heading(title: str) -> str:
+    """A second-level heading in HTML, with the permalink the ``toc`` extension adds."""
+    slug = title.lower()
+    return (f'<h2 id="{slug}">{title}<a class="headerlink" href="#{slug}" '
+            'title="Permanent link">&para;</a></h2>\n')
+
+
+def _one_block(parts: Iterable[str]) -> str:
+    """HTML parts as one raw HTML block: Markdown then handles the whole page body as a
+    single stashed string, instead of parsing and inline-processing each part (at
+    10,000 version pages that is about a tenth of the build)."""
+    body = "".join(parts).replace(f"{HTML_START}\n", "").replace(f"\n{HTML_END}\n", "\n")
+    return _html(body.strip("\n"))
 
 
 def _delta(value: float, before: float | None) -> str:
@@ -859,7 +925,7 @@ def _activity(index: RegistryIndex, history: History, options: SiteOptions) -> d
         body.append(_pager(path, paths, number))
         if chunk:
             body.append(_table(["When (UTC)", "Model", *_EVENT_HEADER[1:]], _event_rows(
-                [e for e in chunk if isinstance(e, Event)], path, index, options,
+                chunk, path, index, options,
                 with_target=True)))
         else:
             body.append('<p class="rg-muted">No recorded changes yet.</p>\n')
@@ -867,32 +933,54 @@ def _activity(index: RegistryIndex, history: History, options: SiteOptions) -> d
     return pages
 
 
-def _lineage(index: RegistryIndex, lookups: _Lookups) -> str:
-    page = LINEAGE
+def _lineage(index: RegistryIndex, lookups: _Lookups) -> dict[str, str]:
+    """The global lineage view: which models feed which, one row per (parent, child) pair.
+
+    A small registry gets one Mermaid graph of every model; a large one gets the
+    table, paginated (:data:`LINEAGE_ROWS` pairs a page, sorted by parent), and
+    every model name links to that model's own lineage graph.
+    """
     edges: dict[tuple[str, str], int] = defaultdict(int)
     for version in index.versions():
         for parent in version.record.lineage.parents:
             target = lookups.resolve(parent)
             if target is not None and target.name != version.name:
                 edges[(target.name, version.name)] += 1
-    out = [_WIDE, "# Lineage\n\n",
-           "How registered models feed each other: an arrow from A to B means a version "
-           "of B names a version of A as its parent.\n\n"]
+    intro = ["# Lineage\n\n",
+             "How registered models feed each other: an arrow from A to B means a version "
+             "of B names a version of A as its parent.\n\n"]
     if not edges:
-        out.append('<p class="rg-muted">No model names another as its parent yet.</p>\n')
-        return "".join(out)
+        return {LINEAGE: "".join([_WIDE, *intro,
+                                  '<p class="rg-muted">No model names another as its parent '
+                                  "yet.</p>\n"])}
     involved = sorted({n for pair in edges for n in pair})
-    if len(involved) <= GLOBAL_GRAPH_NODES:
-        graph = _Graph()
-        for parent_name, child_name in sorted(edges):
-            graph.edge(graph.node(parent_name, parent_name, "model"),
-                       graph.node(child_name, child_name, "model"))
-        out.append(graph.render() + "\n")
-    out.append(_table(["Parent model", "Child model", "Versions"], [
-        [f"<a href='{link(page, model_page(s))}'>{s}</a>",
-         f"<a href='{link(page, model_page(t))}'>{t}</a>", str(n)]
-        for (s, t), n in sorted(edges.items())]))
-    return "".join(out)
+    pairs = sorted(edges.items())
+    chunks = _paginate(pairs, LINEAGE_ROWS)
+    paths = [LINEAGE] + [f"models/lineage/{n}.md" for n in range(2, len(chunks) + 1)]
+    pages = {}
+    for number, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1):
+        out = [_WIDE if number == 1 else _NO_SEARCH]
+        if number == 1:
+            out += intro
+            if len(involved) <= GLOBAL_GRAPH_NODES:
+                graph = _Graph()
+                for parent_name, child_name in sorted(edges):
+                    graph.edge(graph.node(parent_name, parent_name, "model"),
+                               graph.node(child_name, child_name, "model"))
+                out.append(graph.render() + "\n")
+            else:
+                out.append(f'<p class="rg-muted">{len(involved)} models are linked by '
+                           f"{len(edges)} parent–child pairs, too many for one graph: follow "
+                           "a model's name to its own lineage graph.</p>\n\n")
+        else:
+            out.append(f"# Lineage (page {number})\n\n")
+        out.append(_pager(path, paths, number))
+        out.append(_table(["Parent model", "Child model", "Versions"], [
+            [f"<a href='{link(path, model_page(s))}#lineage'>{s}</a>",
+             f"<a href='{link(path, model_page(t))}#lineage'>{t}</a>", str(n)]
+            for (s, t), n in chunk]))
+        pages[path] = "".join(out)
+    return pages
 
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
