@@ -386,8 +386,13 @@ def build(root: Path, only: set[str] | None = None) -> History:
     step(churn, lambda: ex.describe(
         "alice", churn, 1, "Baseline **logistic regression** on the January extract.\n\n"
         "_Archived when v3 went to Production._"))
-    step(fraud, lambda: ex.register("chen", fraud, 3, train_classifier(3, fraud=True),
-                                    "Gradient boosting experiment; not yet reviewed by risk."))
+    # A model that feeds another: v3 adds the churn score as a feature, so the global
+    # lineage page has an edge between registered models.
+    fraud_v3_parents = (f"models:/{fraud}/2",) + ((f"models:/{churn}/3",) if wanted(churn) else ())
+    step(fraud, lambda: ex.register(
+        "chen", fraud, 3, train_classifier(3, fraud=True),
+        "Gradient boosting experiment that adds the **churn-classifier v3** score as a "
+        "feature; not yet reviewed by risk.", parents=fraud_v3_parents))
     for name, action in steps:
         if wanted(name):
             action()
