@@ -271,10 +271,10 @@ def _table(headers: list[str], rows: list[list[str]]) -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
-def _version_rows(versions: list[Any], index: Any, with_name: bool) -> list[list[str]]:
+def _version_rows(versions: list[Any], models: Any, with_name: bool) -> list[list[str]]:
     rows = []
     for v in versions:
-        model = index.models[v.name]
+        model = models[v.name]
         aliases = " ".join(f"@{a}" for a in model.aliases_of(v.version))
         row = [str(v.version), v.stage, v.record.created_at.strftime("%Y-%m-%d"),
                v.record.created_by, aliases, _first_line(v.record.description)]
@@ -546,7 +546,7 @@ def show_command(ctx: Context, target: str, as_json: bool) -> None:
         click.echo(model.record.description.rstrip())
     click.echo("")
     _table(["VERSION", "STAGE", "CREATED", "BY", "ALIASES", "DESCRIPTION"],
-           _version_rows(list(reversed(model.versions)), client.index, with_name=False))
+           _version_rows(list(reversed(model.versions)), {model.name: model}, with_name=False))
 
 
 def _show_version(version: Any, model: Any) -> None:
@@ -617,7 +617,7 @@ def search_command(ctx: Context, filter_string: str, order_by: tuple[str, ...],
         click.echo("No versions match.")
         return
     _table(["NAME", "VERSION", "STAGE", "CREATED", "BY", "ALIASES", "DESCRIPTION"],
-           _version_rows(versions, client.index, with_name=True))
+           _version_rows(versions, client.index.models, with_name=True))
 
 
 # ---------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from .errors import (
     InvalidRegistry,
     ModelNotFound,
     RuleViolation,
+    UnsafePath,
     UsageError,
     VersionNotFound,
 )
@@ -68,6 +69,8 @@ from .store import (
     ModelVersion,
     RegisteredModel,
     RegistryIndex,
+    WorkingTree,
+    build_index,
     edit_record,
     load_index,
     write_record,
@@ -151,7 +154,7 @@ def _fresh(method: WriteT) -> WriteT:
 
     @wraps(method)
     def wrapper(self: RegistryClient, *args: Any, **kwargs: Any) -> Any:
-        self._index = None
+        self._forget()
         return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -162,7 +165,10 @@ class RegistryClient:
 
     Reads use the working tree as last read (call :meth:`refresh` to see edits
     made meanwhile by others); every change re-reads it first, so its checks
-    never act on stale records.
+    never act on stale records. A question about one model (get, resolve,
+    change) reads only ``registry.yaml`` and ``models/NAME/`` until something
+    needs the whole registry (search, :attr:`index`), so it costs the same in a
+    registry of 10 versions or 10,000.
 
     >>> client = RegistryClient(".")                         # doctest: +SKIP
     >>> [m.name for m in client.search_registered_models("name LIKE 'ch%'")]  # doctest: +SKIP
@@ -174,6 +180,7 @@ class RegistryClient:
         if not self.root.is_dir():
             raise UsageError(f"no registry folder at {path}")
         self._index: RegistryIndex | None = None
+        self._scopes: dict[str, RegistryIndex] = {}  # model name → its model-scoped index
 
     # -- reading ----------------------------------------------------------------
 
@@ -186,20 +193,47 @@ class RegistryClient:
 
     def refresh(self) -> RegistryIndex:
         """Re-read the working tree."""
-        self._index = None
+        self._forget()
         return self.index
+
+    def _forget(self) -> None:
+        self._index = None
+        self._scopes.clear()
+
+    def _index_for(self, name: str) -> RegistryIndex:
+        """An index that answers every question about the model ``name``.
+
+        The whole registry when it has been read; else ``registry.yaml`` and
+        ``models/NAME/`` alone (what :func:`registry_gen.locate.scan_model_folder`
+        lists), which hold everything that decides ``name``'s records, versions,
+        stages and aliases. When that narrow read does not find a healthy model
+        (no such folder, a symlink on the way, a broken record), the whole
+        registry is read instead, so errors and messages are exactly the whole
+        index's ("registered models: ...").
+        """
+        if self._index is not None:
+            return self._index
+        scoped = self._scopes.get(name)
+        if scoped is None:
+            scoped = _model_scope(self.root, name)
+            if scoped is None:
+                return self.index
+            self._scopes[name] = scoped
+        return scoped
 
     @property
     def policy(self) -> Policy:
         """``registry.yaml``; :class:`InvalidRegistry` if it cannot be read."""
-        broken = [e for e in self.index.errors if e.location.file == POLICY_FILE]
-        if broken:
-            raise InvalidRegistry(broken)
-        return self.index.policy
+        return _policy_of(self.index)
+
+    def _policy_for(self, name: str) -> Policy:
+        """``registry.yaml`` as read with the model ``name`` (see :meth:`_index_for`)."""
+        return _policy_of(self._index_for(name))
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         """The registered model ``name`` with its versions."""
-        return self.index.model(check_model_name(name))
+        checked = check_model_name(name)
+        return self._index_for(checked).model(checked)
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """Version ``version`` of ``name``."""
@@ -207,18 +241,21 @@ class RegistryClient:
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         """The version ``name@alias`` points to."""
-        return self.index.resolve(ModelUri(name=check_model_name(name), alias=check_alias(alias)))
+        uri = ModelUri(name=check_model_name(name), alias=check_alias(alias))
+        return self._index_for(uri.name).resolve(uri)
 
     def resolve(self, uri: str | ModelUri) -> ModelVersion:
         """The version a ``models:/`` URI names (``models:/churn/Production``, ``...@champion``)."""
-        return self.index.resolve(uri)
+        parsed = uri if isinstance(uri, ModelUri) else ModelUri.parse(uri)
+        return self._index_for(parsed.name).resolve(parsed)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
         """The highest version in each of ``stages`` (every stage when None), as MLflow does."""
         model = self.get_registered_model(name)
-        wanted = [self._stage(s) for s in stages] if stages else list(self.policy.stages)
+        policy = self._policy_for(model.name)
+        wanted = [self._stage(s, policy) for s in stages] if stages else list(policy.stages)
         found = []
         for stage in wanted:
             holders = model.in_stage(stage)
@@ -345,7 +382,7 @@ class RegistryClient:
     def set_registered_model_alias(self, name: str, alias: str, version: int | str, *,
                                    branch: Branch = None) -> ModelVersion:
         """Point ``name@alias`` at ``version`` (a one-line change when the alias exists)."""
-        policy = self.policy
+        policy = self._policy_for(check_model_name(name))
         check_alias(alias, tuple(policy.stages))
         target = self.get_model_version(name, version)
         model = self.get_registered_model(name)
@@ -543,10 +580,10 @@ class RegistryClient:
         ``archive_existing_versions=True``, which moves the other holders to
         Archived in the same change. The diff is one line per version moved.
         """
-        policy = self.policy
+        policy = self._policy_for(check_model_name(name))
         model = self.get_registered_model(name)
         target = model.version(check_version(version))
-        stage_name = self._stage(stage)
+        stage_name = self._stage(stage, policy)
         current = target.stage
         if stage_name == current:
             if branch:
@@ -597,11 +634,12 @@ class RegistryClient:
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
 
-    def _stage(self, stage: str) -> str:
-        canonical = self.policy.canonical_stage(stage)
+    def _stage(self, stage: str, policy: Policy | None = None) -> str:
+        policy = policy if policy is not None else self.policy
+        canonical = policy.canonical_stage(stage)
         if canonical is None:
             raise UsageError(f"{stage!r} is not a stage of this registry; stages: "
-                             f"{', '.join(self.policy.stages)}")
+                             f"{', '.join(policy.stages)}")
         return canonical
 
     def _check_new_name(self, name: str) -> None:
@@ -676,8 +714,33 @@ class RegistryClient:
             else:
                 write()
         finally:
-            self._index = None
+            self._forget()
         log.info("%s", message)
+
+
+def _policy_of(index: RegistryIndex) -> Policy:
+    broken = [e for e in index.errors if e.location.file == POLICY_FILE]
+    if broken:
+        raise InvalidRegistry(broken)
+    return index.policy
+
+
+def _model_scope(root: Path, name: str) -> RegistryIndex | None:
+    """``registry.yaml`` and ``models/NAME/`` read alone, if they hold a healthy model ``name``.
+
+    None when they do not (no such folder, a symlinked one, records that fail):
+    the caller then reads the whole registry, whose errors say what exists.
+    """
+    from .locate import scan_model_folder
+
+    try:
+        scan = scan_model_folder(root, name)
+    except UnsafePath:
+        return None
+    if scan is None:
+        return None
+    index = build_index(WorkingTree(root), scan.entries())
+    return index if name in index.models else None
 
 
 def _setter(key: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -293,7 +293,11 @@ RecordT = TypeVar("RecordT", bound=BaseModel)
 
 def parse_record(text: str | bytes, file: str, schema: type[RecordT]) -> RecordT:
     """Parse and validate one record file; raise :class:`RecordError` naming file:line (field)."""
-    return validate_document(parse_yaml(text, file), schema)
+    document = parse_yaml(text, file, lines=False)  # lines only for an error: see below
+    try:
+        return validate_document(document, schema)
+    except RecordError:
+        return validate_document(parse_yaml(text, file), schema)  # raises, with its line
 
 
 def validate_document(document: YamlDocument, schema: type[RecordT]) -> RecordT:
@@ -344,8 +348,11 @@ def _as_value_error(check: Callable[[_T], object], value: _T) -> _T:
     return value
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
 def _check_relative_path(path: str) -> None:
-    if not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+    if not path or path.startswith(("/", "\\")) or _DRIVE.match(path):
         raise ValueError(f"{path!r} must be a relative path inside the version folder")
     parts = path.replace("\\", "/").split("/")
     if any(part in {"", ".", ".."} for part in parts):

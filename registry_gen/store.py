@@ -15,11 +15,16 @@ Example:
 
 from __future__ import annotations
 
+import atexit
+import gc
+import logging
 import os
 import stat
 import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -47,11 +52,14 @@ from .schema import (
     VersionRecord,
     parse_record,
     record_errors,
+    validate_document,
 )
 from .uri import ModelUri, check_model_name, check_version
-from .yamlio import dump_yaml, parse_yaml, replace_scalar
+from .yamlio import YamlDocument, dump_yaml, parse_yaml, replace_scalar
 
 GIT_SYMLINK_MODE = 0o120000
+
+log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------
@@ -452,10 +460,141 @@ def _parse_record(blob: bytes, file: str, schema: type[RecordT]) -> RecordT:
     record = _RECORD_MEMO.get(key)
     if record is None:
         record = parse_record(blob, file, schema)
-        if len(_RECORD_MEMO) >= _RECORD_MEMO_LIMIT:
-            _RECORD_MEMO.clear()
-        _RECORD_MEMO[key] = record
+        _remember(key, record)
     return record  # type: ignore[return-value]  # stored under its own schema
+
+
+def _remember(key: tuple[type[BaseModel], str, bytes], record: BaseModel) -> None:
+    if len(_RECORD_MEMO) >= _RECORD_MEMO_LIMIT:
+        _RECORD_MEMO.clear()
+    _RECORD_MEMO[key] = record
+
+
+@atexit.register
+def _forget_memos() -> None:
+    """Free the memoised records before the interpreter shuts down.
+
+    Shutdown runs the cyclic collector several times over everything still
+    alive: with the 21,000 records of a 10,000-version registry memoised, that
+    is about two seconds after a command has finished; freeing them here by
+    reference counting takes a tenth of one.
+    """
+    _RECORD_MEMO.clear()
+    _GIT_INDEX_MEMO.clear()
+
+
+# ---------------------------------------------------------------------------
+# Parsing on two cores
+
+# Parsing is most of loading a large registry, and every record parses on its own: from
+# this many records on, build_index has a forked worker process parse part of them on
+# another core while this process parses the rest (loading 21,000 records took 20 %
+# less wall time, 4.3 → 3.5 s, on 2 cores with the other one partly busy; about 15 %
+# more CPU in all). Below it, starting the worker costs more than it saves.
+PARALLEL_MIN_RECORDS = 2_000
+# This process parses this share: it also validates and unpickles the worker's share.
+_OWN_SHARE = 0.45
+
+ParseJob = tuple[type[BaseModel], str]  # (schema, file) of one record to parse
+
+
+def _fork_is_safe() -> bool:
+    """Whether a worker may be forked: Linux (fork is the safe default there), a
+    single-threaded process (a fork copies locks other threads may hold) and a second
+    CPU to run it on."""
+    if sys.platform != "linux":
+        return False
+    import threading
+
+    return threading.active_count() == 1 and len(os.sched_getaffinity(0)) > 1
+
+
+def _parse_ahead(jobs: Iterable[ParseJob], blobs: Mapping[str, bytes]) -> int:
+    """Parse records into the memo ahead of the build, part of them in a forked worker.
+
+    Only a speed-up: the build then takes each record from the memo or parses it
+    itself, so its records, errors and their order are the same with or without
+    the worker. Records that fail are left to the build (errors are never
+    memoised), which reports them with file and line. The worker sends back the
+    parsed YAML as plain data, validated here: pickling pydantic records costs
+    about three times as much. Returns how many records the worker parsed.
+    """
+    todo = [(schema, file) for schema, file in jobs
+            if file in blobs and (schema, file, blobs[file]) not in _RECORD_MEMO]
+    if len(todo) < PARALLEL_MIN_RECORDS or not _fork_is_safe():
+        return 0
+    import multiprocessing
+
+    split = int(len(todo) * _OWN_SHARE)
+    mine, theirs = todo[:split], todo[split:]
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_parse_yaml_worker, daemon=True,
+                             args=(sender, [(file, blobs[file]) for _, file in theirs]))
+    try:
+        worker.start()
+    except (OSError, AssertionError):  # no fork left, or this is a daemonic worker itself
+        receiver.close()
+        sender.close()
+        return 0
+    sender.close()
+    parsed: dict[int, Any] = {}
+    finished = False
+    try:
+        for schema, file in mine:
+            try:
+                _parse_record(blobs[file], file, schema)
+            except RecordError:
+                continue  # the build reports it
+        try:
+            parsed = receiver.recv()
+        except (EOFError, OSError):
+            log.debug("the parsing worker stopped early; parsing its records here")
+        finished = True
+    finally:
+        receiver.close()
+        if not finished:  # interrupted (Ctrl-C) or failed here: do not wait for the worker
+            worker.terminate()
+        worker.join()
+    for position, data in parsed.items():
+        schema, file = theirs[position]
+        try:
+            record = validate_document(YamlDocument(data, {}, file), schema)
+        except RecordError:
+            continue  # the build parses it again and reports it with its line
+        _remember((schema, file, blobs[file]), record)
+    return len(parsed)
+
+
+def _parse_yaml_worker(sender: Any, files: list[tuple[str, bytes]]) -> None:
+    """In the forked worker: the parsed YAML of each file that parses, by position."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    parsed: dict[int, Any] = {}
+    for position, (file, blob) in enumerate(files):
+        try:
+            parsed[position] = parse_yaml(blob, file, lines=False).data
+        except RecordError:
+            continue
+    try:
+        sender.send(parsed)
+    except OSError:
+        pass  # the parent stopped listening (interrupted): it has nothing to wait for
+    finally:
+        sender.close()
+
+
+def path_parts(path: str) -> tuple[str, ...]:
+    """``PurePosixPath(path).parts``, without a path object for a plain ``a/b/c`` path.
+
+    >>> path_parts("models/churn/3/version.yaml"), path_parts("models//churn/./x")
+    (('models', 'churn', '3', 'version.yaml'), ('models', 'churn', 'x'))
+    """
+    parts = path.split("/")
+    if "" in parts or "." in parts:
+        return PurePosixPath(path).parts  # "/", "//", "./": let pathlib normalise them
+    return tuple(parts)
 
 
 @dataclass
@@ -464,14 +603,39 @@ class _ModelFiles:
     versions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while records are parsed.
+
+    Parsing 10,000 records allocates about a million objects that all stay
+    alive, and every few thousand allocations the collector walks them all
+    again: a quarter of the load, freeing nothing (records hold no reference
+    cycles). Reference counting frees memory as usual meanwhile. Callers that
+    keep a whole index only for a while (the validator) pause it for that while.
+    """
+    if not gc.isenabled():
+        yield  # already paused by the caller: leave it as it is
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def build_index(source: Source, files: list[FileEntry] | None = None) -> RegistryIndex:
     """Parse every record of ``source`` into a :class:`RegistryIndex`."""
+    with collector_paused():
+        return _build_index(source, files)
+
+
+def _build_index(source: Source, files: list[FileEntry] | None) -> RegistryIndex:
     entries = files if files is not None else source.list_files()
     errors: list[RecordError] = []
     by_model: dict[str, _ModelFiles] = defaultdict(_ModelFiles)
     wanted: list[str] = []
     for entry in entries:
-        parts = PurePosixPath(entry.path).parts
+        parts = path_parts(entry.path)
         if entry.is_symlink:
             continue  # never followed; the validator reports them
         if parts == (POLICY_FILE,):
@@ -483,6 +647,14 @@ def build_index(source: Source, files: list[FileEntry] | None = None) -> Registr
             by_model[parts[1]].versions[parts[2]].append(entry.path)
             wanted.append(entry.path)
     blobs = source.read_many(wanted)
+    jobs: list[ParseJob] = []
+    for files_of in by_model.values():
+        if files_of.model_file is not None:
+            jobs.append((ModelRecord, files_of.model_file))
+        for paths in files_of.versions.values():
+            jobs.extend((VersionRecord if path.endswith(f"/{VERSION_FILE}") else DvcPointer, path)
+                        for path in paths)
+    _parse_ahead(jobs, blobs)
 
     policy = Policy()
     if POLICY_FILE in blobs:

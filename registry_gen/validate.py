@@ -42,6 +42,8 @@ from .store import (
     Source,
     WorkingTree,
     build_index,
+    collector_paused,
+    path_parts,
 )
 from .uri import RESERVED_NAMES, ModelUri, check_alias, fold_name
 from .yamlio import KeyPath, YamlDocument, parse_yaml
@@ -324,7 +326,7 @@ def file_findings(
     folded: dict[str, list[str]] = defaultdict(list)
     limit = index.policy.max_git_file_bytes
     for entry in files:
-        parts = PurePosixPath(entry.path).parts
+        parts = path_parts(entry.path)
         if entry.is_symlink:
             out.add("RG205", "symlinks are not allowed in a registry (they can point outside "
                     "it); replace it with the file itself", entry.path)
@@ -888,7 +890,11 @@ def validate_tree(root: Path | str = ".", rev: str | None = None, *,
     >>> report.failed()                               # doctest: +SKIP
     False
     """
-    root = Path(root)
+    with collector_paused():  # the index lives only until the report is made (see there)
+        return _validate_tree(Path(root), rev, check_remote)
+
+
+def _validate_tree(root: Path, rev: str | None, check_remote: bool) -> Report:
     side = _load(root, rev)
     out = Findings()
     gitignores = _gitignores(side)
@@ -905,7 +911,11 @@ def validate_change(root: Path | str, base: str, head: str = "HEAD", *,
 
     >>> validate_change("/path/to/registry", "origin/main", "HEAD").change  # doctest: +SKIP
     """
-    root = Path(root)
+    with collector_paused():  # both indexes live only until the report is made
+        return _validate_change(Path(root), base, head, check_remote)
+
+
+def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Report:
     head_side = _load(root, head)
     assert isinstance(head_side.source, GitRevision)
     base_source = GitRevision(root, base)

@@ -89,15 +89,21 @@ def decode_record(raw: bytes, file: str) -> str:
         ) from None
 
 
-def parse_yaml(text: str | bytes, file: str) -> YamlDocument:
-    """Parse one YAML document strictly; raise :class:`RecordError` naming ``file:line``."""
+def parse_yaml(text: str | bytes, file: str, *, lines: bool = True) -> YamlDocument:
+    """Parse one YAML document strictly; raise :class:`RecordError` naming ``file:line``.
+
+    ``lines=False`` leaves :attr:`YamlDocument.lines` empty, which makes parsing
+    about a tenth cheaper: for callers that parse again with lines only when they
+    need one for a message (:func:`registry_gen.schema.parse_record`). Errors
+    raised here carry their line either way.
+    """
     if isinstance(text, bytes):
         text = decode_record(text, file)
     elif len(text) > MAX_RECORD_BYTES:
         raise RecordError(Location(file), f"file is larger than {MAX_RECORD_BYTES:,} bytes")
     if text.startswith("\ufeff"):
         text = text[1:]
-    builder = _Builder(file)
+    builder = _Builder(file, lines)
     loader = yaml.CSafeLoader(text)
     try:
         # get_event straight from libyaml's C parser (None at the end): yaml.parse's
@@ -112,7 +118,7 @@ def parse_yaml(text: str | bytes, file: str) -> YamlDocument:
         raise RecordError(Location(file), f"YAML syntax error: {error}") from None
     finally:
         loader.dispose()
-    return YamlDocument(data=data, lines=builder.lines, file=file)
+    return YamlDocument(data=data, lines=builder.lines or {}, file=file)
 
 
 _ScalarEvent = yaml.ScalarEvent
@@ -132,9 +138,9 @@ _MAYBE_NOT_STRING = re.compile(
 
 
 class _Builder:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, lines: bool = True) -> None:
         self.file = file
-        self.lines: dict[KeyPath, int] = {}
+        self.lines: dict[KeyPath, int] | None = {} if lines else None
         self.documents = 0
 
     def fail(self, event: Any, message: str) -> RecordError:
@@ -167,7 +173,7 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self.fail(event, f"nesting deeper than {MAX_DEPTH} levels")
         lines = self.lines
-        if path not in lines:
+        if lines is not None and path not in lines:
             lines[path] = event.start_mark.line + 1
         if kind is _ScalarEvent:
             return self.scalar(event)
@@ -176,7 +182,8 @@ class _Builder:
             for child in iter(get_event, None):
                 if type(child) is _SequenceEndEvent:
                     return items
-                items.append(self.node(get_event, child, (*path, len(items)), depth + 1))
+                child_path = (*path, len(items)) if lines is not None else path
+                items.append(self.node(get_event, child, child_path, depth + 1))
         elif kind is _MappingStartEvent:
             mapping: dict[str, Any] = {}
             deeper = depth + 1
@@ -189,8 +196,11 @@ class _Builder:
                     key = self.key(key_event)  # all but a plain word: the full checks
                 if key in mapping:
                     raise self.fail(key_event, f"duplicate key '{key}'")
-                key_path = (*path, key)
-                lines[key_path] = key_event.start_mark.line + 1
+                if lines is not None:
+                    key_path = (*path, key)
+                    lines[key_path] = key_event.start_mark.line + 1
+                else:
+                    key_path = path  # only lines need the path
                 value = get_event()
                 # The common case inline (a plain or quoted scalar, no anchor or tag):
                 # the same checks as node(), without a call per value.

@@ -49,6 +49,59 @@ def test_get_and_resolve(small_registry: Path) -> None:
         client.get_registered_model("../etc")
 
 
+def _no_whole_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make reading the whole registry fail, to prove a call reads one model's folder."""
+    from registry_gen import client as client_module
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("read the whole registry")
+
+    monkeypatch.setattr(client_module, "load_index", refuse)
+
+
+def test_one_model_is_read_without_the_rest_of_the_registry(
+        small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry_gen.store import load_index
+
+    whole = load_index(small_registry)
+    write_model(small_registry, "other").write_text("name: [broken\n")  # never read
+    _no_whole_registry(monkeypatch)
+    client = RegistryClient(small_registry)
+    for uri in ("models:/churn/2", "models:/churn/production", "models:/churn@champion",
+                "models:/churn/latest", "models:/fraud/None"):
+        assert client.resolve(uri) == whole.resolve(uri)
+    assert client.get_registered_model("churn") == whole.model("churn")
+    assert client.get_model_version_by_alias("churn", "champion").version == 3
+    assert [v.version for v in client.get_latest_versions("churn", ["staging"])] == [2]
+    with pytest.raises(VersionNotFound, match="churn has no version 9; it has versions 1-3"):
+        client.get_model_version("churn", 9)
+    with pytest.raises(VersionNotFound, match="churn has versions 1-3; none in None"):
+        client.resolve("models:/churn/None")
+    # Changes read one model too, and what they change is read again afterwards.
+    moved = client.transition_model_version_stage("fraud", 1, "Staging")
+    assert moved.stage == "Staging" and client.resolve("models:/fraud/staging").version == 1
+    assert client.set_registered_model_alias("fraud", "best", 1).version == 1
+    assert client.get_model_version_by_alias("fraud", "best").version == 1
+
+
+def test_what_one_model_cannot_answer_comes_from_the_whole_registry(
+        small_registry: Path) -> None:
+    # The same errors and messages as the whole index: what exists, the broken records.
+    with pytest.raises(ModelNotFound, match="registered models: churn, fraud"):
+        RegistryClient(small_registry).resolve("models:/nope/1")
+    (small_registry / "models/linked").symlink_to(small_registry / "models/churn")
+    with pytest.raises(ModelNotFound, match="no registered model named 'linked'"):
+        RegistryClient(small_registry).get_registered_model("linked")
+    path = small_registry / "models/fraud/1/version.yaml"
+    path.write_text(path.read_text().replace("version: 1", "version: 2"))
+    with pytest.raises(InvalidRegistry, match=r"models/fraud/1/version\.yaml:1 \(version\)"):
+        RegistryClient(small_registry).resolve("models:/fraud/1")
+    (small_registry / "registry.yaml").write_text("stages: [None, None]\n")
+    with pytest.raises(InvalidRegistry, match=r"registry\.yaml:1"):
+        RegistryClient(small_registry).get_latest_versions("churn")
+    assert RegistryClient(small_registry).resolve("models:/churn/3").version == 3
+
+
 def test_get_latest_versions(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
     assert [(v.stage, v.version) for v in client.get_latest_versions("churn")] == [

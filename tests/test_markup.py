@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from registry_gen.markup import (
@@ -26,6 +28,7 @@ HOSTILE = [
     ('<svg onload="alert(1)"></svg>', "raw HTML tag <svg> (removed with its content)"),
     ('<p style="position:fixed">x</p>', "attribute style= on <p>"),
     ("<!-- hidden -->", "HTML comment"),
+    ('<a href="http://[x]">y</a>', "malformed URL in href of <a>"),  # urlsplit raises
 ]
 
 
@@ -48,6 +51,94 @@ def test_unsafe_markup_is_reported_and_stripped(text: str, finding: str) -> None
 ])
 def test_safe_markup_is_not_reported(text: str) -> None:
     assert find_unsafe_markup(text) == []
+
+
+# Random descriptions for the fast path's differential test: Markdown constructs that make
+# (or nearly make) HTML the sanitiser changes, with hostile link targets, words and
+# characters in their holes.
+_TARGETS = [
+    "https://a.b/c", "http://a", "mailto:a@b.c", "HTTPS://a", "https:x", "//a", "../a", "#x",
+    "javascript:alert(1)", "JaVaScRiPt:x", "java\tscript:x", " javascript:x", "<javascript:x>",
+    "data:text/html,x", "vbscript:x", "ftp://a", "mailtox:a", "&#106;avascript:x",
+    'https://a "t>"', 'https://a "&lt;b"', "https://a 'x'", "https://a (x)",
+]
+_WORDS = [
+    "word", "two words", "é", "", " ", "a:b", "[x]", "(x)", "*em*", "`code`", "<b>", "&amp;",
+    "&lt;", ">", "|", "~", ":", "]:", "](", "!", "#", "\\", "\x02", "\x03", "\x0260\x03",
+    "\x7f", "\t", "python", "{.x #y}", "script", "onerror=x", "<!--", "-->",
+]
+_BLOCKS = [
+    "{w}", "{w} {w}", "# {w}", "- {w}", "1. {w}", "> {w}", "    {w}", "{w}  \n{w}",
+    "```{w}\n{w}\n```", "~~~{w}\n{w}\n~~~", "``{w}``",
+    "| {w} | {w} |\n|{a}|{a}|\n| {w} | {w} |", "{w} | {w}",
+    "[{w}]({t})", "![{w}]({t})", "[{w}] ({t})", "[{w}]\n({t})", "[{w}][r]\n\n[r]: {t}",
+    "[r]\n\n[r]:{t}", "*[{w}]: {w}\n\n{w}", "{w}\n:   {w}",
+    "<{w}>", "<a href=\"{t}\">{w}</a>", "<img src=x {w}>", "<!-- {w} -->", "<{t}>",
+    "&{w};", "&#{w};",
+]
+_ALIGN = ["---", ":--", "--:", ":-:", "-"]
+
+
+def _random_description(rng: random.Random) -> str:
+    blocks = []
+    for _ in range(rng.randint(1, 4)):
+        block = rng.choice(_BLOCKS)
+        while "{" in block and any(h in block for h in ("{w}", "{t}", "{a}")):
+            block = (block.replace("{w}", rng.choice(_WORDS), 1)
+                     .replace("{t}", rng.choice(_TARGETS), 1)
+                     .replace("{a}", rng.choice(_ALIGN), 1))
+        blocks.append(block)
+    return rng.choice(["\n\n", "\n", " ", ""]).join(blocks)
+
+
+def test_fast_path_never_hides_a_finding() -> None:
+    from registry_gen.markup import _MAY_BE_UNSAFE, _inspect
+
+    rng = random.Random(20261126)  # fixed: a failure reproduces
+    skipped = found = 0
+    for _ in range(4000):
+        text = _random_description(rng)
+        full = _inspect(text) if text.strip() else []
+        found += bool(full)
+        if text.strip() and not _MAY_BE_UNSAFE.search(text):
+            skipped += 1
+            assert full == [], text
+        assert find_unsafe_markup(text) == full, text
+    # Both sides were exercised: texts the fast path skips, and texts with findings.
+    assert skipped > 100 and found > 1000
+
+
+@pytest.mark.parametrize(("text", "finding"), [
+    ("```python\nx = 1\n```", "attribute class= on <code>"),
+    ("~~~ {.py #x}\nx\n~~~", "attribute id= on <pre>"),
+    ("| a |\n|:--|\n| 1 |", "attribute style= on <th>"),
+    ("[x] (javascript:a)", None),  # not a link in Python-Markdown: shown as text
+    ("[x]( javascript:a)", "javascript: link in href of <a>"),
+    ("[x]\n\n[x]:  javascript:x", "javascript: link in href of <a>"),
+    ("[x](HTTPS://a)", None),
+    ("[x](ftp://a)", "ftp: link in href of <a>"),
+    ('[a](https://x "t>")', "attribute title= on <a> containing '<' or '>'"),
+    ("*[HTML]: <b>x</b>\n\nHTML", "attribute title= on <abbr> containing '<' or '>'"),
+])
+def test_fast_path_sends_markup_that_may_change_to_the_full_check(
+        text: str, finding: str | None) -> None:
+    from registry_gen.markup import _MAY_BE_UNSAFE
+
+    assert _MAY_BE_UNSAFE.search(text)
+    assert (finding in find_unsafe_markup(text)) if finding else find_unsafe_markup(text) == []
+
+
+@pytest.mark.parametrize("text", [
+    "Scores **churn** events.\n\n- Owner team: @acme-ml/growth\n- See the "
+    "[runbook](https://wiki.example.com/ml/m).",
+    "Retrained on 21 weeks of data; AUC 0.8234.\n\nChanges since v2: fixed leakage.",
+    "Mail [us](mailto:ml@example.com) or ![chart](http://example.com/c.png \"AUC\")",
+])
+def test_everyday_descriptions_take_the_fast_path(text: str) -> None:
+    from registry_gen.markup import _MAY_BE_UNSAFE, _inspect
+
+    assert not _MAY_BE_UNSAFE.search(text)
+    assert find_unsafe_markup(text) == _inspect(text) == []
 
 
 def test_markdown_is_rendered_with_headings_below_the_page_title() -> None:

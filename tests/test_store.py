@@ -215,3 +215,85 @@ def test_committed_registry_loads_the_same_from_git(small_registry: Path) -> Non
     assert from_tree.models.keys() == from_git.models.keys()
     for name in from_tree.models:
         assert from_tree.model(name) == from_git.model(name)
+
+
+# ---------------------------------------------------------------------------
+# Parsing on two cores: the same index, errors and order as one process
+
+
+def _registry_with_every_kind_of_error(root: Path) -> Path:
+    """Healthy models plus one of each broken record (YAML, schema, names, layout)."""
+    for n in range(8):
+        write_model(root, f"m{n}", description=f"Model **{n}**.", aliases={"top": 1})
+        for v in range(1, 4):
+            write_version(root, f"m{n}", v, stage="Production" if v == 3 else "None",
+                          description="Best." if v == 3 else "", metrics={"auc": 0.5 + v / 10})
+    broken = root / "models"
+    (broken / "m1/2/version.yaml").write_text("version: 2\nstage: yes\n")  # YAML 1.1 value
+    (broken / "m2/model.yaml").write_text("name: m2\nname: again\n")  # duplicate key
+    (broken / "m3/3/version.yaml").write_text(
+        (broken / "m3/3/version.yaml").read_text().replace("version: 3", "version: 4"))
+    (broken / "m4/model.yaml").write_text("name: other\n")  # name does not match folder
+    (broken / "m5/1/model.skops.dvc").write_text("outs: [{md5: zz, path: m}]\n")
+    (broken / "m6/2/version.yaml").write_text("version: 2\nunknown: 1\n")  # schema
+    (broken / "m7/1/version.yaml").write_text("- a list\n")  # not a mapping
+    (broken / "m7/2/version.yaml").write_text("")  # empty
+    (broken / "m0/1/version.yaml").write_text("&a version: 1\n")  # anchor
+    return root
+
+
+def _snapshot(index: object) -> tuple[object, ...]:
+    from registry_gen.store import RegistryIndex
+
+    assert isinstance(index, RegistryIndex)
+    return (dict(index.models), [(e.location, e.message) for e in index.errors],
+            {name: [(e.location, e.message) for e in errors]
+             for name, errors in index.broken.items()}, index.policy)
+
+
+@pytest.mark.parametrize("from_git", [False, True])
+def test_parsing_in_a_worker_process_builds_the_same_index(
+        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool) -> None:
+    from registry_gen import store
+
+    root = _registry_with_every_kind_of_error(small_registry)
+    commit(root, "Broken records")
+    monkeypatch.setattr(store, "_GIT_INDEX_MEMO", {})
+
+    def build(threshold: int) -> tuple[object, ...]:
+        monkeypatch.setattr(store, "PARALLEL_MIN_RECORDS", threshold)
+        monkeypatch.setattr(store, "_RECORD_MEMO", {})
+        source = GitRevision(root) if from_git else WorkingTree(root)
+        return _snapshot(store.build_index(source))
+
+    one_process = build(10**9)
+    two_processes = build(1)
+    assert two_processes == one_process
+    models, errors, broken, _policy = one_process
+    assert sorted(models) == ["churn", "fraud"]  # type: ignore[call-overload]
+    assert sorted(broken) == [f"m{n}" for n in range(8)]  # type: ignore[call-overload]
+    assert len(errors) >= 9  # type: ignore[arg-type]
+
+
+def test_the_worker_process_parses_records_ahead(small_registry: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from registry_gen import store
+    from registry_gen.schema import DvcPointer
+
+    root = _registry_with_every_kind_of_error(small_registry)
+    if not store._fork_is_safe():
+        pytest.skip("no second CPU or not Linux: the build parses in one process")
+    source = WorkingTree(root)
+    paths = [e.path for e in source.list_files() if e.path.endswith((".yaml", ".dvc"))
+             and e.path.count("/") == 3]
+    blobs = source.read_many(paths)
+    jobs = [(VersionRecord if p.endswith("version.yaml") else DvcPointer, p) for p in paths]
+    monkeypatch.setattr(store, "_RECORD_MEMO", {})
+    monkeypatch.setattr(store, "PARALLEL_MIN_RECORDS", 1)
+    parsed = store._parse_ahead(jobs, blobs)
+    # The worker took its share; every record that parses is in the memo, no failure is.
+    assert parsed > len(jobs) // 3
+    memo = {file for (_schema, file, _blob) in store._RECORD_MEMO}
+    assert "models/m6/2/version.yaml" not in memo and "models/m1/2/version.yaml" not in memo
+    assert "models/m0/2/version.yaml" in memo and "models/m5/2/model.skops.dvc" in memo
+    assert len(memo) == len(jobs) - 6  # m0/1, m1/2, m6/2, m7/1, m7/2 and m5/1's pointer

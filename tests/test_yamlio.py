@@ -31,6 +31,8 @@ def test_parse_types_and_lines() -> None:
     assert doc.line_of(("tags", 1)) == 10
     assert doc.line_of(("metrics", "missing")) == 3  # nearest parent
     assert doc.file == FILE
+    without = parse_yaml(doc_text := "a:\n  - {b: [1, {c: d}]}\n  - e\n", FILE, lines=False)
+    assert without.data == parse_yaml(doc_text, FILE).data and without.lines == {}
 
 
 def test_empty_document_and_bom() -> None:
@@ -53,10 +55,13 @@ def test_empty_document_and_bom() -> None:
     ("a: [1, 2\n", 2, "YAML syntax error"),
     ("? [1, 2]\n: x\n", 1, "plain strings"),
     ("1: x\n", 1, "must be a string"),
+    ("a: " + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2) + "\n", 1, "nesting deeper"),
+    ("a:\n  b:\n    - 1\n    - x: 1\n      x: 2\n", 5, "duplicate key 'x'"),
 ])
-def test_refused_yaml_names_file_and_line(text: str, line: int, words: str) -> None:
+@pytest.mark.parametrize("lines", [True, False])
+def test_refused_yaml_names_file_and_line(text: str, line: int, words: str, lines: bool) -> None:
     with pytest.raises(RecordError) as info:
-        parse_yaml(text, FILE)
+        parse_yaml(text, FILE, lines=lines)
     error = info.value
     assert error.location.file == FILE
     assert error.location.line == line
