@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -251,11 +253,39 @@ def _snapshot(index: object) -> tuple[object, ...]:
              for name, errors in index.broken.items()}, index.policy)
 
 
-@pytest.mark.parametrize("from_git", [False, True])
-def test_parsing_in_a_worker_process_builds_the_same_index(
-        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool) -> None:
+def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
+    """Run this test again alone in a fresh single-threaded pytest, if this one cannot fork.
+
+    The build only forks its parsing worker from a single-threaded process, and
+    pytest-xdist's workers run threads: without this, `./dev test` would never
+    exercise the two-process path. Returns True when the fresh run did the test.
+    """
     from registry_gen import store
 
+    if store._fork_is_safe() or os.environ.get("REGISTRY_GEN_TEST_FRESH_PROCESS"):
+        return False
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
+         request.node.nodeid],
+        cwd=request.config.rootpath, capture_output=True, text=True, check=False,
+        env={**os.environ, "REGISTRY_GEN_TEST_FRESH_PROCESS": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    if " skipped" in result.stdout:
+        pytest.skip("no second CPU or not Linux: the build parses in one process")
+    return True
+
+
+@pytest.mark.parametrize("from_git", [False, True])
+def test_parsing_in_a_worker_process_builds_the_same_index(
+        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool,
+        request: pytest.FixtureRequest) -> None:
+    from registry_gen import store
+
+    if _ran_in_a_fresh_process(request):
+        return
+    if not store._fork_is_safe():
+        pytest.skip("no second CPU or not Linux: the build parses in one process")
     root = _registry_with_every_kind_of_error(small_registry)
     commit(root, "Broken records")
     monkeypatch.setattr(store, "_GIT_INDEX_MEMO", {})
@@ -276,10 +306,13 @@ def test_parsing_in_a_worker_process_builds_the_same_index(
 
 
 def test_the_worker_process_parses_records_ahead(small_registry: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 request: pytest.FixtureRequest) -> None:
     from registry_gen import store
     from registry_gen.schema import DvcPointer
 
+    if _ran_in_a_fresh_process(request):
+        return
     root = _registry_with_every_kind_of_error(small_registry)
     if not store._fork_is_safe():
         pytest.skip("no second CPU or not Linux: the build parses in one process")
