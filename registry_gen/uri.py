@@ -173,7 +173,7 @@ class ModelUri:
             check_model_name(name)
             if ref.isdigit():
                 return cls(name=name, version=check_version(ref))
-            if ref == "latest":
+            if ref.casefold() == "latest":
                 return cls(name=name, latest=True)
             return cls(name=name, stage=check_stage_name(ref))
         except InvalidName as error:
