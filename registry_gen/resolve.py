@@ -76,7 +76,8 @@ def resolve(
         )
     holders = [number for number, held in versions.items() if held == stage]
     if not holders:
-        raise VersionNotFound(f"{uri.name} has {describe_versions(list(versions))}; none in {stage}")
+        listed = describe_versions(list(versions))
+        raise VersionNotFound(f"{uri.name} has {listed}; none in {stage}")
     return max(holders)
 
 
