@@ -42,7 +42,6 @@ from .errors import (
     InvalidRegistry,
     ModelNotFound,
     RuleViolation,
-    UnsafePath,
     UsageError,
     VersionNotFound,
 )
@@ -69,10 +68,9 @@ from .store import (
     ModelVersion,
     RegisteredModel,
     RegistryIndex,
-    WorkingTree,
-    build_index,
     edit_record,
     load_index,
+    load_model_scope,
     write_record,
 )
 from .uri import ModelUri, check_alias, check_model_name, check_version, fold_name
@@ -215,7 +213,7 @@ class RegistryClient:
             return self._index
         scoped = self._scopes.get(name)
         if scoped is None:
-            scoped = _model_scope(self.root, name)
+            scoped = load_model_scope(self.root, name)
             if scoped is None:
                 return self.index
             self._scopes[name] = scoped
@@ -723,24 +721,6 @@ def _policy_of(index: RegistryIndex) -> Policy:
     if broken:
         raise InvalidRegistry(broken)
     return index.policy
-
-
-def _model_scope(root: Path, name: str) -> RegistryIndex | None:
-    """``registry.yaml`` and ``models/NAME/`` read alone, if they hold a healthy model ``name``.
-
-    None when they do not (no such folder, a symlinked one, records that fail):
-    the caller then reads the whole registry, whose errors say what exists.
-    """
-    from .locate import scan_model_folder
-
-    try:
-        scan = scan_model_folder(root, name)
-    except UnsafePath:
-        return None
-    if scan is None:
-        return None
-    index = build_index(WorkingTree(root), scan.entries())
-    return index if name in index.models else None
 
 
 def _setter(key: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -915,3 +915,21 @@ def _reads_back_as(value: str) -> bool:
         return bool(parse_yaml(f"v: {value}\n", "<edit>").data == {"v": value})
     except RecordError:
         return False
+
+
+def load_model_scope(root: Path, name: str) -> RegistryIndex | None:
+    """``registry.yaml`` and ``models/NAME/`` read alone, if they hold a healthy model ``name``.
+
+    None when they do not (no such folder, a symlinked one, records that fail):
+    the caller then reads the whole registry, whose errors say what exists.
+    """
+    from .locate import scan_model_folder
+
+    try:
+        scan = scan_model_folder(root, name)
+    except UnsafePath:
+        return None
+    if scan is None:
+        return None
+    index = build_index(WorkingTree(root), scan.entries())
+    return index if name in index.models else None
