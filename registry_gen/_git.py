@@ -1,0 +1,167 @@
+"""The one git edge: every git command registry-gen runs goes through :func:`run`.
+
+One environment (no prompts, no pager, no user-configured diff or colour
+programs, C locale for parseable messages), one error mapping to
+:class:`~registry_gen.errors.GitError`, every command logged at debug level.
+It runs the ``git`` binary directly, like pypa/build's ``_ctx.py``: the reader
+install (loading from a git URL) needs no Python git library, and one process
+per query is also what the registry's hot paths want (``ls-tree`` once,
+``cat-file --batch`` once).
+
+Revisions that come from users or records go through :func:`check_rev` before
+they reach a command line, and paths always follow ``--``, so no value can be
+read as an option.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shlex
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from .errors import GitError
+
+__all__ = ["check_rev", "is_repository", "read_blobs", "run", "run_bytes"]
+
+log = logging.getLogger(__name__)
+
+# Revision syntax we accept from users: branch and tag names, SHAs, ``HEAD~2``,
+# ``origin/main``, ``main@{1.day.ago}``. No leading ``-`` (an option), no spaces,
+# no control characters, nothing a shell or git would read as something else.
+_REV = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/@{}^~+:-]{0,199}\Z")
+
+# Settings that make git's behaviour independent of the user's configuration
+# where that matters for parsing, and that never wait for a human.
+_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "true",
+    "SSH_ASKPASS": "true",
+    "GIT_PAGER": "cat",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "LC_ALL": "C",
+    "LANGUAGE": "C",
+}
+
+
+def check_rev(rev: str, what: str = "revision") -> str:
+    """Return ``rev`` if it is safe to put on a git command line as a revision.
+
+    >>> check_rev("origin/main")
+    'origin/main'
+    >>> check_rev("--upload-pack=x")
+    Traceback (most recent call last):
+    ...
+    registry_gen.errors.GitError: invalid revision '--upload-pack=x': ...
+
+    Raises:
+        GitError: ``rev`` could be read as an option or holds characters no
+            revision has.
+    """
+    if not isinstance(rev, str) or not _REV.match(rev) or ".." in rev:
+        raise GitError(
+            f"invalid {what} {rev!r}: use a branch, tag or commit such as 'main', "
+            "'origin/main' or 'HEAD~1'"
+        )
+    return rev
+
+
+def run_bytes(
+    root: Path | str,
+    *args: str,
+    input: bytes | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> bytes | None:
+    """Run ``git ARGS`` in ``root`` and return its standard output as bytes.
+
+    With ``check=False`` a failing command returns None instead of raising.
+
+    Raises:
+        GitError: git is not installed, or the command failed (the message
+            carries git's own first line of explanation).
+    """
+    command = ["git", *args]
+    log.debug("git: %s (in %s)", shlex.join(command), root)
+    try:
+        result = subprocess.run(
+            command, cwd=root, input=input, capture_output=True, check=False,
+            env={**os.environ, **_ENV, **(env or {})},
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    except NotADirectoryError:
+        raise GitError(f"{root} is not a folder") from None
+    if result.returncode != 0:
+        if not check:
+            return None
+        raise GitError(f"git {_verb(args)} failed in {root}: {_first_line(result.stderr)}")
+    return result.stdout
+
+
+def run(
+    root: Path | str,
+    *args: str,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> str | None:
+    """:func:`run_bytes`, decoded as UTF-8 (undecodable bytes replaced).
+
+    >>> run(".", "--version").startswith("git version")  # doctest: +SKIP
+    True
+
+    Raises:
+        GitError: as :func:`run_bytes`.
+    """
+    out = run_bytes(root, *args, check=check, env=env)
+    return None if out is None else out.decode("utf-8", errors="replace")
+
+
+def is_repository(root: Path | str) -> bool:
+    """True if ``root`` is inside a git work tree or is a bare repository."""
+    out = run(root, "rev-parse", "--is-inside-work-tree", "--is-bare-repository", check=False)
+    return out is not None and "true" in out.split()
+
+
+def read_blobs(root: Path | str, oids: Iterable[str]) -> dict[str, bytes]:
+    """The contents of the blobs ``oids``, read by one ``git cat-file --batch`` process.
+
+    Missing objects and non-blobs are left out of the result.
+
+    Raises:
+        GitError: git failed.
+    """
+    wanted: Sequence[str] = sorted(set(oids))
+    if not wanted:
+        return {}
+    data = run_bytes(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in wanted).encode())
+    assert data is not None  # check=True
+    out: dict[str, bytes] = {}
+    pos = 0
+    for oid in wanted:
+        header_end = data.index(b"\n", pos)
+        header = data[pos:header_end].split()
+        if len(header) == 2 and header[1] == b"missing":
+            pos = header_end + 1
+            continue
+        _oid, kind, size = header
+        start = header_end + 1
+        if kind == b"blob":
+            out[oid] = data[start : start + int(size)]
+        pos = start + int(size) + 1
+    return out
+
+
+def _verb(args: Sequence[str]) -> str:
+    return " ".join(a for a in args[:2] if not a.startswith("-")) or "command"
+
+
+def _first_line(stderr: bytes) -> str:
+    text = stderr.decode("utf-8", errors="replace").strip()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    # git prefixes its explanation with "fatal:" or "error:"; the message says it failed.
+    first = lines[0] if lines else "no explanation from git"
+    return re.sub(r"^(fatal|error):\s*", "", first)
