@@ -7,7 +7,7 @@ share one entry and a changed artifact can never be served from a stale one::
     <cache>/objects/ab/cdef….dir/       a folder artifact (DVC ``.dir`` md5)
     <cache>/objects/ab/cdef….dir.json   its DVC manifest (relpath → md5 of each file)
     <cache>/objects/ab/cdef….info       where it came from, for ``registry-gen cache list``
-    <cache>/objects/ab/cdef….obj-KEY.pickle       the verified object cache (see below)
+    <cache>/objects/ab/cdef….obj-KEY.pickle       the verified object cache (_object_cache)
     <cache>/objects/ab/cdef….obj-KEY.pickle.json  its sidecar: sha256 of the pickle bytes
     <cache>/resolved/KEY.json           stat-validated resolutions (:mod:`registry_gen.locate`)
     <cache>/tmp/                        downloads in progress (same filesystem: rename is atomic)
@@ -20,23 +20,8 @@ deleted, never loaded. Writers hold a per-md5 :class:`filelock.FileLock` and
 publish with a rename, so concurrent loads and killed downloads never leave a
 partial entry behind.
 
-**The object cache.** Deserialising a skops file means importing skops, which
-builds the list of every scikit-learn estimator at import (half a second), and
-auditing the file's types. After a skops load that enforced the trusted types
-recorded in ``version.yaml``, from bytes verified against their md5, the loader
-stores ``pickle.dumps(model)`` next to the entry (:meth:`ArtifactCache.put_object`),
-keyed by the md5, the trusted types and the Python, scikit-learn and skops
-versions, with the sha256 of the pickle bytes in a sidecar. A later load checks
-the sidecar and unpickles it without importing skops (:meth:`ArtifactCache.get_object`).
-Why this is safe: the registry's bytes are never unpickled; the pickle was
-written by this user's own process from an object skops had audited, into a
-folder only this user can write (0700, files 0600) — the trust Python gives its
-own ``__pycache__`` ``.pyc`` files. Anyone able to write there can already run
-code as this user (e.g. through those ``.pyc`` files or ``~/.bashrc``). The
-sha256 catches corruption (a truncated file, a disk error), not an attacker.
-Anything wrong (a missing or mismatched sidecar, an unpickling error) deletes
-the pair and the loader falls back to skops. ``REGISTRY_GEN_NO_OBJECT_CACHE=1``
-(or ``load_model(..., object_cache=False)``) turns it off.
+**The object cache** of deserialised models, next to the entries, is
+described (and implemented) in :mod:`registry_gen._object_cache`.
 
 Example:
     >>> cache = ArtifactCache()                                   # doctest: +SKIP
@@ -61,14 +46,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import _object_cache
+from ._constants import MD5_PATTERN
 from .errors import ArtifactError, HashMismatch, UsageError
 from .paths import atomic_write, safe_join
 
 log = logging.getLogger(__name__)
 
-# schema.MD5_PATTERN, anchored with \Z; kept here so the warm path never imports the
-# schema (pydantic). tests/test_cache.py checks that the two agree.
-MD5_PATTERN = re.compile(r"^[0-9a-f]{32}(\.dir)?\Z")
 # The key of an object-cache file: hex digits only, so it is safe in a file name.
 OBJECT_KEY_PATTERN = re.compile(r"^[0-9a-f]{16,64}\Z")
 OBJECT_INFIX = ".obj-"
@@ -253,77 +237,25 @@ class ArtifactCache:
         with contextlib.suppress(OSError):  # a read-only cache still serves loads
             os.utime(path)
 
-    # -- the verified object cache -------------------------------------------
+    # -- the verified object cache (registry_gen._object_cache) -------------
 
     def get_object(self, md5: str, key: str) -> Any | None:
         """The object cached for ``md5`` under ``key``, or None (then load it the slow way).
 
         The pickle's sha256 must match its sidecar; anything wrong deletes both
         files and returns None. Only call this for a ``key`` that a previous load
-        stored after enforcing the artifact's trusted types (see the module doc).
+        stored after enforcing the artifact's trusted types (see
+        :mod:`registry_gen._object_cache`).
         """
-        import pickle
-
-        pickled = self.object_path(md5, key)
-        sidecar = pickled.with_name(pickled.name + ".json")
-        try:
-            meta = json.loads(sidecar.read_bytes())
-            data = _read_private(pickled)
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, ArtifactError) as error:
-            log.warning("the object cache of %s is unreadable (%s); deleting it", md5, error)
-            self._drop_object(pickled)
-            return None
-        if (not isinstance(meta, dict) or meta.get("md5") != md5 or meta.get("key") != key
-                or meta.get("sha256") != hashlib.sha256(data).hexdigest()):
-            log.warning("the object cache of %s does not match its sidecar; deleting it", md5)
-            self._drop_object(pickled)
-            return None
-        try:
-            # Our own bytes, checked above: see "The object cache" in the module doc.
-            obj = pickle.loads(data)  # noqa: S301
-        except Exception as error:  # any unpickling failure: a stale or damaged file
-            log.warning("the object cache of %s cannot be unpickled (%s); deleting it",
-                        md5, error)
-            self._drop_object(pickled)
-            return None
-        self._touch(pickled)
-        return obj
+        return _object_cache.get_object(self, md5, key)
 
     def put_object(self, md5: str, key: str, obj: Any, info: dict[str, Any]) -> Path | None:
         """Store ``pickle.dumps(obj)`` for ``md5`` under ``key``; None if it cannot be pickled.
 
         Call it only with an object deserialised by an audited loader from the
-        verified entry ``md5`` (the loader does, after a skops load). The pickle
-        is written first and the sidecar with its sha256 last, each atomically
-        (0600, in the 0700 cache): a reader sees both or treats it as a miss.
+        verified entry ``md5`` (the loader does, after a skops load).
         """
-        import pickle
-
-        try:
-            data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as error:  # an object skops can rebuild but pickle cannot
-            log.info("not caching the object of %s: it cannot be pickled (%s)", md5, error)
-            return None
-        pickled = self.object_path(md5, key)
-        if not self.path_for(md5).exists():
-            return None  # the entry was pruned meanwhile: do not leave an orphan
-        meta = {**info, "md5": md5, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
-                "size": len(data), "created_at": time.time()}
-        try:
-            atomic_write(pickled, data)
-            atomic_write(pickled.with_name(pickled.name + ".json"), json.dumps(meta, indent=1))
-        except OSError as error:  # a read-only or full cache: loads still work without it
-            log.info("could not write the object cache of %s: %s", md5, error)
-            self._drop_object(pickled)
-            return None
-        return pickled
-
-    def _drop_object(self, pickled: Path) -> None:
-        with contextlib.suppress(OSError):
-            pickled.unlink(missing_ok=True)
-            pickled.with_name(pickled.name + ".json").unlink(missing_ok=True)
+        return _object_cache.put_object(self, md5, key, obj, info)
 
     # -- writing --------------------------------------------------------------
 
@@ -512,16 +444,6 @@ class CacheWriter:
         tmp.replace(final)  # the commit point: before it, there is no entry
         self.entry = final
         return final
-
-
-def _read_private(path: Path) -> bytes:
-    """Read a file we wrote ourselves, refusing one another user could have replaced."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-            raise ArtifactError(f"{path} is not a private file of this user")
-        return handle.read()
 
 
 def _size_of(path: Path) -> int:

@@ -34,13 +34,11 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any
 
+from ._constants import UNSAFE_FORMATS
 from .errors import ArtifactError, MissingExtra, UntrustedFormat
 
 log = logging.getLogger(__name__)
 
-# schema.UNSAFE_FORMATS, repeated so a warm load never imports the schema (pydantic);
-# tests/test_formats.py checks that the two agree.
-UNSAFE_FORMATS = frozenset({"joblib", "pickle"})
 # Formats whose loaded object the loader may keep in the verified object cache.
 OBJECT_CACHE_FORMATS = frozenset({"skops"})
 
@@ -267,3 +265,6 @@ _LOADERS: dict[str, Callable[[Path, Sequence[str]], tuple[Any, Predict]]] = {
     "pytorch": _load_pytorch, "safetensors": _load_safetensors, "mlflow": _load_mlflow,
     "path": _load_path,
 }
+
+# The formats this loader can load: what version.yaml (and the site's JSON) may name.
+KNOWN_FORMATS = frozenset(_LOADERS)

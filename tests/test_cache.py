@@ -212,16 +212,15 @@ def test_using_an_entry_marks_it_recently_used(tmp_path: Path) -> None:
     assert cache.prune(older_than_days=30) == []
 
 
-def test_the_md5_pattern_agrees_with_the_schema() -> None:
-    from registry_gen.cache import MD5_PATTERN
-    from registry_gen.schema import MD5_PATTERN as SCHEMA_MD5
+def test_check_md5_is_strict() -> None:
+    from registry_gen.cache import check_md5
 
-    samples = ["d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e.dir",
-               "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204", "../etc", "",
-               "d41d8cd98f00b204e9800998ecf8427e.dirx"]
-    for sample in samples:
-        assert bool(MD5_PATTERN.match(sample)) == bool(SCHEMA_MD5.match(sample)), sample
-    assert not MD5_PATTERN.match("d41d8cd98f00b204e9800998ecf8427e\n")  # stricter: no newline
+    for good in ["d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e.dir"]:
+        assert check_md5(good) == good
+    for bad in ["D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204", "../etc", "",
+                "d41d8cd98f00b204e9800998ecf8427e.dirx", "d41d8cd98f00b204e9800998ecf8427e\n"]:
+        with pytest.raises(UsageError):
+            check_md5(bad)
 
 
 KEY = "0123456789abcdef0123456789abcdef"

@@ -181,11 +181,16 @@ def test_folder_artifacts_need_exactly_one_model_file(tmp_path: Path) -> None:
         load_artifact(tmp_path, "tensorflow")
 
 
-def test_unsafe_formats_agree_with_the_schema() -> None:
-    from registry_gen.formats import UNSAFE_FORMATS
-    from registry_gen.schema import UNSAFE_FORMATS as SCHEMA_UNSAFE
+def test_every_unsafe_format_needs_trust_pickle() -> None:
+    from registry_gen._constants import UNSAFE_FORMATS
+    from registry_gen.formats import KNOWN_FORMATS, check_trusted
 
-    assert UNSAFE_FORMATS == SCHEMA_UNSAFE
+    assert UNSAFE_FORMATS <= KNOWN_FORMATS
+    for fmt in sorted(UNSAFE_FORMATS):
+        with pytest.raises(UntrustedFormat):
+            check_trusted(fmt, trust_pickle=False)
+        check_trusted(fmt, trust_pickle=True)
+    check_trusted("skops", trust_pickle=False)
 
 
 def test_the_object_cache_key_follows_trusted_types_and_versions(
