@@ -8,8 +8,8 @@ Only the one object (or the objects of one ``.dir`` folder) is read, straight
 into the cache's temporary folder, hashed on the way and published only if the
 md5 matches.
 
-DVC is imported here and nowhere on the cached path: a warm load never pays
-for it.
+The remote is opened through :mod:`registry_gen._dvc`, the one DVC edge, which
+imports DVC only then: a warm load (a cache hit) never pays for it.
 
 Example:
     >>> fetch_artifact("ab12…", DvcSource(repo_root=Path(".")), ArtifactCache())  # doctest: +SKIP
@@ -22,46 +22,21 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from ._dvc import DvcSource, RemoteFs, open_remote
 from .cache import CHUNK, ArtifactCache, CacheWriter, parse_manifest
 from .errors import ArtifactError, NotFound
 from .paths import safe_join
 
 log = logging.getLogger(__name__)
 
+__all__ = ["DvcSource", "RemoteObjectMissing", "fetch_artifact"]
+
 
 class RemoteObjectMissing(ArtifactError, NotFound):
     """The DVC remote does not hold the object the registry records."""
-
-
-@dataclass(frozen=True)
-class DvcSource:
-    """Where the artifact's DVC remote is configured.
-
-    Either ``repo_root`` (a DVC repository, optionally read at git revision
-    ``rev``; ``remote`` is the remote name from the ``.dvc`` pointer, None for the
-    default) or ``url`` (a remote URL, as published in the site's JSON API).
-    """
-
-    repo_root: Path | None = None
-    rev: str | None = None
-    url: str | None = None
-    remote: str | None = None
-    legacy: bool = False  # DVC 2.x layout (pointer without ``hash: md5``)
-
-    def __post_init__(self) -> None:
-        if (self.repo_root is None) == (self.url is None):
-            raise ValueError("a DvcSource has exactly one of repo_root and url")
-
-
-@dataclass
-class _Remote:
-    fs: Any  # a dvc.fs FileSystem
-    path: str
-    label: str
 
 
 def fetch_artifact(
@@ -76,7 +51,7 @@ def fetch_artifact(
     with cache.writer(md5) as writer:
         if writer.entry is not None:  # another process fetched it while we waited
             return writer.entry
-        with _open_remote(source) as remote:
+        with open_remote(source) as remote:
             log.info("fetching %s from the DVC remote %s", md5, remote.label)
             if md5.endswith(".dir"):
                 return _fetch_dir(md5, remote, source, cache, writer, info or {})
@@ -90,7 +65,7 @@ def fetch_artifact(
 
 
 def _fetch_dir(
-    md5: str, remote: _Remote, source: DvcSource, cache: ArtifactCache, writer: CacheWriter,
+    md5: str, remote: RemoteFs, source: DvcSource, cache: ArtifactCache, writer: CacheWriter,
     info: dict[str, Any],
 ) -> Path:
     tmp = cache.temp_path(md5)
@@ -114,7 +89,7 @@ def _fetch_dir(
     return writer.publish_dir(tmp, manifest, info)
 
 
-def _object_paths(remote: _Remote, md5: str, source: DvcSource) -> list[str]:
+def _object_paths(remote: RemoteFs, md5: str, source: DvcSource) -> list[str]:
     """Where DVC keeps the object: ``files/md5/ab/cd…`` (DVC 3) or ``ab/cd…`` (DVC 2)."""
     modern = remote.fs.join(remote.path, "files", "md5", md5[:2], md5[2:])
     legacy = remote.fs.join(remote.path, md5[:2], md5[2:])
@@ -123,7 +98,7 @@ def _object_paths(remote: _Remote, md5: str, source: DvcSource) -> list[str]:
     return [modern] if source.repo_root is not None else [modern, legacy]
 
 
-def _download(remote: _Remote, candidates: list[str], target: Path, what: str) -> None:
+def _download(remote: RemoteFs, candidates: list[str], target: Path, what: str) -> None:
     for index, path in enumerate(candidates):
         try:
             handle = remote.fs.open(path, mode="rb")
@@ -151,7 +126,7 @@ def _copy(source: BinaryIO, out: BinaryIO, progress: Any) -> None:
 
 
 @contextmanager
-def _progress(remote: _Remote, path: str, name: str) -> Iterator[Any]:
+def _progress(remote: RemoteFs, path: str, name: str) -> Iterator[Any]:
     """A tqdm bar on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         yield None
@@ -165,38 +140,3 @@ def _progress(remote: _Remote, path: str, name: str) -> Iterator[Any]:
     with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name[:12],
               file=sys.stderr, leave=False) as bar:
         yield bar
-
-
-@contextmanager
-def _open_remote(source: DvcSource) -> Iterator[_Remote]:
-    """The remote's filesystem, kept open (with its DVC repo) while objects are read."""
-    try:
-        from dvc.exceptions import DvcException
-    except ImportError as error:  # pragma: no cover - dvc is a core dependency
-        raise ArtifactError(f"DVC is needed to fetch artifacts: {error}") from error
-    where = source.url or source.repo_root
-    try:
-        if source.url is not None:
-            from dvc.fs import get_cloud_fs
-
-            cls, config, fs_path = get_cloud_fs({}, url=source.url)
-            yield _Remote(cls(**config), fs_path, source.url)
-            return
-        from dvc.repo import Repo
-
-        assert source.repo_root is not None
-        with Repo(str(source.repo_root), rev=source.rev) as repo:
-            remote = repo.cloud.get_remote(name=source.remote, command="fetch")
-            url = repo.config["remote"].get(remote.name, {}).get("url", remote.path)
-            label = f"{remote.name!r} ({url})"
-            fs = remote.fs
-            if source.rev is not None and remote.fs.protocol == "local" and repo.fs.isdir(
-                remote.path
-            ):
-                # A local remote given relative to the repository (``registry-gen init``'s
-                # committed dvc-remote/ folder) lives in the git tree at that revision.
-                fs = repo.fs
-                label = f"{remote.name!r} ({url} in git at {source.rev[:10]})"
-            yield _Remote(fs, remote.path, label)
-    except DvcException as error:
-        raise ArtifactError(f"cannot open the DVC remote of {where}: {error}") from error

@@ -66,6 +66,9 @@ def test_default_remote_reads_config_and_local_override(tmp_path: Path) -> None:
 
 
 def test_dvc_errors_carry_dvcs_message(dvc_repo: Path) -> None:
+    # models/ exists, as in a registry; without it (this test alone on an xdist worker)
+    # DVC complains about the folder instead of naming the file.
+    (dvc_repo / "models").mkdir(exist_ok=True)
     with pytest.raises(ArtifactError, match=r"dvc add failed in .*missing\.pkl"):
         artifacts.track(dvc_repo, "models/missing.pkl")
 

@@ -28,7 +28,7 @@ from registry_gen.errors import (
     UsageError,
     VersionNotFound,
 )
-from registry_gen.locate import GitRegistry, SiteRegistry, locate, parse_location, pick_version
+from registry_gen.locate import GitRegistry, SiteRegistry, locate, parse_location
 from registry_gen.store import load_index
 from registry_gen.uri import ModelUri
 
@@ -73,18 +73,20 @@ def test_outside_any_repository_the_error_says_what_to_do(
         locate(tmp_path)
 
 
-def test_pick_version_rules() -> None:
+def test_resolver_rules() -> None:
+    from registry_gen.resolve import resolve
+
     versions = {1: "Production", 2: "Staging", 3: "Production", 4: "None"}
     stages = ["None", "Staging", "Production", "Archived"]
 
     def pick(uri: str) -> int:
-        return pick_version(ModelUri.parse(uri), versions, {"champion": 1}, stages)
+        return resolve(ModelUri.parse(uri), versions, {"champion": 1}, stages)
 
     assert pick("models:/m/PRODUCTION") == 3
     assert pick("models:/m/latest") == 4
     assert pick("models:/m@champion") == 1
     assert pick("models:/m/2") == 2
-    with pytest.raises(VersionNotFound, match="no version in Archived"):
+    with pytest.raises(VersionNotFound, match="none in Archived"):
         pick("models:/m/archived")
     with pytest.raises(VersionNotFound, match="not a stage"):
         pick("models:/m/Shadow")

@@ -1,12 +1,15 @@
 """The static JSON API written into the built site (contract: docs of the site's ``api/``).
 
-``api/index.json`` lists every model with its latest version, aliases and the
-versions in each stage; ``api/models/NAME.json`` lists one model's versions
-with their artifacts, so :mod:`registry_gen.loader` and other tools resolve
-``models:/`` URIs from the published site without git.
+The documents' shapes and format number are the contract in
+:mod:`registry_gen._api`, which the reader uses too. ``api/index.json`` lists
+every model with its latest version, aliases and the versions in each stage;
+``api/models/NAME.json`` lists one model's versions with their artifacts, so
+:mod:`registry_gen.loader` and other tools resolve ``models:/`` URIs from the
+published site without git.
 
-:func:`render_api` is pure; :func:`read_dvc_remote` reads ``.dvc/config`` (the
-shared one only: ``config.local`` holds credentials and is never read).
+:func:`render_api` is pure; :func:`read_dvc_remote` reads ``.dvc/config`` through
+the one DVC edge (the shared file only: ``config.local`` holds credentials and
+is never read); :func:`committed_revision` asks git through the one git edge.
 
 Example:
     >>> files = render_api(index, dvc_remote=None)            # doctest: +SKIP
@@ -16,48 +19,56 @@ Example:
 
 from __future__ import annotations
 
-import configparser
 import json
 import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
+from registry_gen import _dvc, _git
+from registry_gen._api import (
+    API_FORMAT,
+    INDEX,
+    ApiArtifact,
+    ApiIndex,
+    ApiModel,
+    ApiModelSummary,
+    ApiRemote,
+    ApiVersion,
+    model_api_path,
+)
+from registry_gen.errors import ArtifactError, GitError
 from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
+
+__all__ = ["INDEX", "committed_revision", "model_api_path", "read_dvc_remote", "render_api"]
 
 log = logging.getLogger(__name__)
 
-API_FORMAT = 1
-INDEX = "api/index.json"
 _URL_CREDENTIALS = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
 
-def model_api_path(name: str) -> str:
-    return f"api/models/{name}.json"
-
-
-def _dump(data: dict[str, Any]) -> str:
+def _dump(data: ApiIndex | ApiModel) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def _version_entry(version: ModelVersion) -> dict[str, Any]:
+def _version_entry(version: ModelVersion) -> ApiVersion:
     record = version.record
     pointer = version.pointer
+    artifact: ApiArtifact = {
+        "path": version.artifact_path,
+        "format": record.artifact.format,
+        "md5": pointer.md5 if pointer else None,
+        "size": pointer.size if pointer else None,
+        "nfiles": pointer.nfiles if pointer else None,
+        "trusted_types": list(record.artifact.trusted_types),
+    }
     return {
         "version": version.version,
         "stage": version.stage,
         "created_at": record.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "created_by": record.created_by,
         "uri": str(version.uri),
-        "artifact": {
-            "path": version.artifact_path,
-            "format": record.artifact.format,
-            "md5": pointer.md5 if pointer else None,
-            "size": pointer.size if pointer else None,
-            "nfiles": pointer.nfiles if pointer else None,
-            "trusted_types": list(record.artifact.trusted_types),
-        },
+        "artifact": artifact,
     }
 
 
@@ -68,7 +79,7 @@ def _stages(model: RegisteredModel) -> dict[str, list[int]]:
     return stages
 
 
-def render_api(index: RegistryIndex, dvc_remote: dict[str, str] | None,
+def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
                generated_at: datetime | None = None, *,
                revision: str | None = None) -> dict[str, str]:
     """Every file of the JSON API, keyed by site-relative path, as JSON text.
@@ -76,7 +87,7 @@ def render_api(index: RegistryIndex, dvc_remote: dict[str, str] | None,
     ``revision`` is the commit the records are at (default: the index's own).
     """
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    models: dict[str, Any] = {}
+    models: dict[str, ApiModelSummary] = {}
     files: dict[str, str] = {}
     for name in sorted(index.models):
         model = index.models[name]
@@ -103,34 +114,26 @@ def render_api(index: RegistryIndex, dvc_remote: dict[str, str] | None,
     return files
 
 
-def read_dvc_remote(root: Path) -> dict[str, str] | None:
+def read_dvc_remote(root: Path) -> ApiRemote | None:
     """The default DVC remote of the registry at ``root`` as ``{"name", "url"}``, or None.
 
     Only ``.dvc/config`` is read; user info in the URL (``user:pass@``) is removed,
     and a relative local path is made absolute (DVC reads it relative to ``.dvc/``).
+    An unreadable config is logged and gives None: the site still builds.
+
+    >>> read_dvc_remote(Path("/srv/registry"))  # doctest: +SKIP
+    {'name': 'storage', 'url': 's3://bucket/registry'}
     """
-    config_file = root / ".dvc" / "config"
-    if not config_file.is_file():
-        return None
-    parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
-        parser.read_string(config_file.read_text(encoding="utf-8"))
-    except (configparser.Error, UnicodeDecodeError) as error:
-        log.warning("could not read %s: %s", config_file, error)
+        remote = _dvc.default_remote(root, local=False)
+    except ArtifactError as error:
+        log.warning("%s", error)
         return None
-    name = parser.get("core", "remote", fallback=None)
-    if not name:
+    if remote is None:
         return None
-    # DVC writes sections as ['remote "storage"'].
-    section = next((s for s in parser.sections()
-                    if " ".join(s.replace('"', " ").replace("'", " ").split()) == f"remote {name}"),
-                   None)
-    url = parser.get(section, "url", fallback=None) if section else None
-    if not url:
-        return None
-    if "://" not in url and not url.startswith(("/", "\\")) and not re.match(r"^[A-Za-z]:", url):
-        url = str((config_file.parent / url).resolve())
-    return {"name": name, "url": _URL_CREDENTIALS.sub(r"\1", url)}
+    folder = remote.local_folder(root)
+    url = str(folder) if folder is not None else remote.url
+    return {"name": remote.name, "url": _URL_CREDENTIALS.sub(r"\1", url)}
 
 
 def committed_revision(root: Path) -> str | None:
@@ -138,19 +141,18 @@ def committed_revision(root: Path) -> str | None:
 
     The site is built from the working tree; its JSON may name a commit only if
     ``models/`` and ``registry.yaml`` have no uncommitted changes.
-    """
-    import git
 
+    >>> committed_revision(Path("/srv/registry"))  # doctest: +SKIP
+    '3f2a…'
+    """
     try:
-        repo = git.Repo(root, search_parent_directories=False)
-    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
+        # The registry must be the repository itself, not a folder inside another one.
+        out = _git.run(root, "rev-parse", "--show-toplevel", "HEAD", check=False)
+        lines = (out or "").splitlines()
+        if len(lines) != 2 or Path(lines[0]).resolve() != root.resolve():
+            return None
+        dirty = _git.run(root, "status", "--porcelain", "--untracked-files=all", "--",
+                         "models", "registry.yaml")
+    except GitError:
         return None
-    try:
-        head = repo.git.rev_parse("--verify", "--quiet", "HEAD").strip()
-        dirty = repo.git.status("--porcelain", "--untracked-files=all", "--",
-                                "models", "registry.yaml").strip()
-    except git.exc.GitCommandError:
-        return None
-    finally:
-        repo.close()
-    return head if head and not dirty else None
+    return lines[1] if not (dirty or "").strip() else None

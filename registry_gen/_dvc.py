@@ -1,0 +1,265 @@
+"""The one DVC edge: every use of DVC by registry-gen goes through this module.
+
+DVC is reached two ways, each for what it does well, both from here:
+
+* **Writes** (``dvc init``, ``dvc remote add``, ``dvc add``, ``dvc push``) run
+  DVC's command line, :func:`run` (``python -m dvc`` of this same interpreter,
+  so the venv's DVC is used whatever is on ``PATH``). The command line is DVC's
+  documented, stable interface for them, while ``dvc.repo.Repo``'s methods print
+  to stdout through a global console, keep process-wide state and change between
+  minor versions. A subprocess keeps all of that out of the caller's process and
+  its errors come back as text we can quote. It costs about a second per call,
+  small next to hashing and uploading a model.
+* **Reads** of objects by md5 (:func:`open_remote`, :func:`missing_objects`) use
+  DVC's filesystem layer (fsspec), which has no command-line equivalent: the
+  loader streams one object into its cache and hashes it on the way, and the
+  validator asks whether objects exist without downloading them. Only the
+  remote (from ``.dvc/config``, ``config.local`` and DVC's credential handling)
+  is opened; no ``Repo`` method that prints or writes is called.
+
+``.dvc/config`` (and ``config.local``) is read by :func:`read_config` alone,
+with configobj, the parser DVC itself uses, so checking the default remote
+costs no process. DVC itself is imported only inside the functions that need
+it: importing this module is free, and a warm load never pays for DVC.
+
+Example:
+    >>> default_remote(Path("/srv/registry"))            # doctest: +SKIP
+    Remote(name='storage', url='../dvc-remote')
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .errors import ArtifactError
+
+__all__ = [
+    "DVC_DIR", "DvcSource", "MissingObjects", "Remote", "RemoteFs", "default_remote",
+    "missing_objects", "open_remote", "read_config", "run",
+]
+
+log = logging.getLogger(__name__)
+
+DVC_DIR = ".dvc"
+
+
+def run(root: Path, *args: str) -> str:
+    """Run ``dvc ARGS`` in ``root`` and return its standard output.
+
+    >>> run(Path("/srv/registry"), "add", "models/churn/4/model.skops")  # doctest: +SKIP
+
+    Raises:
+        ArtifactError: DVC failed; the message carries DVC's own explanation.
+    """
+    command = [sys.executable, "-m", "dvc", *args]
+    log.info("running dvc %s", " ".join(args))
+    env = {**os.environ, "DVC_NO_ANALYTICS": os.environ.get("DVC_NO_ANALYTICS", "1")}
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env,
+                            check=False)
+    if result.returncode != 0:
+        message = (result.stderr or result.stdout).strip().splitlines()
+        detail = " ".join(line.strip() for line in message if line.strip())[-2000:]
+        raise ArtifactError(f"dvc {args[0]} failed in {root}: {detail or 'no message'}")
+    return result.stdout
+
+
+# ---------------------------------------------------------------------------
+# .dvc/config
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A DVC remote: its name and URL as written in the config (relative to ``.dvc/``)."""
+
+    name: str
+    url: str
+
+    def local_folder(self, root: Path) -> Path | None:
+        """The folder this remote stores bytes in, if it is a local path."""
+        if "://" in self.url:
+            return None
+        path = Path(self.url).expanduser()
+        return path if path.is_absolute() else (root / DVC_DIR / path).resolve()
+
+
+def read_config(root: Path, *, local: bool = True) -> dict[str, dict[str, str]]:
+    """The sections of ``.dvc/config``, overlaid with ``config.local`` if ``local``.
+
+    Section names are normalised to DVC's spelling (``remote "NAME"``), however
+    they are quoted in the file.
+
+    >>> read_config(Path("/srv/registry"))["core"]["remote"]  # doctest: +SKIP
+    'storage'
+
+    Raises:
+        ArtifactError: a config file exists but cannot be parsed.
+    """
+    sections: dict[str, dict[str, str]] = {}
+    for name in ("config", "config.local") if local else ("config",):
+        for section, values in _read_config_file(root / DVC_DIR / name).items():
+            sections.setdefault(section, {}).update(values)
+    return sections
+
+
+def _read_config_file(path: Path) -> dict[str, dict[str, str]]:
+    from configobj import ConfigObj, ConfigObjError  # type: ignore[import-untyped]
+
+    if not path.is_file():
+        return {}
+    try:
+        config = ConfigObj(str(path), encoding="utf-8", interpolation=False)
+    except (ConfigObjError, OSError, UnicodeDecodeError) as error:
+        raise ArtifactError(f"cannot read {path}: {error}") from None
+    return {_section_name(str(k)): {str(n): str(v) for n, v in dict(values).items()}
+            for k, values in config.items() if isinstance(values, dict)}
+
+
+def _section_name(raw: str) -> str:
+    words = raw.replace('"', " ").replace("'", " ").split()
+    if len(words) == 2:  # 'remote "NAME"', however it is quoted
+        return f'{words[0]} "{words[1]}"'
+    return " ".join(words)
+
+
+def default_remote(root: Path, *, local: bool = True) -> Remote | None:
+    """The remote ``dvc push`` uses by default, or None when none is configured.
+
+    With ``local=False`` only the shared ``.dvc/config`` is read (``config.local``
+    may hold credentials; the site never publishes from it).
+
+    >>> default_remote(Path("/srv/registry"))  # doctest: +SKIP
+    Remote(name='storage', url='../dvc-remote')
+
+    Raises:
+        ArtifactError: the config cannot be parsed, or the default remote has no url.
+    """
+    sections = read_config(root, local=local)
+    remote_name = sections.get("core", {}).get("remote")
+    if not remote_name:
+        return None
+    url = sections.get(f'remote "{remote_name}"', {}).get("url")
+    if not url:
+        raise ArtifactError(
+            f"the default DVC remote {remote_name!r} has no url in {root / DVC_DIR / 'config'}")
+    return Remote(remote_name, url)
+
+
+# ---------------------------------------------------------------------------
+# Reading objects from a remote
+
+
+@dataclass(frozen=True)
+class DvcSource:
+    """Where the artifact's DVC remote is configured.
+
+    Either ``repo_root`` (a DVC repository, optionally read at git revision
+    ``rev``; ``remote`` is the remote name from the ``.dvc`` pointer, None for the
+    default) or ``url`` (a remote URL, as published in the site's JSON API).
+    """
+
+    repo_root: Path | None = None
+    rev: str | None = None
+    url: str | None = None
+    remote: str | None = None
+    legacy: bool = False  # DVC 2.x layout (pointer without ``hash: md5``)
+
+    def __post_init__(self) -> None:
+        if (self.repo_root is None) == (self.url is None):
+            raise ValueError("a DvcSource has exactly one of repo_root and url")
+
+
+@dataclass
+class RemoteFs:
+    """An opened remote: a DVC (fsspec) filesystem, the remote's root in it, a label."""
+
+    fs: Any  # a dvc.fs FileSystem
+    path: str
+    label: str
+
+
+@contextmanager
+def open_remote(source: DvcSource) -> Iterator[RemoteFs]:
+    """The remote's filesystem, kept open (with its DVC repo) while objects are read.
+
+    Raises:
+        ArtifactError: DVC cannot open the remote (bad config, unknown remote name).
+    """
+    from dvc.exceptions import DvcException
+
+    where = source.url or source.repo_root
+    try:
+        if source.url is not None:
+            from dvc.fs import get_cloud_fs
+
+            cls, config, fs_path = get_cloud_fs({}, url=source.url)
+            yield RemoteFs(cls(**config), fs_path, source.url)
+            return
+        assert source.repo_root is not None
+        with _repo_remote(source.repo_root, source.rev, source.remote, "fetch") as (repo, remote):
+            url = repo.config["remote"].get(remote.name, {}).get("url", remote.path)
+            label = f"{remote.name!r} ({url})"
+            fs = remote.fs
+            if source.rev is not None and remote.fs.protocol == "local" and repo.fs.isdir(
+                remote.path
+            ):
+                # A local remote given relative to the repository (``registry-gen init``'s
+                # committed dvc-remote/ folder) lives in the git tree at that revision.
+                fs = repo.fs
+                label = f"{remote.name!r} ({url} in git at {source.rev[:10]})"
+            yield RemoteFs(fs, remote.path, label)
+    except DvcException as error:
+        raise ArtifactError(f"cannot open the DVC remote of {where}: {error}") from error
+
+
+@contextmanager
+def _repo_remote(
+    root: Path, rev: str | None, name: str | None, command: str,
+) -> Iterator[tuple[Any, Any]]:
+    from dvc.repo import Repo
+
+    with Repo(str(root), rev=rev) as repo:
+        yield repo, repo.cloud.get_remote(name=name, command=command)
+
+
+class MissingObjects(NamedTuple):
+    """What :func:`missing_objects` found: the remote checked and the md5s it lacks."""
+
+    remote: str  # e.g. "DVC remote 'storage'", for messages
+    missing: frozenset[str]
+
+
+def missing_objects(
+    root: Path, md5s: Iterable[str], *, remote: str | None = None,
+) -> MissingObjects:
+    """Which of ``md5s`` the DVC remote of the registry at ``root`` lacks (no download).
+
+    ``remote`` is a remote name (default: the default remote). A local-folder
+    remote is checked in DVC 3's layout (``REMOTE/files/md5/ab/cdef...``) with
+    plain ``stat`` calls; any other remote through DVC's object database.
+
+    >>> missing_objects(Path("/srv/registry"), [md5])  # doctest: +SKIP
+    MissingObjects(remote="DVC remote 'storage'", missing=frozenset())
+
+    Raises:
+        ArtifactError: the remote cannot be opened or asked (config, network, credentials).
+    """
+    wanted = sorted(set(md5s))
+    try:
+        with _repo_remote(root, None, remote, "status") as (_repo, opened):
+            if opened.fs.protocol in ("local", "file"):
+                base = Path(opened.path) / "files" / "md5"
+                present = {md5 for md5 in wanted if (base / md5[:2] / md5[2:]).is_file()}
+            else:
+                present = set(opened.odb.oids_exist(wanted)) if wanted else set()
+            label = f"DVC remote {opened.name!r}"
+    except Exception as error:  # DVC raises many unrelated types for config/network problems
+        raise ArtifactError(f"cannot check the DVC remote of {root}: {error}") from error
+    return MissingObjects(label, frozenset(set(wanted) - present))
