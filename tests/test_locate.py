@@ -169,6 +169,11 @@ def test_git_errors_and_offline(bare: Path, cache_dir: Path) -> None:
         registry.resolve(ModelUri.parse("models:/churn/1"))
 
 
+def test_a_bad_revision_never_reaches_git(cache_dir: Path) -> None:
+    with pytest.raises(GitError, match="invalid revision"):
+        GitRegistry("/srv/registry.git", "--upload-pack=x", cache=ArtifactCache(cache_dir))
+
+
 # ---------------------------------------------------------------------------
 # The published website's JSON API
 
@@ -456,3 +461,20 @@ def test_broken_records_and_failed_resolutions_are_not_saved(reg: Registry, tmp_
     (copy.root / "models" / "churn" / "evil").symlink_to(copy.root / "models" / "onnxy")
     assert _resolve(copy.root, "models:/churn/1", cache_dir).version == 1
     assert _saved_files(cache_dir) == []  # a symlink in the folder: never saved
+
+
+# ---------------------------------------------------------------------------
+# One resolver: the same answer and the same message from every kind of registry
+
+
+@pytest.mark.parametrize("uri", ["models:/churn/9", "models:/churn@gold", "models:/churn/Shadow"])
+def test_every_registry_kind_gives_the_resolvers_message(
+    reg: Registry, bare: Path, site: tuple[str, Path, list[Any]], cache_dir: Path, uri: str,
+) -> None:
+    url, _root, _seen = site
+    messages = set()
+    for location in [str(reg.root), f"{bare}#main", url]:
+        with pytest.raises(VersionNotFound) as error:
+            load_model(uri, registry=location)
+        messages.add(str(error.value))
+    assert len(messages) == 1, messages

@@ -60,3 +60,35 @@ def test_revision_only_for_committed_records(small_registry: Path) -> None:
     commit(small_registry, "edit")
     assert committed_revision(small_registry) not in (None, head)
     assert committed_revision(small_registry.parent) is None
+
+
+def test_the_reader_parses_what_the_writer_writes(small_registry: Path) -> None:
+    from registry_gen._api import INDEX, check_artifact, model_api_path, parse_index, parse_model
+
+    index = load_index(small_registry)
+    files = render_api(index, {"name": "storage", "url": "s3://bucket/path"})
+    top = parse_index(json.loads(files[INDEX]), INDEX)
+    assert top.stages == tuple(index.policy.stages)
+    assert top.models == frozenset(index.models)
+    assert top.remote_url == "s3://bucket/path"
+    churn = parse_model(json.loads(files[model_api_path("churn")]), "churn", "churn.json")
+    assert churn.aliases == {"champion": 3}
+    assert churn.versions == {v.version: v.stage for v in index.models["churn"].versions}
+    artifact = check_artifact(churn.artifacts[3], "churn", 3, "churn.json")
+    assert (artifact.path, artifact.format) == ("models/churn/3/model.skops", "skops")
+
+
+def test_dvc_remote_ignores_config_local_and_unreadable_config(tmp_path: Path) -> None:
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / ".dvc" / "config").write_text(
+        "[core]\n    remote = shared\n['remote \"shared\"']\n    url = s3://shared\n")
+    (tmp_path / ".dvc" / "config.local").write_text(
+        "[core]\n    remote = mine\n['remote \"mine\"']\n    url = s3://mine\n")
+    assert read_dvc_remote(tmp_path) == {"name": "shared", "url": "s3://shared"}
+    (tmp_path / ".dvc" / "config").write_text("[core\n")
+    assert read_dvc_remote(tmp_path) is None
+
+
+def test_no_revision_for_a_folder_inside_another_repository(small_registry: Path) -> None:
+    inner = small_registry / "models"
+    assert committed_revision(inner) is None
