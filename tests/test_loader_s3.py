@@ -127,3 +127,13 @@ def test_wrong_bytes_and_a_missing_object_on_s3(s3: dict[str, Any], cache_dir: P
     finally:
         client.put_object(Bucket=BUCKET, Key=key1, Body=original1)
         client.put_object(Bucket=BUCKET, Key=key2, Body=original2)
+
+
+def test_the_validators_remote_check_on_s3(s3: dict[str, Any]) -> None:
+    from registry_gen._dvc import missing_objects
+
+    root = s3["root"]
+    pushed = _key(root, 1).rpartition("/md5/")[2].replace("/", "")
+    ghost = "0" * 32
+    found = missing_objects(root, [pushed, ghost])
+    assert found == ("DVC remote 'storage'", frozenset({ghost}))
