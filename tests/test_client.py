@@ -37,7 +37,7 @@ def diff_lines(root: Path, rev: str = "HEAD") -> list[str]:
 
 def test_get_and_resolve(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
-    assert client.get_registered_model("churn").latest.version == 3
+    assert client.get_registered_model("churn").latest.version == 3  # type: ignore[union-attr]
     assert client.get_model_version("churn", "2").stage == "Staging"
     assert client.get_model_version_by_alias("churn", "champion").version == 3
     assert client.resolve("models:/churn/production").version == 3

@@ -107,7 +107,7 @@ def test_permissions_are_explicit_and_minimal(path: Path) -> None:
 def test_validate_workflow_runs_the_base_validator_on_the_pr_data() -> None:
     workflow = load(ROOT / ".github/workflows/validate.yml")
     # PyYAML reads the `on:` key as True (YAML 1.1).
-    triggers = workflow.get("on", workflow.get(True))
+    triggers: Any = workflow.get("on", workflow.get(True))
     assert set(triggers) == {"pull_request", "merge_group"}
     assert workflow["permissions"] == {"contents": "read"}
     text = (ROOT / ".github/workflows/validate.yml").read_text()
