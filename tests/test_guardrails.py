@@ -21,8 +21,11 @@ def _type_checking_imports(tree: ast.Module) -> dict[str, str]:
         if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
             for statement in node.body:
                 assert isinstance(statement, ast.ImportFrom), ast.unparse(statement)
-                module = "registry_gen." + (statement.module or "") if statement.level == 1 else (
-                    statement.module or "")
+                module = (
+                    "registry_gen." + (statement.module or "")
+                    if statement.level == 1
+                    else (statement.module or "")
+                )
                 found.update({alias.asname or alias.name: module for alias in statement.names})
     return found
 
@@ -52,8 +55,13 @@ def test_no_test_module_overwrites_its_markers() -> None:
     """A second ``pytestmark = ...`` silently drops the first (as it once dropped ``s3``)."""
     for path in sorted(TESTS.glob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        assigned = [node.lineno for node in tree.body
-                    if isinstance(node, ast.Assign) and any(
-                        isinstance(target, ast.Name) and target.id == "pytestmark"
-                        for target in node.targets)]
+        assigned = [
+            node.lineno
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(
+                isinstance(target, ast.Name) and target.id == "pytestmark"
+                for target in node.targets
+            )
+        ]
         assert len(assigned) <= 1, f"{path.name} assigns pytestmark on lines {assigned}"

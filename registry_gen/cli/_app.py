@@ -74,12 +74,21 @@ class _ClickHandler(logging.Handler):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "-C", "--registry", "root", type=click.Path(file_okay=False, path_type=Path), default=".",
-    show_default=True, help="Run as if started in this registry folder (like git -C).",
+    "-C",
+    "--registry",
+    "root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Run as if started in this registry folder (like git -C).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log what the registry does.")
-@click.option("--traceback", "show_traceback", is_flag=True,
-              help="On an error, show the full Python traceback (for bug reports).")
+@click.option(
+    "--traceback",
+    "show_traceback",
+    is_flag=True,
+    help="On an error, show the full Python traceback (for bug reports).",
+)
 @click.version_option(package_name="registry-gen")
 @click.pass_context
 def main(ctx: click.Context, root: Path, verbose: bool, show_traceback: bool) -> None:

@@ -14,21 +14,47 @@ from ._output import use_colour
 
 
 @main.command("validate")
-@click.option("--base", default=None, metavar="REF",
-              help="Also check the change from REF (read from git objects, no checkout).")
-@click.option("--head", default=None, metavar="REF",
-              help="The revision to check with --base (default HEAD).")
-@click.option("--format", "output", type=click.Choice(["human", "json", "github"]),
-              default="human", show_default=True, help="Output for people, scripts or GitHub.")
-@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
+@click.option(
+    "--base",
+    default=None,
+    metavar="REF",
+    help="Also check the change from REF (read from git objects, no checkout).",
+)
+@click.option(
+    "--head", default=None, metavar="REF", help="The revision to check with --base (default HEAD)."
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["human", "json", "github"]),
+    default="human",
+    show_default=True,
+    help="Output for people, scripts or GitHub.",
+)
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).",
+)
 @click.option("--strict", is_flag=True, help="Warnings fail too.")
-@click.option("--check-remote", is_flag=True,
-              help="Check that each new artifact exists in the DVC remote (no download).")
+@click.option(
+    "--check-remote",
+    is_flag=True,
+    help="Check that each new artifact exists in the DVC remote (no download).",
+)
 @pass_context
 @handle_errors
-def validate_command(ctx: Context, base: str | None, head: str | None, output: str,
-                     summary_file: Path | None, strict: bool, check_remote: bool) -> None:
+def validate_command(
+    ctx: Context,
+    base: str | None,
+    head: str | None,
+    output: str,
+    summary_file: Path | None,
+    strict: bool,
+    check_remote: bool,
+) -> None:
     """Check the registry against its rules; exit 1 on any error.
 
     Without --base: the whole working tree (as pre-commit runs it). With
@@ -61,8 +87,9 @@ def validate_command(ctx: Context, base: str | None, head: str | None, output: s
 
 
 @main.command("codeowners")
-@click.option("--check", is_flag=True,
-              help="Only check that CODEOWNERS is current (exit 1 if not).")
+@click.option(
+    "--check", is_flag=True, help="Only check that CODEOWNERS is current (exit 1 if not)."
+)
 @pass_context
 @handle_errors
 def codeowners_command(ctx: Context, check: bool) -> None:

@@ -16,8 +16,14 @@ def docs_group() -> None:
 
 @docs_group.command("build")
 @click.option("--strict", is_flag=True, help="Fail on any warning (broken links, bad records).")
-@click.option("-d", "--site-dir", "site_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Where to write the site (default: site_dir of mkdocs.yml).")
+@click.option(
+    "-d",
+    "--site-dir",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the site (default: site_dir of mkdocs.yml).",
+)
 @pass_context
 @handle_errors
 def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> None:
@@ -37,8 +43,14 @@ def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> Non
 
 
 @docs_group.command("serve")
-@click.option("-a", "--dev-addr", "dev_addr", default=None, metavar="IP:PORT",
-              help="Address to serve on (default 127.0.0.1:8000).")
+@click.option(
+    "-a",
+    "--dev-addr",
+    "dev_addr",
+    default=None,
+    metavar="IP:PORT",
+    help="Address to serve on (default 127.0.0.1:8000).",
+)
 @click.option("--open", "open_in_browser", is_flag=True, help="Open the site in a browser.")
 @pass_context
 @handle_errors

@@ -16,8 +16,18 @@ import click
 
 from registry_gen.errors import UsageError
 
-_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
-               "G": 1024**3, "GB": 1024**3, "T": 1024**4, "TB": 1024**4}
+_SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1024,
+    "KB": 1024,
+    "M": 1024**2,
+    "MB": 1024**2,
+    "G": 1024**3,
+    "GB": 1024**3,
+    "T": 1024**4,
+    "TB": 1024**4,
+}
 
 
 def echo_json(data: Any) -> None:
@@ -36,8 +46,9 @@ def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[s
     >>> table_lines(["NAME", "N"], [["churn", "3"], ["fraud-detector", "1"]])
     ['NAME            N', 'churn           3', 'fraud-detector  1']
     """
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
@@ -112,22 +123,34 @@ def model_json(model: Any) -> dict[str, Any]:
     data: dict[str, Any] = model.record.model_dump(mode="json")
     data["latest_version"] = model.latest.version if model.latest else None
     data["versions"] = [
-        {"version": v.version, "stage": v.stage, "created_at": v.record.created_at.isoformat(),
-         "created_by": v.record.created_by, "aliases": model.aliases_of(v.version),
-         "uri": str(v.uri)}
+        {
+            "version": v.version,
+            "stage": v.stage,
+            "created_at": v.record.created_at.isoformat(),
+            "created_by": v.record.created_by,
+            "aliases": model.aliases_of(v.version),
+            "uri": str(v.uri),
+        }
         for v in model.versions
     ]
     return data
 
 
-def version_rows(versions: Sequence[Any], models: Mapping[str, Any],
-                 with_name: bool) -> list[list[str]]:
+def version_rows(
+    versions: Sequence[Any], models: Mapping[str, Any], with_name: bool
+) -> list[list[str]]:
     """Table rows for versions: [NAME,] VERSION, STAGE, CREATED, BY, ALIASES, DESCRIPTION."""
     rows = []
     for v in versions:
         model = models[v.name]
         aliases = " ".join(f"@{a}" for a in model.aliases_of(v.version))
-        row = [str(v.version), v.stage, v.record.created_at.strftime("%Y-%m-%d"),
-               v.record.created_by, aliases, first_line(v.record.description)]
+        row = [
+            str(v.version),
+            v.stage,
+            v.record.created_at.strftime("%Y-%m-%d"),
+            v.record.created_by,
+            aliases,
+            first_line(v.record.description),
+        ]
         rows.append([v.name, *row] if with_name else row)
     return rows

@@ -57,11 +57,22 @@ def list_command(ctx: Context, as_json: bool) -> None:
     shown = _listed_stages(client.policy)
     rows = []
     for m in models:
-        stages = ", ".join(f"{s}: " + " ".join(f"v{v.version}" for v in m.in_stage(s))
-                           for s in shown if m.in_stage(s))
+        stages = ", ".join(
+            f"{s}: " + " ".join(f"v{v.version}" for v in m.in_stage(s))
+            for s in shown
+            if m.in_stage(s)
+        )
         aliases = " ".join(f"@{a}=v{n}" for a, n in sorted(m.aliases.items()))
-        rows.append([m.name, str(len(m.versions)), f"v{m.latest.version}" if m.latest else "-",
-                     stages, aliases, first_line(m.record.description, 40)])
+        rows.append(
+            [
+                m.name,
+                str(len(m.versions)),
+                f"v{m.latest.version}" if m.latest else "-",
+                stages,
+                aliases,
+                first_line(m.record.description, 40),
+            ]
+        )
     echo_table(["NAME", "VERSIONS", "LATEST", "STAGES", "ALIASES", "DESCRIPTION"], rows)
     for error in client.index.errors[:5]:
         click.echo(f"warning: {error}", err=True)
@@ -103,8 +114,10 @@ def show_command(ctx: Context, target: str, as_json: bool) -> None:
         click.echo(model.record.description.rstrip())
     click.echo("")
     newest_first = list(reversed(model.versions))
-    echo_table(["VERSION", "STAGE", "CREATED", "BY", "ALIASES", "DESCRIPTION"],
-               version_rows(newest_first, {model.name: model}, with_name=False))
+    echo_table(
+        ["VERSION", "STAGE", "CREATED", "BY", "ALIASES", "DESCRIPTION"],
+        version_rows(newest_first, {model.name: model}, with_name=False),
+    )
 
 
 def _show_version(version: Any, model: Any) -> None:
@@ -138,16 +151,28 @@ def _show_version(version: Any, model: Any) -> None:
 
 @main.command("search")
 @click.argument("filter_string", metavar="FILTER", required=False, default="")
-@click.option("--order-by", "order_by", multiple=True, metavar="KEY [ASC|DESC]",
-              help="e.g. 'version_number DESC' or 'metrics.auc DESC' (repeatable).")
-@click.option("--models", "models_only", is_flag=True,
-              help="Search registered models instead of versions.")
+@click.option(
+    "--order-by",
+    "order_by",
+    multiple=True,
+    metavar="KEY [ASC|DESC]",
+    help="e.g. 'version_number DESC' or 'metrics.auc DESC' (repeatable).",
+)
+@click.option(
+    "--models", "models_only", is_flag=True, help="Search registered models instead of versions."
+)
 @click.option("--max-results", type=click.IntRange(min=1), help="Stop after this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @pass_context
 @handle_errors
-def search_command(ctx: Context, filter_string: str, order_by: tuple[str, ...],
-                   models_only: bool, max_results: int | None, as_json: bool) -> None:
+def search_command(
+    ctx: Context,
+    filter_string: str,
+    order_by: tuple[str, ...],
+    models_only: bool,
+    max_results: int | None,
+    as_json: bool,
+) -> None:
     """Search versions with MLflow's filter syntax.
 
     \b
@@ -163,9 +188,10 @@ def search_command(ctx: Context, filter_string: str, order_by: tuple[str, ...],
         if as_json:
             echo_json([model_json(m) for m in models])
             return
-        echo_table(["NAME", "VERSIONS", "DESCRIPTION"],
-                   [[m.name, str(len(m.versions)), first_line(m.record.description)]
-                    for m in models])
+        echo_table(
+            ["NAME", "VERSIONS", "DESCRIPTION"],
+            [[m.name, str(len(m.versions)), first_line(m.record.description)] for m in models],
+        )
         return
     versions = client.search_model_versions(filter_string, max_results, list(order_by))
     if as_json:
@@ -174,8 +200,10 @@ def search_command(ctx: Context, filter_string: str, order_by: tuple[str, ...],
     if not versions:
         click.echo("No versions match.")
         return
-    echo_table(["NAME", "VERSION", "STAGE", "CREATED", "BY", "ALIASES", "DESCRIPTION"],
-               version_rows(versions, client.index.models, with_name=True))
+    echo_table(
+        ["NAME", "VERSION", "STAGE", "CREATED", "BY", "ALIASES", "DESCRIPTION"],
+        version_rows(versions, client.index.models, with_name=True),
+    )
 
 
 def _registry_arg(ctx: Context, registry: str | None) -> str | None:
@@ -187,25 +215,37 @@ def _registry_arg(ctx: Context, registry: str | None) -> str | None:
 
 @main.command("download")
 @click.argument("uri")
-@click.option("-o", "--output", "output", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Copy the artifact into this folder (default: print its "
-              "path in the cache).")
-@click.option("--from", "registry", default=None, metavar="REGISTRY",
-              help="A checkout, git URL (URL@REV or URL#REV) or the published site's URL; "
-              "default: REGISTRY_GEN_URI, else -C / the current repository.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Copy the artifact into this folder (default: print its path in the cache).",
+)
+@click.option(
+    "--from",
+    "registry",
+    default=None,
+    metavar="REGISTRY",
+    help="A checkout, git URL (URL@REV or URL#REV) or the published site's URL; "
+    "default: REGISTRY_GEN_URI, else -C / the current repository.",
+)
 @click.option("--offline", is_flag=True, default=None, help="Use only the cache.")
 @pass_context
 @handle_errors
-def download_command(ctx: Context, uri: str, output: Path | None, registry: str | None,
-                     offline: bool | None) -> None:
+def download_command(
+    ctx: Context, uri: str, output: Path | None, registry: str | None, offline: bool | None
+) -> None:
     """Fetch the artifact of URI (verified) and print where it is.
 
     Python: registry_gen.download_artifacts(uri, dst).
     """
     from registry_gen.loader import download_artifacts
 
-    path = download_artifacts(uri, output, registry=_registry_arg(ctx, registry),
-                              offline=offline or None)
+    path = download_artifacts(
+        uri, output, registry=_registry_arg(ctx, registry), offline=offline or None
+    )
     click.echo(str(path))
 
 
@@ -228,27 +268,50 @@ def cache_list_command(as_json: bool) -> None:
 
     cache = ArtifactCache()
     entries = cache.list_entries()
-    rows = [{"md5": e.md5, "size": e.size, "last_used": datetime.fromtimestamp(
-        e.last_used, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "uri": e.info.get("uri"),
-        "path": str(e.path), "objects": e.objects} for e in entries]
+    rows = [
+        {
+            "md5": e.md5,
+            "size": e.size,
+            "last_used": datetime.fromtimestamp(e.last_used, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "uri": e.info.get("uri"),
+            "path": str(e.path),
+            "objects": e.objects,
+        }
+        for e in entries
+    ]
     if as_json:
         echo_json(rows)
         return
     if not rows:
         click.echo(f"The cache {cache.root} is empty.")
         return
-    echo_table(["MD5", "SIZE", "LAST USED", "URI"],
-               [[e.md5[:12], human_size(e.size), str(r["last_used"]), str(r["uri"] or "-")]
-                for e, r in zip(entries, rows, strict=True)])
+    echo_table(
+        ["MD5", "SIZE", "LAST USED", "URI"],
+        [
+            [e.md5[:12], human_size(e.size), str(r["last_used"]), str(r["uri"] or "-")]
+            for e, r in zip(entries, rows, strict=True)
+        ],
+    )
     total = human_size(sum(e.size for e in entries))
     click.echo(f"{len(rows)} artifact(s), {total} in {cache.root}")
 
 
 @cache_group.command("prune")
-@click.option("--older-than", "older_than", type=click.FloatRange(min=0), default=None,
-              metavar="DAYS", help="Delete artifacts not used for DAYS days.")
-@click.option("--keep-size", "keep_size", default=None, metavar="SIZE",
-              help="Then delete the least recently used until at most SIZE remain (e.g. 5G).")
+@click.option(
+    "--older-than",
+    "older_than",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="DAYS",
+    help="Delete artifacts not used for DAYS days.",
+)
+@click.option(
+    "--keep-size",
+    "keep_size",
+    default=None,
+    metavar="SIZE",
+    help="Then delete the least recently used until at most SIZE remain (e.g. 5G).",
+)
 @click.option("--dry-run", is_flag=True, help="Only show what would be deleted.")
 @handle_errors
 def cache_prune_command(older_than: float | None, keep_size: str | None, dry_run: bool) -> None:
@@ -261,7 +324,8 @@ def cache_prune_command(older_than: float | None, keep_size: str | None, dry_run
     if older_than is None and keep_size is None:
         raise UsageError("give --older-than DAYS and/or --keep-size SIZE")
     doomed = ArtifactCache().prune(
-        older_than_days=older_than, keep_bytes=parse_size(keep_size) if keep_size else None,
+        older_than_days=older_than,
+        keep_bytes=parse_size(keep_size) if keep_size else None,
         dry_run=dry_run,
     )
     verb = "Would delete" if dry_run else "Deleted"

@@ -16,14 +16,23 @@ from registry_gen.errors import UsageError
 
 from ._app import Context, F, handle_errors, main, open_client, pass_context
 
-_BRANCH_HELP = ("Make a branch (default name shown after the change) from HEAD and commit "
-                "exactly this change there, ready for a pull request. Give NAME to choose it.")
+_BRANCH_HELP = (
+    "Make a branch (default name shown after the change) from HEAD and commit "
+    "exactly this change there, ready for a pull request. Give NAME to choose it."
+)
 
 
 def _branch_option(func: F) -> F:
     # `--branch` alone → the default name; `--branch NAME` → that name.
-    return click.option("--branch", "branch", is_flag=False, flag_value="", default=None,
-                        metavar="[NAME]", help=_BRANCH_HELP)(func)
+    return click.option(
+        "--branch",
+        "branch",
+        is_flag=False,
+        flag_value="",
+        default=None,
+        metavar="[NAME]",
+        help=_BRANCH_HELP,
+    )(func)
 
 
 def _branch_arg(value: str | None) -> bool | str:
@@ -88,9 +97,12 @@ def _echo_change(what: str, branch: bool | str, ctx: Context) -> None:
 
 @main.command("init")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--remote", metavar="URL",
-              help="DVC remote for artifacts (s3://..., a shared folder). Default: dvc-remote/ "
-                   "inside the repository, committed to git so clones load models offline.")
+@click.option(
+    "--remote",
+    metavar="URL",
+    help="DVC remote for artifacts (s3://..., a shared folder). Default: dvc-remote/ "
+    "inside the repository, committed to git so clones load models offline.",
+)
 @handle_errors
 def init_command(directory: Path, remote: str | None) -> None:
     """Create a registry repository in DIRECTORY (git, DVC, registry.yaml, mkdocs.yml).
@@ -101,38 +113,72 @@ def init_command(directory: Path, remote: str | None) -> None:
 
     root = init_registry(directory, remote=remote)
     click.echo(f"Initialised a model registry in {root}")
-    click.echo(f"Next: cd {directory} && registry-gen register NAME PATH --description TEXT "
-               "--branch")
+    click.echo(
+        f"Next: cd {directory} && registry-gen register NAME PATH --description TEXT --branch"
+    )
 
 
 @main.command("register")
 @click.argument("name")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--description", "-d", default="", help="Markdown description of this version.")
-@click.option("--format", "fmt", help="Artifact format (default: from the file name: .pkl → "
-              "pickle, .skops, .joblib, .onnx, .pt, .safetensors, MLmodel folder → mlflow).")
+@click.option(
+    "--format",
+    "fmt",
+    help="Artifact format (default: from the file name: .pkl → "
+    "pickle, .skops, .joblib, .onnx, .pt, .safetensors, MLmodel folder → mlflow).",
+)
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="A version tag.")
 @click.option("--run-id", help="The training run's id (MLflow, W&B, ...).")
 @click.option("--run-url", help="Link to the training run.")
-@click.option("--code", metavar="REPO@COMMIT", help="Code that trained it, e.g. "
-              "https://github.com/acme/churn@3f2a9c1.")
-@click.option("--dataset", "datasets", multiple=True, metavar="NAME=PATH|URL",
-              help="An input dataset (a local file's md5 is recorded).")
-@click.option("--parent", "parents", multiple=True, metavar="URI",
-              help="A model this one derives from, e.g. models:/base/2.")
+@click.option(
+    "--code",
+    metavar="REPO@COMMIT",
+    help="Code that trained it, e.g. https://github.com/acme/churn@3f2a9c1.",
+)
+@click.option(
+    "--dataset",
+    "datasets",
+    multiple=True,
+    metavar="NAME=PATH|URL",
+    help="An input dataset (a local file's md5 is recorded).",
+)
+@click.option(
+    "--parent",
+    "parents",
+    multiple=True,
+    metavar="URI",
+    help="A model this one derives from, e.g. models:/base/2.",
+)
 @click.option("--metric", "metrics", multiple=True, metavar="KEY=NUMBER", help="A metric.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter.")
-@click.option("--base", metavar="REF", help="Take the next version number from REF too "
-              "(default: the branch's upstream, else HEAD).")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="Take the next version number from REF too (default: the branch's upstream, else HEAD).",
+)
 @click.option("--no-push", is_flag=True, help="Track the artifact but do not dvc push it.")
 @_branch_option
 @pass_context
 @handle_errors
-def register_command(ctx: Context, name: str, path: Path, description: str, fmt: str | None,
-                     tags: tuple[str, ...], run_id: str | None, run_url: str | None,
-                     code: str | None, datasets: tuple[str, ...], parents: tuple[str, ...],
-                     metrics: tuple[str, ...], params: tuple[str, ...], base: str | None,
-                     no_push: bool, branch: str | None) -> None:
+def register_command(
+    ctx: Context,
+    name: str,
+    path: Path,
+    description: str,
+    fmt: str | None,
+    tags: tuple[str, ...],
+    run_id: str | None,
+    run_url: str | None,
+    code: str | None,
+    datasets: tuple[str, ...],
+    parents: tuple[str, ...],
+    metrics: tuple[str, ...],
+    params: tuple[str, ...],
+    base: str | None,
+    no_push: bool,
+    branch: str | None,
+) -> None:
     """Register the file or folder PATH as the next version of NAME.
 
     Copies it to models/NAME/N/, dvc-adds and pushes it, writes version.yaml
@@ -147,29 +193,47 @@ def register_command(ctx: Context, name: str, path: Path, description: str, fmt:
             raise UsageError(f"--code {code!r} must look like REPO@COMMIT")
         code_ref = {"repo": repo, "commit": commit}
     version = register_model(
-        path.resolve(), name, registry=ctx.root, description=description, format=fmt,
-        tags=_pairs(tags, "--tag"), run_id=run_id, run_url=run_url, code=code_ref,
-        datasets=[_dataset(d) for d in datasets], parents=list(parents),
+        path.resolve(),
+        name,
+        registry=ctx.root,
+        description=description,
+        format=fmt,
+        tags=_pairs(tags, "--tag"),
+        run_id=run_id,
+        run_url=run_url,
+        code=code_ref,
+        datasets=[_dataset(d) for d in datasets],
+        parents=list(parents),
         metrics={k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()},
         params={k: _param(v) for k, v in _pairs(params, "--param").items()},
-        push=not no_push, base=base, branch=_branch_arg(branch),
+        push=not no_push,
+        base=base,
+        branch=_branch_arg(branch),
     )
     pushed = "" if no_push else ", pushed to the DVC remote"
-    _echo_change(f"Registered {version.uri} ({version.record.artifact.format}, "
-                 f"md5 {version.artifact_md5}{pushed})", _branch_arg(branch), ctx)
+    _echo_change(
+        f"Registered {version.uri} ({version.record.artifact.format}, "
+        f"md5 {version.artifact_md5}{pushed})",
+        _branch_arg(branch),
+        ctx,
+    )
 
 
 @main.command("promote")
 @click.argument("name")
 @click.argument("version")
 @click.argument("stage")
-@click.option("--archive-existing", is_flag=True,
-              help="Move the versions now in STAGE to Archived in the same change.")
+@click.option(
+    "--archive-existing",
+    is_flag=True,
+    help="Move the versions now in STAGE to Archived in the same change.",
+)
 @_branch_option
 @pass_context
 @handle_errors
-def promote_command(ctx: Context, name: str, version: str, stage: str, archive_existing: bool,
-                    branch: str | None) -> None:
+def promote_command(
+    ctx: Context, name: str, version: str, stage: str, archive_existing: bool, branch: str | None
+) -> None:
     """Move VERSION of NAME to STAGE (a one-line change to its version.yaml).
 
     Python: RegistryClient.transition_model_version_stage.
@@ -177,8 +241,8 @@ def promote_command(ctx: Context, name: str, version: str, stage: str, archive_e
     client = open_client(ctx)
     before = client.get_model_version(name, version).stage
     moved = client.transition_model_version_stage(
-        name, version, stage, archive_existing_versions=archive_existing,
-        branch=_branch_arg(branch))
+        name, version, stage, archive_existing_versions=archive_existing, branch=_branch_arg(branch)
+    )
     _echo_change(f"{name} v{moved.version}: {before} → {moved.stage}", _branch_arg(branch), ctx)
 
 
@@ -190,8 +254,9 @@ def promote_command(ctx: Context, name: str, version: str, stage: str, archive_e
 @_branch_option
 @pass_context
 @handle_errors
-def alias_command(ctx: Context, name: str, alias: str, version: str | None, delete: bool,
-                  branch: str | None) -> None:
+def alias_command(
+    ctx: Context, name: str, alias: str, version: str | None, delete: bool, branch: str | None
+) -> None:
     """Point NAME@ALIAS at VERSION (or remove it with --delete).
 
     Python: RegistryClient.set_registered_model_alias / delete_registered_model_alias.
@@ -211,8 +276,12 @@ def alias_command(ctx: Context, name: str, alias: str, version: str | None, dele
 
 @main.command("describe")
 @click.argument("args", nargs=-1, required=True, metavar="NAME [VERSION] [TEXT]")
-@click.option("--file", "file", type=click.File("r", encoding="utf-8"),
-              help="Read the Markdown description from this file ('-' for stdin).")
+@click.option(
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the Markdown description from this file ('-' for stdin).",
+)
 @_branch_option
 @pass_context
 @handle_errors
@@ -245,8 +314,9 @@ def describe_command(ctx: Context, args: tuple[str, ...], file: Any, branch: str
 @_branch_option
 @pass_context
 @handle_errors
-def tag_command(ctx: Context, args: tuple[str, ...], deletes: tuple[str, ...],
-                branch: str | None) -> None:
+def tag_command(
+    ctx: Context, args: tuple[str, ...], deletes: tuple[str, ...], branch: str | None
+) -> None:
     """Set (KEY=VALUE) or remove (--delete KEY) tags of model NAME or of its VERSION.
 
     Python: RegistryClient.set_registered_model_tag / set_model_version_tag (and delete_*).
