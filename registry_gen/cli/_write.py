@@ -67,6 +67,13 @@ def _param(text: str) -> Any:
     return text
 
 
+def _code(text: str) -> dict[str, str]:
+    repo, sep, commit = text.rpartition("@")
+    if not sep or not repo:
+        raise UsageError(f"--code {text!r} must look like REPO@COMMIT")
+    return {"repo": repo, "commit": commit}
+
+
 def _dataset(item: str) -> dict[str, str]:
     name, sep, where = item.partition("=")
     if not sep or not name.strip() or not where:
@@ -186,12 +193,6 @@ def register_command(
     """
     from registry_gen.client import register_model
 
-    code_ref = None
-    if code:
-        repo, sep, commit = code.rpartition("@")
-        if not sep or not repo:
-            raise UsageError(f"--code {code!r} must look like REPO@COMMIT")
-        code_ref = {"repo": repo, "commit": commit}
     version = register_model(
         path.resolve(),
         name,
@@ -201,7 +202,7 @@ def register_command(
         tags=_pairs(tags, "--tag"),
         run_id=run_id,
         run_url=run_url,
-        code=code_ref,
+        code=_code(code) if code else None,
         datasets=[_dataset(d) for d in datasets],
         parents=list(parents),
         metrics={k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()},
