@@ -17,6 +17,7 @@ def run(root: Path | None, *args: str) -> Result:
     return CliRunner().invoke(main, [*prefix, *args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_done_when_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """init, register --branch, promote --branch, show: the issue's acceptance test."""
     root = tmp_path / "reg"

@@ -17,8 +17,8 @@ from registry_gen.cache import ArtifactCache
 from registry_gen.errors import HashMismatch, OfflineMiss
 from registry_gen.fetch import RemoteObjectMissing
 
-# A cold artifact cache for every test.
-pytestmark = [pytest.mark.s3, pytest.mark.usefixtures("cache_dir")]
+# Slow: the moto server and dvc-s3 start once per module. A cold artifact cache for every test.
+pytestmark = [pytest.mark.s3, pytest.mark.slow, pytest.mark.usefixtures("cache_dir")]
 
 BUCKET = "models"
 

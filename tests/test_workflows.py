@@ -142,6 +142,7 @@ def test_pull_request_templates_exist_and_link() -> None:
         assert f"template={name}.md" in default
 
 
+@pytest.mark.slow
 def test_validate_step_script_judges_the_merge_against_its_first_parent(tmp_path: Path) -> None:
     """Run the workflow's own shell script on a GitHub-style merge commit of a PR."""
     import os
