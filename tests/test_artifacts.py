@@ -21,6 +21,7 @@ def dvc_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_track_and_push_a_file(dvc_repo: Path, tmp_path: Path) -> None:
     remote_dir = tmp_path / "remote"
     remote = artifacts.add_remote(dvc_repo, "storage", str(remote_dir))

@@ -24,9 +24,17 @@ if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
 from benchmarks.__main__ import main as bench_main  # noqa: E402
-from benchmarks.generate import REAL_MODEL, RegistrySpec, ensure_registry  # noqa: E402
+from benchmarks.generate import (  # noqa: E402
+    REAL_MODEL,
+    GeneratedRegistry,
+    RegistrySpec,
+    ensure_registry,
+)
 from benchmarks.harness import Figure, Results, Target  # noqa: E402
 from registry_gen.store import load_index  # noqa: E402
+
+# Generating even a tiny registry (git history, DVC, a real model) takes seconds.
+pytestmark = pytest.mark.slow
 
 SPEC = RegistrySpec(models=3, versions=2, seed=11)
 
@@ -37,7 +45,7 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def generated(work: Path):  # type: ignore[no-untyped-def]
+def generated(work: Path) -> GeneratedRegistry:
     return ensure_registry(SPEC, work)
 
 
@@ -46,7 +54,7 @@ def git(root: Path, *args: str) -> str:
                           check=True).stdout
 
 
-def test_generated_registry_is_valid(generated) -> None:  # type: ignore[no-untyped-def]
+def test_generated_registry_is_valid(generated: GeneratedRegistry) -> None:
     index = load_index(generated.root)
     assert index.errors == ()
     assert len(index.models) == SPEC.models
@@ -60,12 +68,12 @@ def test_generated_registry_is_valid(generated) -> None:  # type: ignore[no-unty
     assert load_index(generated.root, rev=generated.base_rev).errors == ()
 
 
-def test_every_commit_on_main_is_a_valid_registry(generated) -> None:  # type: ignore[no-untyped-def]
+def test_every_commit_on_main_is_a_valid_registry(generated: GeneratedRegistry) -> None:
     for sha in git(generated.root, "rev-list", "--first-parent", "main").split()[:-1]:
         assert load_index(generated.root, rev=sha).errors == (), sha
 
 
-def test_validator_accepts_the_generated_registry(generated) -> None:  # type: ignore[no-untyped-def]
+def test_validator_accepts_the_generated_registry(generated: GeneratedRegistry) -> None:
     validate = pytest.importorskip("registry_gen.validate")
     report = validate.validate_tree(generated.root)
     assert [f"{f.where} {f.message}" for f in report.errors] == []
@@ -73,7 +81,7 @@ def test_validator_accepts_the_generated_registry(generated) -> None:  # type: i
     assert [f"{f.where} {f.message}" for f in change.errors] == []
 
 
-def test_history_is_merged_pull_requests(generated) -> None:  # type: ignore[no-untyped-def]
+def test_history_is_merged_pull_requests(generated: GeneratedRegistry) -> None:
     log = git(generated.root, "log", "--first-parent", "--format=%P%x09%an%x09%s", "main")
     lines = log.strip().splitlines()
     assert len(git(generated.root, "rev-list", "--all").split()) == generated.commits
@@ -87,7 +95,7 @@ def test_history_is_merged_pull_requests(generated) -> None:  # type: ignore[no-
     assert len(set(dates)) == len(dates)
 
 
-def test_real_artifact_is_in_the_dvc_remote(generated) -> None:  # type: ignore[no-untyped-def]
+def test_real_artifact_is_in_the_dvc_remote(generated: GeneratedRegistry) -> None:
     index = load_index(generated.root)
     production = index.resolve(generated.production_uri)
     assert production.name == REAL_MODEL
@@ -103,7 +111,7 @@ def test_real_artifact_is_in_the_dvc_remote(generated) -> None:  # type: ignore[
     assert floor.predict([generated.sample_row]).shape == (1,)
 
 
-def test_generation_is_cached(work: Path, generated) -> None:  # type: ignore[no-untyped-def]
+def test_generation_is_cached(work: Path, generated: GeneratedRegistry) -> None:
     again = ensure_registry(SPEC, work)
     assert again == generated
     assert sorted(p.name for p in work.iterdir()) == [SPEC.key]  # no half-built leftovers

@@ -17,6 +17,7 @@ def run(root: Path | None, *args: str) -> Result:
     return CliRunner().invoke(main, [*prefix, *args], catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_done_when_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """init, register --branch, promote --branch, show: the issue's acceptance test."""
     root = tmp_path / "reg"
@@ -169,3 +170,25 @@ def test_custom_branch_name(small_registry: Path) -> None:
     assert "git push -u origin review/fraud" in result.output
     result = run(small_registry, "promote", "fraud", "1", "Archived", "--branch", "review/fraud")
     assert result.exit_code == 1 and "already exists" in result.stderr
+
+
+def test_errors_are_one_line_unless_traceback_is_asked_for(small_registry: Path) -> None:
+    plain = run(small_registry, "show", "models:/churn/Gold")
+    assert plain.exit_code == 1
+    assert len(plain.stderr.splitlines()) == 1 and plain.stderr.startswith("error: ")
+    result = CliRunner().invoke(main, ["--traceback", "-C", str(small_registry), "show",
+                                       "models:/churn/Gold"], catch_exceptions=False)
+    assert result.exit_code == 1  # the same exit code, with the traceback for a bug report
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[-1] == plain.stderr.splitlines()[0]
+    assert any("VersionNotFound" in line or "Error" in line for line in lines[1:-1])
+    usage = CliRunner().invoke(main, ["--traceback", "-C", str(small_registry), "alias",
+                                      "churn", "champion"], catch_exceptions=False)
+    assert usage.exit_code == 2 and "Traceback" in usage.stderr
+
+
+def test_list_summarises_the_stages_between_default_and_archive(small_registry: Path) -> None:
+    churn = run(small_registry, "list").output.splitlines()[1]
+    assert "Staging: v2, Production: v3" in churn
+    assert "Archived" not in churn and "None" not in churn

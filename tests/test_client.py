@@ -37,7 +37,7 @@ def diff_lines(root: Path, rev: str = "HEAD") -> list[str]:
 
 def test_get_and_resolve(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
-    assert client.get_registered_model("churn").latest.version == 3
+    assert client.get_registered_model("churn").latest.version == 3  # type: ignore[union-attr]
     assert client.get_model_version("churn", "2").stage == "Staging"
     assert client.get_model_version_by_alias("churn", "champion").version == 3
     assert client.resolve("models:/churn/production").version == 3
@@ -332,6 +332,7 @@ def registry(template: Path, tmp_path: Path) -> Path:
     return clone
 
 
+@pytest.mark.slow
 def test_register_model_writes_the_layout_and_pushes(registry: Path, tmp_path: Path) -> None:
     source = tmp_path / "model.pkl"
     source.write_bytes(b"not really a pickle")
@@ -366,6 +367,7 @@ def test_register_model_writes_the_layout_and_pushes(registry: Path, tmp_path: P
     assert git(registry, "status", "--porcelain").strip() == ""
 
 
+@pytest.mark.slow
 def test_log_model_skops_and_create_model_version(registry: Path) -> None:
     import numpy as np
     import skops.io
@@ -400,6 +402,7 @@ def test_log_model_skops_and_create_model_version(registry: Path) -> None:
         log_model(model, "clf", registry=registry, format="onnx")
 
 
+@pytest.mark.slow
 def test_failed_push_leaves_nothing_half_written(registry: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the remote should be")

@@ -16,6 +16,10 @@ from registry_gen.store import load_index
 
 SCRIPT = Path(__file__).parent.parent / "scripts" / "build_example.py"
 
+# Building the example registry (training, DVC, a history of merged pull requests) takes
+# tens of seconds.
+pytestmark = pytest.mark.slow
+
 
 def load_script() -> ModuleType:
     if "build_example" in sys.modules:

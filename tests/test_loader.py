@@ -85,6 +85,7 @@ def test_cold_then_warm_load_uses_the_cache(reg: Registry, cache_dir: Path,
     np.testing.assert_array_equal(second.predict(ROWS), first.predict(ROWS))
 
 
+@pytest.mark.slow
 def test_a_warm_load_imports_no_dvc_git_or_network(reg: Registry, cache_dir: Path) -> None:
     load_model("models:/churn/Production", registry=reg.root)  # warm the cache
     code = (
@@ -252,6 +253,7 @@ def _spawn(reg: Registry, uri: str, code: str = _LOAD_SCRIPT) -> subprocess.Pope
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_two_processes_loading_at_once(reg: Registry, cache_dir: Path) -> None:
     procs = [_spawn(reg, "models:/churn/Production") for _ in range(2)]
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -280,6 +282,7 @@ registry_gen.load_model(sys.argv[1], registry=sys.argv[2])
 """
 
 
+@pytest.mark.slow
 def test_a_download_killed_halfway_then_retried(reg: Registry, cache_dir: Path,
                                                 tmp_path: Path) -> None:
     started = tmp_path / "started"
@@ -353,6 +356,7 @@ def test_cli_download_cache_list_and_prune(reg: Registry, tmp_path: Path,
     assert "error: churn has no version 9" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_model_registered_by_registry_gen_loads_from_its_checkout_and_its_git_url(
     tmp_path: Path,
 ) -> None:
@@ -403,6 +407,7 @@ def _fresh_load(root: Path, uri: str, **env: str) -> dict[str, object]:
     return dict(json.loads(result.stdout))
 
 
+@pytest.mark.slow
 def test_a_warm_load_from_an_unchanged_checkout_imports_no_parser_and_no_skops(
     reg: Registry, tmp_path: Path, cache_dir: Path,
 ) -> None:
@@ -499,6 +504,7 @@ def test_a_version_change_misses_the_object_cache(reg: Registry, cache_dir: Path
     assert _object_files(cache_dir, reg.md5("churn", 3)) == []
 
 
+@pytest.mark.slow
 def test_the_object_cache_can_be_turned_off(reg: Registry, cache_dir: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     load_model("models:/churn/1", registry=reg.root, object_cache=False)

@@ -17,7 +17,8 @@ from registry_gen.cache import ArtifactCache
 from registry_gen.errors import HashMismatch, OfflineMiss
 from registry_gen.fetch import RemoteObjectMissing
 
-pytestmark = pytest.mark.s3
+# Slow: the moto server and dvc-s3 start once per module. A cold artifact cache for every test.
+pytestmark = [pytest.mark.s3, pytest.mark.slow, pytest.mark.usefixtures("cache_dir")]
 
 BUCKET = "models"
 
@@ -63,9 +64,6 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     finally:
         server.stop()
         mp.undo()
-
-
-pytestmark = pytest.mark.usefixtures("cache_dir")  # a cold cache for every test
 
 
 def _key(root: Path, version: int) -> str:

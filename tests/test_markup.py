@@ -91,6 +91,7 @@ def _random_description(rng: random.Random) -> str:
     return rng.choice(["\n\n", "\n", " ", ""]).join(blocks)
 
 
+@pytest.mark.slow
 def test_fast_path_never_hides_a_finding() -> None:
     from registry_gen.markup import _MAY_BE_UNSAFE, _inspect
 

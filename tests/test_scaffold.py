@@ -64,12 +64,14 @@ def test_refuses_a_folder_that_is_not_empty(fresh: Path, tmp_path: Path) -> None
     assert not (tmp_path / ".git").exists()
 
 
+@pytest.mark.slow
 def test_custom_remote(tmp_path: Path) -> None:
     root = init_registry(tmp_path / "reg", remote=str(tmp_path / "shared"))
     assert artifacts.default_remote(root) == artifacts.Remote("storage", str(tmp_path / "shared"))
     assert not (root / "dvc-remote").exists()
 
 
+@pytest.mark.slow
 def test_the_new_registry_builds_its_website(fresh: Path, tmp_path: Path) -> None:
     import shutil
     import subprocess

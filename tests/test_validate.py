@@ -258,7 +258,7 @@ def test_rg304_deleted_version_and_model(repo: Path) -> None:
         set_line(root / "models/churn/model.yaml", "champion: 3", "champion: 2")
 
     report = pr(repo, edit)
-    deleted = sorted(f.file for f in report.findings if f.code == "RG304")
+    deleted = sorted(f.file for f in report.findings if f.code == "RG304")  # type: ignore[type-var]
     assert deleted == ["models/churn/3/version.yaml", "models/fraud/model.yaml"]
 
 
