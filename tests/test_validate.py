@@ -28,10 +28,10 @@ from registry_gen.validate import (
     RULES,
     Finding,
     Report,
-    _cycles,
     validate_change,
     validate_tree,
 )
+from registry_gen.validate._tree import _cycles
 
 POLICY = DEFAULT_POLICY + "approvers:\n  Production: ['@ml-leads']\n"
 
