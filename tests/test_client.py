@@ -195,7 +195,7 @@ def test_archive_existing_moves_the_holder_in_the_same_commit(small_registry: Pa
 
 def test_stage_requirements_are_checked_before_writing(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
-    with pytest.raises(RuleViolation, match="requires a description, metrics"):
+    with pytest.raises(RuleViolation, match="requires a description and metrics"):
         client.transition_model_version_stage("fraud", 1, "Production")
     assert client.get_model_version("fraud", 1).stage == "None"
 
