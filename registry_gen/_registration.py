@@ -19,10 +19,11 @@ from pydantic import ValidationError
 
 from . import artifacts, gitops
 from ._search import aware
-from .errors import AlreadyExists, ArtifactError, UsageError
+from .errors import AlreadyExists, ArtifactError, InvalidRegistry, ModelNotFound, UsageError
 from .paths import MODEL_FILE, MODELS_DIR, VERSION_FILE, safe_join
+from .policy import name_collision
 from .schema import ArtifactFormat, ModelRecord, Signature, VersionRecord
-from .store import GitRevision, write_record
+from .store import GitRevision, RegistryIndex, write_record
 from .uri import check_model_name
 
 FORMATS: tuple[str, ...] = get_args(ArtifactFormat)
@@ -101,6 +102,41 @@ def dvc_remote(root: Path, push: bool) -> artifacts.Remote | None:
         raise ArtifactError("the registry has no default DVC remote; add one with "
                             "`dvc remote add -d NAME URL`, or pass --no-push")
     return remote
+
+
+def check_new_name(root: Path, name: str) -> None:
+    """Refuse a new model name that exists, or collides with one after case-folding.
+
+    Raises:
+        AlreadyExists: the model exists, or another's name collides with ``name``.
+    """
+    models = root / MODELS_DIR
+    existing = [p.name for p in models.iterdir()] if models.is_dir() else []
+    if name in existing and (models / name / MODEL_FILE).exists():
+        raise AlreadyExists(f"registered model {name!r} already exists")
+    problem = name_collision(name, existing)
+    if problem is not None:
+        raise AlreadyExists(problem.message)
+
+
+def model_is_new(index: RegistryIndex, root: Path, name: str, create_model: bool) -> bool:
+    """Whether registering a version of ``name`` creates the model (refused unless asked).
+
+    Raises:
+        InvalidRegistry: the model's records are broken.
+        ModelNotFound: no such model, and ``create_model`` is false.
+        AlreadyExists: a new name that collides with an existing one.
+    """
+    if name in index.models:
+        return False
+    if name in index.broken:
+        raise InvalidRegistry(list(index.broken[name]))
+    if not create_model:
+        raise ModelNotFound(
+            f"no registered model named {name!r}; create it first "
+            "(create_registered_model) or use register_model")
+    check_new_name(root, name)
+    return True
 
 
 def next_version(root: Path, name: str, base: str | None = None) -> int:

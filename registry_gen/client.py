@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -35,21 +34,21 @@ from typing import Any, TypeVar
 
 from . import gitops
 from ._edits import Branch, Mutation, apply_change, check_tag, put, remove, setter
+from ._log_model import infer_signature, log_model, register_model
 from ._registration import (
     FORMATS,
     NewVersion,
+    check_new_name,
     dvc_remote,
     infer_format,
+    model_is_new,
     next_version,
     validated,
     version_record,
 )
 from ._search import model_fields, search_models, search_versions, version_fields
-from ._serialize import infer_signature, save_model
 from .errors import (
-    AlreadyExists,
     InvalidRegistry,
-    ModelNotFound,
     RuleViolation,
     UsageError,
     VersionNotFound,
@@ -60,7 +59,6 @@ from .policy import (
     enforce,
     initial_stage,
     missing_requirements,
-    name_collision,
     single_holder,
     transition,
 )
@@ -244,7 +242,7 @@ class RegistryClient:
         """Create ``models/NAME/model.yaml``. :class:`AlreadyExists` if the name (or a case
         variant of it) is taken."""
         check_model_name(name)
-        self._check_new_name(name)
+        check_new_name(self.root, name)
         record = validated(ModelRecord, {"name": name, "description": description,
                                           "owners": list(owners), "tags": dict(tags or {})},
                             "registered model")
@@ -350,7 +348,7 @@ class RegistryClient:
         fmt = format or infer_format(source_path)
         if fmt not in FORMATS:
             raise UsageError(f"unknown artifact format {fmt!r}; formats: {', '.join(FORMATS)}")
-        new_model = self._check_model_for_version(name, create_model)
+        new_model = model_is_new(self.refresh(), self.root, name, create_model)
         policy = self.policy
         number = self.next_version(name, base)
         fields = {"description": description, "tags": tags, "run_id": run_id,
@@ -371,20 +369,6 @@ class RegistryClient:
         self._apply(branch, f"register/{name}-v{number}", f"Register {name} v{number}",
                     new.paths(), lambda: new.write(source_path, remote), extra)
         return self.get_model_version(name, number)
-
-    def _check_model_for_version(self, name: str, create_model: bool) -> bool:
-        """Whether registering a version of ``name`` creates the model (refused unless asked)."""
-        index = self.refresh()
-        if name in index.models:
-            return False
-        if name in index.broken:
-            raise InvalidRegistry(list(index.broken[name]))
-        if not create_model:
-            raise ModelNotFound(
-                f"no registered model named {name!r}; create it first "
-                "(create_registered_model) or use register_model")
-        self._check_new_name(name)
-        return True
 
     @_fresh
     def update_model_version(self, name: str, version: int | str,
@@ -499,15 +483,6 @@ class RegistryClient:
                              f"{', '.join(policy.stages)}")
         return canonical
 
-    def _check_new_name(self, name: str) -> None:
-        models = self.root / MODELS_DIR
-        existing = [p.name for p in models.iterdir()] if models.is_dir() else []
-        if name in existing and (models / name / MODEL_FILE).exists():
-            raise AlreadyExists(f"registered model {name!r} already exists")
-        problem = name_collision(name, existing)
-        if problem is not None:
-            raise AlreadyExists(problem.message)
-
     def _edit_model(self, model: RegisteredModel, mutate: Mutation,
                     branch: Branch, branch_name: str, message: str) -> RegisteredModel:
         path = self.root / model.record_file
@@ -544,43 +519,3 @@ def _policy_of(index: RegistryIndex) -> Policy:
     if broken:
         raise InvalidRegistry(broken)
     return index.policy
-
-
-# -----------------------------------------------------------------------------
-# Module-level helpers, as in mlflow.register_model / mlflow.sklearn.log_model
-
-
-def register_model(path: Path | str, name: str, *, registry: Path | str | None = None,
-                   **kwargs: Any) -> ModelVersion:
-    """Register the file or folder at ``path`` as the next version of ``name``.
-
-    Creates the registered model if it is new. Keyword arguments are those of
-    :meth:`RegistryClient.create_model_version` (description, tags, run_id,
-    metrics, params, datasets, parents, format, push, branch, ...).
-
-    >>> register_model("out/model.onnx", "churn", registry=".",  # doctest: +SKIP
-    ...                metrics={"auc": 0.9})
-    """
-    client = RegistryClient(registry if registry is not None else ".")
-    return client.create_model_version(name, path, create_model=True, **kwargs)
-
-
-def log_model(model: Any, name: str, *, registry: Path | str | None = None,
-              input_example: Any = None, format: str = "skops", **kwargs: Any) -> ModelVersion:
-    """Serialise a scikit-learn model and register it as the next version of ``name``.
-
-    The default format is skops, which loads without running code from the
-    file; the types skops does not trust by default are recorded in
-    ``artifact.trusted_types`` (the registrant vouches for them).
-    ``format="joblib"`` or ``"pickle"`` only when asked: loading those runs
-    code. With ``input_example`` the signature is inferred from it.
-
-    >>> log_model(clf, "churn", registry=".", input_example=X[:5],       # doctest: +SKIP
-    ...           metrics={"auc": 0.91}, run_id="run-42")
-    """
-    if input_example is not None and "signature" not in kwargs:
-        kwargs["signature"] = infer_signature(model, input_example)
-    with tempfile.TemporaryDirectory(prefix="registry-gen-") as tmp:
-        path, trusted = save_model(model, format, Path(tmp))  # refuses other formats first
-        return register_model(path, name, registry=registry, format=format,
-                              trusted_types=trusted, **kwargs)

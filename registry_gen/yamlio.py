@@ -331,7 +331,33 @@ def replace_scalar(text: str, path: KeyPath, value: str | int | float | bool | N
     Returns ``None`` when the value is not a single-line scalar (a block string,
     a mapping): the caller then rewrites the file with :func:`dump_yaml`.
     """
-    target = None
+    target = _scalar_at(text, path)
+    if target is None or target.style in ("|", ">"):
+        return None
+    start, end = target.start_mark, target.end_mark
+    if start is None or end is None or start.line != end.line:
+        return None
+    lines = text.splitlines(keepends=True)
+    line = lines[start.line]
+    new_line = line[: start.column] + render_scalar(value) + line[end.column :]
+    lines[start.line] = new_line
+    result = "".join(lines)
+    # The columns libyaml reports are characters; check the splice did what we meant.
+    try:
+        check = parse_yaml(result, "<edit>").data
+    except RecordError:
+        return None
+    node: Any = check
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return result if node == value else None
+
+
+def _scalar_at(text: str, path: KeyPath) -> Any:
+    """The scalar event of the value at ``path``, or None (no such key, or not a scalar)."""
     stack: list[Any] = []
     # Walk events keeping the key path, to find the value event for ``path``.
     events = yaml.parse(text, Loader=yaml.CSafeLoader)
@@ -363,27 +389,5 @@ def replace_scalar(text: str, path: KeyPath, value: str | int | float | bool | N
         else:
             keys[-1] += 1
         if tuple(keys) == tuple(path):
-            target = event
-            break
-    if target is None or target.style in ("|", ">"):
-        return None
-    start, end = target.start_mark, target.end_mark
-    if start is None or end is None or start.line != end.line:
-        return None
-    lines = text.splitlines(keepends=True)
-    line = lines[start.line]
-    new_line = line[: start.column] + render_scalar(value) + line[end.column :]
-    lines[start.line] = new_line
-    result = "".join(lines)
-    # The columns libyaml reports are characters; check the splice did what we meant.
-    try:
-        check = parse_yaml(result, "<edit>").data
-    except RecordError:
-        return None
-    node: Any = check
-    for part in path:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return result if node == value else None
+            return event
+    return None
