@@ -501,7 +501,7 @@ def list_command(ctx: Context, as_json: bool) -> None:
         stages = ", ".join(
             f"{s}: " + " ".join(f"v{v.version}" for v in m.in_stage(s))
             for s in client.policy.stages if m.in_stage(s) and s != client.policy.default_stage
-            and s not in {"Archived"})
+            and s != client.policy.archive_stage)
         aliases = " ".join(f"@{a}=v{n}" for a, n in sorted(m.aliases.items()))
         rows.append([m.name, str(len(m.versions)), f"v{m.latest.version}" if m.latest else "-",
                      stages, aliases, _first_line(m.record.description, 40)])
