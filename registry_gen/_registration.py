@@ -108,7 +108,7 @@ def check_new_name(root: Path, name: str) -> None:
     """Refuse a new model name that exists, or collides with one after case-folding.
 
     Raises:
-        AlreadyExists: the model exists, or another's name collides with ``name``.
+        AlreadyExists: the model exists, or another model's name folds to the same name.
     """
     models = root / MODELS_DIR
     existing = [p.name for p in models.iterdir()] if models.is_dir() else []

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from . import gitops
 from ._edits import Branch, Mutation, apply_change, check_tag, put, remove, setter
 from ._log_model import infer_signature, log_model, register_model
+from ._promotion import plan_stage_change
 from ._registration import (
     FORMATS,
     NewVersion,
@@ -59,8 +60,6 @@ from .policy import (
     enforce,
     initial_stage,
     missing_requirements,
-    single_holder,
-    transition,
 )
 from .schema import ModelRecord, Policy, Signature, VersionRecord
 from .store import (
@@ -239,8 +238,15 @@ class RegistryClient:
         self, name: str, description: str = "", tags: Mapping[str, str] | None = None,
         *, owners: Sequence[str] = (), branch: Branch = None,
     ) -> RegisteredModel:
-        """Create ``models/NAME/model.yaml``. :class:`AlreadyExists` if the name (or a case
-        variant of it) is taken."""
+        """Create ``models/NAME/model.yaml``.
+
+        >>> client.create_registered_model("churn", owners=["@ml-team"])  # doctest: +SKIP
+
+        Raises:
+            InvalidName: ``name`` is not a lowercase slug.
+            AlreadyExists: the name (or a case variant of it) is taken.
+            GitError: with ``branch``, the branch exists or the file has uncommitted edits.
+        """
         check_model_name(name)
         check_new_name(self.root, name)
         record = validated(ModelRecord, {"name": name, "description": description,
@@ -288,7 +294,16 @@ class RegistryClient:
     @_fresh
     def set_registered_model_alias(self, name: str, alias: str, version: int | str, *,
                                    branch: Branch = None) -> ModelVersion:
-        """Point ``name@alias`` at ``version`` (a one-line change when the alias exists)."""
+        """Point ``name@alias`` at ``version`` (a one-line change when the alias exists).
+
+        >>> client.set_registered_model_alias("churn", "champion", 3)  # doctest: +SKIP
+
+        Raises:
+            InvalidName: the alias reads as a version, ``latest`` or a stage.
+            NotFound: no such model or version.
+            RuleViolation: the version is in a stage aliases may not point into, or
+                (with ``branch``) the alias already points there.
+        """
         policy = self._policy_for(check_model_name(name))
         check_alias(alias, tuple(policy.stages))
         target = self.get_model_version(name, version)
@@ -340,6 +355,12 @@ class RegistryClient:
 
         >>> client.create_model_version("churn", "model.skops", "Retrained on May data",
         ...                             run_id="a1b2", metrics={"auc": 0.91})  # doctest: +SKIP
+
+        Raises:
+            UsageError: ``source`` is missing, or an argument does not fit the schema.
+            ModelNotFound: the model does not exist and ``create_model`` is false.
+            RuleViolation: ``stage`` cannot be started in, or its requirements are not met.
+            ArtifactError: DVC is not set up, has no default remote, or failed.
         """
         check_model_name(name)
         source_path = Path(source)
@@ -415,6 +436,14 @@ class RegistryClient:
         single-holder stage (Production) already held by another version needs
         ``archive_existing_versions=True``, which moves the other holders to
         Archived in the same change. The diff is one line per version moved.
+
+        >>> client.transition_model_version_stage("churn", 3, "production")  # doctest: +SKIP
+
+        Raises:
+            UsageError: ``stage`` is not a stage of the registry.
+            NotFound: no such model or version.
+            RuleViolation: the move breaks registry.yaml (see :mod:`registry_gen.policy`),
+                or (with ``branch``) the version is already in ``stage``.
         """
         policy = self._policy_for(check_model_name(name))
         model = self.get_registered_model(name)
@@ -424,14 +453,9 @@ class RegistryClient:
             if branch:
                 raise RuleViolation(f"{name} v{target.version} is already in {stage_name}")
             return target
-        moved = self._versions_to_archive(policy, model, target, stage_name,
-                                          archive_existing_versions)
-        enforce(transition(policy, name, target.version, target.stage, stage_name),
-                missing_requirements(policy, name, target.record, stage_name),
-                alias_on_stage(policy, name, target.version, model.aliases_of(target.version),
-                               stage_name))
-        archive = policy.archive_stage
-        changes = [(other, archive) for other in moved] + [(target, stage_name)]
+        changes = plan_stage_change(policy, model, target, stage_name,
+                                    archive_existing_versions)
+        moved = [version for version, _ in changes[:-1]]
         written: dict[str, Any] = {}
 
         def write() -> None:
@@ -439,7 +463,7 @@ class RegistryClient:
                 written[version.record_file] = edit_record(
                     self.root / version.record_file, VersionRecord, setter("stage", new_stage))
 
-        verb = "Archive" if stage_name == archive else "Promote"
+        verb = "Archive" if stage_name == policy.archive_stage else "Promote"
         message = f"{verb} {name} v{target.version}: {target.stage} → {stage_name}"
         if moved:
             message += " (archive " + ", ".join(f"v{v.version}" for v in moved) + ")"
@@ -447,28 +471,6 @@ class RegistryClient:
                     [target.record_file, *[v.record_file for v in moved]], write)
         # edit_record validated what it wrote: no need to read the folder again.
         return replace(target, record=written[target.record_file])
-
-    def _versions_to_archive(self, policy: Policy, model: RegisteredModel,
-                             target: ModelVersion, stage: str, archive_existing: bool,
-                             ) -> list[ModelVersion]:
-        """The other holders of ``stage`` that move to the archive stage with ``target``.
-
-        Raises:
-            RuleViolation: ``stage`` is single-holder and held, and archiving was not
-                asked for; or they cannot be archived.
-        """
-        others = [v for v in model.in_stage(stage) if v.version != target.version]
-        if not others or not archive_existing:
-            enforce(single_holder(policy, model.name, stage, [v.version for v in others]))
-            return []
-        archive = policy.archive_stage
-        if archive is None:
-            raise RuleViolation("registry.yaml has no archive_stage to archive versions to")
-        for other in others:
-            enforce(transition(policy, model.name, other.version, other.stage, archive),
-                    alias_on_stage(policy, model.name, other.version,
-                                   model.aliases_of(other.version), archive))
-        return others
 
     # -- internals -------------------------------------------------------------------
 

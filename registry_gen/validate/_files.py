@@ -106,7 +106,7 @@ def file_findings(
         _version_file(entry, parts, artifacts.get("/".join(parts[:3])), gitignores, limit, out,
                       working_tree=working_tree)
     for names in folded.values():
-        for name in sorted(names):
+        for name in sorted(names) if len(names) > 1 else ():  # one name cannot collide
             out.add_problem(name_collision(name, names), f"{MODELS_DIR}/{name}/{MODEL_FILE}",
                             ("name",))
 
