@@ -105,7 +105,7 @@ def dvc_remote(root: Path, push: bool) -> artifacts.Remote | None:
 
 
 def check_new_name(root: Path, name: str) -> None:
-    """Refuse a new model name that exists, or collides with one after case-folding.
+    """Refuse a new model name that exists, or that folds to the name of another model.
 
     Raises:
         AlreadyExists: the model exists, or another model's name folds to the same name.
@@ -125,7 +125,7 @@ def model_is_new(index: RegistryIndex, root: Path, name: str, create_model: bool
     Raises:
         InvalidRegistry: the model's records are broken.
         ModelNotFound: no such model, and ``create_model`` is false.
-        AlreadyExists: a new name that collides with an existing one.
+        AlreadyExists: a new name that folds to the name of an existing model.
     """
     if name in index.models:
         return False
