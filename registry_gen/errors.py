@@ -16,7 +16,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 
 class RegistryError(Exception):
@@ -52,27 +54,74 @@ class Location:
         return f"{where} ({self.field})" if self.field else where
 
 
+# What went wrong with a record, for machines: set where the error is raised, so the
+# validator picks its rule code from this, never from the wording of the message.
+RecordCode = Literal[
+    "yaml",               # not strict, well-formed UTF-8 YAML (yamlio)
+    "schema",             # parsed, but does not match its schema (schema)
+    "missing-file",       # a model or version folder lacks its record (store)
+    "model-folder-name",  # a model folder's name is not a valid model name (store)
+    "name-mismatch",      # model.yaml's name differs from its folder (store)
+    "version-folder-name",  # a version folder's name is not a version number (store)
+    "version-mismatch",   # version.yaml's version differs from its folder (store)
+]
+RECORD_CODES: tuple[RecordCode, ...] = get_args(RecordCode)
+
+
 class RecordError(RegistryError, ValueError):
     """A record file (``model.yaml``, ``version.yaml``, ``registry.yaml``, ``.dvc``) is invalid.
 
-    ``str(error)`` is one line: ``file:line (field): message``.
+    ``str(error)`` is one line: ``file:line (field): message``. ``code`` says
+    what kind of problem it is (see :data:`RecordCode`). A file with several
+    independent problems raises one error whose :attr:`problems` holds all of
+    them, each with its own line and field.
+
+    >>> first = RecordError(Location("v.yaml", 2, "stage"), "wrong type", code="schema")
+    >>> error = RecordError.grouped([first, RecordError(Location("v.yaml", 5), "unknown key")])
+    >>> str(error), [p.location.line for p in error.problems]
+    ('v.yaml:2 (stage): wrong type (and 1 more problem in this file)', [2, 5])
+
+    Raises:
+        ValueError: ``code`` is not one of :data:`RECORD_CODES` (a programming error).
     """
 
-    def __init__(self, location: Location, message: str) -> None:
+    def __init__(self, location: Location, message: str, *, code: RecordCode = "schema",
+                 more: Sequence[RecordError] = ()) -> None:
+        if code not in RECORD_CODES:
+            raise ValueError(f"unknown record error code {code!r}")
         self.location = location
         self.message = message
-        super().__init__(f"{location}: {message}")
+        self.code: RecordCode = code
+        self.problems: tuple[RecordError, ...] = (self, *more)
+        extra = f" (and {len(more)} more problem{'' if len(more) == 1 else 's'} in this file)"
+        super().__init__(f"{location}: {message}{extra if more else ''}")
+
+    @classmethod
+    def grouped(cls, errors: Sequence[RecordError]) -> RecordError:
+        """One error for every problem of one file: the first, carrying the others."""
+        first, *rest = errors
+        return cls(first.location, first.message, code=first.code, more=rest)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Exceptions pickle their args; ours are the constructor's, keywords included.
+        return (_record_error, (self.location, self.message, self.code, self.problems[1:]))
+
+
+def _record_error(location: Location, message: str, code: RecordCode,
+                  more: Sequence[RecordError]) -> RecordError:
+    return RecordError(location, message, code=code, more=more)
 
 
 class InvalidRegistry(RegistryError):
-    """The registry has invalid records; ``errors`` holds every one of them."""
+    """The registry has invalid records; ``errors`` holds every problem of them."""
 
     def __init__(self, errors: list[RecordError]) -> None:
-        self.errors = errors
-        shown = "\n".join(f"  {e}" for e in errors[:20])
-        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        self.errors = [problem for error in errors for problem in error.problems]
+        shown = "\n".join(f"  {e.location}: {e.message}" for e in self.errors[:20])
+        count = len(self.errors)
+        more = f"\n  ... and {count - 20} more" if count > 20 else ""
         super().__init__(
-            f"the registry has {len(errors)} invalid record(s); "
+            f"the registry has {count} invalid record(s); "
             f"run `registry-gen validate` for the full report:\n{shown}{more}"
         )
 
@@ -94,7 +143,15 @@ class AlreadyExists(RegistryError, FileExistsError):
 
 
 class RuleViolation(RegistryError):
-    """A change would break the registry's policy (``registry.yaml``)."""
+    """A change would break the registry's policy (``registry.yaml``).
+
+    ``code`` names the rule (:data:`registry_gen.policy.ProblemCode`) when one of
+    the policy's rules refused the change.
+    """
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        self.code = code
+        super().__init__(message)
 
 
 class GitError(RegistryError):

@@ -228,60 +228,9 @@ def parse_filter(
     tokens = tokenize(text)
     conditions: list[Condition] = []
     i = 0
-
-    def expect_value(token: Token) -> Value:
-        if token.kind == "string":
-            return _unquote(token)
-        if token.kind == "number":
-            return float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
-        raise _error(text, token.position,
-                     f"expected a quoted string or a number, got {token.text or 'the end'!r}")
-
     while True:
-        key_token = tokens[i]
-        if key_token.kind != "ident":
-            raise _error(text, key_token.position,
-                         f"expected a key such as name or tags.KEY, got "
-                         f"{key_token.text or 'the end'!r}")
-        key = _canonical_key(key_token.text, keys, prefixes, text, key_token.position)
-        op_token = tokens[i + 1]
-        i += 2
-        if op_token.kind == "word" and op_token.text == "NOT" and tokens[i].text == "IN":
-            raise _error(text, op_token.position, "NOT IN is not supported; use != or IN")
-        if op_token.kind == "op" or (op_token.kind == "word" and op_token.text in _WORD_OPS):
-            op = "!=" if op_token.text == "<>" else op_token.text
-        else:
-            raise _error(text, op_token.position,
-                         "expected an operator (=, !=, <, >, LIKE, ILIKE, IN) after "
-                         f"{key_token.text!r}, got {op_token.text or 'the end'!r}")
-        numeric = key in NUMERIC_KEYS or key.startswith(NUMERIC_PREFIXES) or key in TIME_KEYS
-        if op in {"<", "<=", ">", ">="} and not numeric:
-            raise _error(text, op_token.position,
-                         f"{op} compares numbers; {key!r} is text (use = , != or LIKE)")
-        if op == "IN":
-            if tokens[i].text != "(":
-                raise _error(text, tokens[i].position, "IN needs a list: IN ('a', 'b')")
-            i += 1
-            values: list[Value] = []
-            while True:
-                values.append(expect_value(tokens[i]))
-                i += 1
-                if tokens[i].text == ",":
-                    i += 1
-                    continue
-                if tokens[i].text == ")":
-                    i += 1
-                    break
-                got = tokens[i].text or "the end"
-                raise _error(text, tokens[i].position,
-                             f"expected ',' or ')' in the IN list, got {got!r}")
-            conditions.append(Condition(key, op, tuple(values)))
-        else:
-            value = expect_value(tokens[i])
-            if op in {"LIKE", "ILIKE"} and not isinstance(value, str):
-                raise _error(text, tokens[i].position, f"{op} needs a quoted pattern")
-            conditions.append(Condition(key, op, value))
-            i += 1
+        condition, i = _condition(text, tokens, i, keys, prefixes)
+        conditions.append(condition)
         follow = tokens[i]
         if follow.kind == "end":
             return Filter(tuple(conditions))
@@ -292,6 +241,66 @@ def parse_filter(
             raise _error(text, follow.position,
                          "OR is not supported (as in MLflow); run two searches")
         raise _error(text, follow.position, f"expected AND or the end, got {follow.text!r}")
+
+
+def _condition(text: str, tokens: list[Token], i: int, keys: frozenset[str],
+               prefixes: tuple[str, ...]) -> tuple[Condition, int]:
+    """The condition starting at ``tokens[i]`` (``key op value``) and the index after it."""
+    key_token = tokens[i]
+    if key_token.kind != "ident":
+        raise _error(text, key_token.position,
+                     f"expected a key such as name or tags.KEY, got "
+                     f"{key_token.text or 'the end'!r}")
+    key = _canonical_key(key_token.text, keys, prefixes, text, key_token.position)
+    op_token = tokens[i + 1]
+    i += 2
+    if op_token.kind == "word" and op_token.text == "NOT" and tokens[i].text == "IN":
+        raise _error(text, op_token.position, "NOT IN is not supported; use != or IN")
+    if op_token.kind == "op" or (op_token.kind == "word" and op_token.text in _WORD_OPS):
+        op = "!=" if op_token.text == "<>" else op_token.text
+    else:
+        raise _error(text, op_token.position,
+                     "expected an operator (=, !=, <, >, LIKE, ILIKE, IN) after "
+                     f"{key_token.text!r}, got {op_token.text or 'the end'!r}")
+    numeric = key in NUMERIC_KEYS or key.startswith(NUMERIC_PREFIXES) or key in TIME_KEYS
+    if op in {"<", "<=", ">", ">="} and not numeric:
+        raise _error(text, op_token.position,
+                     f"{op} compares numbers; {key!r} is text (use = , != or LIKE)")
+    if op == "IN":
+        values, i = _value_list(text, tokens, i)
+        return Condition(key, op, values), i
+    value = _value(text, tokens[i])
+    if op in {"LIKE", "ILIKE"} and not isinstance(value, str):
+        raise _error(text, tokens[i].position, f"{op} needs a quoted pattern")
+    return Condition(key, op, value), i + 1
+
+
+def _value(text: str, token: Token) -> Value:
+    if token.kind == "string":
+        return _unquote(token)
+    if token.kind == "number":
+        return float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
+    raise _error(text, token.position,
+                 f"expected a quoted string or a number, got {token.text or 'the end'!r}")
+
+
+def _value_list(text: str, tokens: list[Token], i: int) -> tuple[tuple[Value, ...], int]:
+    """The values of ``IN (...)`` starting at ``tokens[i]`` and the index after the list."""
+    if tokens[i].text != "(":
+        raise _error(text, tokens[i].position, "IN needs a list: IN ('a', 'b')")
+    i += 1
+    values: list[Value] = []
+    while True:
+        values.append(_value(text, tokens[i]))
+        i += 1
+        if tokens[i].text == ",":
+            i += 1
+            continue
+        if tokens[i].text == ")":
+            return tuple(values), i + 1
+        got = tokens[i].text or "the end"
+        raise _error(text, tokens[i].position,
+                     f"expected ',' or ')' in the IN list, got {got!r}")
 
 
 def parse_order_by(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 
-from .schema import DEFAULT_STAGES
+from .schema import DEFAULT_ARCHIVE_STAGE, DEFAULT_STAGE, DEFAULT_STAGES
 from .validate import ChangeSummary, Finding, ModelChange, Report
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "notice": "\033[36m"}
@@ -126,11 +126,11 @@ def format_github(report: Report) -> str:
 # The change in words
 
 
-def _verb(change: tuple[int, str, str], order: tuple[str, ...]) -> str:
+def _verb(change: tuple[int, str, str], order: tuple[str, ...], archive: str | None) -> str:
     number, before, after = change
-    if after.casefold() == "archived":
+    if after == archive:
         return f"archives v{number}"
-    if before.casefold() == "archived":
+    if before == archive:
         return f"restores v{number} to {after}"
     rank = {stage: i for i, stage in enumerate(order)}
     verb = "promotes" if rank.get(after, 0) > rank.get(before, 0) else "moves"
@@ -141,8 +141,14 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def describe_model_change(change: ModelChange, order: tuple[str, ...] = DEFAULT_STAGES) -> str:
+def describe_model_change(change: ModelChange, order: tuple[str, ...] = DEFAULT_STAGES, *,
+                          default_stage: str = DEFAULT_STAGE,
+                          archive_stage: str | None = DEFAULT_ARCHIVE_STAGE) -> str:
     """One model's change as a clause, the model named once.
+
+    ``order``, ``default_stage`` and ``archive_stage`` are the policy's (a
+    registration into the default stage names no stage; a move into the archive
+    stage reads "archives").
 
     >>> describe_model_change(ModelChange("churn", stage_changes=((3, "Staging", "Production"),
     ...                                    (2, "Production", "Archived"))))
@@ -150,11 +156,11 @@ def describe_model_change(change: ModelChange, order: tuple[str, ...] = DEFAULT_
     """
     clauses: list[str] = []
     for number, stage in change.registered:
-        where = "" if stage == "None" else f" in {stage}"
+        where = "" if stage == default_stage else f" in {stage}"
         clauses.append(f"registers v{number}{where}")
     # Promotions first: "promotes v3 ... and archives v2" reads as the decision.
-    moves = sorted(change.stage_changes, key=lambda c: c[2].casefold() == "archived")
-    clauses += [_verb(c, order) for c in moves]
+    moves = sorted(change.stage_changes, key=lambda c: c[2] == archive_stage)
+    clauses += [_verb(c, order, archive_stage) for c in moves]
     for alias, old, new in change.aliases_set:
         was = f" (was v{old})" if old is not None else ""
         clauses.append(f"points @{alias} at v{new}{was}")
@@ -175,7 +181,11 @@ def describe_model_change(change: ModelChange, order: tuple[str, ...] = DEFAULT_
 def describe_change(summary: ChangeSummary) -> str:
     """The whole change in one sentence-like line; ``"no registry changes"`` if none."""
     order = summary.stage_order or DEFAULT_STAGES
-    parts = [describe_model_change(m, order) for m in summary.models]
+    # A summary made without a policy (default_stage None) reads with the default one.
+    default = summary.default_stage or DEFAULT_STAGE
+    archive = summary.archive_stage if summary.default_stage else DEFAULT_ARCHIVE_STAGE
+    parts = [describe_model_change(m, order, default_stage=default, archive_stage=archive)
+             for m in summary.models]
     if summary.policy_changed:
         parts.append("changes registry.yaml")
     return "; ".join(parts) if parts else "no registry changes"

@@ -26,19 +26,19 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+# Defined once in _constants (the warm load path reads them without pydantic); re-exported.
+from ._constants import MD5_PATTERN as MD5_PATTERN
+from ._constants import UNSAFE_FORMATS as UNSAFE_FORMATS
 from .errors import InvalidName, InvalidUri, Location, RecordError
 from .uri import ModelUri, check_alias, check_model_name, check_stage_name, check_version
 from .yamlio import YamlDocument, parse_yaml
 
 DEFAULT_STAGE = "None"
-DEFAULT_STAGES = ("None", "Staging", "Production", "Archived")
+DEFAULT_ARCHIVE_STAGE = "Archived"
+DEFAULT_STAGES = ("None", "Staging", "Production", DEFAULT_ARCHIVE_STAGE)
 ArtifactFormat = Literal[
     "skops", "joblib", "pickle", "onnx", "pytorch", "safetensors", "mlflow", "path"
 ]
-# Formats whose loading runs code stored in the artifact.
-UNSAFE_FORMATS = frozenset({"joblib", "pickle"})
-
-MD5_PATTERN = re.compile(r"^[0-9a-f]{32}(\.dir)?$")
 ScalarValue = str | int | float | bool | None
 
 
@@ -69,6 +69,9 @@ class Policy(_Record):
 
     stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES))
     default_stage: str = DEFAULT_STAGE
+    archive_stage: str | None = Field(
+        None, description="where retired versions go; unset: the stage named Archived, if any"
+    )
     transitions: dict[str, list[str]] = Field(
         default_factory=lambda: {
             "None": ["Staging", "Production", "Archived"],
@@ -86,6 +89,18 @@ class Policy(_Record):
     max_git_file_bytes: int = Field(
         200_000, ge=1, description="larger files under models/ must go through DVC"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_archive_stage(cls, data: Any) -> Any:
+        # Not a plain default: a policy with its own stages may have no Archived stage.
+        if isinstance(data, dict) and data.get("archive_stage") is None:
+            stages = data.get("stages", DEFAULT_STAGES)
+            if isinstance(stages, list | tuple):
+                folded = DEFAULT_ARCHIVE_STAGE.casefold()
+                found = [s for s in stages if isinstance(s, str) and s.casefold() == folded]
+                data = {**data, "archive_stage": found[0] if found else None}
+        return data
 
     @field_validator("stages")
     @classmethod
@@ -108,6 +123,8 @@ class Policy(_Record):
                 raise ValueError(f"{where} names unknown stage {stage!r}; stages are {self.stages}")
 
         need(self.default_stage, "default_stage")
+        if self.archive_stage is not None:
+            need(self.archive_stage, "archive_stage")
         for source, targets in self.transitions.items():
             need(source, "transitions")
             for target in targets:
@@ -190,7 +207,7 @@ class Dataset(_Record):
     name: ShortText
     path: ShortText | None = None
     url: ShortText | None = None
-    md5: Annotated[str, Field(pattern=MD5_PATTERN.pattern)] | None = None
+    md5: Annotated[str, Field(pattern=MD5_PATTERN)] | None = None
 
 
 class Lineage(_Record):
@@ -251,7 +268,7 @@ class VersionRecord(_Record):
 
 class DvcOutput(_Record):
     path: ShortText
-    md5: Annotated[str, Field(pattern=MD5_PATTERN.pattern)]
+    md5: Annotated[str, Field(pattern=MD5_PATTERN)]
     size: int | None = None
     nfiles: int | None = None
     hash: Literal["md5"] | None = None
@@ -301,7 +318,12 @@ def parse_record(text: str | bytes, file: str, schema: type[RecordT]) -> RecordT
 
 
 def validate_document(document: YamlDocument, schema: type[RecordT]) -> RecordT:
-    """Validate parsed YAML against ``schema``; errors name file:line (field)."""
+    """Validate parsed YAML against ``schema``; errors name file:line (field).
+
+    Raises:
+        RecordError: the data does not match ``schema``; its ``problems`` hold every
+            problem of the file, each with its own line and field.
+    """
     data = document.data if document.data is not None else {}
     if not isinstance(data, dict):
         raise RecordError(
@@ -309,7 +331,7 @@ def validate_document(document: YamlDocument, schema: type[RecordT]) -> RecordT:
     try:
         return schema.model_validate(data)
     except ValidationError as error:
-        raise record_errors(document, error)[0] from None
+        raise RecordError.grouped(record_errors(document, error)) from None
 
 
 def record_errors(document: YamlDocument, error: ValidationError) -> list[RecordError]:

@@ -688,10 +688,11 @@ def _build_model(
     try:
         check_model_name(folder_name, what="model folder name")
     except InvalidName as error:
-        return None, [RecordError(Location(folder), str(error))]
+        return None, [RecordError(Location(folder), str(error), code="model-folder-name")]
     if files.model_file is None:
         return None, [RecordError(Location(f"{folder}/{MODEL_FILE}"),
-                                  "missing: every model folder needs a model.yaml")]
+                                  "missing: every model folder needs a model.yaml",
+                                  code="missing-file")]
     record: ModelRecord | None = None
     try:
         record = _parse_record(blobs[files.model_file], files.model_file, ModelRecord)
@@ -700,6 +701,7 @@ def _build_model(
             errors.append(RecordError(
                 Location(files.model_file, document.line_of(("name",)), "name"),
                 f"name {record.name!r} does not match its folder {folder_name!r}",
+                code="name-mismatch",
             ))
     except RecordError as error:
         errors.append(error)
@@ -723,12 +725,13 @@ def _build_version(
     try:
         number = check_version(version_folder, what="version folder name")
     except InvalidName as error:
-        errors.append(RecordError(Location(folder), str(error)))
+        errors.append(RecordError(Location(folder), str(error), code="version-folder-name"))
         return None
     record_path = f"{folder}/{VERSION_FILE}"
     if record_path not in paths:
         errors.append(RecordError(
-            Location(record_path), "missing: a version folder needs a version.yaml"))
+            Location(record_path), "missing: a version folder needs a version.yaml",
+            code="missing-file"))
         return None
     try:
         record = _parse_record(blobs[record_path], record_path, VersionRecord)
@@ -740,6 +743,7 @@ def _build_version(
         errors.append(RecordError(
             Location(record_path, line, "version"),
             f"version {record.version} does not match its folder {version_folder!r}",
+            code="version-mismatch",
         ))
         return None
     pointer_path = f"{folder}/{record.artifact.path}.dvc"

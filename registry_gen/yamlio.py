@@ -79,13 +79,15 @@ def decode_record(raw: bytes, file: str) -> str:
         raise RecordError(
             Location(file),
             f"file is {len(raw):,} bytes; records are limited to {MAX_RECORD_BYTES:,}",
+            code="yaml",
         )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise RecordError(
-            Location(file, line), f"not valid UTF-8 (byte {error.start}); save the file as UTF-8"
+            Location(file, line), f"not valid UTF-8 (byte {error.start}); save the file as UTF-8",
+            code="yaml",
         ) from None
 
 
@@ -100,7 +102,8 @@ def parse_yaml(text: str | bytes, file: str, *, lines: bool = True) -> YamlDocum
     if isinstance(text, bytes):
         text = decode_record(text, file)
     elif len(text) > MAX_RECORD_BYTES:
-        raise RecordError(Location(file), f"file is larger than {MAX_RECORD_BYTES:,} bytes")
+        raise RecordError(Location(file), f"file is larger than {MAX_RECORD_BYTES:,} bytes",
+                          code="yaml")
     if text.startswith("\ufeff"):
         text = text[1:]
     builder = _Builder(file, lines)
@@ -113,9 +116,10 @@ def parse_yaml(text: str | bytes, file: str, *, lines: bool = True) -> YamlDocum
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         problem = error.problem or error.context or "malformed YAML"
-        raise RecordError(Location(file, line), f"YAML syntax error: {problem}") from None
+        raise RecordError(Location(file, line), f"YAML syntax error: {problem}",
+                          code="yaml") from None
     except yaml.YAMLError as error:
-        raise RecordError(Location(file), f"YAML syntax error: {error}") from None
+        raise RecordError(Location(file), f"YAML syntax error: {error}", code="yaml") from None
     finally:
         loader.dispose()
     return YamlDocument(data=data, lines=builder.lines or {}, file=file)
@@ -144,7 +148,7 @@ class _Builder:
         self.documents = 0
 
     def fail(self, event: Any, message: str) -> RecordError:
-        return RecordError(Location(self.file, event.start_mark.line + 1), message)
+        return RecordError(Location(self.file, event.start_mark.line + 1), message, code="yaml")
 
     def build(self, get_event: Any) -> Any:
         data: Any = None
@@ -327,7 +331,33 @@ def replace_scalar(text: str, path: KeyPath, value: str | int | float | bool | N
     Returns ``None`` when the value is not a single-line scalar (a block string,
     a mapping): the caller then rewrites the file with :func:`dump_yaml`.
     """
-    target = None
+    target = _scalar_at(text, path)
+    if target is None or target.style in ("|", ">"):
+        return None
+    start, end = target.start_mark, target.end_mark
+    if start is None or end is None or start.line != end.line:
+        return None
+    lines = text.splitlines(keepends=True)
+    line = lines[start.line]
+    new_line = line[: start.column] + render_scalar(value) + line[end.column :]
+    lines[start.line] = new_line
+    result = "".join(lines)
+    # The columns libyaml reports are characters; check the splice did what we meant.
+    try:
+        check = parse_yaml(result, "<edit>").data
+    except RecordError:
+        return None
+    node: Any = check
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return result if node == value else None
+
+
+def _scalar_at(text: str, path: KeyPath) -> Any:
+    """The scalar event of the value at ``path``, or None (no such key, or not a scalar)."""
     stack: list[Any] = []
     # Walk events keeping the key path, to find the value event for ``path``.
     events = yaml.parse(text, Loader=yaml.CSafeLoader)
@@ -359,27 +389,5 @@ def replace_scalar(text: str, path: KeyPath, value: str | int | float | bool | N
         else:
             keys[-1] += 1
         if tuple(keys) == tuple(path):
-            target = event
-            break
-    if target is None or target.style in ("|", ">"):
-        return None
-    start, end = target.start_mark, target.end_mark
-    if start is None or end is None or start.line != end.line:
-        return None
-    lines = text.splitlines(keepends=True)
-    line = lines[start.line]
-    new_line = line[: start.column] + render_scalar(value) + line[end.column :]
-    lines[start.line] = new_line
-    result = "".join(lines)
-    # The columns libyaml reports are characters; check the splice did what we meant.
-    try:
-        check = parse_yaml(result, "<edit>").data
-    except RecordError:
-        return None
-    node: Any = check
-    for part in path:
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return result if node == value else None
+            return event
+    return None

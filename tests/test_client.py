@@ -195,7 +195,7 @@ def test_archive_existing_moves_the_holder_in_the_same_commit(small_registry: Pa
 
 def test_stage_requirements_are_checked_before_writing(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
-    with pytest.raises(RuleViolation, match="requires a description, metrics"):
+    with pytest.raises(RuleViolation, match="requires a description and metrics"):
         client.transition_model_version_stage("fraud", 1, "Production")
     assert client.get_model_version("fraud", 1).stage == "None"
 
@@ -456,3 +456,34 @@ def test_record_errors_are_one_line(small_registry: Path) -> None:
     assert "(colour)" in str(error)
     assert "\n" not in str(error)
     write_model(small_registry, "fraud", description="Changed")
+
+
+def test_a_promotion_reads_each_record_once(small_registry: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each record is parsed and validated once; each record written, once more (issue 9)."""
+    from collections import Counter
+
+    from registry_gen.schema import DvcPointer, ModelRecord, Policy, VersionRecord
+
+    # Bytes no other test has, so no record comes from the store's memo of earlier parses.
+    unique = str(small_registry)
+    write_model(small_registry, "solo", description=unique)
+    for number, stage in ((1, "Production"), (2, "Staging")):
+        write_version(small_registry, "solo", number, stage=stage, description=unique,
+                      metrics={"auc": 0.9}, content=f"{unique}-{number}".encode())
+    commit(small_registry, "Add solo")
+    parsed: Counter[str] = Counter()
+    for schema in (Policy, ModelRecord, VersionRecord, DvcPointer):
+        def counting(data: object, *args: object, _original: object = schema.model_validate,
+                     _name: str = schema.__name__, **kwargs: object) -> object:
+            parsed[_name] += 1
+            return _original(data, *args, **kwargs)  # type: ignore[operator]
+
+        monkeypatch.setattr(schema, "model_validate", counting)
+    promoted = RegistryClient(small_registry).transition_model_version_stage(
+        "solo", 2, "Production", archive_existing_versions=True)
+    assert promoted.stage == "Production"
+    assert "stage: Production" in (small_registry / "models/solo/2/version.yaml").read_text()
+    assert "stage: Archived" in (small_registry / "models/solo/1/version.yaml").read_text()
+    # Read: registry.yaml, model.yaml, two version.yaml, two .dvc; written: two version.yaml.
+    assert parsed == {"Policy": 1, "ModelRecord": 1, "DvcPointer": 2, "VersionRecord": 2 + 2}

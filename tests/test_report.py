@@ -115,3 +115,12 @@ def test_step_summary_markdown() -> None:
     injected = Report((Finding("RG101", "<img src=x onerror=alert(1)> a|b", "x.yaml"),))
     table_row = format_summary(injected).splitlines()[-3]
     assert "<img" not in table_row and "&lt;img" in table_row and "a\\|b" in table_row
+
+
+def test_the_change_in_words_uses_the_policys_stages() -> None:
+    change = ModelChange("churn", registered=((4, "Dev"),),
+                         stage_changes=((3, "Live", "Retired"), (2, "Dev", "Live")))
+    summary = ChangeSummary("a", "b", models=(change,), stage_order=("Dev", "Live", "Retired"),
+                            default_stage="Dev", archive_stage="Retired")
+    assert describe_change(summary) == (
+        "registers churn v4, promotes v2 Dev → Live and archives v3")

@@ -166,3 +166,55 @@ def test_dvc_pointer() -> None:
     with pytest.raises(RecordError, match=r"m\.dvc:3 \(outs\.0\.path\)"):
         parse_record("outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  path: ../x\n", "m.dvc",
                      DvcPointer)
+
+
+# ---------------------------------------------------------------------------
+# Typed errors, every problem of a file (issue 9)
+
+
+def test_every_problem_of_a_record_is_in_its_error() -> None:
+    text = ("version: 3\nstage: 5\ncreated_at: '2026-01-03T10:00:00Z'\ncreated_by: [alice]\n"
+            "artifact: {path: model.skops}\ncolour: red\nmetrics:\n  auc: high\n")
+    with pytest.raises(RecordError) as caught:
+        parse_record(text, "models/churn/3/version.yaml", VersionRecord)
+    problems = caught.value.problems
+    assert [(p.location.line, p.location.field) for p in problems] == [
+        (2, "stage"), (4, "created_by"), (8, "metrics.auc"), (6, "colour")]
+    assert {p.code for p in problems} == {"schema"}
+    assert problems[0] is caught.value
+    assert str(caught.value).endswith("(and 3 more problems in this file)")
+
+
+def test_yaml_problems_have_their_own_code() -> None:
+    with pytest.raises(RecordError) as caught:
+        parse_record("name: [churn\n", "models/churn/model.yaml", ModelRecord)
+    assert caught.value.code == "yaml" and caught.value.problems == (caught.value,)
+
+
+def test_record_errors_survive_pickling() -> None:
+    import pickle
+
+    with pytest.raises(RecordError) as caught:
+        parse_record("name: 5\nowners: 7\n", "models/churn/model.yaml", ModelRecord)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert str(copy) == str(caught.value)
+    assert [p.message for p in copy.problems] == [p.message for p in caught.value.problems]
+
+
+def test_a_dvc_md5_with_a_trailing_newline_is_refused() -> None:
+    good = "outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  path: model.skops\n"
+    assert parse_record(good, "m.dvc", DvcPointer).out.md5.startswith("d41d8")
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="md5"):
+        DvcPointer.model_validate(
+            {"outs": [{"md5": "d41d8cd98f00b204e9800998ecf8427e\n", "path": "model.skops"}]})
+
+
+def test_the_archive_stage_is_a_known_stage() -> None:
+    assert Policy().archive_stage == "Archived"
+    assert Policy.model_validate({"stages": ["none", "archived"], "default_stage": "none",
+                                  "transitions": {}, "single_holder": [], "requires": {},
+                                  "alias_forbidden_stages": []}).archive_stage == "archived"
+    with pytest.raises(RecordError, match="archive_stage names unknown stage 'Gone'"):
+        parse_record("archive_stage: Gone\n", "registry.yaml", Policy)

@@ -28,10 +28,10 @@ from registry_gen.validate import (
     RULES,
     Finding,
     Report,
-    _cycles,
     validate_change,
     validate_tree,
 )
+from registry_gen.validate._tree import _cycles
 
 POLICY = DEFAULT_POLICY + "approvers:\n  Production: ['@ml-leads']\n"
 
@@ -573,3 +573,59 @@ def test_a_policy_change_needs_the_approvers(repo: Path) -> None:
     notice = only(report, "RG801")
     assert notice.file == "registry.yaml" and "@ml-leads" in notice.message
     assert report.change is not None and report.change.policy_changed
+
+
+# ---------------------------------------------------------------------------
+# Every problem of a record file, each with its own line and field (issue 9)
+
+
+def test_four_problems_in_one_version_record_give_four_findings(repo: Path) -> None:
+    record = repo / "models/fraud/1/version.yaml"
+
+    def edit(root: Path) -> None:
+        text = record.read_text()
+        text = text.replace("stage: None", "stage: 5")
+        text = text.replace("created_by: alice", "created_by: [alice]")
+        record.write_text(text + "colour: red\nmetrics:\n  auc: high\n")
+
+    found = [f for f in pr(repo, edit).findings if f.code == "RG101"]
+    assert len(found) == 4, found
+    assert {f.file for f in found} == {"models/fraud/1/version.yaml"}
+    assert sorted((f.line, f.field) for f in found) == sorted([
+        (line_of(record, "stage: 5"), "stage"),
+        (line_of(record, "created_by:"), "created_by"),
+        (line_of(record, "colour: red"), "colour"),
+        (line_of(record, "auc: high"), "metrics.auc"),
+    ])
+    assert len({f.line for f in found}) == 4
+    as_json = [f.to_dict()["field"] for f in found]
+    assert None not in as_json
+
+
+def test_a_model_record_problem_is_an_invalid_record_not_a_version_folder(repo: Path) -> None:
+    # Every model.yaml problem used to be labelled RG301 (version folders are named 1, 2, 3).
+    report = pr(repo, lambda r: set_line(r / "models/fraud/model.yaml", "name: fraud",
+                                         "name: fraud\nowners: 7"))
+    finding = only(report, "RG101")
+    assert (finding.file, finding.field) == ("models/fraud/model.yaml", "owners")
+    assert finding.line == line_of(repo / "models/fraud/model.yaml", "owners: 7")
+    assert "RG301" not in codes(report)
+
+
+def test_record_errors_carry_a_code_the_rule_comes_from() -> None:
+    from registry_gen.errors import Location, RecordError
+    from registry_gen.validate import record_rule
+
+    def rule(file: str, code: str) -> str:
+        return record_rule(RecordError(Location(file), "whatever the wording", code=code))  # type: ignore[arg-type]
+
+    assert rule("models/churn/model.yaml", "schema") == "RG101"
+    assert rule("models/churn/model.yaml", "yaml") == "RG101"
+    assert rule("registry.yaml", "schema") == "RG102"
+    assert rule("models/churn/1/model.skops.dvc", "schema") == "RG103"
+    assert rule("models/churn/model.yaml", "missing-file") == "RG104"
+    assert rule("models/Churn", "model-folder-name") == "RG201"
+    assert rule("models/search", "model-folder-name") == "RG203"
+    assert rule("models/churn/model.yaml", "name-mismatch") == "RG202"
+    assert rule("models/churn/x", "version-folder-name") == "RG301"
+    assert rule("models/churn/1/version.yaml", "version-mismatch") == "RG301"

@@ -27,14 +27,8 @@ if TYPE_CHECKING:
 
 def _listed_stages(policy: Policy) -> list[str]:
     """The stages ``list`` summarises: all but the default (unreviewed) and the archive."""
-    hidden = {policy.default_stage, _archive_stage(policy)}
+    hidden = {policy.default_stage, policy.archive_stage}
     return [stage for stage in policy.stages if stage not in hidden]
-
-
-def _archive_stage(policy: Policy) -> str | None:
-    # TODO(lead): replace with Policy.archive_stage once the policy module lands; until then
-    # the archive is the stage named Archived (in any case), as client.py assumes too.
-    return policy.canonical_stage("Archived")
 
 
 @main.command("list")

@@ -227,7 +227,7 @@ def register_command(
 @click.option(
     "--archive-existing",
     is_flag=True,
-    help="Move the versions now in STAGE to Archived in the same change.",
+    help="Move the versions now in STAGE to the archive stage in the same change.",
 )
 @_branch_option
 @pass_context

@@ -1,0 +1,225 @@
+"""Registering a version: its record, then copy, ``dvc add``, push, write, or roll back.
+
+The client decides *whether* a version may be registered (names, policy); this
+module does the registering: it builds the validated :class:`VersionRecord`
+from the caller's arguments and makes the version folder, leaving nothing
+behind when any step fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, get_args
+
+from pydantic import ValidationError
+
+from . import artifacts, gitops
+from ._search import aware
+from .errors import AlreadyExists, ArtifactError, InvalidRegistry, ModelNotFound, UsageError
+from .paths import MODEL_FILE, MODELS_DIR, VERSION_FILE, safe_join
+from .policy import name_collision
+from .schema import ArtifactFormat, ModelRecord, Signature, VersionRecord
+from .store import GitRevision, RegistryIndex, write_record
+from .uri import check_model_name
+
+FORMATS: tuple[str, ...] = get_args(ArtifactFormat)
+_SUFFIX_FORMATS = {
+    ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops",
+    ".onnx": "onnx", ".pt": "pytorch", ".pth": "pytorch", ".safetensors": "safetensors",
+}
+
+
+def infer_format(path: Path) -> str:
+    """The artifact format a path's name suggests (``path`` when nothing does).
+
+    >>> infer_format(Path("model.pkl")), infer_format(Path("weights.safetensors"))
+    ('pickle', 'safetensors')
+    """
+    if path.is_dir():
+        return "mlflow" if (path / "MLmodel").is_file() else "path"
+    return _SUFFIX_FORMATS.get(path.suffix.lower(), "path")
+
+
+def validated(schema: type[Any], data: Mapping[str, Any], what: str) -> Any:
+    """Validate arguments against a record schema; errors name the argument, not a file.
+
+    Raises:
+        UsageError: an argument does not fit the schema (the first problem, by field).
+    """
+    try:
+        return schema.model_validate(data)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        field = ".".join(str(p) for p in detail["loc"])
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        raise UsageError(f"invalid {what}: {field}: {message}") from None
+
+
+def version_record(number: int, stage: str, source: Path, fmt: str, created_by: str,
+                   created_at: datetime | None, fields: Mapping[str, Any]) -> VersionRecord:
+    """The record of a new version from the caller's arguments (``fields``: the rest).
+
+    Raises:
+        UsageError: an argument does not fit the schema of ``version.yaml``.
+    """
+    signature = fields.get("signature")
+    data = {
+        "version": number,
+        "stage": stage,
+        "description": fields.get("description", ""),
+        "created_at": aware(created_at or datetime.now(UTC)).replace(microsecond=0),
+        "created_by": created_by,
+        "artifact": {"path": source.name, "format": fmt,
+                     "trusted_types": list(fields.get("trusted_types", ()))},
+        "lineage": {"run_id": fields.get("run_id"), "run_url": fields.get("run_url"),
+                    "code": dict(fields["code"]) if fields.get("code") else None,
+                    "datasets": [dict(d) for d in fields.get("datasets", ())],
+                    "parents": list(fields.get("parents", ()))},
+        "params": dict(fields.get("params") or {}),
+        "metrics": {k: float(v) for k, v in (fields.get("metrics") or {}).items()},
+        "signature": signature.model_dump() if isinstance(signature, Signature) else signature,
+        "tags": dict(fields.get("tags") or {}),
+    }
+    record: VersionRecord = validated(VersionRecord, data, "model version")
+    return record
+
+
+def dvc_remote(root: Path, push: bool) -> artifacts.Remote | None:
+    """The DVC remote a new artifact is pushed to (None with ``push=False``).
+
+    Raises:
+        ArtifactError: the registry has no DVC set up, or no default remote to push to.
+    """
+    if not artifacts.is_dvc_repo(root):
+        raise ArtifactError(f"{root} has no DVC set up; run `dvc init` there "
+                            "(or create registries with `registry-gen init`)")
+    remote = artifacts.default_remote(root) if push else None
+    if push and remote is None:
+        raise ArtifactError("the registry has no default DVC remote; add one with "
+                            "`dvc remote add -d NAME URL`, or pass --no-push")
+    return remote
+
+
+def check_new_name(root: Path, name: str) -> None:
+    """Refuse a new model name that exists, or that folds to the name of another model.
+
+    Raises:
+        AlreadyExists: the model exists, or another model's name folds to the same name.
+    """
+    models = root / MODELS_DIR
+    existing = [p.name for p in models.iterdir()] if models.is_dir() else []
+    if name in existing and (models / name / MODEL_FILE).exists():
+        raise AlreadyExists(f"registered model {name!r} already exists")
+    problem = name_collision(name, existing)
+    if problem is not None:
+        raise AlreadyExists(problem.message)
+
+
+def model_is_new(index: RegistryIndex, root: Path, name: str, create_model: bool) -> bool:
+    """Whether registering a version of ``name`` creates the model (refused unless asked).
+
+    Raises:
+        InvalidRegistry: the model's records are broken.
+        ModelNotFound: no such model, and ``create_model`` is false.
+        AlreadyExists: a new name that folds to the name of an existing model.
+    """
+    if name in index.models:
+        return False
+    if name in index.broken:
+        raise InvalidRegistry(list(index.broken[name]))
+    if not create_model:
+        raise ModelNotFound(
+            f"no registered model named {name!r}; create it first "
+            "(create_registered_model) or use register_model")
+    check_new_name(root, name)
+    return True
+
+
+def next_version(root: Path, name: str, base: str | None = None) -> int:
+    """1 + the highest version of ``name`` in the working tree or on ``base``.
+
+    ``base`` defaults to the current branch's upstream, else HEAD.
+
+    Raises:
+        InvalidName: ``name`` is not a model name.
+        GitError: ``base`` is not a commit.
+    """
+    check_model_name(name)
+    numbers = [0]
+    folder = root / MODELS_DIR / name
+    if folder.is_dir() and not folder.is_symlink():
+        numbers += [int(p.name) for p in folder.iterdir() if p.name.isdigit() and p.is_dir()]
+    ref = base if base is not None else gitops.default_base(root)
+    if ref is not None:
+        prefix = f"{MODELS_DIR}/{name}/"
+        for entry in GitRevision(root, ref).list_files():
+            if entry.path.startswith(prefix):
+                part = entry.path[len(prefix):].split("/", 1)[0]
+                if part.isdigit():
+                    numbers.append(int(part))
+    return max(numbers) + 1
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """Where a new version goes: ``models/NAME/N/`` under ``root``."""
+
+    root: Path
+    name: str
+    record: VersionRecord
+    new_model: bool
+
+    @property
+    def model_dir(self) -> Path:
+        return safe_join(self.root, MODELS_DIR, self.name)
+
+    @property
+    def folder(self) -> Path:
+        return safe_join(self.root, MODELS_DIR, self.name, str(self.record.version))
+
+    def paths(self) -> list[str]:
+        """The paths the change commits (the model's record too when the model is new)."""
+        folder = self.folder.relative_to(self.root).as_posix()
+        model = f"{MODELS_DIR}/{self.name}/{MODEL_FILE}"
+        return [folder, model] if self.new_model else [folder]
+
+    def write(self, source: Path, remote: artifacts.Remote | None) -> None:
+        """Copy ``source`` in, ``dvc add`` it, push it, write the records; undo on failure.
+
+        Raises:
+            AlreadyExists: the version folder is already there.
+            ArtifactError: DVC could not track or push the artifact.
+        """
+        folder, model_dir = self.folder, self.model_dir
+        rel = folder.relative_to(self.root).as_posix()
+        if folder.exists():
+            raise AlreadyExists(f"{rel} already exists; remove it or register again")
+        model_dir_existed = model_dir.exists()
+        artifact = folder / self.record.artifact.path
+        try:
+            folder.mkdir(parents=True)
+            if source.is_dir():
+                shutil.copytree(source, artifact, symlinks=False)
+            else:
+                shutil.copy2(source, artifact)
+            artifact_rel = f"{rel}/{self.record.artifact.path}"
+            artifacts.track(self.root, artifact_rel)
+            if remote is not None:
+                artifacts.push(self.root, artifact_rel, remote.name)
+            write_record(folder / VERSION_FILE, self.record)
+            if self.new_model:
+                write_record(model_dir / MODEL_FILE, ModelRecord(name=self.name))
+        except BaseException:
+            self._roll_back(model_dir_existed)
+            raise
+
+    def _roll_back(self, model_dir_existed: bool) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.new_model:
+            (self.model_dir / MODEL_FILE).unlink(missing_ok=True)
+            if not model_dir_existed:
+                shutil.rmtree(self.model_dir, ignore_errors=True)

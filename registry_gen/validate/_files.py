@@ -1,0 +1,150 @@
+"""RG1xx-RG3xx from the store's record errors, RG2xx from the list of files (pure)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePosixPath
+
+from registry_gen.errors import RecordCode, RecordError
+from registry_gen.paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE
+from registry_gen.policy import name_collision
+from registry_gen.store import FileEntry, RegistryIndex, path_parts
+from registry_gen.uri import RESERVED_NAMES, fold_name
+
+from ._findings import Findings
+
+# Files that may sit directly in models/ (init_repo keeps the empty folder in git).
+MODELS_DIR_FILES = frozenset({".gitkeep"})
+
+# The rule of each kind of record error, where the file's kind does not decide it.
+_RECORD_RULES: Mapping[RecordCode, str] = {
+    "missing-file": "RG104",
+    "model-folder-name": "RG201",
+    "name-mismatch": "RG202",
+    "version-folder-name": "RG301",
+    "version-mismatch": "RG301",
+}
+# What to do, where the store's message says only what is wrong.
+_RECORD_HINTS: Mapping[RecordCode, str] = {
+    "name-mismatch": "; rename the folder or fix the field (names and numbers never change)",
+    "version-mismatch": "; rename the folder or fix the field (names and numbers never change)",
+    "version-folder-name": "; version folders are named 1, 2, 3, ...",
+}
+
+
+def record_rule(error: RecordError) -> str:
+    """The rule code of a record error, from its ``code`` and the kind of file it is in.
+
+    >>> from registry_gen.errors import Location
+    >>> record_rule(RecordError(Location("models/churn/model.yaml", 2), "bad", code="schema"))
+    'RG101'
+    """
+    file = error.location.file
+    if error.code in ("yaml", "schema"):
+        if file == POLICY_FILE:
+            return "RG102"
+        return "RG103" if file.endswith(".dvc") else "RG101"
+    if error.code == "model-folder-name" and PurePosixPath(file).name in RESERVED_NAMES:
+        return "RG203"
+    return _RECORD_RULES[error.code]
+
+
+def record_error_findings(errors: Iterable[RecordError], out: Findings) -> None:
+    """Every problem of every record error the store collected, as a finding."""
+    for error in errors:
+        for problem in error.problems:
+            where = problem.location
+            code = record_rule(problem)
+            message = problem.message + _RECORD_HINTS.get(problem.code, "")
+            if where.field and code not in {"RG202", "RG301"}:
+                message = f"{where.field}: {message}"
+            out.add(code, message, where.file, line=where.line, field=where.field)
+
+
+def _artifact_paths(index: RegistryIndex) -> dict[str, str]:
+    """Version folder → artifact path inside it, for every healthy version."""
+    return {v.folder: v.record.artifact.path for v in index.versions()}
+
+
+def file_findings(
+    files: Sequence[FileEntry], index: RegistryIndex, gitignores: Mapping[str, bytes],
+    out: Findings, *, working_tree: bool,
+) -> None:
+    """Symlinks, collisions, stray files, binaries in git and .gitignore contents.
+
+    In a working tree the artifact bytes next to their pointer (ignored by git
+    through DVC's .gitignore) are expected; in git they are an artifact committed
+    directly.
+    """
+    artifacts = _artifact_paths(index)
+    healthy = set(index.models)
+    folded: dict[str, list[str]] = defaultdict(list)
+    limit = index.policy.max_git_file_bytes
+    for entry in files:
+        parts = path_parts(entry.path)
+        if entry.is_symlink:
+            out.add("RG205", "symlinks are not allowed in a registry (they can point outside "
+                    "it); replace it with the file itself", entry.path)
+            continue
+        if parts[0] != MODELS_DIR:
+            continue
+        if len(parts) == 2:
+            if parts[1] not in MODELS_DIR_FILES:
+                out.add("RG207", "only model folders may sit in models/; move or delete this file",
+                        entry.path)
+            continue
+        if len(parts) == 3 and parts[2] == MODEL_FILE:
+            folded[fold_name(parts[1])].append(parts[1])
+        if parts[1] not in healthy:
+            continue  # its records are broken: RG1xx/RG2xx already say why
+        if len(parts) == 3:
+            if parts[2] != MODEL_FILE:
+                out.add("RG207", f"only {MODEL_FILE} and version folders may sit in a model "
+                        "folder; put documentation in the model's description", entry.path)
+            continue
+        _version_file(entry, parts, artifacts.get("/".join(parts[:3])), gitignores, limit, out,
+                      working_tree=working_tree)
+    for names in folded.values():
+        for name in sorted(names) if len(names) > 1 else ():  # one name cannot collide
+            out.add_problem(name_collision(name, names), f"{MODELS_DIR}/{name}/{MODEL_FILE}",
+                            ("name",))
+
+
+def _version_file(entry: FileEntry, parts: tuple[str, ...], artifact: str | None,
+                  gitignores: Mapping[str, bytes], limit: int, out: Findings, *,
+                  working_tree: bool) -> None:
+    """RG206/RG207/RG208 for one file inside a version folder."""
+    inner = "/".join(parts[3:])
+    if artifact is not None and (inner == artifact or inner.startswith(artifact + "/")):
+        if not working_tree:
+            out.add("RG206", f"the artifact {artifact!r} is committed to git; track it with "
+                    f"DVC instead (git rm --cached {entry.path}; dvc add; dvc push)",
+                    entry.path)
+        return
+    if artifact is not None and inner in {VERSION_FILE, f"{artifact}.dvc", ".gitignore"}:
+        if inner == ".gitignore" and entry.path in gitignores:
+            _check_gitignore(entry.path, gitignores[entry.path], artifact, out)
+        if entry.size > limit and inner != ".gitignore":
+            out.add("RG206", f"{entry.size} bytes is more than max_git_file_bytes "
+                    f"({limit}); keep records small", entry.path)
+        return
+    if entry.size > limit:
+        out.add("RG206", f"a {entry.size}-byte file committed directly; artifacts go through "
+                "DVC (dvc add, dvc push) and only the .dvc pointer is committed", entry.path)
+    else:
+        expected = f"{VERSION_FILE}, {artifact}.dvc and .gitignore" if artifact else \
+            f"{VERSION_FILE}, the artifact's .dvc pointer and .gitignore"
+        out.add("RG207", f"a version folder holds only {expected}; move or delete this file",
+                entry.path)
+
+
+def _check_gitignore(path: str, raw: bytes, artifact: str, out: Findings) -> None:
+    lines = [line.strip() for line in raw.decode("utf-8", errors="replace").splitlines()]
+    entries = [line for line in lines if line and not line.startswith("#")]
+    allowed = {f"/{artifact}", artifact}
+    extra = [e for e in entries if e not in allowed]
+    if extra:
+        out.add("RG208", f"the .gitignore of a version folder holds only '/{artifact}' (written "
+                f"by dvc add); remove {', '.join(repr(e) for e in extra)}", path,
+                line=lines.index(extra[0]) + 1)

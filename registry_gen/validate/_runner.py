@@ -1,0 +1,213 @@
+"""The validator's IO edge: read one tree or both sides of a change, run the rules.
+
+Records come through the store's :class:`~registry_gen.store.Source` (the
+working tree, or a git revision read from git objects with no checkout); the few
+other questions (what git ignores, which models a change touches, the
+CODEOWNERS file) go through the one git edge, :mod:`registry_gen._git`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from registry_gen import _git
+from registry_gen.errors import ArtifactError, UsageError
+from registry_gen.paths import MODELS_DIR, POLICY_FILE
+from registry_gen.store import (
+    FileEntry,
+    GitRevision,
+    ModelVersion,
+    RegistryIndex,
+    Source,
+    WorkingTree,
+    build_index,
+    collector_paused,
+)
+
+from ._change import change_findings
+from ._findings import Finding, Findings, Report
+from ._tree import CODEOWNERS_FILE, tree_findings
+
+
+def validate_tree(root: Path | str = ".", rev: str | None = None, *,
+                  check_remote: bool = False) -> Report:
+    """Check a whole registry: the working tree at ``root``, or git revision ``rev``.
+
+    >>> report = validate_tree("/path/to/registry")  # doctest: +SKIP
+    >>> report.failed()                               # doctest: +SKIP
+    False
+
+    Raises:
+        UsageError: ``root`` holds no registry.
+        GitError: ``rev`` is not a commit of the repository at ``root``.
+        ArtifactError: with ``check_remote``, the DVC remote cannot be asked.
+    """
+    with collector_paused():  # the index lives only until the report is made (see there)
+        return _validate_tree(Path(root), rev, check_remote)
+
+
+def _validate_tree(root: Path, rev: str | None, check_remote: bool) -> Report:
+    side = _load(root, rev)
+    out = Findings()
+    gitignores = _gitignores(side)
+    tree_findings(side.index, side.files, gitignores, _read_codeowners(side.source), out,
+                  working_tree=rev is None)
+    if check_remote:
+        remote_findings(root, list(side.index.versions()), out)
+    return Report(tuple(_finish(side, out, gitignores)), None, side.source.label)
+
+
+def validate_change(root: Path | str, base: str, head: str = "HEAD", *,
+                    check_remote: bool = False) -> Report:
+    """Check ``head`` as a whole and as a change from ``base``, both read from git objects.
+
+    >>> validate_change("/path/to/registry", "origin/main", "HEAD").change  # doctest: +SKIP
+
+    Raises:
+        GitError: ``base`` or ``head`` is not a commit of the repository at ``root``.
+        ArtifactError: with ``check_remote``, the DVC remote cannot be asked.
+    """
+    with collector_paused():  # both indexes live only until the report is made
+        return _validate_change(Path(root), base, head, check_remote)
+
+
+def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Report:
+    head_side = _load(root, head)
+    assert isinstance(head_side.source, GitRevision)
+    base_source = GitRevision(root, base)
+    changed = _changed_models(root, base_source.commit, head_side.source.commit)
+    # Only the models the change touches are parsed on the base side: reading a
+    # 10,000-version base costs one `git ls-tree`, not 10,000 parses.
+    base_files = [e for e in base_source.list_files()
+                  if e.path == POLICY_FILE or _model_of(e.path) in changed]
+    base_index = build_index(base_source, base_files)
+    out = Findings()
+    summary = change_findings(base_index, head_side.index, out, base_source.label,
+                              head_side.source.label, changed)
+    touched: set[tuple[str, int | None]] = set()
+    for change in summary.models:
+        touched.add((change.name, None))
+        touched.update((change.name, n) for n, _ in change.registered)
+        touched.update((change.name, n) for n in change.edited)
+        touched.update((change.name, n) for n, _, _ in change.stage_changes)
+    gitignores = _gitignores(head_side)
+    tree_findings(head_side.index, head_side.files, gitignores,
+                  _read_codeowners(head_side.source), out, working_tree=False,
+                  markup_only=touched)
+    if check_remote:
+        registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
+        new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
+        remote_findings(root, new, out)
+    return Report(tuple(_finish(head_side, out, gitignores)), summary, head_side.source.label)
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class _Side:
+    source: Source
+    files: list[FileEntry]
+    index: RegistryIndex
+
+
+def _load(root: Path, rev: str | None) -> _Side:
+    source: Source = WorkingTree(root) if rev is None else GitRevision(root, rev)
+    if rev is None and not (root / POLICY_FILE).is_file() and not (root / MODELS_DIR).is_dir():
+        raise UsageError(f"{root} is not a registry: it has no {POLICY_FILE} and no "
+                         f"{MODELS_DIR}/ folder")
+    files = source.list_files()
+    if rev is None:
+        ignored = _ignored_by_git(root)
+        files = [entry for entry in files if entry.path not in ignored]
+    return _Side(source, files, build_index(source, files))
+
+
+def _read_codeowners(source: Source) -> bytes | None:
+    """``.github/CODEOWNERS`` of the source (it is not a registry file the Source lists)."""
+    if isinstance(source, GitRevision):
+        return _git.run_bytes(source.root, "cat-file", "blob",
+                              f"{source.commit}:{CODEOWNERS_FILE}", check=False)
+    if isinstance(source, WorkingTree):
+        path = source.root / CODEOWNERS_FILE
+        return path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    return None
+
+
+def _ignored_by_git(root: Path) -> set[str]:
+    """Untracked files under models/ that git ignores: they can never reach a pull request.
+
+    That covers the artifact bytes DVC keeps next to their pointer and an editor's
+    or the OS's litter (``.DS_Store``) excluded by the user's own ignore rules.
+    One ``git`` process, whatever the size of the registry; empty outside git.
+    """
+    out = _git.run_bytes(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+                         "--", MODELS_DIR, check=False)
+    if out is None:
+        return set()
+    # Paths are relative to the current folder (root), like FileEntry.path.
+    return {p for p in out.decode("utf-8", errors="replace").split("\0") if p}
+
+
+def _gitignores(side: _Side) -> dict[str, bytes]:
+    folders = {v.folder for v in side.index.versions()}
+    wanted = [e.path for e in side.files if e.path.endswith("/.gitignore")
+              and e.path.rsplit("/", 1)[0] in folders and not e.is_symlink]
+    return side.source.read_many(wanted)
+
+
+def _finish(side: _Side, out: Findings, gitignores: Mapping[str, bytes]) -> list[Finding]:
+    needed = out.files_needing_lines() - set(gitignores)
+    return out.resolve_lines(side.source.read_many(sorted(needed)))
+
+
+def _model_of(path: str) -> str | None:
+    parts = path.split("/")
+    return parts[1] if len(parts) >= 3 and parts[0] == MODELS_DIR else None
+
+
+def _changed_models(root: Path, base_commit: str, head_commit: str) -> set[str]:
+    """Names of the model folders whose files differ between the two commits."""
+    names = _git.run(root, "diff", "--name-only", "-z", "--no-renames", base_commit,
+                     head_commit, "--", MODELS_DIR)
+    assert names is not None  # check=True
+    return {name for path in names.split("\0") if (name := _model_of(path)) is not None}
+
+
+# ---------------------------------------------------------------------------
+# RG903 artifacts in the DVC remote
+
+
+def remote_findings(root: Path, versions: Sequence[ModelVersion], out: Findings) -> None:
+    """RG903: each version's artifact exists in the default DVC remote (no download).
+
+    A local-folder remote is checked in DVC 3's layout (``REMOTE/files/md5/ab/cdef...``)
+    with plain ``stat`` calls; any other remote through DVC's filesystem ``exists``.
+
+    Raises:
+        ArtifactError: DVC could not read its configuration or reach the remote.
+    """
+    wanted = {v.artifact_md5: v for v in versions if v.artifact_md5}
+    if not wanted:
+        return
+    try:
+        from dvc.repo import Repo
+
+        with Repo(str(root)) as repo:
+            remote = repo.cloud.get_remote()
+            if remote.fs.protocol in ("local", "file"):
+                base = Path(remote.path) / "files" / "md5"
+                present = {md5 for md5 in wanted if (base / md5[:2] / md5[2:]).is_file()}
+            else:
+                present = set(remote.odb.oids_exist(list(wanted)))
+            label = f"DVC remote {remote.name!r}"
+    except Exception as error:  # DVC raises many unrelated types for config/network problems
+        raise ArtifactError(f"cannot check the DVC remote of {root}: {error}") from error
+    for md5, version in sorted(wanted.items(), key=lambda kv: kv[1].record_file):
+        if md5 not in present:
+            out.add("RG903", f"the artifact of {version.name} v{version.version} (md5 {md5}) is "
+                    f"not in the {label}; run `dvc push {version.artifact_path}.dvc`",
+                    f"{version.artifact_path}.dvc", ("outs", 0, "md5"))
