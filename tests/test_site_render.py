@@ -112,7 +112,7 @@ def test_long_tables_are_paginated(tmp_path: Path) -> None:
 def test_pagers_and_lineage_stay_small_as_the_registry_grows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from builders import commit, init_repo, write_model, write_version
-    from registry_gen.site import render
+    from registry_gen.site import _html, _pages
 
     root = init_repo(tmp_path / "r")
     children = [f"m{n:02d}" for n in range(12)]
@@ -122,8 +122,8 @@ def test_pagers_and_lineage_stay_small_as_the_registry_grows(
     for name in children:
         write_version(root, name, 1, lineage={"parents": ["models:/a/1"]})
         commit(root, f"register {name}")
-    monkeypatch.setattr(render, "LINEAGE_ROWS", 5)
-    monkeypatch.setattr(render, "GLOBAL_GRAPH_NODES", 5)
+    monkeypatch.setattr(_pages, "LINEAGE_ROWS", 5)
+    monkeypatch.setattr(_pages, "GLOBAL_GRAPH_NODES", 5)
     pages = render_site(load_index(root), read_history(root), SiteOptions(page_size=2))
     # 12 pairs at 5 a page; each page's table holds only its own pairs.
     lineage = [p for p in pages if p.startswith("models/lineage")]
@@ -137,7 +137,7 @@ def test_pagers_and_lineage_stay_small_as_the_registry_grows(
     middle = pages["models/activity/7.md"]
     pager = re.search(r'<p class="rg-pager">.*</p>', middle)
     assert pager is not None and "…" in pager[0] and "Next →" in pager[0]
-    assert pager[0].count("<a href") <= 2 * render.PAGER_WINDOW + 4
+    assert pager[0].count("<a href") <= 2 * _html.PAGER_WINDOW + 4
 
 
 def test_shallow_history_is_explained_not_invented(
