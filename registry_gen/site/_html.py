@@ -1,7 +1,8 @@
 """The HTML the pages are built from, and the one way values get into it.
 
 Every value that reaches a page passes through this module: :func:`text` for
-text (user text and identifiers alike), :func:`attr` for attribute values,
+text (:func:`name`, the same memoised, for identifiers), :func:`attr` for
+attribute values,
 :func:`code` for preformatted source, :func:`description` for a user's Markdown
 and :func:`external` for a user's URL. All of them delegate to
 :mod:`registry_gen.markup`, so what "escaped" means is written once. Numbers
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from html import escape as _html_escape
 
 from registry_gen.markup import escape_attribute, escape_text, external_link, render_markdown
@@ -37,6 +39,10 @@ NONE = "—"
 
 text = escape_text
 attr = escape_attribute
+# The same escaping, memoised for values that repeat across thousands of pages (names,
+# stages, aliases, relative URLs): at 10,000 versions it saves a tenth of the rendering.
+name = lru_cache(maxsize=1 << 14)(escape_text)
+_href = lru_cache(maxsize=1 << 14)(escape_attribute)
 
 
 def code(source: str) -> str:
@@ -55,7 +61,7 @@ def external(url: str | None, label: str | None = None) -> str:
 
 def anchor(href: str, label: str) -> str:
     """A link to a page of the site; ``label`` is HTML built by this module."""
-    return f"<a href='{attr(href)}'>{label}</a>"
+    return f"<a href='{_href(href)}'>{label}</a>"
 
 
 def muted(html: str) -> str:
@@ -90,6 +96,7 @@ def facts(rows: Sequence[Sequence[str]]) -> str:
     return block(f'<dl class="rg-facts">\n{items}</dl>')
 
 
+@lru_cache(maxsize=64)
 def heading(title: str) -> str:
     """A second-level heading in HTML, with the permalink the ``toc`` extension adds."""
     slug = attr(title.lower())
@@ -106,11 +113,13 @@ def description(markdown_text: str) -> str:
     return block(f'<div class="rg-description" markdown="0">\n{rendered}\n</div>')
 
 
+@lru_cache(maxsize=1 << 10)
 def stage_badge(stage: str) -> str:
     """A coloured stage label."""
     return f'<span class="rg-stage rg-stage-{attr(stage.lower())}">{text(stage)}</span>'
 
 
+@lru_cache(maxsize=1 << 12)
 def alias_chip(alias: str) -> str:
     """An ``@alias`` label."""
     return f'<span class="rg-alias">@{text(alias)}</span>'

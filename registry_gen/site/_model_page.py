@@ -147,7 +147,7 @@ def model_pages(model: RegisteredModel, site: Site) -> dict[str, str]:
     chunks = paginate(versions, site.options.page_size)
     paths = page_series(page, f"models/{name}/versions", len(chunks))
     header, metrics = _version_header(model), _key_metrics(model)
-    out = [WIDE, f"# {text(name)}\n\n", _html.description(model.record.description),
+    out = [WIDE, f"# {_html.name(name)}\n\n", _html.description(model.record.description),
            "\n" + _facts(model, links, site), "\n" + _html.block(SEARCH_END),
            "\n## Load it\n\n", _load_it(model, links, site),
            "\n## Versions\n\n", _html.pager(links, paths, 1),
@@ -159,8 +159,8 @@ def model_pages(model: RegisteredModel, site: Site) -> dict[str, str]:
     for number, path in enumerate(paths[1:], start=2):
         here = site.linker.at(path)
         pages[path] = "".join([
-            NO_SEARCH, f"# {text(name)}: versions (page {number})\n\n",
-            f"{anchor(here.href(page), f'← {text(name)}')}\n\n",
+            NO_SEARCH, f"# {_html.name(name)}: versions (page {number})\n\n",
+            f"{anchor(here.href(page), f'← {_html.name(name)}')}\n\n",
             _html.pager(here, paths, number),
             table(header, version_rows(model, chunks[number - 1], here, metrics)),
         ])

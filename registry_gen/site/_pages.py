@@ -7,7 +7,7 @@ from collections import defaultdict
 from . import _html
 from ._context import Site
 from ._graph import model_graph
-from ._html import anchor, muted, table, text
+from ._html import anchor, muted, table
 from ._tables import (
     MODEL_HEADER,
     TARGETED_EVENT_HEADER,
@@ -41,7 +41,7 @@ def _counts(site: Site) -> str:
     for stage in index.policy.stages:
         if stage != index.policy.default_stage:
             cells.append(f'<div class="rg-count"><b>{stage_counts.get(stage, 0)}</b>'
-                         f"<span>{text(stage)}</span></div>")
+                         f"<span>{_html.name(stage)}</span></div>")
     return _html.block('<div class="rg-counts">' + "".join(cells) + "</div>") + "\n"
 
 
@@ -159,8 +159,8 @@ def lineage(site: Site) -> dict[str, str]:
             NO_SEARCH, f"# Lineage (page {number})\n\n"]
         out.append(_html.pager(links, paths, number))
         out.append(table(["Parent model", "Child model", "Versions"], [
-            [anchor(links.href(model_page(s)) + "#lineage", text(s)),
-             anchor(links.href(model_page(t)) + "#lineage", text(t)), str(n)]
+            [anchor(links.href(model_page(s)) + "#lineage", _html.name(s)),
+             anchor(links.href(model_page(t)) + "#lineage", _html.name(t)), str(n)]
             for (s, t), n in chunk]))
         pages[path] = "".join(out)
     return pages

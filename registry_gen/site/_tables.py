@@ -79,7 +79,7 @@ def describe_event(event: Event) -> str:
 
 
 def _target_link(event: Event, links: PageLinks, site: Site) -> str:
-    name = text(event.model)
+    name = _html.name(event.model)
     if event.model not in site.index.models:
         return name if event.version is None else f"{name} v{event.version}"
     if event.version is None or not site.lookups.has_version(event.model, event.version):
@@ -141,7 +141,7 @@ def model_row(model: RegisteredModel, links: PageLinks, site: Site) -> list[str]
     last = site.history.last_change(name)
     aliases = " ".join(f"{_html.alias_chip(a)}&nbsp;v{v}" for a, v in sorted(model.aliases.items()))
     return [
-        anchor(links.href(model_page(name)), f"<b>{text(name)}</b>"),
+        anchor(links.href(model_page(name)), f"<b>{_html.name(name)}</b>"),
         text(first_line(model.record.description, 100)),
         _stage_cell(name, links, site),
         aliases or NONE,

@@ -67,11 +67,11 @@ def _lineage_rows(version: ModelVersion, links: PageLinks, site: Site) -> list[l
         shown = f"<code>{text(parent)}</code>"
         if target is not None:
             shown += " → " + version_link(links, target.name, target.version,
-                                          f"{text(target.name)} v{target.version}")
+                                          f"{_html.name(target.name)} v{target.version}")
         rows.append(["Parent", shown])
     for child in site.lookups.children.get((version.name, version.version), []):
         rows.append(["Child", version_link(links, child.name, child.version,
-                                           f"{text(child.name)} v{child.version}")])
+                                           f"{_html.name(child.name)} v{child.version}")])
     return rows
 
 
@@ -145,8 +145,8 @@ def version_page_text(model: RegisteredModel, version: ModelVersion,
     """The page of ``version``; ``previous`` (the version before it) gives metric changes."""
     name, number = model.name, version.version
     links = site.linker.at(version_page(name, number))
-    crumbs = f"<p>{anchor(links.href(model_page(name)), text(name))} › v{number}</p>\n"
+    crumbs = f"<p>{anchor(links.href(model_page(name)), _html.name(name))} › v{number}</p>\n"
     body = [crumbs, _summary(model, version), "\n" + _html.description(version.record.description),
             _artifact(version), _lineage(version, links, site), _numbers(version, previous),
             _signature(version), _history(version, links, site)]
-    return f"{NO_SEARCH}# {text(name)} v{number}\n\n{_html.one_block(body)}"
+    return f"{NO_SEARCH}# {_html.name(name)} v{number}\n\n{_html.one_block(body)}"

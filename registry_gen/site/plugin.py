@@ -55,6 +55,7 @@ from .render import (
     HTML_END,
     HTML_START,
     SEARCH_END,
+    SiteInputs,
     SiteOptions,
     build_files,
     nav_pages,
@@ -86,12 +87,15 @@ class RawBlocks(Extension):  # type: ignore[misc]
     """Markdown extension: the registry's generated HTML blocks skip Markdown's HTML parser."""
 
     def extendMarkdown(self, md: Markdown) -> None:
+        """Register the pass-through before Markdown's HTML block parser."""
         # After whitespace normalisation (30, which drops stash markers) and before the HTML
         # block parser (20).
         md.preprocessors.register(_StashRawBlocks(md), "registry_gen_raw_blocks", 25)
 
 
 class RegistryPluginConfig(Config):  # type: ignore[no-untyped-call]
+    """The plugin's options in ``mkdocs.yml`` (see the module's docstring)."""
+
     root = c.Optional(c.Type(str))
     history = c.Type(bool, default=True)
     page_size = c.Type(int, default=30)
@@ -102,12 +106,14 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     """Generates the registry's pages, feed, JSON API and assets during the build."""
 
     def __init__(self) -> None:
+        """Start unconfigured: :meth:`on_config` finds the registry."""
         self._root = Path()
         self._mermaid: Path | None = None
         self._command = "build"
         self._full_content: dict[str, str] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Find the registry and Mermaid; add the assets and the Markdown extension."""
         base = Path(config.config_file_path or ".").resolve().parent
         self._root = (base / self.config.root).resolve() if self.config.root else base
         mermaid = base / (self.config.mermaid or DEFAULT_MERMAID)
@@ -125,9 +131,11 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return config
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Remember whether this is a ``build`` (see :meth:`_read_registry`)."""
         self._command = command
 
     def _read_registry(self) -> tuple[RegistryIndex, History]:
+        """The registry's index and its history (an empty one when ``history: false``)."""
         if not self.config.history:
             return load_index(self._root), History.of((), complete=False)
         if (self._command == "build" and threading.active_count() == 1
@@ -144,6 +152,7 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return load_index(self._root), read_history(self._root)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        """Read the registry and add every file :func:`build_files` returns."""
         index, history = self._read_registry()
         for error in index.errors:
             log.warning("registry: %s", error)
@@ -155,9 +164,10 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             home="index.md" not in existing, site_url=config.site_url,
             directory_urls=config.use_directory_urls,
         )
-        generated = build_files(index, history, options, generated_at=datetime.now(UTC),
-                                dvc_remote=read_dvc_remote(self._root),
-                                revision=committed_revision(self._root))
+        inputs = SiteInputs(index, history, datetime.now(UTC),
+                            dvc_remote=read_dvc_remote(self._root),
+                            revision=committed_revision(self._root))
+        generated = build_files(inputs, options)
         in_nav = nav_pages(generated)
         for path, content in generated.items():
             if path in existing:
@@ -194,7 +204,7 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     on_page_context = CombinedEvent(_search_head_only, _restore_content)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
-        # A record edited during `mkdocs serve` rebuilds the site and reloads the browser.
+        """Watch the records and the policy: an edit rebuilds the site and reloads the page."""
         for watched in (self._root / MODELS_DIR, self._root / POLICY_FILE):
             if watched.exists():
                 server.watch(str(watched))

@@ -40,6 +40,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 
@@ -62,7 +63,9 @@ __all__ = [
     "NAV_PAGES",
     "SEARCH_END",
     "Linker",
+    "SiteInputs",
     "SiteOptions",
+    "asset_files",
     "build_files",
     "model_page",
     "nav_pages",
@@ -124,21 +127,35 @@ def asset_files() -> dict[str, str]:
             for name in _ASSETS}
 
 
-def build_files(index: RegistryIndex, history: History, options: SiteOptions, *,
-                generated_at: datetime, dvc_remote: dict[str, str] | None = None,
-                revision: str | None = None) -> dict[str, str]:
+@dataclass(frozen=True)
+class SiteInputs:
+    """Everything the site is built from, read by the caller (the MkDocs plugin).
+
+    ``dvc_remote`` and ``revision`` go into the JSON API (see
+    :func:`registry_gen.site.api.read_dvc_remote` and ``committed_revision``);
+    ``generated_at`` stamps it.
+    """
+
+    index: RegistryIndex
+    history: History
+    generated_at: datetime
+    dvc_remote: dict[str, str] | None = None
+    revision: str | None = None
+
+
+def build_files(inputs: SiteInputs, options: SiteOptions) -> dict[str, str]:
     """Every file the site generates, keyed by docs-relative path: the pages, the feed,
     the JSON API (see :func:`registry_gen.site.api.render_api`) and the assets.
 
-    Pure: the caller reads the registry (``index``, ``history``, ``dvc_remote``,
-    ``revision``); ``generated_at`` stamps the JSON API.
+    Pure: the same inputs give the same files.
 
-    >>> files = build_files(index, history, SiteOptions(), generated_at=now)  # doctest: +SKIP
+    >>> files = build_files(SiteInputs(index, history, now), SiteOptions())  # doctest: +SKIP
     >>> "models/feed.xml" in files and "api/index.json" in files   # doctest: +SKIP
     True
     """
-    files = render_site(index, history, options)
-    files[FEED] = render_feed(index, history, options)
-    files.update(render_api(index, dvc_remote, generated_at, revision=revision))
+    files = render_site(inputs.index, inputs.history, options)
+    files[FEED] = render_feed(inputs.index, inputs.history, options)
+    files.update(render_api(inputs.index, inputs.dvc_remote, inputs.generated_at,
+                            revision=inputs.revision))
     files.update(asset_files())
     return files
