@@ -7,6 +7,7 @@ pages that show them) are the same on every run.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from builders import commit, git, init_repo, write_model, write_version
 
@@ -101,7 +102,7 @@ def build_hostile_registry(root: Path) -> Path:
     init_repo(root)
     write_model(root, "evil", description=HOSTILE_DESCRIPTION, owners=[HOSTILE_TEXT],
                 tags={HOSTILE_TEXT: HOSTILE_TEXT})
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "description": HOSTILE_DESCRIPTION, "created_by": HOSTILE_TEXT,
         "params": {HOSTILE_TEXT: HOSTILE_TEXT}, "tags": {"x": HOSTILE_TEXT},
         "lineage": {
