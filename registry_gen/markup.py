@@ -65,6 +65,8 @@ _ESCAPES = {code: f"&#{code};" for code in range(128) if chr(code) not in _KEEP}
 _ESCAPES.update({0x2028: " ", 0x2029: " "})
 
 
+# Control characters and spaces: a URL holding one is not linked.
+_URL_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 _local = threading.local()
 # One line of words and punctuation that means nothing to Markdown: rendered directly,
 # which keeps 10,000 one-line version descriptions cheap.
@@ -201,7 +203,7 @@ def escape_attribute(value: str) -> str:
 
 def safe_external_url(url: str | None) -> str | None:
     """``url`` if it is an absolute http(s) URL a page may link to, else None."""
-    if not url or any(ord(c) <= 32 or ord(c) == 127 for c in url):
+    if not url or _URL_CONTROL.search(url):
         return None
     parts = urlsplit(url)
     if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 from site_builders import build_hostile_registry, build_site_of, build_small_registry
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real Chromium per page
@@ -42,7 +42,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run ./dev setup (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -78,97 +78,102 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+def page_errors() -> list[str]:
+    """The script errors of the test's page."""
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, page_errors: list[str]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     # Nothing but the local site may be fetched: the site must work offline.
     context.route("**/*", lambda route: route.continue_()
                   if route.request.url.startswith("http://127.0.0.1") else route.abort())
     context.add_init_script(SHADOW_SPY)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
     yield page
     context.close()
 
 
-def _shot(page: object, name: str) -> None:
+def _shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def test_home_lists_models(small_site: str, page: object) -> None:
-    page.goto(small_site)  # type: ignore[attr-defined]
-    assert page.title().startswith("Model registry")  # type: ignore[attr-defined]
-    table = page.locator("article table").first  # type: ignore[attr-defined]
+def test_home_lists_models(small_site: str, page: Page, page_errors: list[str]) -> None:
+    page.goto(small_site)
+    assert page.title().startswith("Model registry")
+    table = page.locator("article table").first
     assert "churn" in table.inner_text() and "fraud" in table.inner_text()
     assert "Production" in table.inner_text()
     _shot(page, "home")
-    page.click("article a:text-is('churn')")  # type: ignore[attr-defined]
-    page.wait_for_url("**/models/churn/")  # type: ignore[attr-defined]
-    assert page.errors == []  # type: ignore[attr-defined]
+    page.click("article a:text-is('churn')")
+    page.wait_for_url("**/models/churn/")
+    assert page_errors == []
 
 
-def test_model_page_draws_lineage_graph(small_site: str, page: object) -> None:
-    page.goto(small_site + "models/churn/")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
+def test_model_page_draws_lineage_graph(small_site: str, page: Page,
+                                        page_errors: list[str]) -> None:
+    page.goto(small_site + "models/churn/")
+    page.wait_for_function(
         "window.__shadowRoots.some(r => r.querySelector('svg g.node'))", timeout=15_000)
-    labels = page.evaluate(  # type: ignore[attr-defined]
+    labels = page.evaluate(
         "window.__shadowRoots.flatMap(r => [...r.querySelectorAll('svg g.node')]"
         ".map(n => n.textContent))")
     assert "churn v3" in labels and "customers-2026-03" in labels and "fraud v1" in labels
     # The self-hosted Mermaid keeps its default, strict security level.
-    assert page.evaluate("mermaid.mermaidAPI.getConfig().securityLevel") == "strict"  # type: ignore[attr-defined]
+    assert page.evaluate("mermaid.mermaidAPI.getConfig().securityLevel") == "strict"
     _shot(page, "model")
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"])  # type: ignore[attr-defined]
-    button = page.locator("button.rg-copy[data-copy='models:/churn@champion']")  # type: ignore[attr-defined]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    button = page.locator("button.rg-copy[data-copy='models:/churn@champion']")
     button.click()
     expect(button).to_have_text("Copied")
-    assert page.evaluate("navigator.clipboard.readText()") == "models:/churn@champion"  # type: ignore[attr-defined]
-    assert page.errors == []  # type: ignore[attr-defined]
+    assert page.evaluate("navigator.clipboard.readText()") == "models:/churn@champion"
+    assert page_errors == []
 
 
-def test_version_page_opens(small_site: str, page: object) -> None:
-    page.goto(small_site + "models/churn/3/")  # type: ignore[attr-defined]
-    text = page.locator("article").inner_text()  # type: ignore[attr-defined]
+def test_version_page_opens(small_site: str, page: Page) -> None:
+    page.goto(small_site + "models/churn/3/")
+    text = page.locator("article").inner_text()
     assert "churn v3" in text and "Production" in text and "customers-2026-03" in text
     assert "+0.04" in text  # auc delta against v2
-    page.wait_for_function(  # type: ignore[attr-defined]
+    page.wait_for_function(
         "window.__shadowRoots.some(r => r.querySelector('svg'))", timeout=15_000)
     _shot(page, "version")
-    page.click("article a:text-is('churn')")  # type: ignore[attr-defined]
-    page.wait_for_url("**/models/churn/")  # type: ignore[attr-defined]
+    page.click("article a:text-is('churn')")
+    page.wait_for_url("**/models/churn/")
 
 
-def test_search_finds_a_model_by_description_word(small_site: str, page: object) -> None:
-    page.goto(small_site)  # type: ignore[attr-defined]
-    page.click(".md-search__input")  # type: ignore[attr-defined]
-    page.keyboard.type("fraudulent")  # type: ignore[attr-defined]
-    results = page.locator(".md-search-result__item a")  # type: ignore[attr-defined]
+def test_search_finds_a_model_by_description_word(small_site: str, page: Page) -> None:
+    page.goto(small_site)
+    page.click(".md-search__input")
+    page.keyboard.type("fraudulent")
+    results = page.locator(".md-search-result__item a")
     results.first.wait_for(timeout=15_000)
     hrefs = [link.get_attribute("href") or "" for link in results.all()]
     assert any("/models/fraud/?" in href for href in hrefs), hrefs
     _shot(page, "search")
     # ... and by a tag.
-    page.fill("input.md-search__input", "")  # type: ignore[attr-defined]
-    page.keyboard.type("classification")  # type: ignore[attr-defined]
-    page.locator(".md-search-result__item a[href*='/models/churn/?']").first.wait_for(  # type: ignore[attr-defined]
+    page.fill("input.md-search__input", "")
+    page.keyboard.type("classification")
+    page.locator(".md-search-result__item a[href*='/models/churn/?']").first.wait_for(
         timeout=15_000)
 
 
-def test_hostile_records_run_no_script(hostile_site: str, page: object) -> None:
+def test_hostile_records_run_no_script(hostile_site: str, page: Page) -> None:
     for path in ("", "models/", "models/evil/", "models/evil/1/", "models/activity/",
                  "models/lineage/"):
-        page.goto(hostile_site + path)  # type: ignore[attr-defined]
-        page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
-        for element in page.locator("article a, article img, article details").all():  # type: ignore[attr-defined]
+        page.goto(hostile_site + path)
+        page.wait_for_load_state("networkidle")
+        for element in page.locator("article a, article img, article details").all():
             element.hover(timeout=2_000, force=True)
-        assert page.evaluate("window.__pwned") is None, path  # type: ignore[attr-defined]
-        assert "pwned" not in page.title(), path  # type: ignore[attr-defined]
-    page.goto(hostile_site + "models/evil/")  # type: ignore[attr-defined]
+        assert page.evaluate("window.__pwned") is None, path
+        assert "pwned" not in page.title(), path
+    page.goto(hostile_site + "models/evil/")
     _shot(page, "hostile-model")
-    page.click(".md-search__input")  # type: ignore[attr-defined]
-    page.keyboard.type("hostile")  # type: ignore[attr-defined]
-    page.locator(".md-search-result__item").first.wait_for(timeout=15_000)  # type: ignore[attr-defined]
-    assert page.evaluate("window.__pwned") is None  # type: ignore[attr-defined]
-    assert "pwned" not in page.title()  # type: ignore[attr-defined]
+    page.click(".md-search__input")
+    page.keyboard.type("hostile")
+    page.locator(".md-search-result__item").first.wait_for(timeout=15_000)
+    assert page.evaluate("window.__pwned") is None
+    assert "pwned" not in page.title()

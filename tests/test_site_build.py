@@ -194,3 +194,25 @@ def test_serve_watches_the_records(tmp_path: Path) -> None:
     server = Server()
     plugin.on_serve(server, config=config, builder=None)
     assert server.watched == [str(root / "models"), str(root / "registry.yaml")]
+
+
+def test_the_plugin_adds_what_build_files_returns(small_site: Path) -> None:
+    """Every file of the pure build_files() is in the built site, and nothing else is generated."""
+    from datetime import UTC, datetime
+
+    from registry_gen.history import read_history
+    from registry_gen.site.render import SiteInputs, SiteOptions, build_files
+    from registry_gen.store import load_index
+
+    root = small_site.parent
+    files = build_files(SiteInputs(load_index(root), read_history(root), datetime.now(UTC)),
+                        SiteOptions())
+    for path in files:
+        if path.endswith(".md"):
+            stem = path[: -len(".md")]
+            built = f"{stem}.html" if stem.endswith("index") else f"{stem}/index.html"
+        else:
+            built = path
+        assert (small_site / built).is_file(), built
+    pages = {p.relative_to(small_site).as_posix() for p in small_site.rglob("*.html")}
+    assert len(pages) == len([p for p in files if p.endswith(".md")]) + 1  # + 404.html

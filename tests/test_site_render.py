@@ -112,7 +112,7 @@ def test_long_tables_are_paginated(tmp_path: Path) -> None:
 def test_pagers_and_lineage_stay_small_as_the_registry_grows(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from builders import commit, init_repo, write_model, write_version
-    from registry_gen.site import render
+    from registry_gen.site import _html, _pages
 
     root = init_repo(tmp_path / "r")
     children = [f"m{n:02d}" for n in range(12)]
@@ -122,8 +122,8 @@ def test_pagers_and_lineage_stay_small_as_the_registry_grows(
     for name in children:
         write_version(root, name, 1, lineage={"parents": ["models:/a/1"]})
         commit(root, f"register {name}")
-    monkeypatch.setattr(render, "LINEAGE_ROWS", 5)
-    monkeypatch.setattr(render, "GLOBAL_GRAPH_NODES", 5)
+    monkeypatch.setattr(_pages, "LINEAGE_ROWS", 5)
+    monkeypatch.setattr(_pages, "GLOBAL_GRAPH_NODES", 5)
     pages = render_site(load_index(root), read_history(root), SiteOptions(page_size=2))
     # 12 pairs at 5 a page; each page's table holds only its own pairs.
     lineage = [p for p in pages if p.startswith("models/lineage")]
@@ -137,7 +137,7 @@ def test_pagers_and_lineage_stay_small_as_the_registry_grows(
     middle = pages["models/activity/7.md"]
     pager = re.search(r'<p class="rg-pager">.*</p>', middle)
     assert pager is not None and "…" in pager[0] and "Next →" in pager[0]
-    assert pager[0].count("<a href") <= 2 * render.PAGER_WINDOW + 4
+    assert pager[0].count("<a href") <= 2 * _html.PAGER_WINDOW + 4
 
 
 def test_shallow_history_is_explained_not_invented(
@@ -178,3 +178,63 @@ def test_hostile_records_render_inert(tmp_path: Path) -> None:
     assert "<" not in graph.replace("-->", ""), graph
     assert '"]' not in graph.replace('"])', "").replace('")]', "").replace('"]\n', "\n"), graph
     assert PAYLOAD not in "".join(pages.values())
+
+
+def test_lineage_parents_resolve_with_the_one_resolver(tmp_path: Path) -> None:
+    """A parent URI links to what `registry_gen.resolve.resolve` finds, and to nothing
+    when it raises: the website agrees with every other place that resolves URIs."""
+    from builders import commit, init_repo, write_model, write_version
+    from registry_gen.errors import RegistryError
+    from registry_gen.site._context import Lookups
+
+    root = init_repo(tmp_path / "r")
+    write_model(root, "a", aliases={"champ": 1})
+    write_version(root, "a", 1, stage="Production")
+    write_version(root, "a", 2, stage="Staging")
+    write_model(root, "b")
+    parents = ["models:/a/LATEST", "models:/a/production", "models:/a@champ", "models:/a/2",
+               "models:/a/Nope", "models:/a/9", "models:/a@gone", "models:/zz/1"]
+    write_version(root, "b", 1, lineage={"parents": parents})
+    commit(root, "lineage")
+    index = load_index(root)
+    assert not index.errors, index.errors
+    lookups = Lookups(index)
+    assert lookups.resolve("not a uri") is None
+    for uri in parents:
+        try:
+            expected = index.resolve(uri)
+        except RegistryError:
+            assert lookups.resolve(uri) is None, uri
+        else:
+            found = lookups.resolve(uri)
+            assert found is not None and (found.name, found.version) == (
+                expected.name, expected.version), uri
+    page = render_site(index, read_history(root))["models/b/1/index.md"]
+    assert page.count("→ <a href='../../a/2/'>a v2</a>") == 2  # LATEST and /2
+    assert page.count("→ <a href='../../a/1/'>a v1</a>") == 2  # production and @champ
+    assert page.count("<dt>Parent</dt>") == len(parents)
+
+
+def test_links_follow_directory_urls(small: tuple[RegistryIndex, History]) -> None:
+    """Two renderings with different URL styles do not leak into each other."""
+    flat = render_site(*small, SiteOptions(directory_urls=False))
+    nested = render_site(*small)
+    assert "<a href='3/index.html'><b>v3</b></a>" in flat["models/churn/index.md"]
+    assert "<a href='3/'><b>v3</b></a>" in nested["models/churn/index.md"]
+    assert "<a href='../index.html'>churn</a>" in flat["models/churn/3/index.md"]
+
+
+def test_build_files_is_pure_and_complete(small: tuple[RegistryIndex, History]) -> None:
+    from registry_gen.site.render import ASSET_DIR, SiteInputs, build_files
+
+    index, history = small
+    stamp = datetime(2026, 4, 1, tzinfo=UTC)
+    inputs = SiteInputs(index, history, stamp, dvc_remote={"url": "/remote"}, revision="f" * 40)
+    files = build_files(inputs, OPTIONS)
+    assert files == build_files(inputs, OPTIONS)
+    assert {p: t for p, t in files.items() if p.endswith(".md")} == render_site(
+        index, history, OPTIONS)
+    assert files["models/feed.xml"] == render_feed(index, history, OPTIONS)
+    assert {"api/index.json", "api/models/churn.json", f"{ASSET_DIR}/registry.css",
+            f"{ASSET_DIR}/registry.js"} <= set(files)
+    assert '"generated_at": "2026-04-01T00:00:00Z"' in files["api/index.json"]

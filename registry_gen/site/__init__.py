@@ -1,9 +1,11 @@
 """The registry's static website: a pure renderer plus a thin MkDocs plugin.
 
 * :mod:`registry_gen.site.render` turns the registry index and its history
-  into Markdown pages (``{path: text}``);
+  into Markdown pages (``{path: text}``); its :func:`~registry_gen.site.render.build_files`
+  is every generated file (pages, feed, JSON API, assets), purely;
 * :mod:`registry_gen.site.api` writes the static JSON API;
-* :mod:`registry_gen.site.plugin` hands both to ``mkdocs build``/``serve``;
+* :mod:`registry_gen.site.plugin` reads the registry and adds what ``build_files``
+  returns to ``mkdocs build``/``serve``;
 * :func:`build_site`/:func:`serve_site` run MkDocs on a registry's ``mkdocs.yml``.
 
 Example:

@@ -1,9 +1,12 @@
 """The MkDocs adapter: ``plugins: [registry]`` in ``mkdocs.yml``.
 
-Thin on purpose (MkDocs 1.x is in maintenance): it reads the registry and its
-git history, asks :mod:`registry_gen.site.render` and :mod:`registry_gen.site.api`
-for pages and JSON, and hands them to MkDocs as generated files. Nothing is
-written into ``docs/``; a hand-written page at the same path wins.
+Thin on purpose (MkDocs 1.x is in maintenance): it reads the registry, its git
+history, its DVC remote and revision, and adds the files that the pure
+:func:`registry_gen.site.render.build_files` returns as generated files. Nothing
+is written into ``docs/``; a hand-written page at the same path wins. Beyond
+that it only wires MkDocs: the stylesheet, script and self-hosted Mermaid, the
+Markdown extension that passes generated HTML blocks through, the search index
+of model pages, and live reload during ``mkdocs serve``.
 
 Options (all optional)::
 
@@ -29,7 +32,6 @@ import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -45,25 +47,23 @@ from mkdocs.structure.pages import Page
 
 from registry_gen.history import History, read_history
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
-from registry_gen.store import load_index
+from registry_gen.store import RegistryIndex, load_index
 
-from .api import committed_revision, read_dvc_remote, render_api
+from .api import committed_revision, read_dvc_remote
 from .render import (
-    FEED,
+    ASSET_DIR,
     HTML_END,
     HTML_START,
     SEARCH_END,
+    SiteInputs,
     SiteOptions,
+    build_files,
     nav_pages,
-    render_feed,
-    render_site,
 )
 
 log = logging.getLogger("mkdocs.plugins.registry")
 
-ASSET_DIR = "assets/registry-gen"
 DEFAULT_MERMAID = "node_modules/mermaid/dist/mermaid.min.js"
-_ASSETS = ("registry.css", "registry.js")
 _FENCE = re.compile(f"{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}", re.DOTALL)
 
 
@@ -87,12 +87,15 @@ class RawBlocks(Extension):  # type: ignore[misc]
     """Markdown extension: the registry's generated HTML blocks skip Markdown's HTML parser."""
 
     def extendMarkdown(self, md: Markdown) -> None:
+        """Register the pass-through before Markdown's HTML block parser."""
         # After whitespace normalisation (30, which drops stash markers) and before the HTML
         # block parser (20).
         md.preprocessors.register(_StashRawBlocks(md), "registry_gen_raw_blocks", 25)
 
 
 class RegistryPluginConfig(Config):  # type: ignore[no-untyped-call]
+    """The plugin's options in ``mkdocs.yml`` (see the module's docstring)."""
+
     root = c.Optional(c.Type(str))
     history = c.Type(bool, default=True)
     page_size = c.Type(int, default=30)
@@ -103,12 +106,14 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     """Generates the registry's pages, feed, JSON API and assets during the build."""
 
     def __init__(self) -> None:
+        """Start unconfigured: :meth:`on_config` finds the registry."""
         self._root = Path()
         self._mermaid: Path | None = None
         self._command = "build"
         self._full_content: dict[str, str] = {}
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        """Find the registry and Mermaid; add the assets and the Markdown extension."""
         base = Path(config.config_file_path or ".").resolve().parent
         self._root = (base / self.config.root).resolve() if self.config.root else base
         mermaid = base / (self.config.mermaid or DEFAULT_MERMAID)
@@ -126,13 +131,15 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return config
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Remember whether this is a ``build`` (see :meth:`_read_registry`)."""
         self._command = command
 
-    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+    def _read_registry(self) -> tuple[RegistryIndex, History]:
+        """The registry's index and its history (an empty one when ``history: false``)."""
         if not self.config.history:
-            index, history = load_index(self._root), History.of((), complete=False)
-        elif (self._command == "build" and threading.active_count() == 1
-              and "fork" in multiprocessing.get_all_start_methods()):
+            return load_index(self._root), History.of((), complete=False)
+        if (self._command == "build" and threading.active_count() == 1
+                and "fork" in multiprocessing.get_all_start_methods()):
             # Reading the history (git log + every record version) and loading the index
             # are independent and each takes seconds at 10,000 versions: read the history
             # in a forked process meanwhile. Only in a single-threaded `build`: forking a
@@ -141,9 +148,12 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
                 pending = pool.submit(read_history, self._root)
                 index = load_index(self._root)
-                history = pending.result()
-        else:
-            index, history = load_index(self._root), read_history(self._root)
+                return index, pending.result()
+        return load_index(self._root), read_history(self._root)
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        """Read the registry and add every file :func:`build_files` returns."""
+        index, history = self._read_registry()
         for error in index.errors:
             log.warning("registry: %s", error)
         if history.warning:
@@ -154,32 +164,22 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             home="index.md" not in existing, site_url=config.site_url,
             directory_urls=config.use_directory_urls,
         )
-        pages = render_site(index, history, options)
-        in_nav = nav_pages(pages)
-        for path, text in pages.items():
-            inclusion = InclusionLevel.UNDEFINED if path in in_nav else InclusionLevel.NOT_IN_NAV
-            self._add(files, existing, config, path, text, inclusion)
-        self._add(files, existing, config, FEED, render_feed(index, history, options))
-        api = render_api(index, read_dvc_remote(self._root), datetime.now(UTC),
-                         revision=committed_revision(self._root))
-        for path, text in api.items():
-            self._add(files, existing, config, path, text)
-        assets = resources.files("registry_gen.site") / "assets"
-        for name in _ASSETS:
-            self._add(files, existing, config, f"{ASSET_DIR}/{name}",
-                      (assets / name).read_text(encoding="utf-8"))
+        inputs = SiteInputs(index, history, datetime.now(UTC),
+                            dvc_remote=read_dvc_remote(self._root),
+                            revision=committed_revision(self._root))
+        generated = build_files(inputs, options)
+        in_nav = nav_pages(generated)
+        for path, content in generated.items():
+            if path in existing:
+                log.info("registry: docs/%s is hand-written; not generating it", path)
+                continue
+            out_of_nav = path.endswith(".md") and path not in in_nav
+            inclusion = InclusionLevel.NOT_IN_NAV if out_of_nav else InclusionLevel.UNDEFINED
+            files.append(File.generated(config, path, content=content, inclusion=inclusion))
         if self._mermaid is not None:
             files.append(File.generated(config, f"{ASSET_DIR}/mermaid.min.js",
                                         abs_src_path=str(self._mermaid)))
         return files
-
-    @staticmethod
-    def _add(files: Files, existing: set[str], config: MkDocsConfig, path: str, content: str,
-             inclusion: InclusionLevel = InclusionLevel.UNDEFINED) -> None:
-        if path in existing:
-            log.info("registry: docs/%s is hand-written; not generating it", path)
-            return
-        files.append(File.generated(config, path, content=content, inclusion=inclusion))
 
     # The search plugin indexes `page.content` in its own `on_page_context`. A model page
     # offers it only its head (see render.SEARCH_END) and gets its full content back
@@ -204,7 +204,7 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     on_page_context = CombinedEvent(_search_head_only, _restore_content)
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
-        # A record edited during `mkdocs serve` rebuilds the site and reloads the browser.
+        """Watch the records and the policy: an edit rebuilds the site and reloads the page."""
         for watched in (self._root / MODELS_DIR, self._root / POLICY_FILE):
             if watched.exists():
                 server.watch(str(watched))
