@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from .errors import ArtifactError, GitError, NotFound, RecordError, RegistryError, UsageError
+from .errors import ArtifactError, NotFound, RecordError, RegistryError, UsageError
 from .paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE
 from .schema import Policy
 from .store import (
@@ -805,12 +805,7 @@ def remote_findings(root: Path, versions: Sequence[ModelVersion], out: Findings)
 
 def _read_codeowners(source: Source) -> bytes | None:
     if isinstance(source, GitRevision):
-        try:
-            blob = source.repo.commit(source.commit).tree / CODEOWNERS_FILE
-        except KeyError:
-            return None
-        data: bytes = blob.data_stream.read()
-        return data
+        return source.read_file(CODEOWNERS_FILE)
     if isinstance(source, WorkingTree):
         path = source.root / CODEOWNERS_FILE
         return path.read_bytes() if path.is_file() and not path.is_symlink() else None
@@ -873,13 +868,8 @@ def _model_of(path: str) -> str | None:
 
 def _changed_models(head: GitRevision, base_commit: str) -> set[str]:
     """Names of the model folders whose files differ between ``base_commit`` and head."""
-    try:
-        names = head.repo.git.diff("--name-only", "-z", "--no-renames", base_commit,
-                                   head.commit, "--", MODELS_DIR)
-    except Exception as error:  # gitpython raises GitCommandError with git's message
-        raise GitError(f"git diff {base_commit[:10]}..{head.commit[:10]} failed: "
-                       f"{error}") from error
-    return {name for path in names.split("\0") if (name := _model_of(path)) is not None}
+    names = head.changed_paths(base_commit, MODELS_DIR)
+    return {name for path in names if (name := _model_of(path)) is not None}
 
 
 def validate_tree(root: Path | str = ".", rev: str | None = None, *,

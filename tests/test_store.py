@@ -260,9 +260,9 @@ def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
     pytest-xdist's workers run threads: without this, `./dev test` would never
     exercise the two-process path. Returns True when the fresh run did the test.
     """
-    from registry_gen import store
+    from registry_gen.store import _parse
 
-    if store._fork_is_safe() or os.environ.get("REGISTRY_GEN_TEST_FRESH_PROCESS"):
+    if _parse._fork_is_safe() or os.environ.get("REGISTRY_GEN_TEST_FRESH_PROCESS"):
         return False
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
@@ -280,21 +280,21 @@ def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
 def test_parsing_in_a_worker_process_builds_the_same_index(
         small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool,
         request: pytest.FixtureRequest) -> None:
-    from registry_gen import store
+    from registry_gen.store import _build, _parse
 
     if _ran_in_a_fresh_process(request):
         return
-    if not store._fork_is_safe():
+    if not _parse._fork_is_safe():
         pytest.skip("no second CPU or not Linux: the build parses in one process")
     root = _registry_with_every_kind_of_error(small_registry)
     commit(root, "Broken records")
-    monkeypatch.setattr(store, "_GIT_INDEX_MEMO", {})
+    monkeypatch.setattr(_build, "_GIT_INDEX_MEMO", {})
 
     def build(threshold: int) -> tuple[object, ...]:
-        monkeypatch.setattr(store, "PARALLEL_MIN_RECORDS", threshold)
-        monkeypatch.setattr(store, "_RECORD_MEMO", {})
+        monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", threshold)
+        monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
         source = GitRevision(root) if from_git else WorkingTree(root)
-        return _snapshot(store.build_index(source))
+        return _snapshot(_build.build_index(source))
 
     one_process = build(10**9)
     two_processes = build(1)
@@ -308,25 +308,25 @@ def test_parsing_in_a_worker_process_builds_the_same_index(
 def test_the_worker_process_parses_records_ahead(small_registry: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  request: pytest.FixtureRequest) -> None:
-    from registry_gen import store
     from registry_gen.schema import DvcPointer
+    from registry_gen.store import _parse
 
     if _ran_in_a_fresh_process(request):
         return
     root = _registry_with_every_kind_of_error(small_registry)
-    if not store._fork_is_safe():
+    if not _parse._fork_is_safe():
         pytest.skip("no second CPU or not Linux: the build parses in one process")
     source = WorkingTree(root)
     paths = [e.path for e in source.list_files() if e.path.endswith((".yaml", ".dvc"))
              and e.path.count("/") == 3]
     blobs = source.read_many(paths)
     jobs = [(VersionRecord if p.endswith("version.yaml") else DvcPointer, p) for p in paths]
-    monkeypatch.setattr(store, "_RECORD_MEMO", {})
-    monkeypatch.setattr(store, "PARALLEL_MIN_RECORDS", 1)
-    parsed = store._parse_ahead(jobs, blobs)
+    monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 1)
+    parsed = _parse.parse_ahead(jobs, blobs)
     # The worker took its share; every record that parses is in the memo, no failure is.
     assert parsed > len(jobs) // 3
-    memo = {file for (_schema, file, _blob) in store._RECORD_MEMO}
+    memo = {file for (_schema, file, _blob) in _parse._RECORD_MEMO}
     assert "models/m6/2/version.yaml" not in memo and "models/m1/2/version.yaml" not in memo
     assert "models/m0/2/version.yaml" in memo and "models/m5/2/model.skops.dvc" in memo
     assert len(memo) == len(jobs) - 6  # m0/1, m1/2, m6/2, m7/1, m7/2 and m5/1's pointer
