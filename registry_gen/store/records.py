@@ -30,8 +30,8 @@ def record_to_yaml(record: BaseModel) -> str:
     """A record as YAML text, leaving out fields that are at their defaults.
 
     >>> from registry_gen.schema import ModelRecord
-    >>> record_to_yaml(ModelRecord(name="churn"))
-    'name: churn\n'
+    >>> print(record_to_yaml(ModelRecord(name="churn")), end="")
+    name: churn
     """
     data = record.model_dump(mode="json", exclude_defaults=True)
     if isinstance(record, VersionRecord):
