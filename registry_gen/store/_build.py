@@ -37,6 +37,10 @@ def load_index(root: Path | str = ".", rev: str | None = None) -> RegistryIndex:
     Records that cannot be read do not stop the load; they are in ``errors``.
 
     >>> index = load_index("/path/to/registry", rev="main")  # doctest: +SKIP
+
+    Raises:
+        GitError: ``rev`` is given and is not a commit of the repository at ``root``.
+        UnsafePath: a path on the way to a record is a symlink.
     """
     source = open_source(root, rev)
     if isinstance(source, GitRevision):
@@ -61,6 +65,11 @@ def load_model_scope(root: Path, name: str) -> RegistryIndex | None:
 
     None when they do not (no such folder, a symlinked one, records that fail):
     the caller then reads the whole registry, whose errors say what exists.
+
+    >>> load_model_scope(Path("/srv/registry"), "churn").model("churn")  # doctest: +SKIP
+
+    Raises:
+        InvalidName: ``name`` is not a model name.
     """
     try:
         scan = scan_model_folder(root, name)
@@ -91,7 +100,14 @@ class _ModelFiles:
 
 
 def build_index(source: Source, files: list[FileEntry] | None = None) -> RegistryIndex:
-    """Parse every record of ``source`` into a :class:`RegistryIndex`."""
+    """Parse every record of ``source`` (or of ``files``, a listing of it) into an index.
+
+    >>> build_index(WorkingTree("/srv/registry")).model("churn")  # doctest: +SKIP
+
+    Raises:
+        GitError: reading a git revision failed.
+        UnsafePath: a path on the way to a record is a symlink.
+    """
     with collector_paused():
         return _build_index(source, files)
 
