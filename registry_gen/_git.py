@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .errors import GitError
 
-__all__ = ["check_rev", "is_repository", "read_blobs", "run", "run_bytes"]
+__all__ = ["check_rev", "is_repository", "is_top_level", "read_blobs", "run", "run_bytes"]
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,15 @@ def run_bytes(
     input: bytes | None = None,
     check: bool = True,
     env: Mapping[str, str] | None = None,
+    top_level: bool = False,
 ) -> bytes | None:
     """Run ``git ARGS`` in ``root`` and return its standard output as bytes.
 
     With ``check=False`` a failing command returns None instead of raising.
+    With ``top_level=True`` git does not look for a repository in the folders
+    above ``root``: ``root`` must be a repository's top folder (or a bare
+    repository), so a registry in a subfolder of another project is never
+    read as that project.
 
     Raises:
         GitError: git is not installed, or the command failed (the message
@@ -86,15 +91,18 @@ def run_bytes(
     """
     command = ["git", *args]
     log.debug("git: %s (in %s)", shlex.join(command), root)
+    extra = dict(env or {})
+    if top_level:
+        extra["GIT_CEILING_DIRECTORIES"] = os.fspath(Path(root).resolve().parent)
     try:
         result = subprocess.run(
             command, cwd=root, input=input, capture_output=True, check=False,
-            env={**os.environ, **_ENV, **(env or {})},
+            env={**os.environ, **_ENV, **extra},
         )
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        if not Path(root).is_dir():  # the folder to run in, not git, is what is missing
+            raise GitError(f"{root} is not a folder") from None
         raise GitError("git is not installed or not on PATH") from None
-    except NotADirectoryError:
-        raise GitError(f"{root} is not a folder") from None
     if result.returncode != 0:
         if not check:
             return None
@@ -107,6 +115,7 @@ def run(
     *args: str,
     check: bool = True,
     env: Mapping[str, str] | None = None,
+    top_level: bool = False,
 ) -> str | None:
     """:func:`run_bytes`, decoded as UTF-8 (undecodable bytes replaced).
 
@@ -116,7 +125,7 @@ def run(
     Raises:
         GitError: as :func:`run_bytes`.
     """
-    out = run_bytes(root, *args, check=check, env=env)
+    out = run_bytes(root, *args, check=check, env=env, top_level=top_level)
     return None if out is None else out.decode("utf-8", errors="replace")
 
 
@@ -124,6 +133,13 @@ def is_repository(root: Path | str) -> bool:
     """True if ``root`` is inside a git work tree or is a bare repository."""
     out = run(root, "rev-parse", "--is-inside-work-tree", "--is-bare-repository", check=False)
     return out is not None and "true" in out.split()
+
+
+def is_top_level(root: Path | str) -> bool:
+    """True if ``root`` is the top folder of a git work tree, or a bare repository."""
+    if not Path(root).is_dir():
+        return False
+    return run(root, "rev-parse", "--git-dir", check=False, top_level=True) is not None
 
 
 def read_blobs(root: Path | str, oids: Iterable[str]) -> dict[str, bytes]:

@@ -9,7 +9,7 @@ processes whatever the size of the registry:
   that landed on the branch (a merge counts as what it brought in, compared
   with its first parent), the record files it added, changed, renamed or
   deleted, with the blob ids before and after;
-* one persistent ``git cat-file --batch`` (gitpython's) returns the blobs of
+* one ``git cat-file --batch`` returns the blobs of
   ``model.yaml``/``version.yaml`` needed to compare each change.
 
 Pull-request numbers come from GitHub's merge (``Merge pull request #12 from
@@ -35,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from . import _git
 from .errors import RecordError
 from .paths import MODEL_FILE, MODELS_DIR, VERSION_FILE
 from .uri import check_model_name, check_version
@@ -176,41 +177,45 @@ def read_history(root: Path | str, rev: str = "HEAD") -> History:
 
     Not a git repository, or no commits yet: an empty history. A shallow clone:
     an empty, incomplete history with a warning (logged and in ``warning``).
-    """
-    import git  # gitpython: imported here so the renderer's tests need no git
 
-    try:
-        repo = git.Repo(Path(root), search_parent_directories=False)
-    except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
-        log.info("%s is not a git repository: the site has no history", root)
+    >>> read_history("/srv/registry").for_version("churn", 3)[0].kind  # doctest: +SKIP
+    'registered'
+
+    Raises:
+        GitError: ``rev`` is not a revision's name, or git failed.
+    """
+    root = Path(root)
+    _git.check_rev(rev)
+    found = None
+    if root.is_dir():
+        # One process: is the clone shallow, and is there a commit to read from?
+        found = _git.run(root, "rev-parse", "--is-shallow-repository", "--verify", "--quiet",
+                         "--end-of-options", f"{rev}^{{commit}}", check=False, top_level=True)
+    if found is None:
+        if not _git.is_top_level(root):
+            log.info("%s is not a git repository: the site has no history", root)
         return History.of((), complete=False)
-    try:
-        try:
-            repo.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
-        except git.exc.GitCommandError:
-            return History.of((), complete=False)
-        if repo.git.rev_parse("--is-shallow-repository").strip() == "true":
-            log.warning("registry history: %s", SHALLOW_WARNING)
-            return History.of((), complete=False, warning=SHALLOW_WARNING)
-        raw = _log(repo, rev)
-        blobs = _read_blobs(repo, {
-            sha for item in raw for change in item.changes
-            for sha in (change.old_blob, change.new_blob) if sha != _ZERO
-        })
-    finally:
-        repo.close()
+    if found.split()[0] == "true":
+        log.warning("registry history: %s", SHALLOW_WARNING)
+        return History.of((), complete=False, warning=SHALLOW_WARNING)
+    raw = _log(root, rev)
+    blobs = _git.read_blobs(root, {
+        sha for item in raw for change in item.changes
+        for sha in (change.old_blob, change.new_blob) if sha != _ZERO
+    })
     return History.of(_events(raw, blobs))
 
 
-def _log(repo: Any, rev: str) -> list[_RawCommit]:
+def _log(root: Path, rev: str) -> list[_RawCommit]:
     # An unguessable separator: a commit message cannot forge a record boundary.
     sep = "\x1e" + secrets.token_hex(8)
-    output: bytes = repo.git.log(
-        rev, "--first-parent", "--diff-merges=first-parent", "--reverse", "-z", "--raw",
+    output = _git.run_bytes(
+        root, "log", "--first-parent", "--diff-merges=first-parent", "--reverse", "-z", "--raw",
         "--no-abbrev", "-M", "--no-color", "--no-ext-diff",
         f"--format={sep}C%H%x1f%cI{sep}A%an{sep}B%B{sep}E",
-        "--", f"{MODELS_DIR}/", stdout_as_string=False,
+        "--end-of-options", rev, "--", f"{MODELS_DIR}/", top_level=True,
     )
+    assert output is not None  # check=True
     text = output.decode("utf-8", errors="replace")
     commits: list[_RawCommit] = []
     sha = date = author = ""
@@ -221,20 +226,20 @@ def _log(repo: Any, rev: str) -> list[_RawCommit]:
         elif tag == "A":
             author = body
         elif tag == "B":
-            message = body
-            subject = message.strip().splitlines()[0] if message.strip() else ""
-            if _MERGE_PR.match(subject):
-                # GitHub puts the pull request's title on the merge's first body line.
-                rest = [ln for ln in message.strip().splitlines()[1:] if ln.strip()]
-                subject = rest[0].strip() if rest else subject
-            commits.append(_RawCommit(
-                Commit(sha.strip(), author.strip(), datetime.fromisoformat(date.strip()),
-                       subject, pr_number(message)),
-                [],
-            ))
+            commits.append(_RawCommit(_commit(sha, date, author, body), []))
         elif tag == "E" and commits:
             commits[-1].changes = _parse_raw(body)
     return commits
+
+
+def _commit(sha: str, date: str, author: str, message: str) -> Commit:
+    subject = message.strip().splitlines()[0] if message.strip() else ""
+    if _MERGE_PR.match(subject):
+        # GitHub puts the pull request's title on the merge's first body line.
+        rest = [ln for ln in message.strip().splitlines()[1:] if ln.strip()]
+        subject = rest[0].strip() if rest else subject
+    return Commit(sha.strip(), author.strip(), datetime.fromisoformat(date.strip()), subject,
+                  pr_number(message))
 
 
 def _parse_raw(section: str) -> list[_Change]:
@@ -263,16 +268,6 @@ def _parse_raw(section: str) -> list[_Change]:
             None if status == "D" else new_path,
         ))
     return changes
-
-
-def _read_blobs(repo: Any, shas: set[str]) -> dict[str, bytes]:
-    """Blob contents through gitpython's one persistent ``git cat-file --batch``."""
-    blobs: dict[str, bytes] = {}
-    for sha in sorted(shas):
-        stream = repo.odb.stream(bytes.fromhex(sha))
-        if stream.type == b"blob":
-            blobs[sha] = stream.read()
-    return blobs
 
 
 # ---------------------------------------------------------------------------

@@ -8,12 +8,12 @@ warm load path imports it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from .errors import VersionNotFound
 from .uri import ModelUri
 
-__all__ = ["canonical_stage", "describe_versions", "resolve"]
+__all__ = ["canonical_stage", "describe_versions", "resolve", "version_not_found"]
 
 
 def canonical_stage(stage: str, stages: Sequence[str]) -> str | None:
@@ -54,9 +54,7 @@ def resolve(
         raise VersionNotFound(f"{uri.name} has no versions yet")
     if uri.version is not None:
         if uri.version not in versions:
-            raise VersionNotFound(
-                f"{uri.name} has no version {uri.version}; its versions: {_listing(versions)}"
-            )
+            raise version_not_found(uri.name, uri.version, versions)
         return uri.version
     if uri.latest:
         return max(versions)
@@ -81,13 +79,16 @@ def resolve(
     return max(holders)
 
 
-def _listing(versions: Mapping[int, str]) -> str:
-    numbers = sorted(versions)
-    shown = ", ".join(str(n) for n in numbers[:10])
-    return shown + (f", ... ({len(numbers)} in all)" if len(numbers) > 10 else "")
+def version_not_found(name: str, number: int, numbers: Iterable[int]) -> VersionNotFound:
+    """The error for version ``number`` of ``name``, which has only ``numbers``.
+
+    >>> str(version_not_found("churn", 9, [1, 2, 3]))
+    'churn has no version 9; it has versions 1-3'
+    """
+    return VersionNotFound(f"{name} has no version {number}; it has {describe_versions(numbers)}")
 
 
-def describe_versions(numbers: Sequence[int]) -> str:
+def describe_versions(numbers: Iterable[int]) -> str:
     """``versions 1-3``, ``version 2`` or ``versions 1, 4``: for messages.
 
     >>> describe_versions([1, 2, 3])

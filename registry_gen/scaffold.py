@@ -32,8 +32,8 @@ import logging
 from importlib import resources
 from pathlib import Path
 
-from . import artifacts, gitops
-from .errors import AlreadyExists, GitError, UsageError
+from . import _git, artifacts, gitops
+from .errors import AlreadyExists, UsageError
 from .paths import MODELS_DIR, POLICY_FILE, atomic_write
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,12 @@ def init_registry(directory: Path | str, *, remote: str | None = None,
 
     ``remote`` is any DVC remote URL or path; the default is the committed
     ``dvc-remote/`` folder inside the repository (see the module docstring).
+
+    Raises:
+        AlreadyExists: ``directory`` already holds a registry.
+        UsageError: ``directory`` is a file, or a folder that is not empty.
+        GitError: git is missing or failed.
+        ArtifactError: DVC could not be set up.
     """
     root = Path(directory).expanduser().resolve()
     if root.exists() and not root.is_dir():
@@ -71,12 +77,7 @@ def init_registry(directory: Path | str, *, remote: str | None = None,
             raise AlreadyExists(f"{directory} already holds a registry ({POLICY_FILE})")
         raise UsageError(f"{directory} is not empty; give a new or empty folder")
     root.mkdir(parents=True, exist_ok=True)
-    import git
-
-    try:
-        git.Repo.init(root, initial_branch="main")
-    except git.exc.GitCommandError as error:
-        raise GitError(f"git init failed in {root}: {error.stderr}") from None
+    _git.run(root, "init", "--quiet", "--initial-branch=main")
     for source, target in TEMPLATES.items():
         atomic_write(root / target, template_text(source))
     (root / MODELS_DIR).mkdir(exist_ok=True)

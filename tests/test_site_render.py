@@ -229,7 +229,8 @@ def test_build_files_is_pure_and_complete(small: tuple[RegistryIndex, History]) 
 
     index, history = small
     stamp = datetime(2026, 4, 1, tzinfo=UTC)
-    inputs = SiteInputs(index, history, stamp, dvc_remote={"name": "storage", "url": "/remote"}, revision="f" * 40)
+    inputs = SiteInputs(index, history, stamp, dvc_remote={"name": "storage", "url": "/remote"},
+                        revision="f" * 40)
     files = build_files(inputs, OPTIONS)
     assert files == build_files(inputs, OPTIONS)
     assert {p: t for p, t in files.items() if p.endswith(".md")} == render_site(

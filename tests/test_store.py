@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -260,9 +261,9 @@ def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
     pytest-xdist's workers run threads: without this, `./dev test` would never
     exercise the two-process path. Returns True when the fresh run did the test.
     """
-    from registry_gen import store
+    from registry_gen.store import _parse
 
-    if store._fork_is_safe() or os.environ.get("REGISTRY_GEN_TEST_FRESH_PROCESS"):
+    if _parse._fork_is_safe() or os.environ.get("REGISTRY_GEN_TEST_FRESH_PROCESS"):
         return False
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
@@ -280,21 +281,21 @@ def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
 def test_parsing_in_a_worker_process_builds_the_same_index(
         small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool,
         request: pytest.FixtureRequest) -> None:
-    from registry_gen import store
+    from registry_gen.store import _build, _parse
 
     if _ran_in_a_fresh_process(request):
         return
-    if not store._fork_is_safe():
+    if not _parse._fork_is_safe():
         pytest.skip("no second CPU or not Linux: the build parses in one process")
     root = _registry_with_every_kind_of_error(small_registry)
     commit(root, "Broken records")
-    monkeypatch.setattr(store, "_GIT_INDEX_MEMO", {})
+    monkeypatch.setattr(_build, "_GIT_INDEX_MEMO", {})
 
     def build(threshold: int) -> tuple[object, ...]:
-        monkeypatch.setattr(store, "PARALLEL_MIN_RECORDS", threshold)
-        monkeypatch.setattr(store, "_RECORD_MEMO", {})
+        monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", threshold)
+        monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
         source = GitRevision(root) if from_git else WorkingTree(root)
-        return _snapshot(store.build_index(source))
+        return _snapshot(_build.build_index(source))
 
     one_process = build(10**9)
     two_processes = build(1)
@@ -308,25 +309,81 @@ def test_parsing_in_a_worker_process_builds_the_same_index(
 def test_the_worker_process_parses_records_ahead(small_registry: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  request: pytest.FixtureRequest) -> None:
-    from registry_gen import store
     from registry_gen.schema import DvcPointer
+    from registry_gen.store import _parse
 
     if _ran_in_a_fresh_process(request):
         return
     root = _registry_with_every_kind_of_error(small_registry)
-    if not store._fork_is_safe():
+    if not _parse._fork_is_safe():
         pytest.skip("no second CPU or not Linux: the build parses in one process")
     source = WorkingTree(root)
     paths = [e.path for e in source.list_files() if e.path.endswith((".yaml", ".dvc"))
              and e.path.count("/") == 3]
     blobs = source.read_many(paths)
     jobs = [(VersionRecord if p.endswith("version.yaml") else DvcPointer, p) for p in paths]
-    monkeypatch.setattr(store, "_RECORD_MEMO", {})
-    monkeypatch.setattr(store, "PARALLEL_MIN_RECORDS", 1)
-    parsed = store._parse_ahead(jobs, blobs)
+    monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 1)
+    parsed = _parse.parse_ahead(jobs, blobs)
     # The worker took its share; every record that parses is in the memo, no failure is.
     assert parsed > len(jobs) // 3
-    memo = {file for (_schema, file, _blob) in store._RECORD_MEMO}
+    memo = {file for (_schema, file, _blob) in _parse._RECORD_MEMO}
     assert "models/m6/2/version.yaml" not in memo and "models/m1/2/version.yaml" not in memo
     assert "models/m0/2/version.yaml" in memo and "models/m5/2/model.skops.dvc" in memo
     assert len(memo) == len(jobs) - 6  # m0/1, m1/2, m6/2, m7/1, m7/2 and m5/1's pointer
+
+
+def test_the_store_package_exports_agree() -> None:
+    """``__all__``, the lazy exports and the names mypy sees are the same names."""
+    import ast
+
+    from registry_gen import store
+
+    tree = ast.parse(Path(store.__file__).read_text())
+    typed = {alias.asname or alias.name
+             for node in ast.walk(tree) if isinstance(node, ast.If)
+             and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+             for stmt in node.body if isinstance(stmt, ast.ImportFrom)
+             for alias in stmt.names}
+    public = {name for name in store._EXPORTS if not name.startswith("_")}
+    assert set(store.__all__) == public == typed
+    for name in store._EXPORTS:
+        assert getattr(store, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        _ = store.nope
+
+
+_SCAN_ONLY = """
+import json, sys
+from pathlib import Path
+from registry_gen.store import scan_model_folder
+scan = scan_model_folder(Path(sys.argv[1]), "churn")
+heavy = ["pydantic", "yaml", "ruamel", "registry_gen.schema", "registry_gen.store._build"]
+imported = [m for m in heavy if m in sys.modules]
+print(json.dumps({"files": len(scan.entries()), "imported": imported}))
+"""
+
+
+def test_scanning_one_model_folder_imports_no_parser(small_registry: Path) -> None:
+    """The loader's warm path scans a folder through the store without loading the parsers."""
+    result = subprocess.run([sys.executable, "-c", _SCAN_ONLY, str(small_registry)],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"files": 11, "imported": []}
+
+
+def test_every_resolution_error_comes_from_the_one_resolver(small_registry: Path) -> None:
+    from registry_gen import resolve
+    from registry_gen.uri import ModelUri
+
+    index = load_index(small_registry)
+    churn = index.model("churn")
+    for uri in ("models:/churn/9", "models:/churn@nope", "models:/churn/Gold",
+                "models:/churn/None"):
+        with pytest.raises(VersionNotFound) as from_index:
+            index.resolve(uri)
+        with pytest.raises(VersionNotFound) as from_resolver:
+            resolve.resolve(ModelUri.parse(uri), churn.version_stages, churn.aliases,
+                            index.policy.stages)
+        assert str(from_index.value) == str(from_resolver.value)
+    assert index.resolve("models:/churn/PRODUCTION").version == 3

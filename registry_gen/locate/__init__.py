@@ -26,11 +26,13 @@ This module dispatches; each kind of registry lives in its own private module:
 ``_local``                      :class:`LocalRegistry`, a checkout on disk
 ``_saved``                      :class:`SavedResolution`, a checkout resolved again
                                 without parsing while its files are unchanged
-``_scan``                       :func:`scan_model_folder`, the stat'ed one-model listing
 ``_gitrepo``                    :class:`GitRegistry`, a git URL cloned into the cache
 ``_site``                       :class:`SiteRegistry`, the published JSON API
                                 (contract: :mod:`registry_gen._api`)
 ==============================  ======================================================
+
+The one-model scan a checkout reads through is the store's
+(:func:`registry_gen.store.scan_model_folder`), shared with the write side.
 
 Example:
     >>> registry = locate("/srv/registry")                      # doctest: +SKIP
@@ -51,8 +53,8 @@ from registry_gen.locate._gitrepo import GitRegistry
 from registry_gen.locate._local import LocalRegistry
 from registry_gen.locate._resolved import Registry, ResolvedArtifact
 from registry_gen.locate._saved import SavedResolution
-from registry_gen.locate._scan import FolderScan, scan_model_folder
 from registry_gen.locate._site import HTTP_TIMEOUT_S, SiteRegistry
+from registry_gen.store import FolderScan, scan_model_folder
 from registry_gen.uri import ModelUri
 
 __all__ = [

@@ -11,8 +11,8 @@ from registry_gen.cache import ArtifactCache
 from registry_gen.errors import ModelNotFound, UsageError
 from registry_gen.locate._resolved import ResolvedArtifact, build_index, resolve_in_index
 from registry_gen.locate._saved import SavedResolution
-from registry_gen.locate._scan import scan_model_folder
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
+from registry_gen.store import scan_model_folder
 from registry_gen.uri import ModelUri
 
 if TYPE_CHECKING:

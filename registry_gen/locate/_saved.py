@@ -39,9 +39,9 @@ from registry_gen._dvc import DvcSource
 from registry_gen.cache import RESOLVED_DIR, ArtifactCache
 from registry_gen.errors import ArtifactError, RegistryError, VersionNotFound
 from registry_gen.locate._resolved import ResolvedArtifact
-from registry_gen.locate._scan import FolderScan, listing, signature
 from registry_gen.paths import MODELS_DIR, POLICY_FILE, atomic_write
 from registry_gen.resolve import resolve
+from registry_gen.store import FolderScan, listing, signature
 from registry_gen.uri import ModelUri, check_alias, check_stage_name, check_version
 
 if TYPE_CHECKING:

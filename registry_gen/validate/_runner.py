@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry_gen import _git
-from registry_gen.errors import ArtifactError, UsageError
+from registry_gen import _dvc, _git
+from registry_gen.errors import UsageError
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import (
     FileEntry,
@@ -77,7 +77,7 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
     head_side = _load(root, head)
     assert isinstance(head_side.source, GitRevision)
     base_source = GitRevision(root, base)
-    changed = _changed_models(root, base_source.commit, head_side.source.commit)
+    changed = _changed_models(head_side.source, base_source.commit)
     # Only the models the change touches are parsed on the base side: reading a
     # 10,000-version base costs one `git ls-tree`, not 10,000 parses.
     base_files = [e for e in base_source.list_files()
@@ -129,8 +129,7 @@ def _load(root: Path, rev: str | None) -> _Side:
 def _read_codeowners(source: Source) -> bytes | None:
     """``.github/CODEOWNERS`` of the source (it is not a registry file the Source lists)."""
     if isinstance(source, GitRevision):
-        return _git.run_bytes(source.root, "cat-file", "blob",
-                              f"{source.commit}:{CODEOWNERS_FILE}", check=False)
+        return source.read_file(CODEOWNERS_FILE)
     if isinstance(source, WorkingTree):
         path = source.root / CODEOWNERS_FILE
         return path.read_bytes() if path.is_file() and not path.is_symlink() else None
@@ -169,12 +168,10 @@ def _model_of(path: str) -> str | None:
     return parts[1] if len(parts) >= 3 and parts[0] == MODELS_DIR else None
 
 
-def _changed_models(root: Path, base_commit: str, head_commit: str) -> set[str]:
-    """Names of the model folders whose files differ between the two commits."""
-    names = _git.run(root, "diff", "--name-only", "-z", "--no-renames", base_commit,
-                     head_commit, "--", MODELS_DIR)
-    assert names is not None  # check=True
-    return {name for path in names.split("\0") if (name := _model_of(path)) is not None}
+def _changed_models(head: GitRevision, base_commit: str) -> set[str]:
+    """Names of the model folders whose files differ between ``base_commit`` and ``head``."""
+    return {name for path in head.changed_paths(base_commit, MODELS_DIR)
+            if (name := _model_of(path)) is not None}
 
 
 # ---------------------------------------------------------------------------
@@ -193,21 +190,9 @@ def remote_findings(root: Path, versions: Sequence[ModelVersion], out: Findings)
     wanted = {v.artifact_md5: v for v in versions if v.artifact_md5}
     if not wanted:
         return
-    try:
-        from dvc.repo import Repo
-
-        with Repo(str(root)) as repo:
-            remote = repo.cloud.get_remote()
-            if remote.fs.protocol in ("local", "file"):
-                base = Path(remote.path) / "files" / "md5"
-                present = {md5 for md5 in wanted if (base / md5[:2] / md5[2:]).is_file()}
-            else:
-                present = set(remote.odb.oids_exist(list(wanted)))
-            label = f"DVC remote {remote.name!r}"
-    except Exception as error:  # DVC raises many unrelated types for config/network problems
-        raise ArtifactError(f"cannot check the DVC remote of {root}: {error}") from error
+    checked = _dvc.missing_objects(root, wanted)
     for md5, version in sorted(wanted.items(), key=lambda kv: kv[1].record_file):
-        if md5 not in present:
+        if md5 in checked.missing:
             out.add("RG903", f"the artifact of {version.name} v{version.version} (md5 {md5}) is "
-                    f"not in the {label}; run `dvc push {version.artifact_path}.dvc`",
+                    f"not in the {checked.remote}; run `dvc push {version.artifact_path}.dvc`",
                     f"{version.artifact_path}.dvc", ("outs", 0, "md5"))
