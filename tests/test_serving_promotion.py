@@ -82,7 +82,8 @@ def _watcher(root: Path, uri: str = "models:/churn@champion") -> Watcher:
 def test_an_untrusted_version_is_not_swapped_in(reg: Registry, tmp_path: Path) -> None:
     signed = with_signature(reg, tmp_path)
     # churn v4 is the pickled model's record and pointer: loading it needs trust_pickle.
-    source, target = signed.root / "models" / "pickled" / "1", signed.root / "models" / "churn" / "4"
+    models = signed.root / "models"
+    source, target = models / "pickled" / "1", models / "churn" / "4"
     shutil.copytree(source, target)
     record = target / "version.yaml"
     record.write_text(record.read_text().replace("version: 1", "version: 4"))
