@@ -153,7 +153,7 @@ def servers(work: Path, model: Any, x: Any, workers: int) -> dict[str, tuple[lis
     tracking = mlflow_registry(work, model, x)
     ours_env = {**os.environ, "REGISTRY_GEN_CACHE": str(work / "cache")}
     ours = [sys.executable, "-m", "registry_gen.serving", "models:/m@champion", "--from",
-            str(root), "--workers", str(workers), "--log-level", "warning"]
+            str(root), "--workers", str(workers)]  # access logs on, as MLflow's uvicorn
     mlflow_env = {**os.environ, "MLFLOW_TRACKING_URI": tracking,  # it runs `uvicorn` from PATH
                   "PATH": f"{MLFLOW_PYTHON.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     theirs = [str(MLFLOW_PYTHON), "-m", "mlflow", "models", "serve", "-m", "models:/m/1",

@@ -124,7 +124,7 @@ class Server:
             raise PredictionTimeout(f"the prediction took longer than {self.config.timeout:g}"
                                     " s (the request time limit)") from None
         if len(data):
-            self.slot.sample = data[:1]
+            self.slot.sample = data[:1].copy()  # not a view: the request's array can go
         return result
 
 
