@@ -22,6 +22,7 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -94,18 +95,21 @@ def mlflow_registry(work: Path, model: Any, x: Any) -> str:
     return uri
 
 
-def start(argv: list[str], env: dict[str, str], cwd: Path, port: int) -> tuple[Any, float]:
-    """Start a server; return it and the seconds until /ping answered 200."""
+def start(argv: list[str], env: dict[str, str], log: Path) -> tuple[Any, int, float]:
+    """Start a server on a free port; return it, the port and the seconds to /ping 200."""
+    port = free_port()
+    argv = [*argv, "--port", str(port)]
     began = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    with log.open("ab") as out:  # its own session: stop() ends the server and its children
+        process = subprocess.Popen(argv, env=env, cwd=log.parent, stdout=out, stderr=out,
+                                   start_new_session=True)
     while time.perf_counter() - began < 300:
         if process.poll() is not None:
-            raise RuntimeError(f"{argv[0]} exited with {process.returncode}")
+            raise RuntimeError(f"{argv[0]} exited with {process.returncode}: see {log}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=1) as reply:
                 if reply.status == 200:
-                    return process, time.perf_counter() - began
+                    return process, port, time.perf_counter() - began
         except OSError:
             time.sleep(0.02)
     process.kill()
@@ -113,11 +117,11 @@ def start(argv: list[str], env: dict[str, str], cwd: Path, port: int) -> tuple[A
 
 
 def stop(process: Any) -> None:
-    process.terminate()
+    os.killpg(process.pid, signal.SIGTERM)
     try:
         process.wait(30)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -172,11 +176,10 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     answers: dict[str, Any] = {}
     for name, (argv, env) in servers(work, model, x, args.workers).items():
-        port = free_port()
-        argv = [*argv, "--port", str(port)]
-        process, cold = start(argv, env, work, port)  # the first start fetches the artifact
+        log = work / f"{name}.log"
+        process, _, cold = start(argv, env, log)  # the first start fetches the artifact
         stop(process)
-        process, ready = start(argv, env, work, port)
+        process, port, ready = start(argv, env, log)
         try:
             answers[name] = predict(port, bodies[100].read_bytes())
             results[name] = {"ready_s": ready, "ready_first_s": cold}
