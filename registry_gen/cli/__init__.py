@@ -13,7 +13,13 @@ search, download, cache), ``_checks`` (validate, codeowners), ``_docs`` (docs).
 from __future__ import annotations
 
 # Importing the command modules registers their commands on ``main``.
+from registry_gen.serving._cli import build_docker_command, serve_command
+
 from . import _checks, _docs, _read, _write  # noqa: F401
 from ._app import main
+
+# Serving registers its own commands; starlette and uvicorn load only when they run.
+main.add_command(serve_command)
+main.add_command(build_docker_command)
 
 __all__ = ["main"]
