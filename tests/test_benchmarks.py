@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ _REPO = str(Path(__file__).resolve().parents[1])
 if _REPO not in sys.path:
     sys.path.insert(0, _REPO)
 
+from benchmarks import _gitpack  # noqa: E402
 from benchmarks.__main__ import main as bench_main  # noqa: E402
 from benchmarks.generate import (  # noqa: E402
     REAL_MODEL,
@@ -30,13 +33,19 @@ from benchmarks.generate import (  # noqa: E402
     RegistrySpec,
     ensure_registry,
 )
+from benchmarks.generate import main as generate_main  # noqa: E402
 from benchmarks.harness import Figure, Results, Target  # noqa: E402
+from registry_gen.history import read_history  # noqa: E402
 from registry_gen.store import load_index  # noqa: E402
+from registry_gen.yamlio import dump_yaml, parse_yaml  # noqa: E402
 
 # Generating even a tiny registry (git history, DVC, a real model) takes seconds.
 pytestmark = pytest.mark.slow
 
 SPEC = RegistrySpec(models=3, versions=2, seed=11)
+# A few hundred versions: enough for promotions, archives, alias moves, branches from an
+# older main and two levels of the models/ tree's snapshots.
+MEDIUM = RegistrySpec(models=60, versions=5, seed=3)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +152,110 @@ def test_harness_runs_end_to_end(work: Path, tmp_path: Path,
     assert any(n.startswith("load_index") for n in names)
     assert any("history" in n for n in names)
     assert "| figure" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------
+# A few hundred versions: the pack written directly must be what git would write
+
+
+@pytest.fixture(scope="module")
+def medium(work: Path):  # type: ignore[no-untyped-def]
+    return ensure_registry(MEDIUM, work)
+
+
+def test_medium_registry_passes_the_validator(medium) -> None:  # type: ignore[no-untyped-def]
+    from registry_gen.validate import validate_change, validate_tree
+
+    report = validate_tree(medium.root)
+    assert [f"{f.where} {f.message}" for f in report.errors] == []
+    index = load_index(medium.root)
+    assert sum(len(m.versions) for m in index.models.values()) == 300
+    stages = Counter(v.stage for m in index.models.values() for v in m.versions)
+    assert stages["Production"] and stages["Staging"] and stages["Archived"] and stages["None"]
+    change = validate_change(medium.root, medium.base_rev, "HEAD")
+    assert [f"{f.where} {f.message}" for f in change.errors] == []
+
+
+def test_medium_pack_passes_git_fsck(medium) -> None:  # type: ignore[no-untyped-def]
+    # Checks every object's id against its content, every delta, and connectivity.
+    result = subprocess.run(["git", "fsck", "--full", "--strict", "--no-dangling"],
+                            cwd=medium.root, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert git(medium.root, "status", "--porcelain") == ""  # the checkout matches main
+
+
+def test_records_are_exactly_what_dump_yaml_writes(medium) -> None:  # type: ignore[no-untyped-def]
+    # The templates must give dump_yaml's bytes, in every state a record passes through.
+    paths = git(medium.root, "log", "--format=", "--name-only", "--no-renames", "main",
+                "--", "models").split()
+    blobs = {line.split()[2]: line.split("\t")[1]
+             for rev in ("main", medium.base_rev, "main~40")
+             for line in git(medium.root, "ls-tree", "-r", rev, "models").splitlines()
+             if line.endswith(".yaml")}
+    assert {p for p in paths if p.endswith(".yaml")} >= set(blobs.values())
+    for sha, path in blobs.items():
+        text = git(medium.root, "cat-file", "blob", sha)
+        assert dump_yaml(parse_yaml(text, path).data) == text, path
+
+
+def test_medium_history_reads_with_its_pull_requests(medium) -> None:  # type: ignore[no-untyped-def]
+    history = read_history(medium.root)
+    kinds = Counter(event.kind for event in history.events)
+    assert kinds["registered"] == 300 and kinds["model_created"] == 60
+    assert kinds["stage"] and kinds["alias_set"] and kinds["alias_moved"]
+    assert any(e.new == "Archived" for e in history.events if e.kind == "stage")
+    assert all(event.commit.pr is not None for event in history.events)
+    assert len({event.commit.pr for event in history.events}) == medium.pull_requests
+    # Some pull requests were branched from an older main than the one they merged into.
+    merges = [line.split() for line in
+              git(medium.root, "rev-list", "--merges", "--parents", "main").splitlines()]
+    older = [m for m in merges if git(medium.root, "rev-parse", f"{m[2]}^").strip() != m[1]]
+    assert merges and older
+
+
+def test_generator_command_prints_time_commits_and_memory(  # type: ignore[no-untyped-def]
+        work: Path, medium, capsys: pytest.CaptureFixture[str]) -> None:
+    assert generate_main(["--models", "60", "--versions", "5", "--seed", "3",
+                          "--work", str(work)]) == 0
+    out = capsys.readouterr().out
+    assert f"{medium.commits:,} commits" in out and "peak RSS" in out and "wall" in out
+
+
+def test_sorted_tree_ids_and_deltas_match_git(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small snapshot levels, so every level and the undo path are exercised.
+    monkeypatch.setattr(_gitpack.SortedTree, "LEVELS", (64, 16, 4, 2))
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    pack = _gitpack.PackWriter(tmp_path / ".git")
+    tree = _gitpack.SortedTree(pack)
+    rng = random.Random(5)
+    state: dict[bytes, bytes] = {}
+    parents: list[bytes] = []
+    expected_trees: list[tuple[bytes, bytes]] = []
+    for n in range(300):
+        name = b"m%d" % rng.randint(0, 90) + (b"-x" if rng.random() < 0.3 else b"")
+        blob = pack.add(_gitpack.BLOB, b"content %d\n" % n)
+        folder = pack.add(_gitpack.TREE, _gitpack.entry(_gitpack.FILE_MODE, b"f", blob))
+        key = _gitpack.sort_key(name, folder=True)
+        state[key] = _gitpack.entry(_gitpack.DIR_MODE, name, folder)
+        tree.set(key, state[key])
+        sha = tree.write()
+        expected_trees.append((sha, b"".join(state[k] for k in sorted(state))))
+        if n % 3 == 0 and len(state) > 1:  # an older state: one entry removed
+            gone = rng.choice(sorted(state))
+            older = tree.write_with({gone: None})
+            expected_trees.append((older, b"".join(state[k] for k in sorted(state)
+                                                    if k != gone)))
+        root = pack.add(_gitpack.TREE, _gitpack.entry(_gitpack.DIR_MODE, b"models", sha))
+        author = b"A <a@example.com> %d +0000" % (1_700_000_000 + n)
+        parents = [pack.add(_gitpack.COMMIT, _gitpack.commit_bytes(
+            root, parents, author, author, b"change %d\n" % n))]
+    pack.finish()
+    for sha, content in expected_trees:
+        assert sha == hashlib.sha1(b"tree %d\0" % len(content) + content).digest()
+    git(tmp_path, "update-ref", "refs/heads/main", parents[0].hex())
+    git(tmp_path, "fsck", "--full", "--strict", "--no-dangling")
+    chains = git(tmp_path, "verify-pack", "-s",
+                 str(next((tmp_path / ".git/objects/pack").glob("*.idx"))))
+    assert "chain length = 4" in chains and "chain length = 5" not in chains
+    assert git(tmp_path, "rev-list", "--count", "main").strip() == "300"
