@@ -74,6 +74,7 @@ class Commit:
 
     @property
     def short(self) -> str:
+        """The commit's abbreviated sha (8 characters)."""
         return self.sha[:8]
 
 
