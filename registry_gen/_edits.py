@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import gitops
 from .errors import UsageError
+from .schema import Policy
 
 Mutation = Callable[[dict[str, Any]], None]
 Branch = bool | str | None
@@ -53,17 +55,49 @@ def check_tag(key: str, value: str) -> None:
         raise UsageError(f"tag value for {key!r} must be a string of at most 500 characters")
 
 
-def apply_change(root: Path, branch: Branch, default_branch: str, message: str,
-                 paths: list[str], write: Callable[[], None],
-                 extra_paths: Iterable[str] = ()) -> None:
-    """Run ``write``; with ``branch``, on a new branch and committed as one change.
+def branch_for(branch: Branch, default_branch: str) -> str | None:
+    """The branch a change goes on: ``branch`` itself, ``default_branch``'s free name, or None."""
+    if not branch:
+        return None
+    return gitops.branch_name(default_branch) if branch is True else str(branch)
+
+
+def apply_change(root: Path, branch: str | None, message: str, paths: list[str],
+                 write: Callable[[], None], *, extra_paths: Iterable[str] = ()) -> None:
+    """Run ``write``; with ``branch``, on that new branch and committed as one change.
 
     Raises:
         GitError: the branch exists, or ``paths`` have uncommitted edits.
     """
     if branch:
-        name = gitops.branch_name(default_branch) if branch is True else str(branch)
-        with gitops.change_on_branch(root, name, paths, message, list(extra_paths)):
+        with gitops.change_on_branch(root, branch, paths, message, list(extra_paths)):
             write()
     else:
         write()
+
+
+def stage_named(policy: Policy, stage: str) -> str:
+    """``stage`` spelled as the policy does (matched case-insensitively).
+
+    Raises:
+        UsageError: ``stage`` is not a stage of the registry.
+    """
+    canonical = policy.canonical_stage(stage)
+    if canonical is None:
+        raise UsageError(f"{stage!r} is not a stage of this registry; stages: "
+                         f"{', '.join(policy.stages)}")
+    return canonical
+
+
+WriteT = TypeVar("WriteT", bound=Callable[..., Any])
+
+
+def fresh(method: WriteT) -> WriteT:
+    """Re-read the working tree before a change, so its checks never act on stale records."""
+
+    @wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        self._forget()
+        return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -8,10 +8,15 @@ stage, which move to the policy's archive stage in the same change.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from ._edits import setter
 from .errors import RuleViolation
 from .policy import alias_on_stage, enforce, missing_requirements, single_holder, transition
-from .schema import Policy
-from .store import ModelVersion, RegisteredModel
+from .schema import Policy, VersionRecord
+from .store import ModelVersion, RegisteredModel, edit_record
 
 
 def plan_stage_change(policy: Policy, model: RegisteredModel, target: ModelVersion,
@@ -48,3 +53,20 @@ def _versions_to_archive(policy: Policy, model: RegisteredModel, target: ModelVe
                 alias_on_stage(policy, model.name, other.version,
                                model.aliases_of(other.version), archive))
     return others
+
+
+def stage_change_commit(policy: Policy, target: ModelVersion, stage: str,
+                        moved: list[ModelVersion]) -> tuple[str, str]:
+    """The default branch name and the commit message of moving ``target`` to ``stage``."""
+    verb = "Archive" if stage == policy.archive_stage else "Promote"
+    message = f"{verb} {target.name} v{target.version}: {target.stage} → {stage}"
+    if moved:
+        message += " (archive " + ", ".join(f"v{v.version}" for v in moved) + ")"
+    return f"{verb.lower()}/{target.name}-v{target.version}-{stage}", message
+
+
+def write_stages(root: Path, changes: list[tuple[ModelVersion, str]]) -> dict[str, BaseModel]:
+    """Write each version's new stage; the records as written, by record file."""
+    return {version.record_file: edit_record(root / version.record_file, VersionRecord,
+                                             setter("stage", new_stage))
+            for version, new_stage in changes}

@@ -59,9 +59,11 @@ def validated(schema: type[Any], data: Mapping[str, Any], what: str) -> Any:
         raise UsageError(f"invalid {what}: {field}: {message}") from None
 
 
-def version_record(number: int, stage: str, source: Path, fmt: str, created_by: str,
-                   created_at: datetime | None, fields: Mapping[str, Any]) -> VersionRecord:
+def version_record(number: int, stage: str, source: Path, fmt: str, *, created_by: str,
+                   fields: Mapping[str, Any]) -> VersionRecord:
     """The record of a new version from the caller's arguments (``fields``: the rest).
+
+    ``fields["created_at"]`` defaults to now.
 
     Raises:
         UsageError: an argument does not fit the schema of ``version.yaml``.
@@ -71,7 +73,8 @@ def version_record(number: int, stage: str, source: Path, fmt: str, created_by: 
         "version": number,
         "stage": stage,
         "description": fields.get("description", ""),
-        "created_at": aware(created_at or datetime.now(UTC)).replace(microsecond=0),
+        "created_at": aware(fields.get("created_at") or datetime.now(UTC)).replace(
+            microsecond=0),
         "created_by": created_by,
         "artifact": {"path": source.name, "format": fmt,
                      "trusted_types": list(fields.get("trusted_types", ()))},

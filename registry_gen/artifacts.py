@@ -24,6 +24,7 @@ __all__ = ["DVC_DIR", "Remote", "add_remote", "default_remote", "init_dvc", "is_
 
 
 def is_dvc_repo(root: Path) -> bool:
+    """Whether ``root`` has a DVC project (a ``.dvc/config`` file)."""
     return (root / DVC_DIR / "config").is_file()
 
 

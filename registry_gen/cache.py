@@ -141,6 +141,7 @@ class CacheEntry:
 
     @property
     def is_dir(self) -> bool:
+        """Whether the cached artifact is a folder (DVC's md5 ends in ``.dir``)."""
         return self.md5.endswith(".dir")
 
 

@@ -28,14 +28,23 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import gitops
-from ._edits import Branch, Mutation, apply_change, check_tag, put, remove, setter
+from ._edits import (
+    Branch,
+    Mutation,
+    apply_change,
+    branch_for,
+    check_tag,
+    fresh,
+    put,
+    remove,
+    stage_named,
+)
 from ._log_model import infer_signature, log_model, register_model
-from ._promotion import plan_stage_change
+from ._promotion import plan_stage_change, stage_change_commit, write_stages
 from ._registration import (
     FORMATS,
     NewVersion,
@@ -81,19 +90,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-
-WriteT = TypeVar("WriteT", bound=Callable[..., Any])
-
-
-def _fresh(method: WriteT) -> WriteT:
-    """Re-read the working tree before a change, so its checks never act on stale records."""
-
-    @wraps(method)
-    def wrapper(self: RegistryClient, *args: Any, **kwargs: Any) -> Any:
-        self._forget()
-        return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+EditedT = TypeVar("EditedT", RegisteredModel, ModelVersion)
 
 
 class RegistryClient:
@@ -192,12 +189,7 @@ class RegistryClient:
         model = self.get_registered_model(name)
         policy = self._policy_for(model.name)
         wanted = [self._stage(s, policy) for s in stages] if stages else list(policy.stages)
-        found = []
-        for stage in wanted:
-            holders = model.in_stage(stage)
-            if holders:
-                found.append(holders[0])
-        return found
+        return [holders[0] for holders in map(model.in_stage, wanted) if holders]
 
     def search_registered_models(
         self, filter_string: str | None = None, max_results: int | None = None,
@@ -233,7 +225,7 @@ class RegistryClient:
 
     # -- registered models -------------------------------------------------------
 
-    @_fresh
+    @fresh
     def create_registered_model(
         self, name: str, description: str = "", tags: Mapping[str, str] | None = None,
         *, owners: Sequence[str] = (), branch: Branch = None,
@@ -261,7 +253,7 @@ class RegistryClient:
                     [self._rel(path)], write)
         return self.get_registered_model(name)
 
-    @_fresh
+    @fresh
     def update_registered_model(
         self, name: str, description: str | None = None, *, branch: Branch = None,
     ) -> RegisteredModel:
@@ -269,29 +261,29 @@ class RegistryClient:
         model = self.get_registered_model(name)
         if description is None:
             return model
-        return self._edit_model(model, lambda d: d.__setitem__("description", description),
+        return self._edit(model, lambda d: d.__setitem__("description", description),
                                 branch, f"describe/{name}", f"Describe {name}")
 
-    @_fresh
+    @fresh
     def set_registered_model_tag(self, name: str, key: str, value: str, *,
                                  branch: Branch = None) -> RegisteredModel:
         """Set the tag ``key`` of the registered model."""
         model = self.get_registered_model(name)
         check_tag(key, value)
-        return self._edit_model(model, put("tags", key, value), branch, f"tag/{name}-{key}",
+        return self._edit(model, put("tags", key, value), branch, f"tag/{name}-{key}",
                                 f"Tag {name}: {key}={value}")
 
-    @_fresh
+    @fresh
     def delete_registered_model_tag(self, name: str, key: str, *,
                                     branch: Branch = None) -> RegisteredModel:
         """Remove the tag ``key`` of the registered model (:class:`NotFound` if absent)."""
         model = self.get_registered_model(name)
         if key not in model.record.tags:
             raise VersionNotFound(f"{name} has no tag {key!r}")
-        return self._edit_model(model, remove("tags", key), branch,
+        return self._edit(model, remove("tags", key), branch,
                                 f"tag/{name}-{key}-delete", f"Remove tag {key} from {name}")
 
-    @_fresh
+    @fresh
     def set_registered_model_alias(self, name: str, alias: str, version: int | str, *,
                                    branch: Branch = None) -> ModelVersion:
         """Point ``name@alias`` at ``version`` (a one-line change when the alias exists).
@@ -316,11 +308,11 @@ class RegistryClient:
             return target
         message = (f"Point {name}@{alias} at v{target.version}" if before is None
                    else f"Move {name}@{alias}: v{before} → v{target.version}")
-        self._edit_model(model, put("aliases", alias, target.version), branch,
+        self._edit(model, put("aliases", alias, target.version), branch,
                          f"alias/{name}-{alias}-v{target.version}", message)
         return target  # the alias lives in model.yaml: the version itself is unchanged
 
-    @_fresh
+    @fresh
     def delete_registered_model_alias(self, name: str, alias: str, *,
                                       branch: Branch = None) -> None:
         """Remove ``name@alias``."""
@@ -329,12 +321,14 @@ class RegistryClient:
             known = ", ".join(f"@{a}" for a in sorted(model.aliases)) or "none"
             raise VersionNotFound(f"{name} has no alias {alias!r}; its aliases: {known}")
         was = model.aliases[alias]
-        self._edit_model(model, remove("aliases", alias), branch,
+        self._edit(model, remove("aliases", alias), branch,
                          f"alias/{name}-{alias}-delete", f"Remove {name}@{alias} (was v{was})")
 
     # -- model versions ------------------------------------------------------------
 
-    def create_model_version(
+    # MLflow's signature (MlflowClient.create_model_version) plus the registry's lineage
+    # fields; all but the first four are keyword-only.
+    def create_model_version(  # noqa: PLR0913
         self, name: str, source: Path | str, description: str = "", tags: Mapping[str, str]
         | None = None, *, run_id: str | None = None, run_url: str | None = None,
         code: Mapping[str, str] | None = None, datasets: Sequence[Mapping[str, Any]] = (),
@@ -377,7 +371,8 @@ class RegistryClient:
                   "params": params, "metrics": metrics, "signature": signature,
                   "trusted_types": trusted_types}
         record = version_record(number, self._stage(stage) if stage else policy.default_stage,
-                                source_path, fmt, gitops.user_name(self.root), created_at, fields)
+                                source_path, fmt, created_by=gitops.user_name(self.root),
+                                fields={**fields, "created_at": created_at})
         if record.stage != policy.default_stage:
             enforce(initial_stage(policy, name, number, record.stage),
                     missing_requirements(policy, name, record, record.stage))
@@ -388,10 +383,10 @@ class RegistryClient:
         if store is not None and store.is_relative_to(self.root):
             extra.append(self._rel(store))  # a remote inside the repo travels with the commit
         self._apply(branch, f"register/{name}-v{number}", f"Register {name} v{number}",
-                    new.paths(), lambda: new.write(source_path, remote), extra)
+                    new.paths(), lambda: new.write(source_path, remote), extra_paths=extra)
         return self.get_model_version(name, number)
 
-    @_fresh
+    @fresh
     def update_model_version(self, name: str, version: int | str,
                              description: str | None = None, *,
                              branch: Branch = None) -> ModelVersion:
@@ -399,32 +394,32 @@ class RegistryClient:
         target = self.get_model_version(name, version)
         if description is None:
             return target
-        return self._edit_version(target, lambda d: d.__setitem__("description", description),
+        return self._edit(target, lambda d: d.__setitem__("description", description),
                                   branch, f"describe/{name}-v{target.version}",
                                   f"Describe {name} v{target.version}")
 
-    @_fresh
+    @fresh
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: str, *,
                               branch: Branch = None) -> ModelVersion:
         """Set the tag ``key`` of one version."""
         target = self.get_model_version(name, version)
         check_tag(key, value)
-        return self._edit_version(target, put("tags", key, value), branch,
+        return self._edit(target, put("tags", key, value), branch,
                                   f"tag/{name}-v{target.version}-{key}",
                                   f"Tag {name} v{target.version}: {key}={value}")
 
-    @_fresh
+    @fresh
     def delete_model_version_tag(self, name: str, version: int | str, key: str, *,
                                  branch: Branch = None) -> ModelVersion:
         """Remove the tag ``key`` of one version."""
         target = self.get_model_version(name, version)
         if key not in target.record.tags:
             raise VersionNotFound(f"{name} v{target.version} has no tag {key!r}")
-        return self._edit_version(target, remove("tags", key), branch,
+        return self._edit(target, remove("tags", key), branch,
                                   f"tag/{name}-v{target.version}-{key}-delete",
                                   f"Remove tag {key} from {name} v{target.version}")
 
-    @_fresh
+    @fresh
     def transition_model_version_stage(
         self, name: str, version: int | str, stage: str,
         archive_existing_versions: bool = False, *, branch: Branch = None,
@@ -457,18 +452,10 @@ class RegistryClient:
                                     archive_existing_versions)
         moved = [version for version, _ in changes[:-1]]
         written: dict[str, Any] = {}
-
-        def write() -> None:
-            for version, new_stage in changes:
-                written[version.record_file] = edit_record(
-                    self.root / version.record_file, VersionRecord, setter("stage", new_stage))
-
-        verb = "Archive" if stage_name == policy.archive_stage else "Promote"
-        message = f"{verb} {name} v{target.version}: {target.stage} → {stage_name}"
-        if moved:
-            message += " (archive " + ", ".join(f"v{v.version}" for v in moved) + ")"
-        self._apply(branch, f"{verb.lower()}/{name}-v{target.version}-{stage_name}", message,
-                    [target.record_file, *[v.record_file for v in moved]], write)
+        branch_name, message = stage_change_commit(policy, target, stage_name, moved)
+        self._apply(branch, branch_name, message,
+                    [target.record_file, *[v.record_file for v in moved]],
+                    lambda: written.update(write_stages(self.root, changes)))
         # edit_record validated what it wrote: no need to read the folder again.
         return replace(target, record=written[target.record_file])
 
@@ -478,39 +465,22 @@ class RegistryClient:
         return path.relative_to(self.root).as_posix()
 
     def _stage(self, stage: str, policy: Policy | None = None) -> str:
-        policy = policy if policy is not None else self.policy
-        canonical = policy.canonical_stage(stage)
-        if canonical is None:
-            raise UsageError(f"{stage!r} is not a stage of this registry; stages: "
-                             f"{', '.join(policy.stages)}")
-        return canonical
+        return stage_named(policy if policy is not None else self.policy, stage)
 
-    def _edit_model(self, model: RegisteredModel, mutate: Mutation,
-                    branch: Branch, branch_name: str, message: str) -> RegisteredModel:
-        path = self.root / model.record_file
+    def _edit(self, item: EditedT, mutate: Mutation, branch: Branch, branch_name: str,
+              message: str) -> EditedT:
+        record_type = ModelRecord if isinstance(item, RegisteredModel) else VersionRecord
+        path = self.root / item.record_file
         written: list[Any] = []
-
-        def write() -> None:
-            written.append(edit_record(path, ModelRecord, mutate))
-
-        self._apply(branch, branch_name, message, [model.record_file], write)
-        return replace(model, record=written[0])  # validated as written: no re-read
-
-    def _edit_version(self, version: ModelVersion, mutate: Mutation,
-                      branch: Branch, branch_name: str, message: str) -> ModelVersion:
-        path = self.root / version.record_file
-        written: list[Any] = []
-
-        def write() -> None:
-            written.append(edit_record(path, VersionRecord, mutate))
-
-        self._apply(branch, branch_name, message, [version.record_file], write)
-        return replace(version, record=written[0])  # validated as written: no re-read
+        self._apply(branch, branch_name, message, [item.record_file],
+                    lambda: written.append(edit_record(path, record_type, mutate)))
+        return replace(item, record=written[0])  # validated as written: no re-read
 
     def _apply(self, branch: Branch, default_branch: str, message: str, paths: list[str],
-               write: Callable[[], None], extra_paths: Iterable[str] = ()) -> None:
+               write: Callable[[], None], *, extra_paths: Iterable[str] = ()) -> None:
         try:
-            apply_change(self.root, branch, default_branch, message, paths, write, extra_paths)
+            apply_change(self.root, branch_for(branch, default_branch), message, paths, write,
+                         extra_paths=extra_paths)
         finally:
             self._forget()
         log.info("%s", message)

@@ -54,7 +54,7 @@ def fetch_artifact(
         with open_remote(source) as remote:
             log.info("fetching %s from the DVC remote %s", md5, remote.label)
             if md5.endswith(".dir"):
-                return _fetch_dir(md5, remote, source, cache, writer, info or {})
+                return _fetch_dir(md5, remote, source, cache, writer=writer, info=info or {})
             tmp = cache.temp_path(md5)
             try:
                 _download(remote, _object_paths(remote, md5, source), tmp, md5)
@@ -65,8 +65,8 @@ def fetch_artifact(
 
 
 def _fetch_dir(
-    md5: str, remote: RemoteFs, source: DvcSource, cache: ArtifactCache, writer: CacheWriter,
-    info: dict[str, Any],
+    md5: str, remote: RemoteFs, source: DvcSource, cache: ArtifactCache, *,
+    writer: CacheWriter, info: dict[str, Any],
 ) -> Path:
     tmp = cache.temp_path(md5)
     try:

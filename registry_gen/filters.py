@@ -68,6 +68,8 @@ _WORD_OPS = {"LIKE", "ILIKE", "IN"}
 
 @dataclass(frozen=True)
 class Token:
+    """One token of a filter string, with its position for error messages."""
+
     kind: str  # string, op, punct, number, ident, word, end
     text: str
     position: int
@@ -91,21 +93,25 @@ class Condition:
         if self.op in {"LIKE", "ILIKE"}:
             assert isinstance(self.value, str)
             return like_pattern(self.value, self.op == "ILIKE").fullmatch(str(actual)) is not None
-        expected = self.value
-        if isinstance(actual, bool) or isinstance(expected, tuple):
-            return False
-        if isinstance(actual, int | float) and not isinstance(expected, int | float):
-            try:
-                expected = float(str(expected))
-            except ValueError:
-                return False
-        elif isinstance(actual, datetime):
-            expected = _as_datetime(expected)
-            if expected is None:
-                return False
-        elif not isinstance(actual, int | float):
-            actual, expected = str(actual), str(expected)
-        return _compare(actual, self.op, expected)
+        operands = _comparable(actual, self.value)
+        return operands is not None and _compare(operands[0], self.op, operands[1])
+
+
+def _comparable(actual: Any, expected: Any) -> tuple[Any, Any] | None:
+    # Bring both sides to one type (number, datetime or text); None: they never compare.
+    if isinstance(actual, bool) or isinstance(expected, tuple):
+        return None
+    if isinstance(actual, int | float):
+        if isinstance(expected, int | float):
+            return actual, expected
+        try:
+            return actual, float(str(expected))
+        except ValueError:
+            return None
+    if isinstance(actual, datetime):
+        when = _as_datetime(expected)
+        return None if when is None else (actual, when)
+    return str(actual), str(expected)
 
 
 def _compare(actual: Any, op: str, expected: Any) -> bool:
@@ -144,11 +150,14 @@ class Filter:
     conditions: tuple[Condition, ...] = ()
 
     def matches(self, entity: Mapping[str, Any]) -> bool:
+        """Whether ``entity`` (a version's or model's searchable fields) meets every condition."""
         return all(c.test(entity.get(c.key)) for c in self.conditions)
 
 
 @dataclass(frozen=True)
 class OrderKey:
+    """One ``order_by`` term: a key, ascending unless ``descending``."""
+
     key: str
     descending: bool = False
 

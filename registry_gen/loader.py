@@ -59,18 +59,22 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
+        """The registered model's name."""
         return self.resolved.name
 
     @property
     def version(self) -> int:
+        """The version number the URI resolved to."""
         return self.resolved.version
 
     @property
     def format(self) -> str:
+        """The artifact's format (the ``artifact.format`` of ``version.yaml``)."""
         return self.resolved.format
 
     @property
     def md5(self) -> str:
+        """The artifact's DVC md5, checked against the cached files."""
         return self.resolved.md5
 
     def predict(self, data: Any) -> Any:

@@ -199,11 +199,15 @@ class Artifact(_Record):
 
 
 class CodeRef(_Record):
+    """``lineage.code``: the repository and commit that trained the version."""
+
     repo: ShortText
     commit: Annotated[str, Field(pattern=r"^[0-9a-f]{7,64}$")]
 
 
 class Dataset(_Record):
+    """One entry of ``lineage.datasets``: a training dataset, by path or URL and md5."""
+
     name: ShortText
     path: ShortText | None = None
     url: ShortText | None = None
@@ -211,6 +215,8 @@ class Dataset(_Record):
 
 
 class Lineage(_Record):
+    """``lineage``: the run, code, datasets and parent models a version came from."""
+
     run_id: ShortText | None = None
     run_url: ShortText | None = None
     code: CodeRef | None = None
@@ -226,12 +232,16 @@ class Lineage(_Record):
 
 
 class TensorSpec(_Record):
+    """One input or output of a version's ``signature``: name, type and shape."""
+
     name: ShortText | None = None
     type: ShortText
     shape: list[int] | None = None
 
 
 class Signature(_Record):
+    """``signature``: the tensors a version takes and returns."""
+
     inputs: list[TensorSpec] = Field(default_factory=list)
     outputs: list[TensorSpec] = Field(default_factory=list)
 
@@ -267,6 +277,8 @@ class VersionRecord(_Record):
 
 
 class DvcOutput(_Record):
+    """The one output in a version's ``.dvc`` pointer: path, md5 and size."""
+
     path: ShortText
     md5: Annotated[str, Field(pattern=MD5_PATTERN)]
     size: int | None = None
@@ -284,10 +296,13 @@ class DvcOutput(_Record):
 
     @property
     def is_dir(self) -> bool:
+        """Whether the artifact is a folder (DVC's md5 ends in ``.dir``)."""
         return self.md5.endswith(".dir")
 
 
 class DvcPointer(_Record):
+    """A version's ``.dvc`` file, as DVC writes it: exactly one output."""
+
     outs: list[DvcOutput]
 
     @field_validator("outs")
@@ -299,6 +314,7 @@ class DvcPointer(_Record):
 
     @property
     def out(self) -> DvcOutput:
+        """The pointer's one output."""
         return self.outs[0]
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import InvalidName, InvalidUri
@@ -156,13 +157,23 @@ class ModelUri:
         if any(c in rest for c in "?#%\\") or any(ord(c) < 33 or ord(c) > 126 for c in rest):
             raise bad("it contains a character that is not allowed (spaces, ?, #, %, \\)")
         if "@" in rest:
-            name, _, alias = rest.partition("@")
-            if "/" in name or "/" in alias or "@" in alias:
-                raise bad("an alias URI is models:/NAME@ALIAS with no '/'")
-            try:
-                return cls(name=check_model_name(name), alias=check_alias(alias))
-            except InvalidName as error:
-                raise bad(str(error)) from None
+            return cls._parse_alias(rest, bad)
+        return cls._parse_path(rest, bad)
+
+    @classmethod
+    def _parse_alias(cls, rest: str, bad: Callable[[str], InvalidUri]) -> ModelUri:
+        # ``NAME@ALIAS``, the part after ``models:/``.
+        name, _, alias = rest.partition("@")
+        if "/" in name or "/" in alias or "@" in alias:
+            raise bad("an alias URI is models:/NAME@ALIAS with no '/'")
+        try:
+            return cls(name=check_model_name(name), alias=check_alias(alias))
+        except InvalidName as error:
+            raise bad(str(error)) from None
+
+    @classmethod
+    def _parse_path(cls, rest: str, bad: Callable[[str], InvalidUri]) -> ModelUri:
+        # ``NAME/VERSION``, ``NAME/STAGE`` or ``NAME/latest``, the part after ``models:/``.
         parts = rest.split("/")
         if len(parts) != 2:
             raise bad("expected exactly NAME/VERSION, NAME/STAGE or NAME/latest")

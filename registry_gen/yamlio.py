@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,6 +135,19 @@ _DocumentStartEvent = yaml.DocumentStartEvent
 
 # Every plain scalar that is not a string (or is refused as ambiguous) starts like
 # this or is empty; one match instead of ten for the usual word-like value.
+# The YAML 1.2 core schema's typed scalars, tried in order (first match wins).
+_SCALAR_TYPES: tuple[tuple[re.Pattern[str], Callable[[str], Any]], ...] = (
+    (_NULL, lambda _text: None),
+    (_BOOL_TRUE, lambda _text: True),
+    (_BOOL_FALSE, lambda _text: False),
+    (_INT, int),
+    (_INT_OCT, lambda text: int(text[2:], 8)),
+    (_INT_HEX, lambda text: int(text[2:], 16)),
+    (_FLOAT, float),
+    (_INF, lambda text: -math.inf if text.startswith("-") else math.inf),
+    (_NAN, lambda _text: math.nan),
+)
+
 _MAYBE_NOT_STRING = re.compile(
     r"[-+.0-9~]|(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF"
     r"|null|Null|NULL|true|True|TRUE|false|False|FALSE)$"
@@ -171,6 +184,7 @@ class _Builder:
             raise self.fail(event, f"YAML tags ({tag}) are not allowed in records")
 
     def node(self, get_event: Any, event: Any, path: KeyPath, depth: int) -> Any:
+        """Build the value that starts with ``event``, consuming its events."""
         kind = type(event)
         if kind is _AliasEvent or event.anchor is not None or event.tag is not None:
             self.check_node_event(event)
@@ -181,42 +195,54 @@ class _Builder:
             lines[path] = event.start_mark.line + 1
         if kind is _ScalarEvent:
             return self.scalar(event)
+        if kind is _MappingStartEvent:
+            return self.mapping(get_event, event, path, depth)
         if kind is _SequenceStartEvent:
-            items: list[Any] = []
-            for child in iter(get_event, None):
-                if type(child) is _SequenceEndEvent:
-                    return items
-                child_path = (*path, len(items)) if lines is not None else path
-                items.append(self.node(get_event, child, child_path, depth + 1))
-        elif kind is _MappingStartEvent:
-            mapping: dict[str, Any] = {}
-            deeper = depth + 1
-            for key_event in iter(get_event, None):
-                if type(key_event) is _MappingEndEvent:
-                    return mapping
-                key = key_event.value if type(key_event) is _ScalarEvent else None
-                if (not key or key_event.anchor is not None or key_event.tag is not None
-                        or key_event.style or key == "<<" or _MAYBE_NOT_STRING.match(key)):
-                    key = self.key(key_event)  # all but a plain word: the full checks
-                if key in mapping:
-                    raise self.fail(key_event, f"duplicate key '{key}'")
-                if lines is not None:
-                    key_path = (*path, key)
-                    lines[key_path] = key_event.start_mark.line + 1
+            return self.sequence(get_event, event, path, depth)
+        raise self.fail(event, "unexpected YAML structure")
+
+    def sequence(self, get_event: Any, event: Any, path: KeyPath, depth: int) -> list[Any]:
+        """Build a list from the events after ``event`` up to its end."""
+        lines = self.lines
+        items: list[Any] = []
+        for child in iter(get_event, None):
+            if type(child) is _SequenceEndEvent:
+                return items
+            child_path = (*path, len(items)) if lines is not None else path
+            items.append(self.node(get_event, child, child_path, depth + 1))
+        raise self.fail(event, "unexpected YAML structure")
+
+    def mapping(self, get_event: Any, event: Any, path: KeyPath, depth: int) -> dict[str, Any]:
+        """Build a dict from the events after ``event`` up to its end."""
+        lines = self.lines
+        mapping: dict[str, Any] = {}
+        deeper = depth + 1
+        for key_event in iter(get_event, None):
+            if type(key_event) is _MappingEndEvent:
+                return mapping
+            key = key_event.value if type(key_event) is _ScalarEvent else None
+            if (not key or key_event.anchor is not None or key_event.tag is not None
+                    or key_event.style or key == "<<" or _MAYBE_NOT_STRING.match(key)):
+                key = self.key(key_event)  # all but a plain word: the full checks
+            if key in mapping:
+                raise self.fail(key_event, f"duplicate key '{key}'")
+            if lines is not None:
+                key_path = (*path, key)
+                lines[key_path] = key_event.start_mark.line + 1
+            else:
+                key_path = path  # only lines need the path
+            value = get_event()
+            # The common case inline (a plain or quoted scalar, no anchor or tag):
+            # the same checks as node(), without a call per value.
+            if (type(value) is _ScalarEvent and value.anchor is None and value.tag is None
+                    and deeper <= MAX_DEPTH):
+                text = value.value
+                if value.style or (text and not _MAYBE_NOT_STRING.match(text)):
+                    mapping[key] = text
                 else:
-                    key_path = path  # only lines need the path
-                value = get_event()
-                # The common case inline (a plain or quoted scalar, no anchor or tag):
-                # the same checks as node(), without a call per value.
-                if (type(value) is _ScalarEvent and value.anchor is None and value.tag is None
-                        and deeper <= MAX_DEPTH):
-                    text = value.value
-                    if value.style or (text and not _MAYBE_NOT_STRING.match(text)):
-                        mapping[key] = text
-                    else:
-                        mapping[key] = self.typed_scalar(value, text)
-                else:
-                    mapping[key] = self.node(get_event, value, key_path, deeper)
+                    mapping[key] = self.typed_scalar(value, text)
+            else:
+                mapping[key] = self.node(get_event, value, key_path, deeper)
         raise self.fail(event, "unexpected YAML structure")
 
     def key(self, event: Any) -> str:
@@ -249,24 +275,9 @@ class _Builder:
                 f"the unquoted value {text!r} means different things to different YAML "
                 f"readers (YAML 1.1 reads it as a boolean or number); write \"{text}\" in quotes",
             )
-        if _NULL.match(text):
-            return None
-        if _BOOL_TRUE.match(text):
-            return True
-        if _BOOL_FALSE.match(text):
-            return False
-        if _INT.match(text):
-            return int(text)
-        if _INT_OCT.match(text):
-            return int(text[2:], 8)
-        if _INT_HEX.match(text):
-            return int(text[2:], 16)
-        if _FLOAT.match(text):
-            return float(text)
-        if _INF.match(text):
-            return -math.inf if text.startswith("-") else math.inf
-        if _NAN.match(text):
-            return math.nan
+        for pattern, convert in _SCALAR_TYPES:
+            if pattern.match(text):
+                return convert(text)
         return text
 
 

@@ -229,9 +229,12 @@ class Example:
                                                 branch=True)
             pr["branch"] = current(self.root)
 
-    def register(self, author: str, name: str, version: int, trained: Trained,
-                 description: str, *, parents: tuple[str, ...] = (),
-                 tags: dict[str, str] | None = None) -> None:
+    # One line of the example's story per call (who registers which version, trained how);
+    # the optional lineage is keyword-only.
+    def register(  # noqa: PLR0913
+        self, author: str, name: str, version: int, trained: Trained, description: str, *,
+        parents: tuple[str, ...] = (), tags: dict[str, str] | None = None,
+    ) -> None:
         experiment = {"churn-classifier": 1, "fraud-detector": 2, "demand-forecast": 3}[name]
         run = fake_sha("run", name, version, length=32)
         with self.history.pull_request(author) as pr:

@@ -177,10 +177,10 @@ def _saved_versions(model: RegisteredModel) -> dict[str, dict[str, Any]]:
     return versions
 
 
-def _pick_saved(
-    data: dict[str, Any], uri: ModelUri, name: str, root: Path, label: str,
-) -> ResolvedArtifact | None:
-    """Resolve ``uri`` from saved facts, checked as untrusted input; None on any doubt."""
+def _saved_facts(
+    data: dict[str, Any],
+) -> tuple[list[str], dict[int, dict[str, Any]], dict[str, int]] | None:
+    # The saved stages, versions and aliases, checked; None if any has the wrong shape.
     raw_stages, raw_versions, raw_aliases = data["stages"], data["versions"], data["aliases"]
     if not isinstance(raw_stages, list) or not isinstance(raw_versions, dict) or not isinstance(
             raw_aliases, dict):
@@ -190,6 +190,17 @@ def _pick_saved(
     if not all(isinstance(v, dict) for v in versions.values()):
         return None
     aliases = {check_alias(a): check_version(n) for a, n in raw_aliases.items()}
+    return stages, versions, aliases
+
+
+def _pick_saved(
+    data: dict[str, Any], uri: ModelUri, name: str, root: Path, label: str,
+) -> ResolvedArtifact | None:
+    """Resolve ``uri`` from saved facts, checked as untrusted input; None on any doubt."""
+    facts = _saved_facts(data)
+    if facts is None:
+        return None
+    stages, versions, aliases = facts
     try:
         chosen = resolve(uri, {n: check_stage_name(v["stage"]) for n, v in versions.items()},
                          aliases, stages)
@@ -203,9 +214,8 @@ def _pick_saved(
     except ArtifactError:
         return None
     remote, legacy = entry.get("remote"), entry.get("legacy")
-    if not (remote is None or (isinstance(remote, str) and 0 < len(remote) <= 200)):
-        return None
-    if not isinstance(legacy, bool):
+    remote_ok = remote is None or (isinstance(remote, str) and 0 < len(remote) <= 200)
+    if not remote_ok or not isinstance(legacy, bool):
         return None
     return ResolvedArtifact(
         uri=uri, name=name, version=chosen, stage=str(entry["stage"]), md5=artifact.md5,

@@ -98,31 +98,29 @@ def _leaf_changes(
     before: Any, after: Any, path: tuple[Any, ...] = ()
 ) -> list[tuple[Any, ...]] | None:
     """Paths of changed scalars, or None if the change is structural."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        if list(before) != list(after):
+    if isinstance(before, dict | list) or isinstance(after, dict | list):
+        keys = _same_shape_keys(before, after)
+        if keys is None:
             return None
         changes: list[tuple[Any, ...]] = []
-        for key in before:
+        for key in keys:
             sub = _leaf_changes(before[key], after[key], (*path, key))
             if sub is None:
                 return None
             changes.extend(sub)
         return changes
-    if isinstance(before, list) and isinstance(after, list):
-        if len(before) != len(after):
-            return None
-        changes = []
-        for i, (b, a) in enumerate(zip(before, after, strict=True)):
-            sub = _leaf_changes(b, a, (*path, i))
-            if sub is None:
-                return None
-            changes.extend(sub)
-        return changes
-    if isinstance(before, dict | list) or isinstance(after, dict | list):
-        return None
     if before == after and type(before) is type(after):
         return []
     return [path]
+
+
+def _same_shape_keys(before: Any, after: Any) -> list[Any] | None:
+    # The keys (or indexes) of two containers of one shape; None if the shape changed.
+    if isinstance(before, dict) and isinstance(after, dict) and list(before) == list(after):
+        return list(before)
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return list(range(len(before)))
+    return None
 
 
 def _splice_changes(text: str, before: Any, after: Any) -> str | None:

@@ -33,7 +33,7 @@ def _immutable(version: ModelVersion) -> dict[str, tuple[KeyPath, object]]:
     }
 
 
-def change_findings(base: RegistryIndex, head: RegistryIndex, out: Findings,
+def change_findings(base: RegistryIndex, head: RegistryIndex, out: Findings, *,
                     base_label: str = "base", head_label: str = "head",
                     changed: set[str] | None = None) -> ChangeSummary:
     """RG303/RG304/RG305 versions, RG402/RG403 transitions, RG801 approvals; the summary.
@@ -94,7 +94,7 @@ def _model_change(policy: Policy, old: RegisteredModel | None, new: RegisteredMo
                    or aliases_set or aliases_removed or record_edited or moves.deleted)
     if not touched:
         return None
-    approvers = _approvals(policy, old, new, moves.registered, moves.stage_changes, out)
+    approvers = _approvals(policy, old, new, moves.registered, moves.stage_changes, out=out)
     return ModelChange(name=new.name, created=old is None, registered=tuple(moves.registered),
                        stage_changes=tuple(moves.stage_changes), aliases_set=aliases_set,
                        aliases_removed=aliases_removed, edited=tuple(moves.edited),
@@ -153,7 +153,7 @@ def _kept_version(policy: Policy, before: ModelVersion, after: ModelVersion,
 
 def _approvals(policy: Policy, old: RegisteredModel | None, new: RegisteredModel,
                registered: list[tuple[int, str]], stage_changes: list[tuple[int, str, str]],
-               out: Findings) -> tuple[str, ...]:
+               *, out: Findings) -> tuple[str, ...]:
     """RG801 notices: the owners of the changed model and the approvers of target stages."""
     who: list[str] = []
     owners = list(old.record.owners) if old else list(new.record.owners)

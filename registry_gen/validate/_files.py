@@ -103,7 +103,7 @@ def file_findings(
                 out.add("RG207", f"only {MODEL_FILE} and version folders may sit in a model "
                         "folder; put documentation in the model's description", entry.path)
             continue
-        _version_file(entry, parts, artifacts.get("/".join(parts[:3])), gitignores, limit, out,
+        _version_file(entry, artifacts.get("/".join(parts[:3])), gitignores, limit, out,
                       working_tree=working_tree)
     for names in folded.values():
         for name in sorted(names) if len(names) > 1 else ():  # one name cannot collide
@@ -111,10 +111,10 @@ def file_findings(
                             ("name",))
 
 
-def _version_file(entry: FileEntry, parts: tuple[str, ...], artifact: str | None,
-                  gitignores: Mapping[str, bytes], limit: int, out: Findings, *,
-                  working_tree: bool) -> None:
+def _version_file(entry: FileEntry, artifact: str | None, gitignores: Mapping[str, bytes],
+                  limit: int, out: Findings, *, working_tree: bool) -> None:
     """RG206/RG207/RG208 for one file inside a version folder."""
+    parts = path_parts(entry.path)
     inner = "/".join(parts[3:])
     if artifact is not None and (inner == artifact or inner.startswith(artifact + "/")):
         if not working_tree:

@@ -212,9 +212,11 @@ class Findings:
     def __init__(self) -> None:
         self.pending: list[_Pending] = []
 
-    def add(self, code: str, message: str, file: str | None = None, key: KeyPath | None = None,
-            *, line: int | None = None, severity: Severity | None = None,
-            field: str | None = None) -> None:
+    # One argument per field of a finding; the optional ones are keyword-only.
+    def add(  # noqa: PLR0913
+        self, code: str, message: str, file: str | None = None, key: KeyPath | None = None,
+        *, line: int | None = None, severity: Severity | None = None, field: str | None = None,
+    ) -> None:
         """Add a finding of rule ``code``; its line comes from ``key`` unless ``line`` is given."""
         dotted = field or (".".join(str(k) for k in key) if key else None)
         self.pending.append(_Pending(code, message, file, key, line,

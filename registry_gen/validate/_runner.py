@@ -84,8 +84,8 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
                   if e.path == POLICY_FILE or _model_of(e.path) in changed]
     base_index = build_index(base_source, base_files)
     out = Findings()
-    summary = change_findings(base_index, head_side.index, out, base_source.label,
-                              head_side.source.label, changed)
+    summary = change_findings(base_index, head_side.index, out, base_label=base_source.label,
+                              head_label=head_side.source.label, changed=changed)
     touched: set[tuple[str, int | None]] = set()
     for change in summary.models:
         touched.add((change.name, None))

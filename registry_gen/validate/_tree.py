@@ -205,10 +205,13 @@ def codeowners_findings(index: RegistryIndex, current: bytes | None, out: Findin
                 CODEOWNERS_FILE)
 
 
-def tree_findings(index: RegistryIndex, files: Sequence[FileEntry],
-                  gitignores: Mapping[str, bytes], codeowners: bytes | None, out: Findings,
-                  *, working_tree: bool, markup_only: set[tuple[str, int | None]] | None = None,
-                  ) -> None:
+# The validator's one pass over a tree takes everything that tree's rules read; both callers
+# (working tree, PR head) name the options.
+def tree_findings(  # noqa: PLR0913
+    index: RegistryIndex, files: Sequence[FileEntry], gitignores: Mapping[str, bytes],
+    codeowners: bytes | None, out: Findings, *, working_tree: bool,
+    markup_only: set[tuple[str, int | None]] | None = None,
+) -> None:
     """Every rule that looks at one tree (the PR's head, or the working tree)."""
     record_error_findings(index.errors, out)
     file_findings(files, index, gitignores, out, working_tree=working_tree)
