@@ -231,7 +231,7 @@ class Example:
 
     # One line of the example's story per call (who registers which version, trained how);
     # the optional lineage is keyword-only.
-    def register(  # noqa: PLR0913
+    def register(
         self, author: str, name: str, version: int, trained: Trained, description: str, *,
         parents: tuple[str, ...] = (), tags: dict[str, str] | None = None,
     ) -> None:

@@ -213,7 +213,7 @@ class Findings:
         self.pending: list[_Pending] = []
 
     # One argument per field of a finding; the optional ones are keyword-only.
-    def add(  # noqa: PLR0913
+    def add(
         self, code: str, message: str, file: str | None = None, key: KeyPath | None = None,
         *, line: int | None = None, severity: Severity | None = None, field: str | None = None,
     ) -> None:

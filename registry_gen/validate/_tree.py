@@ -207,7 +207,7 @@ def codeowners_findings(index: RegistryIndex, current: bytes | None, out: Findin
 
 # The validator's one pass over a tree takes everything that tree's rules read; both callers
 # (working tree, PR head) name the options.
-def tree_findings(  # noqa: PLR0913
+def tree_findings(
     index: RegistryIndex, files: Sequence[FileEntry], gitignores: Mapping[str, bytes],
     codeowners: bytes | None, out: Findings, *, working_tree: bool,
     markup_only: set[tuple[str, int | None]] | None = None,
