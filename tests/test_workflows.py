@@ -152,7 +152,11 @@ def test_pull_request_target_never_runs_the_pull_requests_code(path: Path) -> No
     for step in steps(workflow):
         uses = step.get("uses", "")
         assert not uses.startswith("./"), "a local action would come from the checkout"
+        # pull_request_target writes to the base branch's cache scope: a cache filled
+        # here would be restored by trusted runs (cache poisoning).
+        assert not uses.startswith("actions/cache"), step.get("name")
         options = step.get("with", {})
+        assert "cache" not in options, f"{step.get('name')}: no caches under pull_request_target"
         if uses.startswith("actions/checkout@"):
             assert options.get("persist-credentials") is False
             assert options.get("path") not in (None, "", "."), "never over the workspace"
