@@ -1,5 +1,10 @@
 """The validator's IO edge: read one tree or both sides of a change, run the rules.
 
+A change is judged by the base's policy (and, when it changes the policy, by the
+new one as well): see :func:`_judged_heads`. Every changed path, not only those
+under ``models/``, is listed once, for the models it touches and for the
+governance files it changes (RG804, :mod:`._governance`).
+
 Records come through the store's :class:`~registry_gen.store.Source` (the
 working tree, or a git revision read from git objects with no checkout); the few
 other questions (what git ignores, which models a change touches, the
