@@ -132,6 +132,20 @@ def single_holder(policy: Policy, name: str, stage: str,
                    f"(archive_existing_versions=True) to move {them} {where}")
 
 
+def admins(policy: Policy) -> list[str]:
+    """Who reviews governance changes: ``admins`` in registry.yaml, else every approver.
+
+    >>> admins(Policy(approvers={"Production": ["@org/leads"], "Staging": ["@carol"]}))
+    ['@carol', '@org/leads']
+    >>> admins(Policy(admins=["@org/registry-admins"], approvers={"Production": ["@carol"]}))
+    ['@org/registry-admins']
+    """
+    if policy.admins:
+        return list(dict.fromkeys(policy.admins))
+    return list(dict.fromkeys(a for stage in policy.stages
+                              for a in policy.approvers.get(stage, [])))
+
+
 def name_collision(name: str, existing: Iterable[str]) -> Problem | None:
     """Another model name equal to ``name`` after case-folding and Unicode normalisation."""
     folded = fold_name(name)

@@ -85,6 +85,11 @@ class Policy(_Record):
         default_factory=lambda: {"Production": StageRequirement(description=True, metrics=True)}
     )
     approvers: dict[str, list[ShortText]] = Field(default_factory=dict)
+    admins: list[ShortText] = Field(
+        default_factory=list,
+        description="who reviews governance changes (.github/, registry.yaml, .dvc/, ...); "
+        "unset: every approver",
+    )
     alias_forbidden_stages: list[str] = Field(default_factory=lambda: ["Archived"])
     max_git_file_bytes: int = Field(
         200_000, ge=1, description="larger files under models/ must go through DVC"

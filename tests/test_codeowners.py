@@ -8,8 +8,15 @@ from click.testing import CliRunner
 
 from builders import DEFAULT_POLICY, init_repo, write_model, write_version
 from registry_gen.cli import main
-from registry_gen.codeowners import HEADER, owner_problem, render_codeowners, write_codeowners
+from registry_gen.codeowners import (
+    GOVERNANCE_HEADER,
+    HEADER,
+    owner_problem,
+    render_codeowners,
+    write_codeowners,
+)
 from registry_gen.store import load_index
+from registry_gen.validate._governance import GOVERNANCE_PATTERNS
 
 POLICY = DEFAULT_POLICY + "approvers:\n  Production: ['@org/ml-leads', '@carol']\n" \
     "  Staging: ['@carol']\n"
@@ -26,12 +33,13 @@ def make(tmp_path: Path) -> Path:
 
 def test_render(tmp_path: Path) -> None:
     text = render_codeowners(load_index(make(tmp_path)))
+    # The governance section (every governance path, owned by the admins; here the
+    # approvers, as registry.yaml names no admins) comes last so that it wins.
     assert text == HEADER + (
-        "/registry.yaml @carol @org/ml-leads\n"
-        "/.github/CODEOWNERS @carol @org/ml-leads\n"
         "/models/ads/ @org/ads\n"
         "/models/churn/ @ml-team dana@example.com\n"
-    )
+    ) + GOVERNANCE_HEADER + "".join(f"{p} @carol @org/ml-leads\n" for p in GOVERNANCE_PATTERNS)
+    assert "/.github/ @carol @org/ml-leads\n/registry.yaml @carol @org/ml-leads\n" in text
 
 
 def test_owner_problem() -> None:

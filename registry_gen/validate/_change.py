@@ -122,9 +122,10 @@ def _version_moves(policy: Policy, old: RegisteredModel | None, new: RegisteredM
             out.add("RG303", f"new version {number} of {name} should be {base_max + i}: the "
                     f"base has {old.describe_versions() if old else 'no versions'}, and new "
                     "versions continue from its highest", version.record_file, ("version",))
-        if version.stage in policy.stages:
-            out.add_problem(initial_stage(policy, name, number, version.stage),
-                            version.record_file, ("stage",))
+        # A stage the base's policy does not know is judged too (RG403), never skipped:
+        # else a pull request could rename Production in its own registry.yaml and jump.
+        out.add_problem(initial_stage(policy, name, number, version.stage),
+                        version.record_file, ("stage",))
     for number in sorted(set(base_versions) & set(head_versions)):
         _kept_version(policy, base_versions[number], head_versions[number], moves, out)
     return moves
@@ -144,9 +145,8 @@ def _kept_version(policy: Policy, before: ModelVersion, after: ModelVersion,
                     file, key)
     if before.stage != after.stage:
         moves.stage_changes.append((number, before.stage, after.stage))
-        if after.stage in policy.stages and before.stage in policy.stages:
-            out.add_problem(transition(policy, name, number, before.stage, after.stage),
-                            after.record_file, ("stage",))
+        out.add_problem(transition(policy, name, number, before.stage, after.stage),
+                        after.record_file, ("stage",))
     elif before.record != after.record or before.pointer != after.pointer:
         moves.edited.append(number)
 

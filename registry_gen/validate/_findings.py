@@ -83,6 +83,9 @@ RULES: Mapping[str, Rule] = {
              ".github/CODEOWNERS (if present) matches `registry-gen codeowners`"),
         Rule("RG803", "owner-format", "warning",
              "owners are @user, @org/team or an e-mail, so CODEOWNERS can enforce them"),
+        Rule("RG804", "governance-change", "warning",
+             "a change to a governance file (.github/, registry.yaml, .dvc/, mkdocs.yml, "
+             "CODEOWNERS, what CI installs or runs) needs the registry's admins"),
         Rule("RG901", "missing-pointer", "error",
              "every version has the .dvc pointer of its artifact"),
         Rule("RG902", "pointer-path", "error",

@@ -1,5 +1,10 @@
 """The validator's IO edge: read one tree or both sides of a change, run the rules.
 
+A change is judged by the base's policy (and, when it changes the policy, by the
+new one as well): see :func:`_judged_heads`. Every changed path, not only those
+under ``models/``, is listed once, for the models it touches and for the
+governance files it changes (RG804, :mod:`._governance`).
+
 Records come through the store's :class:`~registry_gen.store.Source` (the
 working tree, or a git revision read from git objects with no checkout); the few
 other questions (what git ignores, which models a change touches, the
@@ -9,12 +14,14 @@ CODEOWNERS file) go through the one git edge, :mod:`registry_gen._git`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from registry_gen import _dvc, _git
+from registry_gen.codeowners import governance_owners
 from registry_gen.errors import UsageError
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
+from registry_gen.schema import Policy
 from registry_gen.store import (
     FileEntry,
     GitRevision,
@@ -28,6 +35,7 @@ from registry_gen.store import (
 
 from ._change import change_findings
 from ._findings import Finding, Findings, Report
+from ._governance import governance_findings
 from ._tree import CODEOWNERS_FILE, tree_findings
 
 
@@ -77,7 +85,8 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
     head_side = _load(root, head)
     assert isinstance(head_side.source, GitRevision)
     base_source = GitRevision(root, base)
-    changed = _changed_models(head_side.source, base_source.commit)
+    paths = head_side.source.changed_paths(base_source.commit)
+    changed = {name for path in paths if (name := _model_of(path)) is not None}
     # Only the models the change touches are parsed on the base side: reading a
     # 10,000-version base costs one `git ls-tree`, not 10,000 parses.
     base_files = [e for e in base_source.list_files()
@@ -86,6 +95,7 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
     out = Findings()
     summary = change_findings(base_index, head_side.index, out, base_label=base_source.label,
                               head_label=head_side.source.label, changed=changed)
+    governance_findings(paths, governance_owners(base_index.policy), out)
     touched: set[tuple[str, int | None]] = set()
     for change in summary.models:
         touched.add((change.name, None))
@@ -93,14 +103,30 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
         touched.update((change.name, n) for n in change.edited)
         touched.update((change.name, n) for n, _, _ in change.stage_changes)
     gitignores = _gitignores(head_side)
-    tree_findings(head_side.index, head_side.files, gitignores,
-                  _read_codeowners(head_side.source), out, working_tree=False,
-                  markup_only=touched)
+    codeowners = _read_codeowners(head_side.source)
+    for index, judges_codeowners in _judged_heads(base_index.policy, head_side.index):
+        tree_findings(index, head_side.files, gitignores,
+                      codeowners if judges_codeowners else None, out, working_tree=False,
+                      markup_only=touched)
     if check_remote:
         registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
         new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
         remote_findings(root, new, out)
     return Report(tuple(_finish(head_side, out, gitignores)), summary, head_side.source.label)
+
+
+def _judged_heads(base_policy: Policy, head: RegistryIndex) -> list[tuple[RegistryIndex, bool]]:
+    """The head's records under each policy that judges them, and which one checks CODEOWNERS.
+
+    The rules in force are the base's: a pull request that renames a stage, drops
+    ``single_holder`` or loosens ``requires`` in its own registry.yaml is judged by
+    the old rules. A pull request that changes the policy must also leave the tree
+    valid under the new one (else the next pull request inherits its errors), so
+    the head's own policy judges it too; CODEOWNERS is generated from the head's.
+    """
+    if head.policy == base_policy:
+        return [(head, True)]
+    return [(replace(head, policy=base_policy), False), (head, True)]
 
 
 # ---------------------------------------------------------------------------
@@ -160,18 +186,13 @@ def _gitignores(side: _Side) -> dict[str, bytes]:
 
 def _finish(side: _Side, out: Findings, gitignores: Mapping[str, bytes]) -> list[Finding]:
     needed = out.files_needing_lines() - set(gitignores)
-    return out.resolve_lines(side.source.read_many(sorted(needed)))
+    # A tree judged under two policies gives the findings both agree on twice.
+    return list(dict.fromkeys(out.resolve_lines(side.source.read_many(sorted(needed)))))
 
 
 def _model_of(path: str) -> str | None:
     parts = path.split("/")
     return parts[1] if len(parts) >= 3 and parts[0] == MODELS_DIR else None
-
-
-def _changed_models(head: GitRevision, base_commit: str) -> set[str]:
-    """Names of the model folders whose files differ between ``base_commit`` and ``head``."""
-    return {name for path in head.changed_paths(base_commit, MODELS_DIR)
-            if (name := _model_of(path)) is not None}
 
 
 # ---------------------------------------------------------------------------
