@@ -89,6 +89,7 @@ class Commit:
 
     @property
     def short(self) -> str:
+        """The first 8 hex digits of the commit id."""
         return self.sha[:8]
 
 
@@ -446,42 +447,47 @@ def _diff(key: _Key, before_data: dict[str, Any] | None, after_data: dict[str, A
     added = change.status == "A" or (change.old_path is not None and _key(change.old_path) is None)
     removed = change.status == "D" or (
         change.new_path is not None and _key(change.new_path) is None)
-    events: list[Event] = []
     if key.version is None:
-        if added:
-            events.append(Event("model_created", key.model, None, commit))
-        elif removed:
+        if removed and not added:
             return [Event("model_removed", key.model, None, commit)]
-        elif not comparable:
-            return events
-        elif before.get("description") != after.get("description"):
-            events.append(Event("model_description", key.model, None, commit))
-        old_aliases = before.get("aliases") if isinstance(before.get("aliases"), dict) else {}
-        new_aliases = after.get("aliases") if isinstance(after.get("aliases"), dict) else {}
-        assert isinstance(old_aliases, dict) and isinstance(new_aliases, dict)
-        for alias in sorted(set(old_aliases) | set(new_aliases), key=str):
-            old, new = _text(old_aliases.get(alias)), _text(new_aliases.get(alias))
-            if old == new:
-                continue
-            kind: EventKind = (
-                "alias_set" if old is None else "alias_removed" if new is None else "alias_moved"
-            )
-            version = _as_version(new if new is not None else old)
-            events.append(Event(kind, key.model, version, commit, old, new, str(alias)))
+        events = [Event("model_created", key.model, None, commit)] if added else []
+        if added or comparable:
+            events += _model_diff(key, before, after, commit, described=not added)
         return events
     if added:
-        events.append(Event("registered", key.model, key.version, commit,
-                            new=_text(after.get("stage"))))
-        return events
+        return [Event("registered", key.model, key.version, commit,
+                      new=_text(after.get("stage")))]
     if removed:
         return [Event("removed", key.model, key.version, commit)]
     if not comparable:
-        return events
+        return []
+    events = []
     if before.get("stage") != after.get("stage"):
         events.append(Event("stage", key.model, key.version, commit,
                             _text(before.get("stage")), _text(after.get("stage"))))
     if before.get("description") != after.get("description"):
         events.append(Event("description", key.model, key.version, commit))
+    return events
+
+
+def _model_diff(key: _Key, before: dict[str, Any], after: dict[str, Any], commit: Commit,
+                *, described: bool) -> list[Event]:
+    """A model record's description edit (``described``: worth reporting) and alias moves."""
+    events = []
+    if described and before.get("description") != after.get("description"):
+        events.append(Event("model_description", key.model, None, commit))
+    old_aliases = before.get("aliases") if isinstance(before.get("aliases"), dict) else {}
+    new_aliases = after.get("aliases") if isinstance(after.get("aliases"), dict) else {}
+    assert isinstance(old_aliases, dict) and isinstance(new_aliases, dict)
+    for alias in sorted(set(old_aliases) | set(new_aliases), key=str):
+        old, new = _text(old_aliases.get(alias)), _text(new_aliases.get(alias))
+        if old == new:
+            continue
+        kind: EventKind = (
+            "alias_set" if old is None else "alias_removed" if new is None else "alias_moved"
+        )
+        version = _as_version(new if new is not None else old)
+        events.append(Event(kind, key.model, version, commit, old, new, str(alias)))
     return events
 
 

@@ -136,9 +136,9 @@ def _walk(node: yaml.Node) -> Iterator[yaml.Node]:
 
 def _tag_problem(node: yaml.Node) -> str | None:
     tag = str(node.tag)
-    if tag in _PLAIN_TAGS or tag == "!relative":
-        return None
-    if tag.startswith(_PYTHON_NAME) and tag[len(_PYTHON_NAME):] in ALLOWED_PYTHON_NAMES:
+    allowed = (tag in _PLAIN_TAGS or tag == "!relative" or (
+        tag.startswith(_PYTHON_NAME) and tag[len(_PYTHON_NAME):] in ALLOWED_PYTHON_NAMES))
+    if allowed:
         return None
     if tag == "!ENV":
         return _env_problem(node)
@@ -165,7 +165,8 @@ def _key_problems(field: str, value: yaml.Node, root: Path, base: Path, *,
     if field in _REFUSED_KEYS:
         return [_REFUSED_KEYS[field]]
     if field == "plugins":
-        return [f"the plugin {n!r} is not on the allow-list ({', '.join(sorted(ALLOWED_PLUGINS))})"
+        allowed = ", ".join(sorted(ALLOWED_PLUGINS))
+        return [f"the plugin {n!r} is not on the allow-list ({allowed})"
                 for n in _names(value) if n not in ALLOWED_PLUGINS]
     if field == "markdown_extensions":
         return [f"the Markdown extension {n!r} is not on the allow-list"
@@ -173,12 +174,10 @@ def _key_problems(field: str, value: yaml.Node, root: Path, base: Path, *,
     if field == "theme" and isinstance(value, yaml.MappingNode) and any(
             str(k.value) == "custom_dir" for k, _ in value.value):
         return ["theme.custom_dir holds Jinja templates, which can run code"]
-    if field in {"docs_dir", "site_dir", "INHERIT"} and isinstance(value, yaml.ScalarNode):
-        if field == "site_dir" and site_dir_given:
-            return []
-        if not _inside(str(value.value), root, base):
-            return [f"{field} points outside the registry"]
-    return []
+    paths = {"docs_dir", "INHERIT"} | (set() if site_dir_given else {"site_dir"})
+    outside = (field in paths and isinstance(value, yaml.ScalarNode)
+               and not _inside(str(value.value), root, base))
+    return [f"{field} points outside the registry"] if outside else []
 
 
 def _names(node: yaml.Node) -> list[str]:

