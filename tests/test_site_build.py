@@ -266,3 +266,22 @@ def test_mkdocs_yml_checks_follow_inherit(tmp_path: Path) -> None:
     (root / "mkdocs.yml").write_text("INHERIT: ../elsewhere.yml\nsite_name: x\n")
     with pytest.raises(RecordError, match="INHERIT points outside the registry"):
         build_site(root)
+
+
+def test_crafted_descriptions_build_as_plain_text(tmp_path: Path) -> None:
+    """A 99 KB description of unclosed brackets did not finish a build in 300 s (issue 10):
+    beyond the render limits it is shown as text, and the validator's check says why."""
+    from builders import commit, write_version
+
+    from registry_gen.markup import find_unsafe_markup
+
+    root = build_small_registry(tmp_path / "r")
+    crafted = "[a](" * 24_000 + "\n: x\n" * 60
+    write_version(root, "fraud", 2, stage="None", description=crafted)
+    commit(root, "Register fraud v2 (#6)")
+    [finding] = find_unsafe_markup(crafted)
+    assert finding.startswith("Markdown beyond the site's render limits")
+    site = build_site_of(root)
+    page = (site / "models/fraud/2/index.html").read_text()
+    shown = page.split('<div class="rg-description"')[1].split("</div>")[0]
+    assert "[a](" * 100 in shown and "<dl" not in shown and "<a " not in shown
