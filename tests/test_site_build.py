@@ -272,7 +272,6 @@ def test_crafted_descriptions_build_as_plain_text(tmp_path: Path) -> None:
     """A 99 KB description of unclosed brackets did not finish a build in 300 s (issue 10):
     beyond the render limits it is shown as text, and the validator's check says why."""
     from builders import commit, write_version
-
     from registry_gen.markup import find_unsafe_markup
 
     root = build_small_registry(tmp_path / "r")
