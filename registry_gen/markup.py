@@ -129,7 +129,7 @@ def markdown_limit(text: str) -> str | None:
     >>> markdown_limit("See [docs](https://example.com).") is None
     True
     >>> markdown_limit("[" * 200 + "a" * 1800)  # doctest: +ELLIPSIS
-    'brackets or tags without a closer scan 380100 characters in one block (at most 200000);...'
+    "'[', '(' or '<' far from their closers make Markdown scan over 380100 characters..."
     """
     text = text.strip()  # as it is rendered
     if len(text) > MAX_MARKDOWN_CHARS:
@@ -142,12 +142,11 @@ def markdown_limit(text: str) -> str | None:
         if len(_DEFINITION_LINE.findall(block)) > MAX_DEFINITION_LINES:
             return (f"more than {MAX_DEFINITION_LINES} definition-list lines (starting "
                     "with ':') in one block; separate them with blank lines")
-        cost = _scan_cost(block)
-        total += cost
+        total += _scan_cost(block)
         if total > MAX_SCAN_COST:
-            return (f"brackets or tags without a closer scan {cost} characters in one block "
-                    f"(at most {MAX_SCAN_COST}); close them, split long paragraphs or use "
-                    "fewer")
+            return (f"'[', '(' or '<' far from their closers make Markdown scan over {total} "
+                    f"characters (at most {MAX_SCAN_COST}); close them, split long "
+                    "paragraphs or use fewer")
     return None
 
 
