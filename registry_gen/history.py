@@ -12,8 +12,15 @@ processes whatever the size of the registry:
 * one ``git cat-file --batch`` returns the blobs of
   ``model.yaml``/``version.yaml`` needed to compare each change.
 
-Pull-request numbers come from GitHub's merge (``Merge pull request #12 from
-…``) and squash (``Title (#12)``) messages. A renamed model keeps its history
+Credit goes to the change that landed: the commit on the first-parent line (the
+merge or squash commit GitHub wrote), never to the commits a pull request
+brought in. What git says of it is a claim: author names are *git identities,
+unverified* (signatures cannot be checked offline), a pull-request number is
+read only from the first line of that commit in GitHub's exact forms (``Merge
+pull request #12 from OWNER/BRANCH`` on a merge commit, ``Title (#12)`` on a
+single-parent commit), and a date later than the change that followed it on
+the line (or than the time of reading) is clamped to that bound and flagged
+(:attr:`Commit.claimed_date`). A renamed model keeps its history
 under its new name. A shallow clone has lost the commits that registered the
 oldest versions, so instead of inventing a history it yields none and says why.
 
@@ -30,8 +37,8 @@ import re
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,8 +60,9 @@ SHALLOW_WARNING = (
     "of the site; fetch the whole history (git fetch --unshallow, or actions/checkout with "
     "fetch-depth: 0)"
 )
-_MERGE_PR = re.compile(r"^Merge pull request #(\d+)\b")
-_SQUASH_PR = re.compile(r"\(#(\d+)\)\s*$")
+# GitHub's merge and squash subject lines, exactly (a branch name has no spaces).
+_MERGE_PR = re.compile(r"Merge pull request #([1-9][0-9]{0,9}) from \S+")
+_SQUASH_PR = re.compile(r"\S.* \(#([1-9][0-9]{0,9})\)")
 _RECORD_PATH = re.compile(
     rf"^{MODELS_DIR}/([^/]+)/(?:({MODEL_FILE.replace('.', r'[.]')})|(\d+)/"
     rf"{VERSION_FILE.replace('.', r'[.]')})$"
@@ -64,17 +72,24 @@ _ZERO = "0" * 40
 
 @dataclass(frozen=True)
 class Commit:
-    """A commit that landed on the branch: who, when, and the pull request it came from."""
+    """A commit that landed on the branch: who, when, and the pull request it came from.
+
+    ``author`` is the commit's git identity, which anyone can set: show it as
+    unverified. ``date`` is never later than the next commit on the line or the
+    time the history was read; ``claimed_date`` holds what the commit claimed
+    when that bound moved it (None when it did not).
+    """
 
     sha: str
     author: str
     date: datetime
     subject: str
     pr: int | None
+    claimed_date: datetime | None = None
 
     @property
     def short(self) -> str:
-        """The commit's abbreviated sha (8 characters)."""
+        """The first 8 hex digits of the commit id."""
         return self.sha[:8]
 
 
@@ -141,16 +156,21 @@ class History:
         return events[-1] if events else None
 
 
-def pr_number(message: str) -> int | None:
-    """The pull request a commit message names, as GitHub writes merges and squashes.
+def pr_number(message: str, *, merge: bool) -> int | None:
+    """The pull request a first-parent commit's message names, in GitHub's exact forms:
+    ``Merge pull request #N from OWNER/BRANCH`` for a merge commit, ``Title (#N)`` for a
+    single-parent (squash) commit. Only the first line counts.
 
-    >>> pr_number("Merge pull request #12 from alice/promote"), pr_number("Promote (#7)")
-    (12, 7)
+    >>> pr_number("Merge pull request #12 from alice/promote", merge=True)
+    12
+    >>> pr_number("Promote (#7)", merge=False), pr_number("Merge pull request #12 from a/b",
+    ...                                                    merge=False)
+    (7, None)
     """
     lines = message.strip().splitlines()
     if not lines:
         return None
-    match = _MERGE_PR.match(lines[0]) or _SQUASH_PR.search(lines[0])
+    match = (_MERGE_PR if merge else _SQUASH_PR).fullmatch(lines[0].strip())
     return int(match[1]) if match else None
 
 
@@ -168,16 +188,18 @@ class _Change:
 
 
 @dataclass
-class _RawCommit:
+class _RawCommit:  # mutable: _bound_dates replaces the commit
     commit: Commit
     changes: list[_Change]
 
 
-def read_history(root: Path | str, rev: str = "HEAD") -> History:
+def read_history(root: Path | str, rev: str = "HEAD", *,
+                 now: datetime | None = None) -> History:
     """The history of ``models/`` up to ``rev`` in the git repository at ``root``.
 
     Not a git repository, or no commits yet: an empty history. A shallow clone:
     an empty, incomplete history with a warning (logged and in ``warning``).
+    Dates after ``now`` (default: the current time) are clamped and flagged.
 
     >>> read_history("/srv/registry").for_version("churn", 3)[0].kind  # doctest: +SKIP
     'registered'
@@ -200,6 +222,7 @@ def read_history(root: Path | str, rev: str = "HEAD") -> History:
         log.warning("registry history: %s", SHALLOW_WARNING)
         return History.of((), complete=False, warning=SHALLOW_WARNING)
     raw = _log(root, rev)
+    _bound_dates(raw, now or datetime.now(UTC))
     blobs = _git.read_blobs(root, {
         sha for item in raw for change in item.changes
         for sha in (change.old_blob, change.new_blob) if sha != _ZERO
@@ -213,34 +236,59 @@ def _log(root: Path, rev: str) -> list[_RawCommit]:
     output = _git.run_bytes(
         root, "log", "--first-parent", "--diff-merges=first-parent", "--reverse", "-z", "--raw",
         "--no-abbrev", "-M", "--no-color", "--no-ext-diff",
-        f"--format={sep}C%H%x1f%cI{sep}A%an{sep}B%B{sep}E",
+        f"--format={sep}C%H%x1f%ct%x1f%P{sep}A%an{sep}B%B{sep}E",
         "--end-of-options", rev, "--", f"{MODELS_DIR}/", top_level=True,
     )
     assert output is not None  # check=True
     text = output.decode("utf-8", errors="replace")
     commits: list[_RawCommit] = []
-    sha = date = author = ""
+    sha = date = parents = author = ""
     for part in text.split(sep)[1:]:
         tag, body = part[:1], part[1:]
         if tag == "C":
-            sha, date = body.split("\x1f", 1)
+            sha, date, parents = body.split("\x1f", 2)
         elif tag == "A":
             author = body
         elif tag == "B":
-            commits.append(_RawCommit(_commit(sha, date, author, body), []))
+            merge = len(parents.split()) > 1
+            commits.append(_RawCommit(_commit(sha, date, author, body, merge=merge), []))
         elif tag == "E" and commits:
             commits[-1].changes = _parse_raw(body)
     return commits
 
 
-def _commit(sha: str, date: str, author: str, message: str) -> Commit:
+def _commit(sha: str, date: str, author: str, message: str, *, merge: bool) -> Commit:
     subject = message.strip().splitlines()[0] if message.strip() else ""
-    if _MERGE_PR.match(subject):
+    pr = pr_number(message, merge=merge)
+    if merge and pr is not None:
         # GitHub puts the pull request's title on the merge's first body line.
         rest = [ln for ln in message.strip().splitlines()[1:] if ln.strip()]
         subject = rest[0].strip() if rest else subject
-    return Commit(sha.strip(), author.strip(), datetime.fromisoformat(date.strip()), subject,
-                  pr_number(message))
+    return Commit(sha.strip(), author.strip(), _timestamp(date), subject, pr)
+
+
+def _timestamp(seconds: str) -> datetime:
+    """A commit's date from git's seconds since the epoch (beyond Python's range: the
+    latest date, which :func:`_bound_dates` then clamps)."""
+    try:
+        return datetime.fromtimestamp(int(seconds.strip()), UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.max.replace(tzinfo=UTC)
+
+
+def _bound_dates(commits: list[_RawCommit], now: datetime) -> None:
+    """Clamp each commit's date to the next commit's on the line, and the newest to ``now``.
+
+    A commit is made before the commit that follows it on the first-parent line, so a
+    later date is a false claim (git lets anyone write any date): the page shows the
+    bound, marked, instead of a date in 2099.
+    """
+    bound = now
+    for item in reversed(commits):
+        commit = item.commit
+        if commit.date > bound:
+            item.commit = replace(commit, date=bound, claimed_date=commit.date)
+        bound = item.commit.date
 
 
 def _parse_raw(section: str) -> list[_Change]:
@@ -402,17 +450,18 @@ def _diff(key: _Key, before_data: dict[str, Any] | None, after_data: dict[str, A
     if key.version is None:
         if removed and not added:
             return [Event("model_removed", key.model, None, commit)]
-        return _model_diff(key, before, after, added=added, comparable=comparable,
-                           commit=commit)
-    events: list[Event] = []
-    if added:
-        events.append(Event("registered", key.model, key.version, commit,
-                            new=_text(after.get("stage"))))
+        events = [Event("model_created", key.model, None, commit)] if added else []
+        if added or comparable:
+            events += _model_diff(key, before, after, commit, described=not added)
         return events
+    if added:
+        return [Event("registered", key.model, key.version, commit,
+                      new=_text(after.get("stage")))]
     if removed:
         return [Event("removed", key.model, key.version, commit)]
     if not comparable:
-        return events
+        return []
+    events = []
     if before.get("stage") != after.get("stage"):
         events.append(Event("stage", key.model, key.version, commit,
                             _text(before.get("stage")), _text(after.get("stage"))))
@@ -421,15 +470,11 @@ def _diff(key: _Key, before_data: dict[str, Any] | None, after_data: dict[str, A
     return events
 
 
-def _model_diff(key: _Key, before: dict[str, Any], after: dict[str, Any], *, added: bool,
-                comparable: bool, commit: Commit) -> list[Event]:
-    # A model.yaml that was added or changed: its creation or description, then its aliases.
-    events: list[Event] = []
-    if added:
-        events.append(Event("model_created", key.model, None, commit))
-    elif not comparable:
-        return events
-    elif before.get("description") != after.get("description"):
+def _model_diff(key: _Key, before: dict[str, Any], after: dict[str, Any], commit: Commit,
+                *, described: bool) -> list[Event]:
+    """A model record's description edit (``described``: worth reporting) and alias moves."""
+    events = []
+    if described and before.get("description") != after.get("description"):
         events.append(Event("model_description", key.model, None, commit))
     old_aliases = before.get("aliases") if isinstance(before.get("aliases"), dict) else {}
     new_aliases = after.get("aliases") if isinstance(after.get("aliases"), dict) else {}

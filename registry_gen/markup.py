@@ -54,6 +54,16 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 CONTENT_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object",
                           "embed", "svg", "math", "textarea", "select", "title"})
 MAX_DESCRIPTION_CHARS = 100_000
+# Render limits (see markdown_limit), measured on Python-Markdown 3. Its link, reference,
+# raw-HTML and autolink patterns scan from every '[', '(' or '<' to its closer, or to the
+# end of the block when there is none: about 0.7 us a character scanned, so 20 KB of '['
+# took over a minute. Abbreviations are matched as one alternation (definitions x text);
+# definition lists nest by recursion (RecursionError after a few hundred ':' lines).
+# Everything else measured stays linear, about 0.1 s for 10 KB.
+MAX_MARKDOWN_CHARS = 20_000
+MAX_SCAN_COST = 200_000
+MAX_DEFINITION_LINES = 50
+MAX_ABBREVIATIONS = 50
 
 _MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list", "abbr"]
 _BLOCK_MARKER = re.compile(r"^(?:#{1,6}\s+|(?:>\s*)+|[-*+]\s+|\d+[.)]\s+)")
@@ -84,16 +94,85 @@ _MAY_BE_UNSAFE = re.compile(
     r"[<>&`~|\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\]\s*:|\]\s*\((?!https?://|mailto:)")
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_DEFINITION_LINE = re.compile(r"^[ ]{0,3}:[ \t]", re.MULTILINE)
+_ABBREVIATION = re.compile(r"^[ ]{0,3}\*\[", re.MULTILINE)
+_BRACKETS = re.compile(r"[\[\]()<>]")
+_OPENER = {"]": "[", ")": "(", ">": "<"}
+# Raw-HTML patterns cost about four times as much a character as link patterns.
+_SCAN_WEIGHT = {"[": 1, "(": 1, "<": 4}
+
+
+def _scan_cost(block: str) -> int:
+    """What Markdown scans in one block: each '[', '(' or '<' the distance to its closer,
+    or to the end of the block when it has none ('<' weighs more: see _SCAN_WEIGHT)."""
+    open_at: dict[str, list[int]] = {"[": [], "(": [], "<": []}
+    cost = 0
+    for match in _BRACKETS.finditer(block):
+        char, at = match[0], match.start()
+        if char in open_at:
+            open_at[char].append(at)
+        elif opened := open_at[_OPENER[char]]:
+            cost += (at - opened.pop()) * _SCAN_WEIGHT[_OPENER[char]]
+    for char, stack in open_at.items():
+        cost += sum(len(block) - at for at in stack) * _SCAN_WEIGHT[char]
+    return cost
+
+
+def markdown_limit(text: str) -> str | None:
+    """Why ``text`` is beyond what the site renders as Markdown, or None when it is not.
+
+    Linear in the text. A description beyond the limits is shown on the site as
+    plain text (escaped, paragraphs kept), so no description can make a page
+    build slow; the validator reports the reason so the author can fix it.
+
+    >>> markdown_limit("See [docs](https://example.com).") is None
+    True
+    >>> markdown_limit("[" * 200 + "a" * 1800)  # doctest: +ELLIPSIS
+    "'[', '(' or '<' far from their closers make Markdown scan over 380100 characters..."
+    """
+    text = text.strip()  # as it is rendered
+    if len(text) > MAX_MARKDOWN_CHARS:
+        return f"{len(text)} characters, more than the {MAX_MARKDOWN_CHARS} rendered as Markdown"
+    if len(_ABBREVIATION.findall(text)) > MAX_ABBREVIATIONS:
+        return f"more than {MAX_ABBREVIATIONS} abbreviation definitions ('*[...]:')"
+    # Markdown splits the text into blocks at blank lines; line endings as it reads them.
+    total = 0
+    for block in _BLANK_LINE.split(text.replace("\r\n", "\n").replace("\r", "\n")):
+        if len(_DEFINITION_LINE.findall(block)) > MAX_DEFINITION_LINES:
+            return (f"more than {MAX_DEFINITION_LINES} definition-list lines (starting "
+                    "with ':') in one block; separate them with blank lines")
+        total += _scan_cost(block)
+        if total > MAX_SCAN_COST:
+            return (f"'[', '(' or '<' far from their closers make Markdown scan over {total} "
+                    f"characters (at most {MAX_SCAN_COST}); close them, split long "
+                    "paragraphs or use fewer")
+    return None
+
+
+def _plain_html(text: str) -> str:
+    """``text`` as escaped paragraphs: what the site shows for text beyond the limits."""
+    blocks = _BLANK_LINE.split(text.replace("\r\n", "\n").replace("\r", "\n"))
+    return "\n".join(f"<p>{html.escape(b.strip(), quote=False)}</p>" for b in blocks
+                     if b.strip())
+
+
 def _markdown_to_html(text: str) -> str:
     text = text[:MAX_DESCRIPTION_CHARS].strip()
     if _PLAIN_PARAGRAPH.fullmatch(text) and "--" not in text:
         return f"<p>{html.escape(text, quote=False)}</p>"
+    if markdown_limit(text) is not None:
+        return _plain_html(text)
     # Building a converter costs more than using one: keep one per thread, reset per use.
     converter = getattr(_local, "converter", None)
     if converter is None:
         converter = markdown.Markdown(extensions=_MARKDOWN_EXTENSIONS, output_format="html")
         _local.converter = converter
-    rendered = converter.reset().convert(text)
+    try:
+        rendered = converter.reset().convert(text)
+    except RecursionError:  # nesting the limits above did not foresee: still shown, as text
+        _local.converter = None
+        return _plain_html(text)
     return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 2, 6)}", rendered)
 
 
@@ -270,7 +349,12 @@ def find_unsafe_markup(text: str) -> list[str]:
     >>> find_unsafe_markup("<script>alert(1)</script>")
     ['raw HTML tag <script> (removed with its content)']
     """
-    if not text.strip() or not _MAY_BE_UNSAFE.search(text):
+    if not text.strip():
+        return []
+    limit = markdown_limit(text)
+    if limit is not None:
+        return [f"Markdown beyond the site's render limits, shown as plain text: {limit}"]
+    if not _MAY_BE_UNSAFE.search(text):
         return []  # see _MAY_BE_UNSAFE: rendering Markdown costs ~0.3 ms a text
     return _inspect(text)
 

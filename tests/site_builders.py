@@ -6,6 +6,7 @@ pages that show them) are the same on every run.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -121,13 +122,55 @@ def build_hostile_registry(root: Path) -> Path:
     write_version(root, "evil", 1, stage="Production", metrics={HOSTILE_TEXT: 2.0}, **fields)
     write_version(root, "evil", 2, stage="Staging", metrics={HOSTILE_TEXT: 3.0}, **fields)
     commit(root, f'Promote "><img src=x onerror="{PAYLOAD}">', author=AUTHOR)
+    _hostile_history(root, fields)
     return root
+
+
+# Stage values an unvalidated commit can write: the history reads every commit on the line.
+HOSTILE_STAGES: list[Any] = [
+    f'"><img src=x onerror="{PAYLOAD}">',
+    f"x onmouseover={PAYLOAD} md-header",
+    {f"<img src=x onerror={PAYLOAD}>": [f"<script>{PAYLOAD}</script>"]},
+]
+# Git identities cannot hold '<' or '>': everything else that HTML reads is here.
+HOSTILE_AUTHOR = f"\" onmouseover=\"{PAYLOAD}\" x='&lt;img src=x onerror={PAYLOAD}&gt;' <e@x>"
+
+
+def _hostile_history(root: Path, fields: dict[str, Any]) -> None:
+    """History positions a commit can fill with hostile values: stages and alias names of
+    intermediate commits on the first-parent line and inside a merged branch, authors,
+    subjects, fake pull-request subjects off the merge line, dates in 2099."""
+    git(root, "checkout", "-q", "-b", "hostile-pr")
+    for stage in HOSTILE_STAGES:
+        write_version(root, "evil", 2, stage=stage, metrics={"m": 1.0}, **fields)
+        commit(root, f"Merge pull request #666 from evil/<script>{PAYLOAD}</script>",
+               author=HOSTILE_AUTHOR, date="2099-01-01T00:00:00Z")
+    edited = {**fields, "description": HOSTILE_DESCRIPTION + "\nEdited in a pull request."}
+    write_version(root, "evil", 2, stage="Staging", metrics={HOSTILE_TEXT: 3.0}, **edited)
+    commit(root, "Restore (#667)", author=HOSTILE_AUTHOR)
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "--no-ff", "hostile-pr", "-m",
+        f"Merge pull request #9 from evil/pr\n\n<img src=x onerror=\"{PAYLOAD}\">")
+    for stage in HOSTILE_STAGES:  # straight on the line, as a direct push would land
+        write_version(root, "evil", 2, stage=stage, metrics={"m": 1.0}, **fields)
+        write_model(root, "evil", description=HOSTILE_DESCRIPTION, owners=[HOSTILE_TEXT],
+                    tags={HOSTILE_TEXT: HOSTILE_TEXT},
+                    aliases={"ok": 1, HOSTILE_TEXT: f"<b onclick={PAYLOAD}>2</b>"})
+        # Registered in a hostile stage, and gone again before the end.
+        write_version(root, "evil", 3, stage=stage, **fields)
+        commit(root, f"Merge pull request #777 from x/y <script>{PAYLOAD}</script>",
+               author=HOSTILE_AUTHOR, date="2099-06-01T00:00:00Z")
+    write_version(root, "evil", 2, stage="Staging", metrics={HOSTILE_TEXT: 3.0}, **fields)
+    write_model(root, "evil", description=HOSTILE_DESCRIPTION, owners=[HOSTILE_TEXT],
+                tags={HOSTILE_TEXT: HOSTILE_TEXT})
+    shutil.rmtree(root / "models" / "evil" / "3")
+    commit(root, f"Merge pull request #778 from x/y\n\n<script>{PAYLOAD}</script>",
+           author=HOSTILE_AUTHOR)
 
 
 def build_site_of(root: Path) -> Path:
     """Copy the project's mkdocs.yml into the registry ``root`` and build it (strict)."""
     import os
-    import shutil
 
     from registry_gen.site import build_site
 

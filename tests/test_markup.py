@@ -193,3 +193,60 @@ def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
     assert link.startswith("<a href=") is safe
     if not safe:
         assert "href" not in link
+
+
+# Constructs Python-Markdown renders in quadratic time (each '[' or '<' scans to the end of
+# its block) or by unbounded recursion (nested definition lists), measured at 2,000-20,000
+# characters: before the render limits, the first took over a minute at 20 KB in the
+# validator, and the last raised RecursionError.
+QUADRATIC = {
+    "unclosed brackets": "[" * 20_000,
+    "brackets and spaces": ("[ " * 256 + "a " * 20_000)[:20_000],
+    "nested brackets": "[" * 5_000 + "a" + "]" * 5_000,
+    "unclosed links": "[a](" * 5_000,
+    "unclosed images": "![a](" * 4_000,
+    "unclosed references": "[a][" * 5_000,
+    "bracket-paren runs": "[](" * 6_000,
+    "unclosed tags": "<a " * 6_000,
+    "unclosed autolinks": "<http://" * 2_500,
+    "abbreviations": "*[a]: b\n" * 1_000 + "a " * 5_000,
+    "nested definition lists": "a\n: b\n" * 1_000,
+    "long description": "word " * 20_000,
+}
+
+
+@pytest.mark.parametrize("text", QUADRATIC.values(), ids=QUADRATIC.keys())
+def test_descriptions_beyond_the_render_limits_are_reported_and_shown_as_text(
+        text: str) -> None:
+    from registry_gen.markup import markdown_limit
+
+    reason = markdown_limit(text)
+    assert reason is not None
+    [finding] = find_unsafe_markup(text)
+    assert finding == f"Markdown beyond the site's render limits, shown as plain text: {reason}"
+    rendered = render_markdown(text)
+    # Plain text, escaped: no link, image or tag came out of the Markdown.
+    assert rendered.startswith("<p>") and "<a" not in rendered and "<img" not in rendered
+    assert "<dl" not in rendered and "<abbr" not in rendered
+    assert first_line(text).endswith("…") or len(first_line(text)) <= 160
+
+
+def test_render_limits_leave_ordinary_descriptions_alone() -> None:
+    from registry_gen.markup import markdown_limit
+
+    paragraph = "A model with [a link](https://example.com) and <b>bold</b> text. " * 20
+    text = "\n\n".join([paragraph] * 50)  # 66 KB in all, but short blocks
+    text = text[:19_000]
+    assert markdown_limit(text) is None
+    assert "<a href" in render_markdown(text)
+    assert markdown_limit("term\n: definition\n\nterm\n: definition") is None
+
+
+def test_recursion_inside_markdown_falls_back_to_text() -> None:
+    import registry_gen.markup as markup
+
+    # Deeply nested block quotes stay within the limits but nest by recursion too.
+    text = "> " * 400 + "a"
+    rendered = render_markdown(text)
+    assert "a" in rendered
+    assert markup.render_markdown("**b**") == "<p><strong>b</strong></p>"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from site_builders import build_hostile_registry, build_site_of, build_small_registry
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real Chromium per page
@@ -162,14 +162,35 @@ def test_search_finds_a_model_by_description_word(small_site: str, page: Page) -
 
 
 def test_hostile_records_run_no_script(hostile_site: str, page: Page) -> None:
-    for path in ("", "models/", "models/evil/", "models/evil/1/", "models/activity/",
-                 "models/lineage/"):
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    # Every page showing records or history: v2's history holds hostile stages written by
+    # commits on the first-parent line, with hostile authors, subjects and dates in 2099.
+    for path in ("", "models/", "models/evil/", "models/evil/1/", "models/evil/2/",
+                 "models/activity/", "models/lineage/"):
         page.goto(hostile_site + path)
         page.wait_for_load_state("networkidle")
         for element in page.locator("article a, article img, article details").all():
             element.hover(timeout=2_000, force=True)
+        # Every element's handlers, had a value become one (spans may be out of view).
+        page.evaluate("document.querySelectorAll('article *').forEach(e => ['mouseover', "
+                      "'click', 'focus'].forEach(t => e.dispatchEvent(new Event(t))))")
         assert page.evaluate("window.__pwned") is None, path
         assert "pwned" not in page.title(), path
+        # No value became markup: every class in the article is one the site chose.
+        classes = page.evaluate(
+            "[...document.querySelectorAll('article [class]')].flatMap(e => [...e.classList])")
+        assert not [c for c in classes if "pwned" in c or "onerror" in c or "=" in c], path
+    assert dialogs == []
+    page.goto(hostile_site + "models/activity/")
+    _shot(page, "hostile-activity")
+    text = page.locator("article").inner_text()
+    assert "Git identity (unverified)" in text and "(claims 2099-06-01)" in text
     page.goto(hostile_site + "models/evil/")
     _shot(page, "hostile-model")
     page.click(".md-search__input")

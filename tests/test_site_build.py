@@ -216,3 +216,71 @@ def test_the_plugin_adds_what_build_files_returns(small_site: Path) -> None:
         assert (small_site / built).is_file(), built
     pages = {p.relative_to(small_site).as_posix() for p in small_site.rglob("*.html")}
     assert len(pages) == len([p for p in files if p.endswith(".md")]) + 1  # + 404.html
+
+
+# A merged mkdocs.yml that runs code at publish (issue 10): each leaves a marker file when
+# MkDocs (before the check) imports or calls it.
+_HOOK = "from pathlib import Path\nPath({marker!r}).write_text('ran')\n"
+_HOSTILE_CONFIGS = {
+    "hooks": "hooks:\n  - evil_hook.py\n",
+    "python tag": "extra:\n  x: !!python/object/apply:evil_hook.run []\n",
+    "python module tag": "extra:\n  x: !!python/module:evil_hook\n",
+    "python name tag": "extra:\n  x: !!python/name:evil_hook.run\n",
+    "extension": "markdown_extensions:\n  - evil_hook\n",
+    "snippets": "markdown_extensions:\n  - pymdownx.snippets:\n      base_path: /\n",
+    "plugin": "plugins:\n  - search\n  - registry\n  - evil\n",
+    "custom_dir": "theme:\n  name: material\n  custom_dir: overrides\n",
+    "env": "extra:\n  token: !ENV [ACTIONS_ID_TOKEN_REQUEST_TOKEN, GITHUB_TOKEN]\n",
+    "docs_dir": "docs_dir: /etc\n",
+}
+
+
+@pytest.mark.parametrize("extra", _HOSTILE_CONFIGS.values(), ids=_HOSTILE_CONFIGS.keys())
+def test_mkdocs_yml_that_runs_code_is_refused(tmp_path: Path, extra: str) -> None:
+    from registry_gen.errors import RecordError
+
+    root = build_small_registry(tmp_path / "r")
+    marker = tmp_path / "ran"
+    (root / "evil_hook.py").write_text(_HOOK.format(marker=str(marker))
+                                       + "def run(*a):\n    return 1\n")
+    # Appended: a repeated key replaces the project's (PyYAML keeps the last).
+    (root / "mkdocs.yml").write_text((PROJECT / "mkdocs.yml").read_text() + extra)
+    (root / "docs").mkdir()
+    with pytest.raises(RecordError, match=r"^mkdocs\.yml:\d+.*refuses it"):
+        build_site(root, site_dir=tmp_path / "site")
+    result = CliRunner().invoke(main, ["-C", str(root), "docs", "build"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: mkdocs.yml:" in result.output and "refuses it" in result.output
+    assert not marker.exists()
+
+
+def test_mkdocs_yml_checks_follow_inherit(tmp_path: Path) -> None:
+    from registry_gen.errors import RecordError
+
+    root = build_small_registry(tmp_path / "r")
+    (root / "base.yml").write_text("hooks:\n  - evil_hook.py\n")
+    (root / "mkdocs.yml").write_text("INHERIT: base.yml\n"
+                                     + (PROJECT / "mkdocs.yml").read_text())
+    with pytest.raises(RecordError, match=r"base\.yml:1 \(hooks\)"):
+        build_site(root)
+    (root / "mkdocs.yml").write_text("INHERIT: ../elsewhere.yml\nsite_name: x\n")
+    with pytest.raises(RecordError, match="INHERIT points outside the registry"):
+        build_site(root)
+
+
+def test_crafted_descriptions_build_as_plain_text(tmp_path: Path) -> None:
+    """A 99 KB description of unclosed brackets did not finish a build in 300 s (issue 10):
+    beyond the render limits it is shown as text, and the validator's check says why."""
+    from builders import commit, write_version
+    from registry_gen.markup import find_unsafe_markup
+
+    root = build_small_registry(tmp_path / "r")
+    crafted = "[a](" * 24_000 + "\n: x\n" * 60
+    write_version(root, "fraud", 2, stage="None", description=crafted)
+    commit(root, "Register fraud v2 (#6)")
+    [finding] = find_unsafe_markup(crafted)
+    assert finding.startswith("Markdown beyond the site's render limits")
+    site = build_site_of(root)
+    page = (site / "models/fraud/2/index.html").read_text()
+    shown = page.split('<div class="rg-description"')[1].split("</div>")[0]
+    assert "[a](" * 100 in shown and "<dl" not in shown and "<a " not in shown

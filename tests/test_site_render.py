@@ -239,3 +239,31 @@ def test_build_files_is_pure_and_complete(small: tuple[RegistryIndex, History]) 
     assert {"api/index.json", "api/models/churn.json", f"{ASSET_DIR}/registry.css",
             f"{ASSET_DIR}/registry.js"} <= set(files)
     assert '"generated_at": "2026-04-01T00:00:00Z"' in files["api/index.json"]
+
+
+# Every class name a generated page may write: chosen from fixed sets, never from a value.
+_CLASSES = re.compile(
+    r'class="(rg-[a-z-]+(?: rg-[a-z-]+)*|headerlink|admonition warning|admonition-title|'
+    r'mermaid)"')
+
+
+def test_hostile_history_reaches_pages_as_text_only(tmp_path: Path) -> None:
+    root = build_hostile_registry(tmp_path / "r")
+    pages = render_site(load_index(root), read_history(root), OPTIONS)
+    activity = pages["models/activity.md"]
+    for path, text in pages.items():
+        body = text.split('<pre class="mermaid">')[0]
+        classes = re.findall(r"class=(\"[^\"]*\"|'[^']*')", body)
+        assert all(_CLASSES.fullmatch(f"class={c}") for c in classes), (path, classes)
+        assert "2099" not in body.replace("(claims 2099-", ""), path
+        assert "#666" not in body and "#667" not in body and "#777" not in body, path
+        assert PAYLOAD not in body, path
+    # Hostile stages are shown, as text, in plain badges.
+    assert '<span class="rg-stage">"&#62;&#60;img src=x onerror' in activity
+    # The direct push's 2099 date is shown as the bound, flagged.
+    assert '(claims 2099-06-01)</span>' in activity
+    # Authors are git identities, marked unverified; the merged change gets the credit.
+    assert "<th>Git identity (unverified)</th>" in activity
+    assert '<span class="rg-git-identity" title="git identity, unverified">onmouseover' in activity
+    assert '/pull/9"' in activity  # the merge commit of the pull request
+    assert "/pull/778" not in activity  # a merge subject on a single-parent commit

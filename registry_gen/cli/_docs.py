@@ -29,6 +29,9 @@ def docs_group() -> None:
 def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> None:
     """Build the static website: model and version pages, activity, lineage, JSON API.
 
+    Refuses an mkdocs.yml that would run code during the build (hooks, !!python tags,
+    plugins or Markdown extensions off the allow-list, custom templates).
+
     Python: registry_gen.site.build_site(root, strict=..., site_dir=...).
     """
     from mkdocs.exceptions import MkDocsException
@@ -56,6 +59,8 @@ def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> Non
 @handle_errors
 def docs_serve_command(ctx: Context, dev_addr: str | None, open_in_browser: bool) -> None:
     """Serve the website with live reload: edit a record under models/ and the page updates.
+
+    Refuses an mkdocs.yml that would run code, as `docs build` does.
 
     Python: registry_gen.site.serve_site(root, dev_addr=...).
     """

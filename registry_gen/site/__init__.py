@@ -19,6 +19,8 @@ from typing import Any
 
 from registry_gen.errors import UsageError
 
+from ._config_check import check_site_config
+
 
 def _config_file(root: Path | str) -> Path:
     config = Path(root) / "mkdocs.yml"
@@ -30,11 +32,21 @@ def _config_file(root: Path | str) -> Path:
 
 def build_site(root: Path | str = ".", *, strict: bool = False,
                site_dir: Path | str | None = None) -> Path:
-    """Build the website of the registry at ``root`` with MkDocs; return the site folder."""
+    """Build the website of the registry at ``root`` with MkDocs; return the site folder.
+
+    ``mkdocs.yml`` is checked first: nothing in it may run code during the build
+    (see :mod:`registry_gen.site._config_check`).
+
+    Raises:
+        UsageError: there is no ``mkdocs.yml``.
+        RecordError: ``mkdocs.yml`` asks for hooks, ``!!python`` tags, plugins or
+            extensions off the allow-list, templates, or paths outside the registry.
+    """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
     config_file = _config_file(root)
+    check_site_config(config_file, Path(root), site_dir_given=site_dir is not None)
     overrides: dict[str, Any] = {"strict": strict}
     if site_dir is not None:
         overrides["site_dir"] = str(Path(site_dir).resolve())
@@ -49,7 +61,14 @@ def build_site(root: Path | str = ".", *, strict: bool = False,
 
 def serve_site(root: Path | str = ".", *, dev_addr: str | None = None,
                open_in_browser: bool = False) -> None:
-    """Serve the registry's website with live reload (``mkdocs serve``) until interrupted."""
+    """Serve the registry's website with live reload (``mkdocs serve``) until interrupted.
+
+    Raises:
+        UsageError: there is no ``mkdocs.yml``.
+        RecordError: ``mkdocs.yml`` would run code (as for :func:`build_site`).
+    """
     from mkdocs.commands.serve import serve
 
-    serve(str(_config_file(root)), dev_addr=dev_addr, open_in_browser=open_in_browser)
+    config_file = _config_file(root)
+    check_site_config(config_file, Path(root))
+    serve(str(config_file), dev_addr=dev_addr, open_in_browser=open_in_browser)

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape as _xml_escape
 
 from registry_gen.history import Event, History
 
+from ._html import GIT_IDENTITY_NOTE
+from ._html import xml as _xml
+
 FEED_ENTRIES = 50
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _xml(text: str) -> str:
-    """Escape text for XML, dropping the characters XML 1.0 cannot hold.
-
-    >>> _xml('a<b & "c"\\x00')
-    'a&lt;b &amp; &quot;c&quot;'
-    """
-    return _xml_escape(_XML_INVALID.sub("", text), {'"': "&quot;"})
 
 
 def _entry(event: Event, base: str) -> list[str]:
@@ -32,7 +23,7 @@ def _entry(event: Event, base: str) -> list[str]:
         f"    <title>{_xml(title)}</title>\n",
         f"    <id>{_xml(entry_id)}</id>\n",
         f"    <updated>{event.commit.date.astimezone(UTC).isoformat()}</updated>\n",
-        f"    <author><name>{_xml(event.commit.author)}</name></author>\n",
+        f"    <author><name>{_xml(event.commit.author)} ({GIT_IDENTITY_NOTE})</name></author>\n",
     ]
     if base:
         parts.append(f'    <link href="{_xml(f"{base}models/{event.model}/{event.version}/")}"/>\n')

@@ -3,8 +3,10 @@
 Every value that reaches a page passes through this module: :func:`text` for
 text (:func:`name`, the same memoised, for identifiers), :func:`attr` for
 attribute values,
-:func:`code` for preformatted source, :func:`description` for a user's Markdown
-and :func:`external` for a user's URL. All of them delegate to
+:func:`code` for preformatted source, :func:`description` for a user's Markdown,
+:func:`external` for a user's URL, :func:`git_identity` and :func:`commit_date`
+for what git claims, and :func:`xml` for the feed. No value ever becomes a class
+name or a tag: those are chosen from fixed sets (:func:`stage_badge`). All of them delegate to
 :mod:`registry_gen.markup`, so what "escaped" means is written once. Numbers
 and built URLs are formatted here too; the page modules only assemble pieces.
 
@@ -17,6 +19,7 @@ text cannot forge a fence: it never holds a raw ``<``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -43,6 +46,18 @@ attr = escape_attribute
 # stages, aliases, relative URLs): at 10,000 versions it saves a tenth of the rendering.
 name = lru_cache(maxsize=1 << 14)(escape_text)
 _href = lru_cache(maxsize=1 << 14)(escape_attribute)
+
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml(value: str) -> str:
+    """Text for the Atom feed (XML): escaped, without the characters XML 1.0 cannot hold.
+
+    >>> xml('a<b & "c"\\x00')
+    'a&lt;b &amp; &quot;c&quot;'
+    """
+    return _html_escape(_XML_INVALID.sub("", value), quote=True).replace("&#x27;", "'")
 
 
 def code(source: str) -> str:
@@ -113,10 +128,55 @@ def description(markdown_text: str) -> str:
     return block(f'<div class="rg-description" markdown="0">\n{rendered}\n</div>')
 
 
+# The stages the stylesheet colours. A class name is chosen from this set, never built
+# from the value: a stage read from history can be any text a commit wrote.
+_STAGE_CLASSES = {stage: f"rg-stage rg-stage-{stage}"
+                  for stage in ("none", "staging", "production", "archived")}
+
+
 @lru_cache(maxsize=1 << 10)
 def stage_badge(stage: str) -> str:
-    """A coloured stage label."""
-    return f'<span class="rg-stage rg-stage-{attr(stage.lower())}">{text(stage)}</span>'
+    """A coloured stage label; stages the stylesheet does not know get the plain badge.
+
+    >>> stage_badge("Production")
+    '<span class="rg-stage rg-stage-production">Production</span>'
+    >>> stage_badge('x" onmouseover="alert(1)')
+    '<span class="rg-stage">x" onmouseover="alert&#40;1&#41;</span>'
+    """
+    css = _STAGE_CLASSES.get(stage.lower(), "rg-stage")
+    return f'<span class="{css}">{text(stage)}</span>'
+
+
+GIT_IDENTITY_NOTE = "git identity, unverified"
+
+
+def git_identity(author: str) -> str:
+    """A commit's author as git recorded it: anyone can write any name, so it is shown
+    as a claim (signatures cannot be checked offline).
+
+    >>> git_identity("Alice <b>")
+    '<span class="rg-git-identity" title="git identity, unverified">Alice &#60;b&#62;</span>'
+    """
+    return f'<span class="rg-git-identity" title="{GIT_IDENTITY_NOTE}">{text(author)}</span>'
+
+
+_CLAIM_NOTE = ("the commit claims a date after the change that followed it or after this "
+               "site was built")
+
+
+def commit_date(value: datetime, claimed: datetime | None) -> str:
+    """A commit's date; when the commit claimed a later one (see
+    :attr:`registry_gen.history.Commit.claimed_date`), the bound shown with the claim flagged.
+
+    >>> from datetime import datetime, UTC
+    >>> commit_date(datetime(2026, 1, 2, 10, tzinfo=UTC),
+    ...             datetime(2099, 1, 1, tzinfo=UTC))  # doctest: +ELLIPSIS
+    '≤&nbsp;2026-01-02&nbsp;10:00 <span class="rg-date-claim" title="...">(claims 2099-01-01)...'
+    """
+    if claimed is None:
+        return date(value)
+    return (f'≤&nbsp;{date(value)} <span class="rg-date-claim" title="{_CLAIM_NOTE}">'
+            f"(claims {day(claimed)})</span>")
 
 
 @lru_cache(maxsize=1 << 12)

@@ -16,7 +16,8 @@ from ._urls import PageLinks, model_page, version_page
 
 _T = TypeVar("_T")
 
-EVENT_HEADER = ["When (UTC)", "Change", "Who", "Commit message", "Commit", "PR"]
+EVENT_HEADER = ["When (UTC)", "Change", "Git identity (unverified)", "Commit message", "Commit",
+                "PR"]
 TARGETED_EVENT_HEADER = ["When (UTC)", "Model", *EVENT_HEADER[1:]]
 MODEL_HEADER = ["Model", "Description", "Stages", "Aliases", "Owners", "Latest", "Changed"]
 # Versions of one stage a model row lists before "+N".
@@ -34,7 +35,7 @@ def version_link(links: PageLinks, name: str, number: int, label: str | None = N
 
 
 def _date_of(commit: Commit) -> str:
-    return _html.date(commit.date)
+    return _html.commit_date(commit.date, commit.claimed_date)
 
 
 def _commit_cell(commit: Commit, repo_url: str | None) -> str:
@@ -98,7 +99,7 @@ def event_rows(events: Iterable[Event], links: PageLinks, site: Site,
             row.append(_target_link(event, links, site))
         row += [
             describe_event(event),
-            text(event.commit.author),
+            _html.git_identity(event.commit.author),
             text(event.commit.subject[:120]),
             _commit_cell(event.commit, repo_url),
             _pr_cell(event.commit, repo_url),
