@@ -53,7 +53,7 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # Removed together with their content (nh3's default set plus a few more).
 CONTENT_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object",
                           "embed", "svg", "math", "textarea", "select", "title"})
-MAX_DESCRIPTION_CHARS = 100_000
+from ._constants import MAX_DESCRIPTION_CHARS  # noqa: E402  (one bound: the schema's)
 
 _MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "sane_lists", "def_list", "abbr"]
 _BLOCK_MARKER = re.compile(r"^(?:#{1,6}\s+|(?:>\s*)+|[-*+]\s+|\d+[.)]\s+)")

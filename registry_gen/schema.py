@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Defined once in _constants (the warm load path reads them without pydantic); re-exported.
+from ._constants import MAX_DESCRIPTION_CHARS
 from ._constants import MD5_PATTERN as MD5_PATTERN
 from ._constants import UNSAFE_FORMATS as UNSAFE_FORMATS
 from .errors import InvalidName, InvalidUri, Location, RecordError
@@ -46,7 +47,7 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-Text = Annotated[str, Field(max_length=100_000)]
+Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
 ShortText = Annotated[str, Field(max_length=500)]
 Timestamp = Annotated[datetime, Field(strict=False)]
 
@@ -267,14 +268,20 @@ class VersionRecord(_Record):
 
 
 class DvcOutput(_Record):
+    """The one output of a ``.dvc`` pointer: exactly the fields DVC 3 writes for it.
+
+    Closed on purpose: DVC also reads ``remote:`` (fetch from another remote),
+    ``push: false`` and ``cache: false`` per output, which would let a pull
+    request choose where an artifact comes from or keep it out of the remote.
+    A folder's md5 ends in ``.dir`` and comes with ``nfiles``; a file's has neither.
+    """
+
     path: ShortText
     md5: Annotated[str, Field(pattern=MD5_PATTERN)]
-    size: int | None = None
-    nfiles: int | None = None
+    size: Annotated[int, Field(ge=0)] | None = None
+    nfiles: Annotated[int, Field(ge=0)] | None = None
     hash: Literal["md5"] | None = None
-    cache: bool | None = None
-    push: bool | None = None
-    remote: ShortText | None = None
+    isexec: bool | None = None
 
     @field_validator("path")
     @classmethod
@@ -282,8 +289,19 @@ class DvcOutput(_Record):
         _check_relative_path(path)
         return path
 
+    @model_validator(mode="after")
+    def _folder_has_nfiles(self) -> DvcOutput:
+        if self.is_dir and self.nfiles is None:
+            raise ValueError("a folder's pointer (md5 ending in .dir) also records nfiles; "
+                             "run `dvc add` again")
+        if not self.is_dir and self.nfiles is not None:
+            raise ValueError("nfiles belongs to a folder's pointer, but the md5 is a file's "
+                             "(no .dir); run `dvc add` again")
+        return self
+
     @property
     def is_dir(self) -> bool:
+        """Whether the artifact is a folder (DVC's md5 ends in ``.dir``)."""
         return self.md5.endswith(".dir")
 
 

@@ -36,6 +36,9 @@ from .errors import Location, RecordError
 
 MAX_RECORD_BYTES = 1_000_000
 MAX_DEPTH = 32
+# Longest number a record may hold: Python's int() refuses more than 4,300 digits
+# (a traceback, not a finding), and no version, size or metric needs more than this.
+MAX_NUMBER_CHARS = 100
 
 KeyPath = tuple[str | int, ...]
 
@@ -242,7 +245,18 @@ class _Builder:
             return text
         return self.typed_scalar(event, text)
 
+    def check_number(self, event: Any, text: str) -> None:
+        """Refuse a number too long to convert, or a float that overflows to infinity."""
+        if len(text) > MAX_NUMBER_CHARS and any(
+                pattern.match(text) for pattern in (_INT, _INT_OCT, _INT_HEX, _FLOAT)):
+            raise self.fail(event, f"a {len(text):,}-character number; numbers in records are "
+                            f"at most {MAX_NUMBER_CHARS} characters (quote it if it is text)")
+        if ("e" in text or "E" in text) and _FLOAT.match(text) and math.isinf(float(text)):
+            raise self.fail(event, f"the number {text} is too large for a float; write .inf "
+                            "if infinity is meant")
+
     def typed_scalar(self, event: Any, text: str) -> Any:
+        self.check_number(event, text)
         if _YAML11_AMBIGUOUS.match(text):
             raise self.fail(
                 event,
