@@ -556,7 +556,8 @@ def test_cli_exit_codes_and_formats(repo: Path, tmp_path: Path) -> None:
     usage = runner.invoke(main, ["-C", str(repo), "validate", "--head", "pr"])
     assert usage.exit_code == 2
     missing = runner.invoke(main, ["-C", str(repo), "validate", "--base", "no-such-branch"])
-    assert missing.exit_code == 1 and "no-such-branch" in missing.output
+    # A base that is not a commit is a usage error (exit 2) naming the option (issue 10).
+    assert missing.exit_code == 2 and "--base: 'no-such-branch'" in missing.output
 
 
 def test_files_git_ignores_are_not_stray_in_the_working_tree(repo: Path) -> None:
