@@ -251,12 +251,13 @@ class _Builder:
                 pattern.match(text) for pattern in (_INT, _INT_OCT, _INT_HEX, _FLOAT)):
             raise self.fail(event, f"a {len(text):,}-character number; numbers in records are "
                             f"at most {MAX_NUMBER_CHARS} characters (quote it if it is text)")
-        if ("e" in text or "E" in text) and _FLOAT.match(text) and math.isinf(float(text)):
+        if _FLOAT.match(text) and math.isinf(float(text)):
             raise self.fail(event, f"the number {text} is too large for a float; write .inf "
                             "if infinity is meant")
 
     def typed_scalar(self, event: Any, text: str) -> Any:
-        self.check_number(event, text)
+        if len(text) > MAX_NUMBER_CHARS or "e" in text or "E" in text:
+            self.check_number(event, text)
         if _YAML11_AMBIGUOUS.match(text):
             raise self.fail(
                 event,
