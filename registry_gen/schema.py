@@ -364,6 +364,9 @@ def record_errors(document: YamlDocument, error: ValidationError) -> list[Record
     return found
 
 
+_MAX_SHOWN = 80
+
+
 def _friendly(detail: Any) -> str:
     kind = detail["type"]
     value = detail.get("input")
@@ -373,7 +376,10 @@ def _friendly(detail: Any) -> str:
         return "required field is missing"
     message = str(detail["msg"]).removeprefix("Value error, ")
     if kind in {"int_type", "string_type", "float_type", "bool_type", "dict_type", "list_type"}:
-        return f"{message}, got {type(value).__name__} {value!r}"
+        shown = repr(value)
+        if len(shown) > _MAX_SHOWN:  # a 900 KB value would fill every report it reaches
+            shown = f"{shown[:_MAX_SHOWN]}… ({len(shown):,} characters)"
+        return f"{message}, got {type(value).__name__} {shown}"
     return message
 
 

@@ -39,6 +39,8 @@ MAX_DEPTH = 32
 # Longest number a record may hold: Python's int() refuses more than 4,300 digits
 # (a traceback, not a finding), and no version, size or metric needs more than this.
 MAX_NUMBER_CHARS = 100
+# Longest error message: they quote values (a duplicate key, an ambiguous scalar).
+MAX_MESSAGE_CHARS = 400
 
 KeyPath = tuple[str | int, ...]
 
@@ -151,6 +153,9 @@ class _Builder:
         self.documents = 0
 
     def fail(self, event: Any, message: str) -> RecordError:
+        """The error at ``event``'s line; a message quoting a huge value is cut short."""
+        if len(message) > MAX_MESSAGE_CHARS:  # it goes into every report and annotation
+            message = f"{message[:MAX_MESSAGE_CHARS]}… ({len(message):,} characters)"
         return RecordError(Location(self.file, event.start_mark.line + 1), message, code="yaml")
 
     def build(self, get_event: Any) -> Any:

@@ -280,3 +280,9 @@ def test_a_5000_digit_integer_is_a_record_error() -> None:
         parse_record(text, "models/churn/3/version.yaml", VersionRecord)
     assert str(info.value).startswith(f"models/churn/3/version.yaml:{line}: ")
     assert "at most 100 characters" in str(info.value)
+
+
+def test_a_huge_value_of_the_wrong_type_is_quoted_short() -> None:
+    with pytest.raises(RecordError) as info:
+        parse_record(f"name: churn\nowners: '{'x' * 500_000}'\n", "model.yaml", ModelRecord)
+    assert "got str 'xxx" in str(info.value) and len(str(info.value)) < 400

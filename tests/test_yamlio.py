@@ -173,3 +173,10 @@ def test_numbers_within_the_bounds_still_read() -> None:
     assert doc.data == {"a": int(longest), "b": 1e308, "c": -math.inf, "d": "9" * 5000}
     # A long word that starts with a digit is text, not a number.
     assert parse_yaml(f"sha: 1{'ab' * 80}\n", FILE).data == {"sha": f"1{'ab' * 80}"}
+
+
+def test_messages_quoting_a_huge_value_are_cut_short() -> None:
+    with pytest.raises(RecordError) as info:
+        parse_yaml(f"a: 1\nb: 1{':20' * 100_000}\n", FILE)  # base 60 to YAML 1.1
+    assert str(info.value).startswith(f"{FILE}:2: the unquoted value '1:20:20")
+    assert len(str(info.value)) < 600 and "characters)" in str(info.value)
