@@ -34,9 +34,9 @@ STAGE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\Z")
 # The names the website writes next to the model folders: its pages in models/
 # (index, activity, lineage: X.md, X/N.md, built as X.html or X/index.html) and the
 # feed (models/feed.xml), plus its top-level folders (assets, api, search). The one
-# list (registry_gen.site._urls names its pages from it): a model name is refused if
-# it is one of them with or without a suffix (``feed.xml``, ``index.html``), so no
-# page the site writes, now or under another suffix, can collide with a model's folder.
+# list (tests/test_uri.py renders a site and checks every name it writes against it):
+# a model name is refused if it is one of them with or without a suffix (``feed.xml``,
+# ``index.html``), so no page the site writes can collide with a model's folder.
 RESERVED_NAMES = frozenset({"index", "assets", "api", "search", "activity", "lineage", "feed"})
 
 URI_SCHEME = "models:/"
