@@ -266,4 +266,4 @@ def format_summary(report: Report, *, strict: bool = False) -> str:
 def _md(text: str) -> str:
     """User-derived text made inert in a Markdown table cell (no HTML, no pipes)."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("`", "'").replace("\n", " "))
+            .replace("|", "\\|").replace("`", "'").replace("\n", " ").replace("\r", " "))
