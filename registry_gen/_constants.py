@@ -12,6 +12,10 @@ import re
 # ``\Z`` rather than ``$``: ``$`` would accept a trailing newline.
 MD5_PATTERN = re.compile(r"^[0-9a-f]{32}(\.dir)?\Z")
 
+# The longest description (model.yaml, version.yaml): the schema refuses longer ones,
+# and the website's Markdown renderer never sees more.
+MAX_DESCRIPTION_CHARS = 100_000
+
 # Formats whose loading runs code stored in the artifact.
 UNSAFE_FORMATS = frozenset({"joblib", "pickle"})
 

@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 import markdown  # type: ignore[import-untyped]
 import nh3
 
+from ._constants import MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION_CHARS  # one bound, the schema's
+
 # Tags a description may use. Headings are shifted down two levels (h1 → h3) so
 # a description never competes with the page's own title.
 ALLOWED_TAGS = frozenset({
@@ -53,7 +55,6 @@ SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # Removed together with their content (nh3's default set plus a few more).
 CONTENT_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object",
                           "embed", "svg", "math", "textarea", "select", "title"})
-MAX_DESCRIPTION_CHARS = 100_000
 # Render limits (see markdown_limit), measured on Python-Markdown 3. Its link, reference,
 # raw-HTML and autolink patterns scan from every '[', '(' or '<' to its closer, or to the
 # end of the block when there is none: about 0.7 us a character scanned, so 20 KB of '['

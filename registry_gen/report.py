@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 
 from .schema import DEFAULT_ARCHIVE_STAGE, DEFAULT_STAGE, DEFAULT_STAGES
@@ -27,6 +28,14 @@ from .validate import ChangeSummary, Finding, ModelChange, Report
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "notice": "\033[36m"}
 _BOLD, _RESET = "\033[1m", "\033[0m"
+# Characters that would let a value break the report's layout or mislead its reader:
+# C0/C1 controls (a newline starts a line of the value's choosing; ESC drives the
+# terminal), DEL, line/paragraph separators and bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What the Actions runner reads as a workflow command in a step's output (stdout and
+# stderr alike): "::name ...::" at the start of a line (after spaces) and the
+# legacy "##[name ...]" anywhere in one.
+_RUNNER_COMMAND = re.compile(r"^(\s*):(?=:)|##(?=\[)", re.MULTILINE)
 
 
 def _counts(report: Report) -> str:
@@ -38,8 +47,48 @@ def _counts(report: Report) -> str:
                       plural(len(report.notices), "notice")])
 
 
+def printable(text: str) -> str:
+    r"""``text`` with every control, separator or bidi character shown as an escape.
+
+    Record values, file names and messages reach the report from a pull request;
+    each stays on its own line and cannot drive the reader's terminal.
+
+    >>> printable("models/x\n::error::boom\x1b[2J")
+    'models/x\\n::error::boom\\x1b[2J'
+    """
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def runner_safe(text: str) -> str:
+    r"""``text`` that the GitHub Actions runner shows but never runs as a workflow command.
+
+    The runner reads commands on stderr as well as stdout; a line that starts
+    with ``::`` (after spaces) or holds ``##[`` gets a backslash, which makes it
+    plain text. Apply it to all text printed next to :func:`format_github`'s
+    annotations (together with :func:`printable` values, which keep every line
+    the report's own).
+
+    >>> runner_safe("  ::error::x\nok ##[warning]y")
+    '  \\::error::x\nok #\\#[warning]y'
+    """
+    return _RUNNER_COMMAND.sub(lambda m: m.group()[:-1] + "\\" + m.group()[-1], text)
+
+
 def format_human(report: Report, *, colour: bool = False, strict: bool = False) -> str:
-    """Findings grouped by file, then the change in words and a one-line verdict."""
+    """Findings grouped by file, then the change in words and a one-line verdict.
+
+    Every value from the registry goes through :func:`printable`.
+    """
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -48,16 +97,16 @@ def format_human(report: Report, *, colour: bool = False, strict: bool = False) 
         by_file[finding.file or "(registry)"].append(finding)
     lines: list[str] = []
     for file in sorted(by_file):
-        lines.append(paint(file, _BOLD))
+        lines.append(paint(printable(file), _BOLD))
         for finding in by_file[file]:
             where = f"{finding.line}" if finding.line is not None else "-"
             severity = paint(finding.severity, _COLOURS[finding.severity])
-            lines.append(f"  {where:>4}  {severity} {finding.code} {finding.message}")
+            lines.append(f"  {where:>4}  {severity} {finding.code} {printable(finding.message)}")
         lines.append("")
     if report.change is not None:
-        lines.append(f"Change: {describe_change(report.change)}")
+        lines.append(f"Change: {printable(describe_change(report.change))}")
     verdict = "failed" if report.failed(strict) else "passed"
-    lines.append(paint(f"{report.revision}: {verdict} ({_counts(report)})",
+    lines.append(paint(f"{printable(report.revision)}: {verdict} ({_counts(report)})",
                        _COLOURS["error"] if verdict == "failed" else _BOLD))
     return "\n".join(lines)
 
@@ -217,4 +266,4 @@ def format_summary(report: Report, *, strict: bool = False) -> str:
 def _md(text: str) -> str:
     """User-derived text made inert in a Markdown table cell (no HTML, no pipes)."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("`", "'").replace("\n", " "))
+            .replace("|", "\\|").replace("`", "'").replace("\n", " ").replace("\r", " "))

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Defined once in _constants (the warm load path reads them without pydantic); re-exported.
+from ._constants import MAX_DESCRIPTION_CHARS
 from ._constants import MD5_PATTERN as MD5_PATTERN
 from ._constants import UNSAFE_FORMATS as UNSAFE_FORMATS
 from .errors import InvalidName, InvalidUri, Location, RecordError
@@ -46,7 +47,7 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-Text = Annotated[str, Field(max_length=100_000)]
+Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
 ShortText = Annotated[str, Field(max_length=500)]
 Timestamp = Annotated[datetime, Field(strict=False)]
 
@@ -282,22 +283,36 @@ class VersionRecord(_Record):
 
 
 class DvcOutput(_Record):
-    """The one output in a version's ``.dvc`` pointer: path, md5 and size."""
+    """The one output of a ``.dvc`` pointer: exactly the fields DVC 3 writes for it.
+
+    Closed on purpose: DVC also reads ``remote:`` (fetch from another remote),
+    ``push: false`` and ``cache: false`` per output, which would let a pull
+    request choose where an artifact comes from or keep it out of the remote.
+    A folder's md5 ends in ``.dir`` and comes with ``nfiles``; a file's has neither.
+    """
 
     path: ShortText
     md5: Annotated[str, Field(pattern=MD5_PATTERN)]
-    size: int | None = None
-    nfiles: int | None = None
+    size: Annotated[int, Field(ge=0)] | None = None
+    nfiles: Annotated[int, Field(ge=0)] | None = None
     hash: Literal["md5"] | None = None
-    cache: bool | None = None
-    push: bool | None = None
-    remote: ShortText | None = None
+    isexec: bool | None = None
 
     @field_validator("path")
     @classmethod
     def _path_inside_folder(cls, path: str) -> str:
         _check_relative_path(path)
         return path
+
+    @model_validator(mode="after")
+    def _folder_has_nfiles(self) -> DvcOutput:
+        if self.is_dir and self.nfiles is None:
+            raise ValueError("a folder's pointer (md5 ending in .dir) also records nfiles; "
+                             "run `dvc add` again")
+        if not self.is_dir and self.nfiles is not None:
+            raise ValueError("nfiles belongs to a folder's pointer, but the md5 is a file's "
+                             "(no .dir); run `dvc add` again")
+        return self
 
     @property
     def is_dir(self) -> bool:
@@ -367,6 +382,9 @@ def record_errors(document: YamlDocument, error: ValidationError) -> list[Record
     return found
 
 
+_MAX_SHOWN = 80
+
+
 def _friendly(detail: Any) -> str:
     kind = detail["type"]
     value = detail.get("input")
@@ -376,7 +394,10 @@ def _friendly(detail: Any) -> str:
         return "required field is missing"
     message = str(detail["msg"]).removeprefix("Value error, ")
     if kind in {"int_type", "string_type", "float_type", "bool_type", "dict_type", "list_type"}:
-        return f"{message}, got {type(value).__name__} {value!r}"
+        shown = repr(value)
+        if len(shown) > _MAX_SHOWN:  # a 900 KB value would fill every report it reaches
+            shown = f"{shown[:_MAX_SHOWN]}… ({len(shown):,} characters)"
+        return f"{message}, got {type(value).__name__} {shown}"
     return message
 
 

@@ -32,7 +32,12 @@ MAX_VERSION = 10_000_000
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*\Z")  # \Z: "$" would accept a trailing newline
 ALIAS_PATTERN = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 STAGE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\Z")
-# Names the website uses for its own pages under /models/ (see site.render).
+# The names the website writes next to the model folders: its pages in models/
+# (index, activity, lineage: X.md, X/N.md, built as X.html or X/index.html) and the
+# feed (models/feed.xml), plus its top-level folders (assets, api, search). The one
+# list (tests/test_uri.py renders a site and checks every name it writes against it):
+# a model name is refused if it is one of them with or without a suffix (``feed.xml``,
+# ``index.html``), so no page the site writes can collide with a model's folder.
 RESERVED_NAMES = frozenset({"index", "assets", "api", "search", "activity", "lineage", "feed"})
 
 URI_SCHEME = "models:/"
@@ -62,9 +67,20 @@ def check_model_name(name: str, what: str = "model name") -> str:
             f"{what} {name!r} is not a lowercase slug: use a-z, 0-9, '.', '_' and '-', "
             "starting with a letter or digit (e.g. 'churn-classifier')"
         )
-    if name in RESERVED_NAMES:
-        raise InvalidName(f"{what} {name!r} is reserved for the registry's website; pick another")
+    if is_reserved_name(name):
+        reserved = name.partition(".")[0]
+        raise InvalidName(f"{what} {name!r} is reserved for the registry's website (its "
+                          f"{reserved!r} pages); pick another")
     return name
+
+
+def is_reserved_name(name: str) -> bool:
+    """Whether ``name`` is, or begins with ``X.`` for, a name the website uses.
+
+    >>> is_reserved_name("feed.xml"), is_reserved_name("index"), is_reserved_name("feeder")
+    (True, True, False)
+    """
+    return name.partition(".")[0] in RESERVED_NAMES
 
 
 def fold_name(name: str) -> str:

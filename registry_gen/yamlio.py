@@ -36,6 +36,11 @@ from .errors import Location, RecordError
 
 MAX_RECORD_BYTES = 1_000_000
 MAX_DEPTH = 32
+# Longest number a record may hold: Python's int() refuses more than 4,300 digits
+# (a traceback, not a finding), and no version, size or metric needs more than this.
+MAX_NUMBER_CHARS = 100
+# Longest error message: they quote values (a duplicate key, an ambiguous scalar).
+MAX_MESSAGE_CHARS = 400
 
 KeyPath = tuple[str | int, ...]
 
@@ -161,6 +166,9 @@ class _Builder:
         self.documents = 0
 
     def fail(self, event: Any, message: str) -> RecordError:
+        """The error at ``event``'s line; a message quoting a huge value is cut short."""
+        if len(message) > MAX_MESSAGE_CHARS:  # it goes into every report and annotation
+            message = f"{message[:MAX_MESSAGE_CHARS]}… ({len(message):,} characters)"
         return RecordError(Location(self.file, event.start_mark.line + 1), message, code="yaml")
 
     def build(self, get_event: Any) -> Any:
@@ -268,7 +276,19 @@ class _Builder:
             return text
         return self.typed_scalar(event, text)
 
+    def check_number(self, event: Any, text: str) -> None:
+        """Refuse a number too long to convert, or a float that overflows to infinity."""
+        if len(text) > MAX_NUMBER_CHARS and any(
+                pattern.match(text) for pattern in (_INT, _INT_OCT, _INT_HEX, _FLOAT)):
+            raise self.fail(event, f"a {len(text):,}-character number; numbers in records are "
+                            f"at most {MAX_NUMBER_CHARS} characters (quote it if it is text)")
+        if _FLOAT.match(text) and math.isinf(float(text)):
+            raise self.fail(event, f"the number {text} is too large for a float; write .inf "
+                            "if infinity is meant")
+
     def typed_scalar(self, event: Any, text: str) -> Any:
+        if len(text) > MAX_NUMBER_CHARS or "e" in text or "E" in text:
+            self.check_number(event, text)
         if _YAML11_AMBIGUOUS.match(text):
             raise self.fail(
                 event,

@@ -11,6 +11,8 @@ from registry_gen.report import (
     format_human,
     format_json,
     format_summary,
+    printable,
+    runner_safe,
 )
 from registry_gen.validate import ChangeSummary, Finding, ModelChange, Report
 
@@ -124,3 +126,31 @@ def test_the_change_in_words_uses_the_policys_stages() -> None:
                             default_stage="Dev", archive_stage="Retired")
     assert describe_change(summary) == (
         "registers churn v4, promotes v2 Dev → Live and archives v3")
+
+
+# ---------------------------------------------------------------------------
+# Values from a pull request cannot shape the report (issue 10)
+
+FORGED = Report((
+    Finding("RG207", "stray file", "models/x/1/a\n::error file=registry.yaml::forged"),
+    Finding("RG101", "bad\r\n##[error]legacy \x1b[2Jclear \u202egnp.exe", "m.yaml", 1),
+), revision="pr\n::notice::x (abc)")
+
+
+def test_human_report_shows_control_characters_as_escapes() -> None:
+    text = format_human(FORGED)
+    lines = text.splitlines()
+    assert "models/x/1/a\\n::error file=registry.yaml::forged" in lines
+    assert any(line.endswith("bad\\r\\n##[error]legacy \\x1b[2Jclear \\u202egnp.exe")
+               for line in lines)
+    assert "\x1b" not in text and "\u202e" not in text and "\r" not in text
+    assert lines[-1].startswith("pr\\n::notice::x (abc): failed")
+    assert printable("plain név") == "plain név"
+
+
+def test_runner_safe_text_holds_no_workflow_command() -> None:
+    text = runner_safe(format_human(FORGED) + "\n::error::raw\n   ::warning::indented")
+    for line in text.splitlines():
+        assert not line.lstrip().startswith("::") and "##[" not in line, line
+    assert "\\::error::raw" in text and "#\\#[error]legacy" in text
+    assert runner_safe("a::b c:: d") == "a::b c:: d"  # only a line's start is a command

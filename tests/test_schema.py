@@ -218,3 +218,71 @@ def test_the_archive_stage_is_a_known_stage() -> None:
                                   "alias_forbidden_stages": []}).archive_stage == "archived"
     with pytest.raises(RecordError, match="archive_stage names unknown stage 'Gone'"):
         parse_record("archive_stage: Gone\n", "registry.yaml", Policy)
+
+
+# ---------------------------------------------------------------------------
+# Closed .dvc pointers and bounded records (issue 10)
+
+MD5 = "0cc175b9c0f1b6a831c399e269772661"
+
+
+@pytest.mark.parametrize(("extra", "line", "words"), [
+    ("  remote: evil\n", 5, "unknown key"),  # fetch from a remote the pull request picks
+    ("  push: false\n", 5, "unknown key"),  # keep the bytes out of the registry's remote
+    ("  cache: false\n", 5, "unknown key"),
+    ("  cloud: {evil: {etag: x}}\n", 5, "unknown key"),
+    ("  nfiles: 2\n", 5, "nfiles belongs to a folder"),  # a file's md5 with a folder's count
+    ("  size: -1\n", 5, "greater than or equal to 0"),
+])
+def test_dvc_pointer_is_closed(extra: str, line: int, words: str) -> None:
+    text = f"outs:\n- md5: {MD5}\n  hash: md5\n  path: model.pkl\n{extra}"
+    with pytest.raises(RecordError) as info:
+        parse_record(text, "m.dvc", DvcPointer)
+    assert words in str(info.value)
+    assert info.value.location.line in {2, line}
+
+
+def test_a_folder_pointer_needs_nfiles() -> None:
+    with pytest.raises(RecordError, match=r"m\.dvc:2 .*records nfiles"):
+        parse_record(f"outs:\n- md5: {MD5}.dir\n  size: 9\n  path: model\n", "m.dvc",
+                     DvcPointer)
+    with pytest.raises(RecordError, match="greater than or equal to 0"):
+        parse_record(f"outs:\n- md5: {MD5}.dir\n  nfiles: -2\n  path: model\n", "m.dvc",
+                     DvcPointer)
+
+
+def test_what_dvc_3_writes_is_accepted() -> None:
+    file = parse_record(f"outs:\n- md5: {MD5}\n  size: 0\n  hash: md5\n  path: run.sh\n"
+                        "  isexec: true\n", "m.dvc", DvcPointer)
+    assert file.out.isexec and file.out.size == 0
+    legacy = parse_record(f"outs:\n- md5: {MD5}\n  size: 4\n  path: m.pkl\n", "m.dvc", DvcPointer)
+    assert legacy.out.hash is None
+    with pytest.raises(RecordError, match="unknown key"):
+        parse_record(f"outs:\n- md5: {MD5}\n  path: m.pkl\nfrozen: true\n", "m.dvc", DvcPointer)
+
+
+def test_descriptions_are_bounded_by_the_one_constant() -> None:
+    from registry_gen import markup
+    from registry_gen._constants import MAX_DESCRIPTION_CHARS
+
+    assert markup.MAX_DESCRIPTION_CHARS is MAX_DESCRIPTION_CHARS
+    fine = "x" * MAX_DESCRIPTION_CHARS
+    assert parse_record(f"name: churn\ndescription: {fine}\n", "model.yaml",
+                        ModelRecord).description == fine
+    with pytest.raises(RecordError, match=r"model\.yaml:2 \(description\).*at most"):
+        parse_record(f"name: churn\ndescription: {fine}x\n", "model.yaml", ModelRecord)
+
+
+def test_a_5000_digit_integer_is_a_record_error() -> None:
+    text = VERSION.replace("metrics: {auc: 0.91", f"metrics: {{auc: {'9' * 5000}")
+    line = text[: text.index("metrics:")].count("\n") + 1
+    with pytest.raises(RecordError) as info:
+        parse_record(text, "models/churn/3/version.yaml", VersionRecord)
+    assert str(info.value).startswith(f"models/churn/3/version.yaml:{line}: ")
+    assert "at most 100 characters" in str(info.value)
+
+
+def test_a_huge_value_of_the_wrong_type_is_quoted_short() -> None:
+    with pytest.raises(RecordError) as info:
+        parse_record(f"name: churn\nowners: '{'x' * 500_000}'\n", "model.yaml", ModelRecord)
+    assert "got str 'xxx" in str(info.value) and len(str(info.value)) < 400

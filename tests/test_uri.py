@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
 from registry_gen.errors import InvalidName, InvalidUri
@@ -13,6 +16,7 @@ from registry_gen.uri import (
     check_stage_name,
     check_version,
     fold_name,
+    is_reserved_name,
 )
 
 
@@ -69,7 +73,9 @@ def test_for_version_validates() -> None:
 
 
 @pytest.mark.parametrize("name", ["", "A", "a b", "-a", ".a", "a..b", "a.", "a.lock", "a/b",
-                                  "a" * 65, "index", "assets", "é", "a\n"])
+                                  "a" * 65, "index", "assets", "é", "a\n", "feed.xml",
+                                  "index.html", "activity.html", "lineage.html", "api.json",
+                                  "search.v2"])
 def test_bad_model_names(name: str) -> None:
     with pytest.raises(InvalidName):
         check_model_name(name)
@@ -105,3 +111,29 @@ def test_stage_names_and_folding() -> None:
             check_stage_name(bad)
     assert fold_name("Churn") == fold_name("churn")
     assert fold_name("ﬁ") == fold_name("fi")
+
+
+def test_reserved_names_cover_every_name_the_site_writes_next_to_models(
+        tmp_path: Path) -> None:
+    """Every file the site generates in models/ that is not a model's is a reserved name.
+
+    A model folder named like one of them (``feed.xml``, ``index.html``) would
+    collide with that page and stop the site build (issue 10).
+    """
+    from builders import small_registry_at
+    from registry_gen.history import read_history
+    from registry_gen.site.render import SiteInputs, SiteOptions, build_files
+    from registry_gen.store import load_index
+
+    root = small_registry_at(tmp_path / "registry")
+    index = load_index(root)
+    for directory_urls in (True, False):
+        inputs = SiteInputs(index, read_history(root), datetime(2026, 1, 1, tzinfo=UTC))
+        files = build_files(inputs, SiteOptions(page_size=1, directory_urls=directory_urls))
+        beside_models = {path.split("/")[1] for path in files
+                         if path.startswith("models/") and path.split("/")[1] not in index.models}
+        assert {"index.md", "activity.md", "lineage.md", "feed.xml", "activity"} <= beside_models
+        for name in beside_models:
+            assert is_reserved_name(name), name
+            with pytest.raises(InvalidName, match="reserved"):
+                check_model_name(name)

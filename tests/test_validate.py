@@ -427,6 +427,16 @@ def test_rg701_unsafe_markup_in_a_changed_description(repo: Path) -> None:
     assert finding.severity == "warning"
 
 
+def test_rg702_a_description_beyond_the_render_limits_is_named_not_rendered(repo: Path) -> None:
+    # 20 KB of unclosed brackets took over a minute to render before the limits.
+    report = pr(repo, lambda r: write_version(r, "churn", 4, description="[" * 9_000 + "x"))
+    finding = only(report, "RG702")
+    assert finding.file == "models/churn/4/version.yaml"
+    assert finding.line == line_of(repo / finding.file, "description:")
+    assert "plain text" in finding.message and finding.severity == "warning"
+    assert not [f for f in report.findings if f.code == "RG701"]
+
+
 # ---------------------------------------------------------------------------
 # RG8xx approvals
 
@@ -556,7 +566,8 @@ def test_cli_exit_codes_and_formats(repo: Path, tmp_path: Path) -> None:
     usage = runner.invoke(main, ["-C", str(repo), "validate", "--head", "pr"])
     assert usage.exit_code == 2
     missing = runner.invoke(main, ["-C", str(repo), "validate", "--base", "no-such-branch"])
-    assert missing.exit_code == 1 and "no-such-branch" in missing.output
+    # A base that is not a commit is a usage error (exit 2) naming the option (issue 10).
+    assert missing.exit_code == 2 and "--base: 'no-such-branch'" in missing.output
 
 
 def test_files_git_ignores_are_not_stray_in_the_working_tree(repo: Path) -> None:

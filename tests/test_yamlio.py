@@ -9,6 +9,7 @@ import pytest
 from registry_gen.errors import RecordError
 from registry_gen.yamlio import (
     MAX_DEPTH,
+    MAX_NUMBER_CHARS,
     MAX_RECORD_BYTES,
     dump_yaml,
     parse_yaml,
@@ -135,3 +136,47 @@ def test_replace_scalar_declines_what_it_cannot_splice() -> None:
     assert replace_scalar("description: |\n  a\n  b\n", ("description",), "c") is None
     assert replace_scalar("a: 1\n", ("missing",), 2) is None
     assert replace_scalar("a:\n  b: 1\n", ("a",), 2) is None
+
+
+# ---------------------------------------------------------------------------
+# Bounded numbers (issue 10): a finding with file:line, never a traceback
+
+
+@pytest.mark.parametrize("number", [
+    "9" * 5000,  # int() refuses more than 4,300 digits with a ValueError
+    "-" + "1" * (MAX_NUMBER_CHARS + 1),
+    "0x" + "f" * MAX_NUMBER_CHARS,
+    "0." + "1" * MAX_NUMBER_CHARS,
+])
+@pytest.mark.parametrize("where", ["value", "list", "key"])
+def test_overlong_numbers_are_record_errors(number: str, where: str) -> None:
+    text = {"value": f"a: 1\nbig: {number}\n", "list": f"a: 1\nbig: [1, {number}]\n",
+            "key": f"a: 1\n{number}: x\n"}[where]
+    with pytest.raises(RecordError) as info:
+        parse_yaml(text, FILE)
+    assert str(info.value).startswith(f"{FILE}:2: ")
+    # libyaml itself refuses keys over 1,024 characters (a syntax error, also a finding).
+    expected = "YAML syntax error" if where == "key" and len(number) > 1024 else \
+        f"at most {MAX_NUMBER_CHARS} characters"
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1.5E+999", "1e309"])
+def test_floats_that_overflow_are_record_errors(number: str) -> None:
+    with pytest.raises(RecordError, match=rf"{FILE}:2: the number .* too large for a float"):
+        parse_yaml(f"a: 1\nauc: {number}\n", FILE)
+
+
+def test_numbers_within_the_bounds_still_read() -> None:
+    longest = "1" * MAX_NUMBER_CHARS
+    doc = parse_yaml(f"a: {longest}\nb: 1e308\nc: -.inf\nd: '{'9' * 5000}'\n", FILE)
+    assert doc.data == {"a": int(longest), "b": 1e308, "c": -math.inf, "d": "9" * 5000}
+    # A long word that starts with a digit is text, not a number.
+    assert parse_yaml(f"sha: 1{'ab' * 80}\n", FILE).data == {"sha": f"1{'ab' * 80}"}
+
+
+def test_messages_quoting_a_huge_value_are_cut_short() -> None:
+    with pytest.raises(RecordError) as info:
+        parse_yaml(f"a: 1\nb: 1{':20' * 100_000}\n", FILE)  # base 60 to YAML 1.1
+    assert str(info.value).startswith(f"{FILE}:2: the unquoted value '1:20:20")
+    assert len(str(info.value)) < 600 and "characters)" in str(info.value)

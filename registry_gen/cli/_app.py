@@ -61,6 +61,9 @@ def handle_errors(func: F) -> F:
             fail(str(error), 2)
         except RegistryError as error:
             fail(str(error), 1)
+        except OSError as error:  # the machine refused (a full disk, a permission): one line
+            where = f" ({error.filename})" if error.filename else ""
+            fail(f"{error.strerror or error}{where}; check free space and permissions", 1)
 
     return wrapper  # type: ignore[return-value]
 

@@ -104,7 +104,7 @@ def resolve_in_index(
         )
     pointer = version.pointer
     source_for_version = DvcSource(
-        repo_root=dvc.repo_root, rev=dvc.rev, remote=pointer.remote,
+        repo_root=dvc.repo_root, rev=dvc.rev, remote=None,
         legacy=pointer.hash != "md5",
     )
     return ResolvedArtifact(

@@ -171,7 +171,7 @@ def _saved_versions(model: RegisteredModel) -> dict[str, dict[str, Any]]:
             "path": version.artifact_path, "format": version.record.artifact.format,
             "trusted_types": list(version.record.artifact.trusted_types),
             "size": pointer.size if pointer else None,
-            "remote": pointer.remote if pointer else None,
+            "remote": None,  # pointers name no remote (schema.DvcOutput is closed)
             "legacy": pointer.hash != "md5" if pointer else False,
         }
     return versions

@@ -10,27 +10,32 @@ from dataclasses import dataclass, field
 
 from registry_gen.paths import POLICY_FILE
 from registry_gen.policy import initial_stage, transition
-from registry_gen.schema import Policy
+from registry_gen.schema import DvcOutput, Policy
 from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
 from registry_gen.yamlio import KeyPath
 
 from ._findings import ChangeSummary, Findings, ModelChange
 
+# Every field of the .dvc pointer: what DVC fetches (md5, path, its kind) is fixed at merge.
+_POINTER_FIELDS = tuple(DvcOutput.model_fields)
+
 
 def _immutable(version: ModelVersion) -> dict[str, tuple[KeyPath, object]]:
     record = version.record
     pointer = version.pointer
-    return {
+    fields: dict[str, tuple[KeyPath, object]] = {
         "version": (("version",), record.version),
         "artifact.path": (("artifact", "path"), record.artifact.path),
         "artifact.format": (("artifact", "format"), record.artifact.format),
         "artifact.trusted_types": (("artifact", "trusted_types"), record.artifact.trusted_types),
-        "artifact md5 (.dvc)": (("outs", 0, "md5"), pointer.md5 if pointer else None),
-        "artifact size (.dvc)": (("outs", 0, "size"), pointer.size if pointer else None),
         "lineage": (("lineage",), record.lineage),
         "created_at": (("created_at",), record.created_at),
         "created_by": (("created_by",), record.created_by),
     }
+    for name in _POINTER_FIELDS:
+        value = getattr(pointer, name) if pointer is not None else None
+        fields[f"artifact {name} (.dvc)"] = (("outs", 0, name), value)
+    return fields
 
 
 def change_findings(base: RegistryIndex, head: RegistryIndex, out: Findings, *,

@@ -35,7 +35,8 @@ RULES: Mapping[str, Rule] = {
              "model.yaml and version.yaml are valid YAML and match their schema"),
         Rule("RG102", "invalid-policy", "error", "registry.yaml is valid and names known stages"),
         Rule("RG103", "invalid-dvc-pointer", "error",
-             "a .dvc pointer has exactly one output, a relative path inside its folder, an md5"),
+             "a .dvc pointer has one output and only the fields DVC writes for it (no remote, "
+             "push or cache): a relative path, an md5, a size >= 0, nfiles for a folder"),
         Rule("RG104", "missing-record", "error",
              "every model folder has model.yaml, every version folder version.yaml"),
         Rule("RG201", "invalid-model-name", "error",
@@ -56,7 +57,8 @@ RULES: Mapping[str, Rule] = {
         Rule("RG303", "version-number", "error", "a new version is the base's highest + 1"),
         Rule("RG304", "version-deleted", "error", "merged versions and models are never deleted"),
         Rule("RG305", "immutable-field", "error",
-             "version, artifact, its hash, lineage, created_at/by never change once merged"),
+             "version, artifact, every field of its .dvc pointer, lineage, created_at/by never "
+             "change once merged"),
         Rule("RG401", "unknown-stage", "error",
              "a version's stage is one of registry.yaml's stages, exact case"),
         Rule("RG402", "stage-transition", "error",
@@ -77,6 +79,8 @@ RULES: Mapping[str, Rule] = {
              "lineage parents name an exact version, not a stage, alias or latest"),
         Rule("RG701", "unsafe-markup", "warning",
              "descriptions hold no raw HTML or javascript:/data: links (the site strips them)"),
+        Rule("RG702", "markdown-limits", "warning",
+             "descriptions stay within the site's Markdown render limits"),
         Rule("RG801", "approval-needed", "notice",
              "who must approve: owners of changed models, approvers of target stages"),
         Rule("RG802", "codeowners-stale", "error",
@@ -92,6 +96,8 @@ RULES: Mapping[str, Rule] = {
              "the .dvc pointer tracks the artifact version.yaml names"),
         Rule("RG903", "artifact-not-in-remote", "error",
              "with --check-remote: each new artifact exists in the DVC remote"),
+        Rule("RG904", "pointer-kind", "error",
+             "the .dvc pointer tracks a folder exactly when the format needs one (mlflow)"),
     )
 }
 

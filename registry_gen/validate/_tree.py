@@ -20,6 +20,8 @@ from ._files import file_findings, record_error_findings
 from ._findings import Findings
 
 CODEOWNERS_FILE = ".github/CODEOWNERS"
+# Formats whose artifact is always a folder (an MLflow model folder with MLmodel).
+FOLDER_FORMATS = frozenset({"mlflow"})
 
 
 def version_gap_findings(index: RegistryIndex, out: Findings) -> None:
@@ -143,11 +145,18 @@ _MAY_HOLD_MARKUP = re.compile(r"<|\]\s*[(:]")
 def markup_findings(index: RegistryIndex, out: Findings,
                     only: set[tuple[str, int | None]] | None = None) -> None:
     """Descriptions the website's sanitiser would change (``only``: changed records)."""
-    from registry_gen.markup import find_unsafe_markup
+    from registry_gen.markup import find_unsafe_markup, markdown_limit
 
     seen: dict[str, list[str]] = {}
 
     def check(text: str, file: str, what: str) -> None:
+        # The limits first (linear): beyond them the site shows plain text and the
+        # sanitiser has nothing to say, but the author should know why.
+        beyond = markdown_limit(text)
+        if beyond is not None:
+            out.add("RG702", f"{what} is shown as plain text on the website: {beyond}",
+                    file, ("description",))
+            return
         # Rendering Markdown costs ~1 ms a text. Everything the sanitiser removes is
         # raw HTML (needs '<') or a link target (after '](' or a '[ref]:' definition).
         if not _MAY_HOLD_MARKUP.search(text):
@@ -169,6 +178,7 @@ def markup_findings(index: RegistryIndex, out: Findings,
 
 
 def pointer_findings(index: RegistryIndex, out: Findings) -> None:
+    """RG901 a pointer exists, RG902 it tracks the named artifact, RG904 of the right kind."""
     for version in index.versions():
         artifact = version.record.artifact.path
         pointer_file = f"{version.folder}/{artifact}.dvc"
@@ -180,6 +190,11 @@ def pointer_findings(index: RegistryIndex, out: Findings) -> None:
             out.add("RG902", f"{artifact}.dvc tracks {version.pointer.path!r} but version.yaml "
                     f"names the artifact {artifact!r}; they must be the same file",
                     pointer_file, ("outs", 0, "path"))
+        elif version.record.artifact.format in FOLDER_FORMATS and not version.pointer.is_dir:
+            fmt = version.record.artifact.format
+            out.add("RG904", f"{artifact}.dvc tracks a file (its md5 has no .dir), but a {fmt} "
+                    "artifact is a folder; register the folder as a new version",
+                    pointer_file, ("outs", 0, "md5"))
 
 
 def owner_findings(index: RegistryIndex, out: Findings) -> None:
