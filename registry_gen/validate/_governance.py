@@ -35,7 +35,8 @@ GOVERNANCE_PATTERNS: tuple[str, ...] = (
     "/.dvcignore",
     "/mkdocs.yml",               # the published site's configuration (hooks, plugins)
     "/mkdocs.yaml",
-    "/docs/overrides/",          # theme templates the site build renders
+    "/docs/",                    # hand-written pages, assets and theme overrides: MkDocs
+                                 # publishes their HTML and scripts as written, unsanitised
     "/.pre-commit-config.yaml",  # what runs on contributors' machines
     "/requirements*",            # what CI and the publish job install
     "/pyproject.toml",
