@@ -27,6 +27,7 @@ Files, next to the entry ``<cache>/objects/ab/cdef…``::
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -35,6 +36,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._cache_guard import UnsafeCache, require_private
 from .errors import ArtifactError
 from .paths import atomic_write
 
@@ -58,10 +60,14 @@ def get_object(cache: ArtifactCache, md5: str, key: str) -> Any | None:
     pickled = cache.object_path(md5, key)
     sidecar = pickled.with_name(pickled.name + ".json")
     try:
-        meta = json.loads(sidecar.read_bytes())
+        if not cache.check_private(pickled.parent):
+            return None
+        meta = json.loads(read_private(sidecar))
         data = read_private(pickled)
     except FileNotFoundError:
         return None
+    except UnsafeCache:
+        raise  # not ours to delete or to trust: the user must look (see _cache_guard)
     except (OSError, ValueError, ArtifactError) as error:
         log.warning("the object cache of %s is unreadable (%s); deleting it", md5, error)
         _drop_object(pickled)
@@ -122,10 +128,18 @@ def _drop_object(pickled: Path) -> None:
 
 
 def read_private(path: Path) -> bytes:
-    """Read a file we wrote ourselves, refusing one another user could have replaced."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """Read a file we wrote ourselves, refusing one another user could have replaced.
+
+    Raises:
+        UnsafeCache: ``path`` is a symlink, another user's, or writable by others.
+        FileNotFoundError: ``path`` does not exist.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
+            require_private(os.lstat(path), path, "cache entry")
+        raise
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-            raise ArtifactError(f"{path} is not a private file of this user")
+        require_private(os.fstat(handle.fileno()), path, "cache entry")
         return handle.read()

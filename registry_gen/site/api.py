@@ -62,6 +62,8 @@ def _version_entry(version: ModelVersion) -> ApiVersion:
         "nfiles": pointer.nfiles if pointer else None,
         "trusted_types": list(record.artifact.trusted_types),
     }
+    if record.artifact.sha256 is not None:
+        artifact["sha256"] = record.artifact.sha256
     return {
         "version": version.version,
         "stage": version.stage,
