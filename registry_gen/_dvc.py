@@ -251,7 +251,7 @@ def _base_commit(root: Path) -> tuple[str | None, str | None]:
 
 
 def _parse_config(data: bytes, where: str) -> dict[str, dict[str, str]]:
-    from configobj import ConfigObj, ConfigObjError  # type: ignore[import-untyped]
+    from configobj import ConfigObj, ConfigObjError
 
     try:
         config = ConfigObj(data.decode("utf-8").splitlines(), interpolation=False)

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import commit, git
 from loader_fixtures import Registry, copy_registry
 
+from builders import commit, git
 from registry_gen import load_model
 from registry_gen._cache_guard import UnsafeCache
 from registry_gen._dvc import DvcSource
