@@ -30,6 +30,8 @@ from registry_gen.formats import artifact_sha256, load_artifact
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.usefixtures("cache_dir")  # a cold, private cache for every test
+
 
 class _Server:
     """A real HTTP server serving ``folder`` (ignoring Range, like http.server does)."""
@@ -117,6 +119,23 @@ def test_a_checked_out_pull_request_cannot_choose_the_remote(
     assert all(r["Authorization"].startswith("Basic ") for r in good.requests)
 
 
+def test_a_pull_request_moving_a_non_http_remote_is_refused(reg: Registry, tmp_path: Path) -> None:
+    import shutil
+
+    copy = copy_registry(reg, tmp_path)
+    elsewhere = tmp_path / "attacker-remote"
+    shutil.copytree(reg.remote, elsewhere)
+    git(copy.root, "checkout", "-q", "-b", "pr")
+    config = copy.root / ".dvc" / "config"
+    config.write_text(config.read_text().replace(str(reg.remote), str(elsewhere)))
+    commit(copy.root, "PR: move the remote")
+
+    with pytest.raises(ArtifactError, match="not the base configuration's"):
+        load_model("models:/churn/1", registry=copy.root)
+    git(copy.root, "checkout", "-q", "main")  # the base branch's own checkout loads
+    assert load_model("models:/churn/1", registry=copy.root).version == 1
+
+
 def test_a_remote_that_ignores_range_requests_serves_whole_objects(
     reg: Registry, tmp_path: Path, servers: list[_Server],
 ) -> None:
@@ -127,6 +146,22 @@ def test_a_remote_that_ignores_range_requests_serves_whole_objects(
     model = load_model("models:/onnxy/1", registry=copy.root)  # a folder: several objects
     assert model.version == 1
     assert all("Authorization" not in r for r in remote.requests)
+
+
+def test_a_large_object_from_a_server_without_range_support(
+    tmp_path: Path, servers: list[_Server],
+) -> None:
+    data = hashlib.sha256(b"seed").digest() * (7 * 1024 * 1024 // 32)  # 7 MiB, > one block
+    md5 = hashlib.md5(data).hexdigest()
+    target = tmp_path / "remote" / "files" / "md5" / md5[:2] / md5[2:]
+    target.parent.mkdir(parents=True)
+    target.write_bytes(data)
+    remote = _Server("127.0.0.1", tmp_path / "remote")
+    servers.append(remote)
+    cache = ArtifactCache(tmp_path / "cache")
+    path = fetch_artifact(md5, DvcSource(url=remote.url), cache)
+    assert path.read_bytes() == data
+    assert all("Range" not in r for r in remote.requests)
 
 
 # -- 9: the cache trusts only this user ----------------------------------------------------
@@ -263,7 +298,7 @@ def test_a_full_disk_during_a_download_is_one_line_and_leaves_nothing(
 
     real_copy = fetch._copy
 
-    def full_disk(source: Any, out: Any, progress: Any, what: str) -> None:
+    def full_disk(source: Any, out: Any, *_rest: Any) -> None:
         out.write(source.read(10))
         raise OSError(errno.ENOSPC, "No space left on device")
 
