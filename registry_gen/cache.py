@@ -459,6 +459,7 @@ class CacheWriter:
     def publish_dir(self, tmp: Path, manifest: bytes, info: dict[str, Any]) -> Path:
         """Verify the folder ``tmp`` against ``manifest`` and rename it into place."""
         expected = parse_manifest(manifest, self.md5)
+        self._make_prefix()
         try:
             for rel, md5 in expected:
                 actual = md5_of_file(safe_join(tmp, rel))
@@ -473,9 +474,13 @@ class CacheWriter:
         atomic_write(self.cache._sidecar(self.md5, ".json"), manifest)
         return self._publish(tmp, info)
 
+    def _make_prefix(self) -> None:
+        # Before any sidecar is written: atomic_write would create it with the umask's mode.
+        self.cache.path_for(self.md5).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
     def _publish(self, tmp: Path, info: dict[str, Any]) -> Path:
         final = self.cache.path_for(self.md5)
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._make_prefix()
         info = {**info, "md5": self.md5, "added_at": time.time()}
         atomic_write(self.cache._sidecar(self.md5, ".info"), json.dumps(info, indent=1))
         if final.exists() or final.is_symlink():  # failed verification; we hold the lock

@@ -136,6 +136,41 @@ def test_a_pull_request_moving_a_non_http_remote_is_refused(reg: Registry, tmp_p
     assert load_model("models:/churn/1", registry=copy.root).version == 1
 
 
+def test_a_git_url_at_a_pull_request_revision_reads_the_default_branch_remote(
+    reg: Registry, tmp_path: Path,
+) -> None:
+    import shutil
+
+    copy = copy_registry(reg, tmp_path)
+    elsewhere = tmp_path / "attacker-remote"
+    shutil.copytree(reg.remote, elsewhere)
+    git(copy.root, "checkout", "-q", "-b", "pr")
+    config = copy.root / ".dvc" / "config"
+    config.write_text(config.read_text().replace(str(reg.remote), str(elsewhere)))
+    commit(copy.root, "PR: move the remote")
+    git(copy.root, "checkout", "-q", "main")
+
+    with pytest.raises(ArtifactError, match="not the base configuration's"):
+        load_model("models:/churn/1", registry=f"{copy.root}#pr")
+    assert load_model("models:/churn/1", registry=f"{copy.root}#main").version == 1
+
+
+def test_a_cache_made_under_a_group_friendly_umask_is_still_private(
+    reg: Registry, tmp_path: Path,
+) -> None:
+    import os
+
+    old = os.umask(0o002)
+    try:
+        for _ in range(2):  # cold, then warm: every entry it wrote passes the checks
+            assert load_model("models:/onnxy/1", registry=reg.root,
+                              cache_dir=tmp_path / "cache").version == 1
+            assert load_model("models:/churn/3", registry=reg.root,
+                              cache_dir=tmp_path / "cache").version == 3
+    finally:
+        os.umask(old)
+
+
 def test_a_remote_that_ignores_range_requests_serves_whole_objects(
     reg: Registry, tmp_path: Path, servers: list[_Server],
 ) -> None:
