@@ -16,6 +16,10 @@ DVC is reached two ways, each for what it does well, both from here:
   validator asks whether objects exist without downloading them. Only the
   remote (from ``.dvc/config``, ``config.local`` and DVC's credential handling)
   is opened; no ``Repo`` method that prints or writes is called.
+* **Which remote** the loader reads is the registry's base configuration's
+  (:func:`base_remote`: the default branch's committed ``.dvc/config``), never a
+  pull request's nor a pointer's ``remote:``; an HTTP(S) remote is read by
+  :mod:`registry_gen._http_remote`, which keeps credentials on the remote's host.
 
 ``.dvc/config`` (and ``config.local``) is read by :func:`read_config` alone,
 with configobj, the parser DVC itself uses, so checking the default remote
@@ -191,7 +195,8 @@ def base_remote(root: Path, rev: str | None = None) -> BaseRemote:
     """The default remote of the registry's base configuration (see ``docs/security.md``).
 
     The base configuration is the ``.dvc/config`` committed on the default branch
-    (``origin/HEAD``, else ``main``, else ``master``), read from git; a checkout that
+    (``origin/HEAD``, else ``origin/main``, ``origin/master``, ``main``, ``master``),
+    read from git; a checkout that
     is on that branch (or not in git) uses its own working tree's file. So a pull
     request checked out, or a git URL at a pull request's revision, cannot choose
     where artifacts (and the user's credentials) go. ``config.local`` (credentials,
@@ -237,16 +242,17 @@ def _base_commit(root: Path) -> tuple[str | None, str | None]:
     """The default branch's commit and its local branch ref (``refs/heads/main``)."""
     from . import _git
 
-    for ref in ("refs/remotes/origin/HEAD", "refs/heads/main", "refs/heads/master"):
+    for ref in ("refs/remotes/origin/HEAD", "refs/remotes/origin/main",
+                "refs/remotes/origin/master", "refs/heads/main", "refs/heads/master"):
         commit = _git.run(root, "rev-parse", "--verify", "--quiet", "--end-of-options",
                           f"{ref}^{{commit}}", check=False, top_level=True)
         if commit:
-            branch = ref
+            target = ref
             if ref == "refs/remotes/origin/HEAD":
-                target = _git.run(root, "symbolic-ref", "-q", ref, check=False,
-                                  top_level=True) or ""
-                branch = "refs/heads/" + target.strip().removeprefix("refs/remotes/origin/")
-            return commit.strip(), branch
+                target = (_git.run(root, "symbolic-ref", "-q", ref, check=False,
+                                   top_level=True) or "").strip()
+            name = target.removeprefix("refs/remotes/origin/").removeprefix("refs/heads/")
+            return commit.strip(), f"refs/heads/{name}"
     return None, None
 
 
