@@ -12,8 +12,10 @@ Why this is safe: the registry's bytes are never unpickled; the pickle was
 written by this user's own process from an object skops had audited, into a
 folder only this user can write (0700, files 0600) — the trust Python gives its
 own ``__pycache__`` ``.pyc`` files. Anyone able to write there can already run
-code as this user (e.g. through those ``.pyc`` files or ``~/.bashrc``). The
-sha256 catches corruption (a truncated file, a disk error), not an attacker.
+code as this user (e.g. through those ``.pyc`` files or ``~/.bashrc``), and a
+cache folder or file that someone else could write is refused outright
+(:mod:`registry_gen._cache_guard`). The sha256 catches corruption (a truncated
+file, a disk error), not an attacker.
 Anything wrong (a missing or mismatched sidecar, an unpickling error) deletes
 the pair and the loader falls back to skops. ``REGISTRY_GEN_NO_OBJECT_CACHE=1``
 (or ``load_model(..., object_cache=False)``) turns it off.

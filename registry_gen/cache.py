@@ -14,7 +14,9 @@ share one entry and a changed artifact can never be served from a stale one::
     <cache>/locks/                      one lock file per md5
 
 The folder is ``REGISTRY_GEN_CACHE`` if set, else the user cache folder
-(platformdirs), created private (0700). Every entry is checked against its md5
+(platformdirs), created private (0700), and refused (:class:`UnsafeCache`) if it,
+a folder in it or an entry read is a symlink, another user's, or writable by
+group or others (:mod:`registry_gen._cache_guard`). Every entry is checked against its md5
 when it is written and again before each use: a corrupted or tampered entry is
 deleted, never loaded. Writers hold a per-md5 :class:`filelock.FileLock` and
 publish with a rename, so concurrent loads and killed downloads never leave a

@@ -4,12 +4,13 @@
 format         loaded with                                                     extra
 =============  ==============================================================  ==========
 skops          ``skops.io.load`` trusting only ``artifact.trusted_types``      (core)
-pickle/joblib  ``pickle``/``joblib``, and only with ``trust_pickle=True``      (core)
+pickle/joblib  ``pickle``/``joblib``, by reviewed sha256 or ``trust_pickle``  (core)
 onnx           ``onnxruntime.InferenceSession``; external data must stay in    ``onnx``
                the artifact folder
 pytorch        ``torch.load(weights_only=True)`` (a state dict: tensors only)  ``torch``
 safetensors    ``safetensors.numpy.load_file`` (a dict of numpy arrays)        ``torch``
-mlflow         ``mlflow.pyfunc.load_model`` on a folder with ``MLmodel``       ``mlflow``
+mlflow         ``mlflow.pyfunc.load_model`` on a folder with ``MLmodel``;      ``mlflow``
+               gated like pickle
 path           nothing: the object is the path                                 (core)
 =============  ==============================================================  ==========
 
