@@ -115,20 +115,28 @@ def _download(remote: RemoteFs, candidates: list[str], target: Path, what: str) 
         # O_EXCL and 0600 whatever the umask: the cache accepts only private files.
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with handle, os.fdopen(fd, "wb") as out, _progress(remote, path, target.name) as progress:
-            _copy(handle, out, progress, f"{path} from {remote.label}")
+            _copy(_Reader(handle, f"{path} from {remote.label}"), out, progress)
             out.flush()
             os.fsync(out.fileno())
         return
 
 
-def _copy(source: BinaryIO, out: BinaryIO, progress: Any, what: str) -> None:
-    while True:
+class _Reader:
+    """A remote object's stream whose read errors are one line naming the object."""
+
+    def __init__(self, handle: BinaryIO, what: str) -> None:
+        self.handle = handle
+        self.what = what
+
+    def read(self, size: int) -> bytes:
         try:
-            chunk = source.read(CHUNK)
+            return self.handle.read(size)
         except (OSError, ValueError) as error:  # fsspec and aiohttp raise many types
-            raise ArtifactError(f"could not read {what}: {_one_line(error)}") from None
-        if not chunk:
-            return
+            raise ArtifactError(f"could not read {self.what}: {_one_line(error)}") from None
+
+
+def _copy(source: _Reader, out: BinaryIO, progress: Any) -> None:
+    while chunk := source.read(CHUNK):
         out.write(chunk)  # OSError (a full disk): _disk_errors says it in one line
         if progress is not None:
             progress.update(len(chunk))
