@@ -19,9 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from ._constants import API_FORMAT, MD5_PATTERN
 from .errors import ArtifactError, InvalidName
@@ -37,6 +38,7 @@ __all__ = [
 
 INDEX = "api/index.json"
 _MAX_PATH = 600
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def model_api_path(name: str) -> str:
@@ -68,6 +70,7 @@ class ApiArtifact(TypedDict):
     size: int | None
     nfiles: int | None
     trusted_types: list[str]
+    sha256: NotRequired[str]  # the reviewed sha256 of a gated (pickle/joblib/mlflow) artifact
 
 
 class ApiVersion(TypedDict):
@@ -141,6 +144,7 @@ class CheckedArtifact:
     md5: str
     size: int | None
     trusted_types: tuple[str, ...]
+    sha256: str | None = None
 
 
 def check_format(data: Any, where: str) -> dict[str, Any]:
@@ -232,7 +236,10 @@ def check_artifact(artifact: Any, name: str, version: int, where: str) -> Checke
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise ArtifactError(f"{where}: version {version} has an invalid size")
     trusted = _list_of(artifact.get("trusted_types", []), str, f"{where} trusted_types")
-    return CheckedArtifact(path, fmt, md5, size, tuple(trusted))
+    sha256 = artifact.get("sha256")
+    if sha256 is not None and (not isinstance(sha256, str) or not _SHA256.match(sha256)):
+        raise ArtifactError(f"{where}: version {version} has an invalid sha256")
+    return CheckedArtifact(path, fmt, md5, size, tuple(trusted), sha256)
 
 
 def _list_of(value: Any, kind: type, where: str) -> list[Any]:

@@ -16,6 +16,10 @@ DVC is reached two ways, each for what it does well, both from here:
   validator asks whether objects exist without downloading them. Only the
   remote (from ``.dvc/config``, ``config.local`` and DVC's credential handling)
   is opened; no ``Repo`` method that prints or writes is called.
+* **Which remote** the loader reads is the registry's base configuration's
+  (:func:`base_remote`: the default branch's committed ``.dvc/config``), never a
+  pull request's nor a pointer's ``remote:``; an HTTP(S) remote is read by
+  :mod:`registry_gen._http_remote`, which keeps credentials on the remote's host.
 
 ``.dvc/config`` (and ``config.local``) is read by :func:`read_config` alone,
 with configobj, the parser DVC itself uses, so checking the default remote
@@ -42,7 +46,8 @@ from typing import Any, NamedTuple
 from .errors import ArtifactError
 
 __all__ = [
-    "DVC_DIR", "DvcSource", "MissingObjects", "Remote", "RemoteFs", "default_remote",
+    "DVC_DIR", "BaseRemote", "DvcSource", "MissingObjects", "Remote", "RemoteFs", "base_remote",
+    "default_remote",
     "missing_objects", "open_remote", "read_config", "run",
 ]
 
@@ -161,14 +166,14 @@ class DvcSource:
     """Where the artifact's DVC remote is configured.
 
     Either ``repo_root`` (a DVC repository, optionally read at git revision
-    ``rev``; ``remote`` is the remote name from the ``.dvc`` pointer, None for the
-    default) or ``url`` (a remote URL, as published in the site's JSON API).
+    ``rev``) or ``url`` (a remote URL, as published in the site's JSON API). A
+    repository's remote is always its base configuration's default remote
+    (:func:`base_remote`): a ``.dvc`` pointer's own ``remote:`` is never used.
     """
 
     repo_root: Path | None = None
     rev: str | None = None
     url: str | None = None
-    remote: str | None = None
     legacy: bool = False  # DVC 2.x layout (pointer without ``hash: md5``)
 
     def __post_init__(self) -> None:
@@ -176,11 +181,101 @@ class DvcSource:
             raise ValueError("a DvcSource has exactly one of repo_root and url")
 
 
+@dataclass(frozen=True)
+class BaseRemote:
+    """The remote artifacts are read from, as the registry's base configuration names it."""
+
+    remote: Remote  # its name, and its URL (config.local's url if the user set one)
+    committed_url: str  # the URL in the base .dvc/config
+    options: dict[str, str]  # config.local's options for it (credentials)
+    where: str  # which configuration named it, for messages
+
+
+def base_remote(root: Path, rev: str | None = None) -> BaseRemote:
+    """The default remote of the registry's base configuration (see ``docs/security.md``).
+
+    The base configuration is the ``.dvc/config`` committed on the default branch
+    (``origin/HEAD``, else ``origin/main``, ``origin/master``, ``main``, ``master``),
+    read from git; a checkout that
+    is on that branch (or not in git) uses its own working tree's file. So a pull
+    request checked out, or a git URL at a pull request's revision, cannot choose
+    where artifacts (and the user's credentials) go. ``config.local`` (credentials,
+    or a url of the user's own) is read only for a working checkout (``rev`` None).
+
+    >>> base_remote(Path("/srv/registry")).remote  # doctest: +SKIP
+    Remote(name='storage', url='https://dvc.example.org/store')
+
+    Raises:
+        ArtifactError: the base configuration names no default remote, or it has no url.
+    """
+    sections, where = _base_config(root, from_git=rev is not None)
+    name = sections.get("core", {}).get("remote")
+    if not name:
+        raise ArtifactError(
+            f"no default DVC remote in {where}: run `dvc remote add -d NAME URL` and commit it")
+    committed = sections.get(f'remote "{name}"', {}).get("url", "")
+    local = {} if rev is not None else _read_config_file(root / DVC_DIR / "config.local")
+    options = local.get(f'remote "{name}"', {})
+    url = options.get("url") or committed
+    if not url:
+        raise ArtifactError(f"the default DVC remote {name!r} has no url in {where}")
+    return BaseRemote(Remote(name, url), committed, dict(options), where)
+
+
+def _base_config(root: Path, *, from_git: bool) -> tuple[dict[str, dict[str, str]], str]:
+    from . import _git
+
+    working = root / DVC_DIR / "config"
+    if not _git.is_repository(root):
+        return read_config(root, local=False), str(working)
+    commit, branch = _base_commit(root)
+    if commit is None or (not from_git and branch is not None and _git.run(
+            root, "symbolic-ref", "-q", "HEAD", check=False, top_level=True) == f"{branch}\n"):
+        return read_config(root, local=False), str(working)
+    text = _git.run_bytes(root, "show", f"{commit}:{DVC_DIR}/config", check=False,
+                          top_level=True)
+    where = f"{DVC_DIR}/config of the default branch ({commit[:10]})"
+    return _parse_config(text or b"", where), where
+
+
+def _base_commit(root: Path) -> tuple[str | None, str | None]:
+    """The default branch's commit and its local branch ref (``refs/heads/main``)."""
+    from . import _git
+
+    for ref in ("refs/remotes/origin/HEAD", "refs/remotes/origin/main",
+                "refs/remotes/origin/master", "refs/heads/main", "refs/heads/master"):
+        commit = _git.run(root, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                          f"{ref}^{{commit}}", check=False, top_level=True)
+        if commit:
+            target = ref
+            if ref == "refs/remotes/origin/HEAD":
+                target = (_git.run(root, "symbolic-ref", "-q", ref, check=False,
+                                   top_level=True) or "").strip()
+            name = target.removeprefix("refs/remotes/origin/").removeprefix("refs/heads/")
+            return commit.strip(), f"refs/heads/{name}"
+    return None, None
+
+
+def _parse_config(data: bytes, where: str) -> dict[str, dict[str, str]]:
+    from configobj import ConfigObj, ConfigObjError
+
+    try:
+        config = ConfigObj(data.decode("utf-8").splitlines(), interpolation=False)
+    except (ConfigObjError, UnicodeDecodeError) as error:
+        raise ArtifactError(f"cannot read {where}: {error}") from None
+    return {_section_name(str(k)): {str(n): str(v) for n, v in dict(values).items()}
+            for k, values in config.items() if isinstance(values, dict)}
+
+
+def _is_http(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
+
+
 @dataclass
 class RemoteFs:
     """An opened remote: a DVC (fsspec) filesystem, the remote's root in it, a label."""
 
-    fs: Any  # a dvc.fs FileSystem
+    fs: Any  # a dvc.fs FileSystem, or an _http_remote.HttpRemoteFs
     path: str
     label: str
 
@@ -189,9 +284,54 @@ class RemoteFs:
 def open_remote(source: DvcSource) -> Iterator[RemoteFs]:
     """The remote's filesystem, kept open (with its DVC repo) while objects are read.
 
+    An HTTP(S) remote is read by :mod:`registry_gen._http_remote` (credentials
+    only for its own host, no redirect off it); any other through DVC, after
+    checking that the configuration DVC reads names the base remote.
+
     Raises:
-        ArtifactError: DVC cannot open the remote (bad config, unknown remote name).
+        ArtifactError: DVC cannot open the remote (bad config, unknown remote name),
+            or the revision's configuration names another remote than the base one.
     """
+    from ._http_remote import HttpRemoteFs, auth_header
+
+    if source.url is not None and _is_http(source.url):
+        yield RemoteFs(HttpRemoteFs(source.url, None), source.url, source.url)
+        return
+    base = None
+    if source.repo_root is not None:
+        base = base_remote(source.repo_root, source.rev)
+        if _is_http(base.remote.url):
+            fs = HttpRemoteFs(base.remote.url, auth_header(base.options))
+            yield RemoteFs(fs, base.remote.url, f"{base.remote.name!r} ({base.remote.url})")
+            return
+        _check_same_remote(source.repo_root, source.rev, base)
+    with _dvc_remote(source, base) as remote:
+        yield remote
+
+
+def _check_same_remote(root: Path, rev: str | None, base: BaseRemote) -> None:
+    """Refuse a revision whose committed configuration names another remote than the base."""
+    from . import _git
+
+    if rev is None:
+        sections = read_config(root, local=False)
+    else:
+        text = _git.run_bytes(root, "show", f"{rev}:{DVC_DIR}/config", check=False,
+                              top_level=True)
+        sections = _parse_config(text or b"", f"{DVC_DIR}/config at {rev[:10]}")
+    name = sections.get("core", {}).get("remote")
+    url = sections.get(f'remote "{name}"', {}).get("url") if name else None
+    if (name, url) != (base.remote.name, base.committed_url):
+        raise ArtifactError(
+            f"the DVC remote this revision configures ({name!r}: {url}) is not the base "
+            f"configuration's ({base.remote.name!r}: {base.committed_url}, from {base.where}); "
+            "artifacts are read only from the base remote: change .dvc/config through its "
+            "own reviewed pull request"
+        )
+
+
+@contextmanager
+def _dvc_remote(source: DvcSource, base: BaseRemote | None) -> Iterator[RemoteFs]:
     from dvc.exceptions import DvcException
 
     where = source.url or source.repo_root
@@ -202,8 +342,9 @@ def open_remote(source: DvcSource) -> Iterator[RemoteFs]:
             cls, config, fs_path = get_cloud_fs({}, url=source.url)
             yield RemoteFs(cls(**config), fs_path, source.url)
             return
-        assert source.repo_root is not None
-        with _repo_remote(source.repo_root, source.rev, source.remote, "fetch") as (repo, remote):
+        assert source.repo_root is not None and base is not None
+        with _repo_remote(source.repo_root, source.rev, base.remote.name, "fetch") as (
+                repo, remote):
             url = repo.config["remote"].get(remote.name, {}).get("url", remote.path)
             label = f"{remote.name!r} ({url})"
             fs = remote.fs

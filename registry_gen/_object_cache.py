@@ -12,8 +12,10 @@ Why this is safe: the registry's bytes are never unpickled; the pickle was
 written by this user's own process from an object skops had audited, into a
 folder only this user can write (0700, files 0600) — the trust Python gives its
 own ``__pycache__`` ``.pyc`` files. Anyone able to write there can already run
-code as this user (e.g. through those ``.pyc`` files or ``~/.bashrc``). The
-sha256 catches corruption (a truncated file, a disk error), not an attacker.
+code as this user (e.g. through those ``.pyc`` files or ``~/.bashrc``), and a
+cache folder or file that someone else could write is refused outright
+(:mod:`registry_gen._cache_guard`). The sha256 catches corruption (a truncated
+file, a disk error), not an attacker.
 Anything wrong (a missing or mismatched sidecar, an unpickling error) deletes
 the pair and the loader falls back to skops. ``REGISTRY_GEN_NO_OBJECT_CACHE=1``
 (or ``load_model(..., object_cache=False)``) turns it off.
@@ -27,6 +29,7 @@ Files, next to the entry ``<cache>/objects/ab/cdef…``::
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import logging
@@ -35,6 +38,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._cache_guard import UnsafeCache, require_private
 from .errors import ArtifactError
 from .paths import atomic_write
 
@@ -58,10 +62,14 @@ def get_object(cache: ArtifactCache, md5: str, key: str) -> Any | None:
     pickled = cache.object_path(md5, key)
     sidecar = pickled.with_name(pickled.name + ".json")
     try:
-        meta = json.loads(sidecar.read_bytes())
+        if not cache.check_private(pickled.parent):
+            return None
+        meta = json.loads(read_private(sidecar))
         data = read_private(pickled)
     except FileNotFoundError:
         return None
+    except UnsafeCache:
+        raise  # not ours to delete or to trust: the user must look (see _cache_guard)
     except (OSError, ValueError, ArtifactError) as error:
         log.warning("the object cache of %s is unreadable (%s); deleting it", md5, error)
         _drop_object(pickled)
@@ -122,10 +130,18 @@ def _drop_object(pickled: Path) -> None:
 
 
 def read_private(path: Path) -> bytes:
-    """Read a file we wrote ourselves, refusing one another user could have replaced."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    """Read a file we wrote ourselves, refusing one another user could have replaced.
+
+    Raises:
+        UnsafeCache: ``path`` is a symlink, another user's, or writable by others.
+        FileNotFoundError: ``path`` does not exist.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as error:
+        if error.errno == errno.ELOOP:  # O_NOFOLLOW met a symlink
+            require_private(os.lstat(path), path, "cache entry")
+        raise
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-            raise ArtifactError(f"{path} is not a private file of this user")
+        require_private(os.fstat(handle.fileno()), path, "cache entry")
         return handle.read()

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from . import artifacts, gitops
 from ._search import aware
 from .errors import AlreadyExists, ArtifactError, InvalidRegistry, ModelNotFound, UsageError
+from .formats import reviewed_sha256
 from .paths import MODEL_FILE, MODELS_DIR, VERSION_FILE, safe_join
 from .policy import name_collision
 from .schema import ArtifactFormat, ModelRecord, Signature, VersionRecord
@@ -77,7 +78,8 @@ def version_record(number: int, stage: str, source: Path, fmt: str, *, created_b
             microsecond=0),
         "created_by": created_by,
         "artifact": {"path": source.name, "format": fmt,
-                     "trusted_types": list(fields.get("trusted_types", ()))},
+                     "trusted_types": list(fields.get("trusted_types", ())),
+                     "sha256": reviewed_sha256(source, fmt)},
         "lineage": {"run_id": fields.get("run_id"), "run_url": fields.get("run_url"),
                     "code": dict(fields["code"]) if fields.get("code") else None,
                     "datasets": [dict(d) for d in fields.get("datasets", ())],

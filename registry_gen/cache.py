@@ -14,7 +14,9 @@ share one entry and a changed artifact can never be served from a stale one::
     <cache>/locks/                      one lock file per md5
 
 The folder is ``REGISTRY_GEN_CACHE`` if set, else the user cache folder
-(platformdirs), created private (0700). Every entry is checked against its md5
+(platformdirs), created private (0700), and refused (:class:`UnsafeCache`) if it,
+a folder in it or an entry read is a symlink, another user's, or writable by
+group or others (:mod:`registry_gen._cache_guard`). Every entry is checked against its md5
 when it is written and again before each use: a corrupted or tampered entry is
 deleted, never loaded. Writers hold a per-md5 :class:`filelock.FileLock` and
 publish with a rename, so concurrent loads and killed downloads never leave a
@@ -47,6 +49,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import _object_cache
+from ._cache_guard import UnsafeCache, check_private, require_private
 from ._constants import MD5_PATTERN
 from .errors import ArtifactError, HashMismatch, UsageError
 from .paths import atomic_write, safe_join
@@ -113,6 +116,10 @@ def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:
         if not isinstance(relpath, str) or not isinstance(file_md5, str):
             raise ArtifactError(f"the folder manifest of {md5} has a malformed entry")
         parts = PurePosixPath(relpath).parts
+        if any(ord(c) < 32 or c == "\x7f" for c in relpath):  # NUL, newline...: never a path
+            raise ArtifactError(
+                f"the folder manifest of {md5} has a path with a control character "
+                f"{relpath!r}; the artifact cannot be fetched")
         if (not parts or relpath.startswith("/") or "\\" in relpath
                 or any(p in {"", ".", ".."} for p in parts)):
             raise ArtifactError(f"the folder manifest of {md5} has an unsafe path {relpath!r}")
@@ -141,7 +148,7 @@ class CacheEntry:
 
     @property
     def is_dir(self) -> bool:
-        """Whether the cached artifact is a folder (DVC's md5 ends in ``.dir``)."""
+        """Whether the entry is a folder artifact (a DVC ``.dir`` md5)."""
         return self.md5.endswith(".dir")
 
 
@@ -154,11 +161,40 @@ class ArtifactCache:
     # -- layout -------------------------------------------------------------
 
     def ensure(self) -> Path:
-        """Create the cache folder (mode 0700) and return it."""
+        """Create the cache folder (mode 0700) and return it.
+
+        Raises:
+            UnsafeCache: the folder, or one of its own folders, is a symlink, belongs
+                to another user or is writable by others (see :mod:`registry_gen._cache_guard`).
+        """
         for folder in (self.root, self.root / "objects", self.root / "tmp", self.root / "locks"):
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.root.chmod(0o700)
+            self.check_private(folder)
+        self.root.chmod(0o700)  # after the check: never through a symlink
         return self.root
+
+    def check_private(self, path: Path, what: str = "cache folder") -> bool:
+        """True if ``path`` exists and only this user could have written it; False if missing.
+
+        ``path`` is the cache root or inside it; the folders between the root and
+        ``path`` are checked too (a few ``lstat`` calls).
+
+        >>> ArtifactCache("/nonexistent/cache").check_private(Path("/nonexistent/cache"))
+        False
+
+        Raises:
+            UnsafeCache: a symlink, another user's, or writable by group or others.
+        """
+        if not check_private(self.root, "cache folder"):
+            return False
+        rel = path.relative_to(self.root)
+        current = self.root
+        for index, part in enumerate(rel.parts):
+            current = current / part
+            last = index == len(rel.parts) - 1
+            if not check_private(current, what if last else "cache folder"):
+                return False
+        return True
 
     def path_for(self, md5: str) -> Path:
         """Where the entry for ``md5`` lives (whether or not it exists)."""
@@ -190,11 +226,13 @@ class ArtifactCache:
         returned, so the caller fetches it again.
         """
         path = self.path_for(md5)
-        if not path.exists() and not path.is_symlink():
+        if not self.check_private(path, "cache entry"):
             return None
         if verify:
             try:
                 self.verify(md5)
+            except UnsafeCache:
+                raise
             except (HashMismatch, ArtifactError, OSError) as error:
                 log.warning("cached artifact %s is corrupt (%s); deleting it", md5, error)
                 self.remove(md5)
@@ -213,7 +251,8 @@ class ArtifactCache:
                 raise HashMismatch(f"cached artifact {md5} has md5 {actual}")
             return
         manifest = self._sidecar(md5, ".json")
-        if not manifest.is_file() or not path.is_dir() or path.is_symlink():
+        if (not self.check_private(manifest, "cache entry") or not path.is_dir()
+                or path.is_symlink()):
             raise HashMismatch(f"cached folder {md5} is incomplete")
         expected = dict(parse_manifest(manifest.read_bytes(), md5))
         seen: set[str] = set()
@@ -225,6 +264,7 @@ class ArtifactCache:
             for name in files:
                 file = base / name
                 rel = file.relative_to(path).as_posix()
+                require_private(os.lstat(file), file, "cache entry")
                 if file.is_symlink() or rel not in expected:
                     raise HashMismatch(f"cached folder {md5} has an unexpected file {rel!r}")
                 if md5_of_file(file) != expected[rel]:
@@ -421,6 +461,7 @@ class CacheWriter:
     def publish_dir(self, tmp: Path, manifest: bytes, info: dict[str, Any]) -> Path:
         """Verify the folder ``tmp`` against ``manifest`` and rename it into place."""
         expected = parse_manifest(manifest, self.md5)
+        self._make_prefix()
         try:
             for rel, md5 in expected:
                 actual = md5_of_file(safe_join(tmp, rel))
@@ -435,9 +476,13 @@ class CacheWriter:
         atomic_write(self.cache._sidecar(self.md5, ".json"), manifest)
         return self._publish(tmp, info)
 
+    def _make_prefix(self) -> None:
+        # Before any sidecar is written: atomic_write would create it with the umask's mode.
+        self.cache.path_for(self.md5).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
     def _publish(self, tmp: Path, info: dict[str, Any]) -> Path:
         final = self.cache.path_for(self.md5)
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._make_prefix()
         info = {**info, "md5": self.md5, "added_at": time.time()}
         atomic_write(self.cache._sidecar(self.md5, ".info"), json.dumps(info, indent=1))
         if final.exists() or final.is_symlink():  # failed verification; we hold the lock

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -27,7 +28,7 @@ from typing import Any, BinaryIO
 
 from ._dvc import DvcSource, RemoteFs, open_remote
 from .cache import CHUNK, ArtifactCache, CacheWriter, parse_manifest
-from .errors import ArtifactError, NotFound
+from .errors import ArtifactError, NotFound, RegistryError
 from .paths import safe_join
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def fetch_artifact(
     not match (nothing is cached), :class:`RemoteObjectMissing` when the remote
     does not have the object.
     """
-    with cache.writer(md5) as writer:
+    with _disk_errors(cache), cache.writer(md5) as writer:
         if writer.entry is not None:  # another process fetched it while we waited
             return writer.entry
         with open_remote(source) as remote:
@@ -65,8 +66,8 @@ def fetch_artifact(
 
 
 def _fetch_dir(
-    md5: str, remote: RemoteFs, source: DvcSource, cache: ArtifactCache, *,
-    writer: CacheWriter, info: dict[str, Any],
+    md5: str, remote: RemoteFs, source: DvcSource, cache: ArtifactCache, *, writer: CacheWriter,
+    info: dict[str, Any],
 ) -> Path:
     tmp = cache.temp_path(md5)
     try:
@@ -78,7 +79,7 @@ def _fetch_dir(
         tmp.mkdir(mode=0o700)
         for rel, file_md5 in entries:
             target = safe_join(tmp, rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             _download(remote, _object_paths(remote, file_md5, source), target, f"{md5}:{rel}")
     except BaseException:
         import shutil
@@ -109,20 +110,58 @@ def _download(remote: RemoteFs, candidates: list[str], target: Path, what: str) 
                 f"the DVC remote {remote.label} has no object {what} (looked for {path}); "
                 "was the artifact pushed with `dvc push`?"
             ) from None
-        except OSError as error:
-            raise ArtifactError(f"could not read {path} from {remote.label}: {error}") from error
-        with handle, target.open("wb") as out, _progress(remote, path, target.name) as progress:
-            _copy(handle, out, progress)
+        except (OSError, ValueError) as error:
+            raise ArtifactError(f"could not read {path} from {remote.label}: {error}") from None
+        # O_EXCL and 0600 whatever the umask: the cache accepts only private files.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with handle, os.fdopen(fd, "wb") as out, _progress(remote, path, target.name) as progress:
+            _copy(_Reader(handle, f"{path} from {remote.label}"), out, progress)
             out.flush()
             os.fsync(out.fileno())
         return
 
 
-def _copy(source: BinaryIO, out: BinaryIO, progress: Any) -> None:
+class _Reader:
+    """A remote object's stream whose read errors are one line naming the object."""
+
+    def __init__(self, handle: BinaryIO, what: str) -> None:
+        self.handle = handle
+        self.what = what
+
+    def read(self, size: int) -> bytes:
+        try:
+            return self.handle.read(size)
+        except (OSError, ValueError) as error:  # fsspec and aiohttp raise many types
+            raise ArtifactError(f"could not read {self.what}: {_one_line(error)}") from None
+
+
+def _copy(source: _Reader, out: BinaryIO, progress: Any) -> None:
     while chunk := source.read(CHUNK):
-        out.write(chunk)
+        out.write(chunk)  # OSError (a full disk): _disk_errors says it in one line
         if progress is not None:
             progress.update(len(chunk))
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:500]
+
+
+@contextmanager
+def _disk_errors(cache: ArtifactCache) -> Iterator[None]:
+    """A full disk (or any write failure) in the cache as one line; temp files are gone by now."""
+    try:
+        yield
+    except RegistryError:
+        raise
+    except OSError as error:
+        reason = ("the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT)
+                  else _one_line(error))
+        raise ArtifactError(
+            f"could not write the artifact into the cache {cache.root}: {reason}; nothing was "
+            "cached. Free some space (`registry-gen cache prune`) or set REGISTRY_GEN_CACHE "
+            "to a folder on another disk"
+        ) from None
 
 
 @contextmanager

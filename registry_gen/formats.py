@@ -4,19 +4,27 @@
 format         loaded with                                                     extra
 =============  ==============================================================  ==========
 skops          ``skops.io.load`` trusting only ``artifact.trusted_types``      (core)
-pickle/joblib  ``pickle``/``joblib``, and only with ``trust_pickle=True``      (core)
+pickle/joblib  ``pickle``/``joblib``, by reviewed sha256 or ``trust_pickle``  (core)
 onnx           ``onnxruntime.InferenceSession``; external data must stay in    ``onnx``
                the artifact folder
 pytorch        ``torch.load(weights_only=True)`` (a state dict: tensors only)  ``torch``
 safetensors    ``safetensors.numpy.load_file`` (a dict of numpy arrays)        ``torch``
-mlflow         ``mlflow.pyfunc.load_model`` on a folder with ``MLmodel``       ``mlflow``
+mlflow         ``mlflow.pyfunc.load_model`` on a folder with ``MLmodel``;      ``mlflow``
+               gated like pickle
 path           nothing: the object is the path                                 (core)
 =============  ==============================================================  ==========
 
-Unpickling runs code stored in the file, so pickle and joblib artifacts are
-refused with :class:`~registry_gen.errors.UntrustedFormat` before the file is
-even opened unless the caller trusts them. A missing optional library raises
-:class:`~registry_gen.errors.MissingExtra` naming the extra to install.
+Unpickling runs code stored in the file, and so does loading an MLflow folder
+(its ``python_function`` flavour unpickles and imports what the folder names):
+these formats (:data:`GATED_FORMATS`) load only when the artifact's sha256 is
+the one recorded in ``version.yaml`` (``artifact.sha256``, written at
+registration and approved in the pull request; see :func:`artifact_sha256`), or
+when the caller passes ``trust_pickle=True`` for that one call. Otherwise they
+are refused with :class:`~registry_gen.errors.UntrustedFormat` before anything is
+opened. Every file is sniffed first (:func:`check_content`): a record's format
+must match its bytes, so a pickle recorded as ``skops`` or ``onnx`` is refused.
+A missing optional library raises :class:`~registry_gen.errors.MissingExtra`
+naming the extra to install.
 
 Example:
     >>> native, predict = load_artifact(Path("model.skops"), "skops",  # doctest: +SKIP
@@ -35,9 +43,14 @@ from types import ModuleType
 from typing import Any
 
 from ._constants import UNSAFE_FORMATS
+from ._sniff import ACCEPTED, HEAD_BYTES, content_kind
 from .errors import ArtifactError, MissingExtra, UntrustedFormat
 
 log = logging.getLogger(__name__)
+
+# Formats whose loading runs code the artifact carries: loaded only by reviewed sha256
+# or an explicit per-call trust_pickle=True.
+GATED_FORMATS = UNSAFE_FORMATS | frozenset({"mlflow"})
 
 # Formats whose loaded object the loader may keep in the verified object cache.
 OBJECT_CACHE_FORMATS = frozenset({"skops"})
@@ -64,23 +77,134 @@ def require(module: str) -> ModuleType:
 
 def load_artifact(
     path: Path, fmt: str, *, trusted_types: Sequence[str] = (), trust_pickle: bool = False,
+    sha256: str | None = None,
 ) -> tuple[Any, Predict]:
-    """The native model object of the artifact at ``path`` and a ``predict(data)`` for it."""
-    check_trusted(fmt, trust_pickle)
+    """The native model object of the artifact at ``path`` and a ``predict(data)`` for it.
+
+    ``sha256`` is the record's reviewed ``artifact.sha256`` (see :func:`check_reviewed`).
+
+    >>> load_artifact(Path("model.pkl"), "pickle")  # doctest: +SKIP
+    Traceback (most recent call last):
+    UntrustedFormat: the artifact is a pickle file, ...
+
+    Raises:
+        UntrustedFormat: a gated format without trust, or bytes of another format.
+        ArtifactError: an unknown format, or an artifact its library cannot read.
+    """
     loader = _LOADERS.get(fmt)
     if loader is None:
         raise ArtifactError(f"unknown artifact format {fmt!r}")
+    check_reviewed(path, fmt, trust_pickle, sha256)
+    check_content(path, fmt)
     return loader(path, trusted_types)
 
 
-def check_trusted(fmt: str, trust_pickle: bool) -> None:
-    """Raise :class:`UntrustedFormat` if loading ``fmt`` would run code nobody trusted."""
-    if fmt in UNSAFE_FORMATS and not trust_pickle:
+def check_trusted(fmt: str, trust_pickle: bool, sha256: str | None = None) -> None:
+    """Raise :class:`UntrustedFormat` if loading ``fmt`` could run code nobody trusted.
+
+    A gated format needs a reviewed ``sha256`` in its record (checked against the
+    bytes by :func:`check_reviewed`) or ``trust_pickle=True``.
+
+    >>> check_trusted("skops", False)
+    >>> check_trusted("pickle", False, "0" * 64)
+
+    Raises:
+        UntrustedFormat: ``fmt`` is gated and neither is given.
+    """
+    if fmt in GATED_FORMATS and not trust_pickle and sha256 is None:
         raise UntrustedFormat(
-            f"the artifact is a {fmt} file, and unpickling runs code stored in it; it was not "
-            "loaded. Load it only if you trust everyone who can register models: "
-            "load_model(..., trust_pickle=True). Better: re-register it as skops."
+            f"the artifact is a {fmt} {'folder' if fmt == 'mlflow' else 'file'}, and loading "
+            "it runs code stored in it; it was not loaded. Its version.yaml records no "
+            "reviewed artifact.sha256 (written at registration, approved in the pull request); "
+            "to load it anyway, for this call only: load_model(..., trust_pickle=True). "
+            "Better: re-register it as skops."
         )
+
+
+def check_reviewed(path: Path, fmt: str, trust_pickle: bool, sha256: str | None) -> None:
+    """Refuse a gated artifact whose bytes are not the ones whose sha256 was reviewed.
+
+    Raises:
+        UntrustedFormat: as :func:`check_trusted`, or the sha256 differs from the record's.
+    """
+    check_trusted(fmt, trust_pickle, sha256)
+    if fmt not in GATED_FORMATS or trust_pickle:
+        return
+    actual = artifact_sha256(path)
+    if actual != sha256:
+        raise UntrustedFormat(
+            f"the {fmt} artifact has sha256 {actual}, not the reviewed {sha256} recorded in "
+            "version.yaml (artifact.sha256); it was not loaded"
+        )
+
+
+def artifact_sha256(path: Path) -> str:
+    """The sha256 a reviewer approves: of a file's bytes, or of a folder's files.
+
+    A folder's is the sha256 of its sorted ``relpath NUL sha256 LF`` lines (regular
+    files only; symlinks are refused), so it does not depend on the order files are
+    listed or on timestamps.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     (Path(d) / "m.pkl").write_bytes(b"x")
+    ...     artifact_sha256(Path(d) / "m.pkl")[:12]
+    1
+    '2d711642b726'
+
+    Raises:
+        ArtifactError: the folder holds a symlink.
+    """
+    if not path.is_dir():
+        return _sha256_file(path)
+    lines = []
+    for file in sorted(path.rglob("*")):
+        if file.is_symlink():
+            raise ArtifactError(f"the artifact folder {path} holds a symlink {file.name!r}")
+        if file.is_file():
+            lines.append(f"{file.relative_to(path).as_posix()}\0{_sha256_file(file)}\n")
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def check_content(path: Path, fmt: str) -> None:
+    """Refuse an artifact whose bytes are not of the kind its recorded ``fmt`` reads.
+
+    Raises:
+        UntrustedFormat: the bytes are of another kind (a pickle recorded as skops...).
+        ArtifactError: a folder artifact without exactly one file of the format.
+    """
+    accepted = ACCEPTED.get(fmt)
+    if accepted is None:  # mlflow (a folder, gated), path (never deserialised)
+        return
+    file = _single(path, _SUFFIXES[fmt], fmt)
+    with file.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    kind = content_kind(head, file.stat().st_size)
+    # Bytes of no known kind go to the format's library, which reports them as unreadable;
+    # bytes of another known kind (a pickle recorded as skops) never reach it.
+    if kind != "unknown" and kind not in accepted:
+        raise UntrustedFormat(
+            f"version.yaml says the artifact is {fmt}, but {file.name} holds {kind} content "
+            f"(a {fmt} artifact holds {' or '.join(sorted(accepted))}); it was not loaded: "
+            "the record's format must match the artifact's bytes"
+        )
+
+
+def reviewed_sha256(path: Path, fmt: str) -> str | None:
+    """What registration records as ``artifact.sha256``: the sha256 of a gated format only.
+
+    >>> reviewed_sha256(Path("model.skops"), "skops") is None
+    True
+    """
+    return artifact_sha256(path) if fmt in GATED_FORMATS else None
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def object_cache_key(fmt: str, trusted_types: Sequence[str]) -> str | None:
@@ -265,6 +389,10 @@ _LOADERS: dict[str, Callable[[Path, Sequence[str]], tuple[Any, Predict]]] = {
     "pytorch": _load_pytorch, "safetensors": _load_safetensors, "mlflow": _load_mlflow,
     "path": _load_path,
 }
+
+# The file each format's loader reads in an artifact folder.
+_SUFFIXES = {"skops": ".skops", "pickle": ".pkl", "joblib": ".joblib", "onnx": ".onnx",
+             "pytorch": ".pt", "safetensors": ".safetensors"}
 
 # The formats this loader can load: what version.yaml (and the site's JSON) may name.
 KNOWN_FORMATS = frozenset(_LOADERS)

@@ -59,22 +59,22 @@ class LoadedModel:
 
     @property
     def name(self) -> str:
-        """The registered model's name."""
+        """The model's name."""
         return self.resolved.name
 
     @property
     def version(self) -> int:
-        """The version number the URI resolved to."""
+        """The version number."""
         return self.resolved.version
 
     @property
     def format(self) -> str:
-        """The artifact's format (the ``artifact.format`` of ``version.yaml``)."""
+        """The artifact format recorded in version.yaml."""
         return self.resolved.format
 
     @property
     def md5(self) -> str:
-        """The artifact's DVC md5, checked against the cached files."""
+        """The md5 of the artifact's bytes."""
         return self.resolved.md5
 
     def predict(self, data: Any) -> Any:
@@ -131,7 +131,10 @@ def load_model(
         registry: a checkout path, a git URL with ``@REV``/``#REV``, or the published
             site's URL (see :mod:`registry_gen.locate`); default ``REGISTRY_GEN_URI``,
             else the git repository around the current directory.
-        trust_pickle: allow pickle/joblib artifacts, whose loading runs their code.
+        trust_pickle: for this call only, load a pickle, joblib or MLflow artifact
+            (whose loading runs code it carries) even without a reviewed
+            ``artifact.sha256`` in its record, or with bytes that do not match it. Without
+            it such an artifact loads only when its sha256 is the recorded one.
         offline: use only the cache (default: ``REGISTRY_GEN_OFFLINE``).
         cache_dir: the artifact cache (default: ``REGISTRY_GEN_CACHE`` or the user cache).
         object_cache: reuse (and keep) the verified pickle of a skops model's object
@@ -142,7 +145,9 @@ def load_model(
     cache = ArtifactCache(cache_dir)
     offline = offline_mode() if offline is None else offline
     resolved = resolve(uri, registry=registry, cache=cache, offline=offline)
-    check_trusted(resolved.format, trust_pickle)  # refuse before downloading anything
+    # Refuse before downloading anything; the bytes are checked against the reviewed
+    # sha256 (and sniffed) by load_artifact once they are here.
+    check_trusted(resolved.format, trust_pickle, resolved.sha256)
     path = _artifact(resolved, cache, offline)  # verified against its md5, every time
     use_objects = object_cache_enabled() if object_cache is None else object_cache
     key = object_cache_key(resolved.format, resolved.trusted_types) if use_objects else None
@@ -153,7 +158,7 @@ def load_model(
             return LoadedModel(resolved.exact_uri, resolved, path, native,
                                predict_method(native))
     native, predict = load_artifact(path, resolved.format, trusted_types=resolved.trusted_types,
-                                    trust_pickle=trust_pickle)
+                                    trust_pickle=trust_pickle, sha256=resolved.sha256)
     if key is not None:
         # skops enforced the recorded trusted types on bytes just verified against their
         # md5: this object is what the registry recorded, so its pickle may be kept.

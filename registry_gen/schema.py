@@ -194,6 +194,10 @@ class Artifact(_Record):
     trusted_types: list[ShortText] = Field(
         default_factory=list, description="skops types trusted at registration"
     )
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None, description="the reviewed sha256 a pickle/joblib/mlflow artifact is "
+        "loaded by (registry_gen.formats.artifact_sha256)"
+    )
 
     @field_validator("path")
     @classmethod

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from registry_gen._cache_guard import UnsafeCache
 from registry_gen.cache import ArtifactCache, default_cache_dir, parse_manifest
 from registry_gen.errors import ArtifactError, HashMismatch, UsageError
 
@@ -90,7 +91,9 @@ def test_a_symlink_in_place_of_an_entry_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(HashMismatch, match="not a regular file"):
         cache.verify(md5(b"good"))
-    assert cache.get(md5(b"good")) is None
+    # Issue 10 (9): a symlinked entry is refused with a clear error, never followed.
+    with pytest.raises(UnsafeCache, match="is a symlink"):
+        cache.get(md5(b"good"))
     assert outside.exists()
 
 
@@ -240,9 +243,9 @@ def test_object_cache_round_trip_with_a_private_pickle_and_its_sidecar(tmp_path:
     assert cache.get_object(digest, KEY) == {"weights": [1, 2, 3]}
     assert cache.get_object(digest, "f" * 32) is None  # another key: a miss
 
-    pickled.chmod(0o666)  # writable by others: not ours to trust any more
-    assert cache.get_object(digest, KEY) is None
-    assert not pickled.exists()
+    pickled.chmod(0o666)  # writable by others: not ours to trust any more (issue 10, 9)
+    with pytest.raises(UnsafeCache, match="writable by group or others"):
+        cache.get_object(digest, KEY)
 
 
 def test_object_cache_keys_and_missing_entries(tmp_path: Path) -> None:

@@ -159,10 +159,11 @@ def test_pytorch_without_torch_names_the_extra(tmp_path: Path) -> None:
 @pytest.mark.skipif(importlib.util.find_spec("mlflow") is not None, reason="mlflow is installed")
 def test_mlflow_folder_without_mlflow_names_the_extra(tmp_path: Path) -> None:
     (tmp_path / "MLmodel").write_text("flavors: {}\n")
+    # Issue 10 (10): an MLflow folder is gated like a pickle, so these pass trust_pickle.
     with pytest.raises(MissingExtra, match=r"registry-gen\[mlflow\]"):
-        load_artifact(tmp_path, "mlflow")
+        load_artifact(tmp_path, "mlflow", trust_pickle=True)
     with pytest.raises(ArtifactError, match="MLmodel"):
-        load_artifact(tmp_path / "MLmodel", "mlflow")
+        load_artifact(tmp_path / "MLmodel", "mlflow", trust_pickle=True)
 
 
 def test_path_format_returns_the_path(tmp_path: Path) -> None:

@@ -45,6 +45,9 @@ def test_dvc_remote_without_credentials(tmp_path: Path) -> None:
     config.write_text("[core]\n    remote = storage\n['remote \"storage\"']\n"
                       "    url = https://user:secret@example.com/dvc\n")
     assert read_dvc_remote(tmp_path) == {"name": "storage", "url": "https://example.com/dvc"}
+    config.write_text("[core]\n    remote = storage\n['remote \"storage\"']\n"
+                      "    url = https://example.com/dvc?sig=s3cret&se=2030#frag\n")
+    assert read_dvc_remote(tmp_path) == {"name": "storage", "url": "https://example.com/dvc"}
     config.write_text("[core]\n    remote = local\n['remote \"local\"']\n    url = ../store\n")
     assert read_dvc_remote(tmp_path) == {"name": "local", "url": str(tmp_path / "store")}
     config.write_text("['remote \"x\"']\n    url = /abs\n")

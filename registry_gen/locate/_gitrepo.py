@@ -69,6 +69,11 @@ class GitRegistry:
                         timeout=_LOCK_TIMEOUT_S)
         with lock:
             fresh = False
+            # A clone's config and hooks run as this user: only a clone nobody else could
+            # have written is used (UnsafeCache otherwise).
+            for part in (clone, clone / ".git", clone / ".git" / "config",
+                         clone / ".git" / "hooks"):
+                self.cache.check_private(part, "git clone")
             if not (clone / ".git").is_dir():
                 if self.offline:
                     raise OfflineMiss(
@@ -91,6 +96,7 @@ class GitRegistry:
         try:
             log.info("cloning %s into %s", self.url, clone)
             _git.run(tmp, "clone", "--quiet", "--no-checkout", "--", self.url, str(tmp / "repo"))
+            _drop_group_write(tmp / "repo")  # whatever the umask: the cache is private
             shutil.rmtree(clone, ignore_errors=True)
             (tmp / "repo").replace(clone)
         finally:
@@ -129,3 +135,17 @@ class GitRegistry:
         label = f"{self.url}@{commit[:10]}"
         index = build_index(source, files, uri)
         return resolve_in_index(index, uri, label, DvcSource(repo_root=self.clone_dir, rev=commit))
+
+
+def _drop_group_write(folder: Path) -> None:
+    """Remove group and other write permission below ``folder`` (a fresh clone of ours)."""
+    import os
+    import stat
+
+    for base, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            path = Path(base) / name
+            info = path.lstat()
+            if not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o022:
+                path.chmod(stat.S_IMODE(info.st_mode) & ~0o022)
+    folder.chmod(0o700)

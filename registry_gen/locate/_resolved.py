@@ -38,6 +38,7 @@ class ResolvedArtifact:
     size: int | None
     source: DvcSource
     registry: str  # where it was resolved, for messages
+    sha256: str | None = None  # the reviewed sha256 of a gated format (artifact.sha256)
 
     @property
     def exact_uri(self) -> ModelUri:
@@ -103,13 +104,12 @@ def resolve_in_index(
             f"{version.uri} is not tracked by DVC"
         )
     pointer = version.pointer
+    # The pointer's own ``remote:`` is never used: the base configuration's remote is.
     source_for_version = DvcSource(
-        repo_root=dvc.repo_root, rev=dvc.rev, remote=None,
-        legacy=pointer.hash != "md5",
-    )
+        repo_root=dvc.repo_root, rev=dvc.rev, legacy=pointer.hash != "md5")
     return ResolvedArtifact(
         uri=uri, name=version.name, version=version.version, stage=version.stage,
         md5=pointer.md5, path=version.artifact_path, format=record.artifact.format,
         trusted_types=tuple(record.artifact.trusted_types), size=pointer.size,
-        source=source_for_version, registry=label,
+        source=source_for_version, registry=label, sha256=record.artifact.sha256,
     )

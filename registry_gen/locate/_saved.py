@@ -51,7 +51,7 @@ __all__ = ["RESOLUTION_FORMAT", "SavedResolution"]
 
 log = logging.getLogger("registry_gen.locate")
 
-RESOLUTION_FORMAT = 1
+RESOLUTION_FORMAT = 2
 # A file changed within this long before its resolution was saved may change again
 # without its (coarse) timestamps changing: such files are also checked by content.
 RACY_NS = 3_000_000_000
@@ -77,6 +77,8 @@ class SavedResolution:
     def resolve(self, uri: ModelUri, label: str) -> ResolvedArtifact | None:
         """What ``uri`` resolves to if the saved facts are still those of the files, else None."""
         try:
+            if not self.cache.check_private(self.file, "saved resolution"):
+                return None  # UnsafeCache propagates: a planted resolution is never used
             data = json.loads(self.file.read_bytes())
         except FileNotFoundError:
             return None
@@ -170,8 +172,8 @@ def _saved_versions(model: RegisteredModel) -> dict[str, dict[str, Any]]:
             "stage": version.stage, "md5": pointer.md5 if pointer else None,
             "path": version.artifact_path, "format": version.record.artifact.format,
             "trusted_types": list(version.record.artifact.trusted_types),
+            "sha256": version.record.artifact.sha256,
             "size": pointer.size if pointer else None,
-            "remote": None,  # pointers name no remote (schema.DvcOutput is closed)
             "legacy": pointer.hash != "md5" if pointer else False,
         }
     return versions
@@ -213,13 +215,10 @@ def _pick_saved(
         artifact = check_artifact(entry, name, chosen, "the saved resolution")
     except ArtifactError:
         return None
-    remote, legacy = entry.get("remote"), entry.get("legacy")
-    remote_ok = remote is None or (isinstance(remote, str) and 0 < len(remote) <= 200)
-    if not remote_ok or not isinstance(legacy, bool):
-        return None
-    return ResolvedArtifact(
+    legacy = entry.get("legacy")
+    return None if not isinstance(legacy, bool) else ResolvedArtifact(
         uri=uri, name=name, version=chosen, stage=str(entry["stage"]), md5=artifact.md5,
         path=artifact.path, format=artifact.format, trusted_types=artifact.trusted_types,
-        size=artifact.size, source=DvcSource(repo_root=root, remote=remote, legacy=legacy),
-        registry=label,
+        size=artifact.size, source=DvcSource(repo_root=root, legacy=legacy),
+        registry=label, sha256=artifact.sha256,
     )

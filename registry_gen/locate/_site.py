@@ -66,7 +66,7 @@ class SiteRegistry:
             uri=uri, name=uri.name, version=chosen, stage=model.versions[chosen],
             md5=artifact.md5, path=artifact.path, format=artifact.format,
             trusted_types=artifact.trusted_types, size=artifact.size,
-            source=DvcSource(url=index.remote_url), registry=self.label,
+            source=DvcSource(url=index.remote_url), registry=self.label, sha256=artifact.sha256,
         )
 
     def _get_json(self, relative: str) -> Any:
@@ -83,7 +83,8 @@ class SiteRegistry:
         import urllib.request
 
         saved_file = self.cache.root / "http" / (hashlib.sha256(url.encode()).hexdigest() + ".json")
-        saved = _read_saved(saved_file)
+        saved = _read_saved(saved_file) if self.cache.check_private(
+            saved_file, "saved HTTP response") else None
         if self.offline:
             if saved is None:
                 raise OfflineMiss(f"offline mode: {url} is not in the cache")

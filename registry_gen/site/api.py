@@ -62,6 +62,8 @@ def _version_entry(version: ModelVersion) -> ApiVersion:
         "nfiles": pointer.nfiles if pointer else None,
         "trusted_types": list(record.artifact.trusted_types),
     }
+    if record.artifact.sha256 is not None:
+        artifact["sha256"] = record.artifact.sha256
     return {
         "version": version.version,
         "stage": version.stage,
@@ -117,7 +119,8 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
 def read_dvc_remote(root: Path) -> ApiRemote | None:
     """The default DVC remote of the registry at ``root`` as ``{"name", "url"}``, or None.
 
-    Only ``.dvc/config`` is read; user info in the URL (``user:pass@``) is removed,
+    Only ``.dvc/config`` is read; user info in the URL (``user:pass@``), its query
+    and its fragment (where signed-URL tokens live) are removed,
     and a relative local path is made absolute (DVC reads it relative to ``.dvc/``).
     An unreadable config is logged and gives None: the site still builds.
 
@@ -132,8 +135,11 @@ def read_dvc_remote(root: Path) -> ApiRemote | None:
     if remote is None:
         return None
     folder = remote.local_folder(root)
-    url = str(folder) if folder is not None else remote.url
-    return {"name": remote.name, "url": _URL_CREDENTIALS.sub(r"\1", url)}
+    if folder is not None:
+        return {"name": remote.name, "url": str(folder)}
+    # Never credentials: no user info, and no query or fragment (signed-URL tokens live there).
+    url = _URL_CREDENTIALS.sub(r"\1", remote.url).split("?", 1)[0].split("#", 1)[0]
+    return {"name": remote.name, "url": url}
 
 
 def committed_revision(root: Path) -> str | None:
