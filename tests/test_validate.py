@@ -274,6 +274,17 @@ def test_rg305_immutable_fields(repo: Path, file: str, old: str, new: str, field
     assert field in finding.message
 
 
+def test_rg305_the_reviewed_sha256_cannot_be_added_or_changed_later(repo: Path) -> None:
+    # The loader trusts a pickle by this sha256: editing it after review would trust
+    # bytes nobody reviewed.
+    file = "models/churn/2/version.yaml"
+    text = (repo / file).read_text()
+    indent = next(ln for ln in text.splitlines() if ln.strip().startswith("format:")).split("f")[0]
+    finding = only(pr(repo, lambda r: set_line(
+        r / file, "format: skops", f"format: skops\n{indent}sha256: {'a' * 64}")), "RG305")
+    assert finding.file == file and "sha256" in finding.message
+
+
 def test_rg305_artifact_hash_changed(repo: Path) -> None:
     def edit(root: Path) -> None:
         pointer = root / "models/churn/2/model.skops.dvc"

@@ -28,6 +28,9 @@ def _immutable(version: ModelVersion) -> dict[str, tuple[KeyPath, object]]:
         "artifact.path": (("artifact", "path"), record.artifact.path),
         "artifact.format": (("artifact", "format"), record.artifact.format),
         "artifact.trusted_types": (("artifact", "trusted_types"), record.artifact.trusted_types),
+        # The reviewed sha256 is what the loader trusts a pickle by: editing it later
+        # would trust bytes nobody reviewed.
+        "artifact.sha256": (("artifact", "sha256"), record.artifact.sha256),
         "lineage": (("lineage",), record.lineage),
         "created_at": (("created_at",), record.created_at),
         "created_by": (("created_by",), record.created_by),
