@@ -84,7 +84,7 @@ def paginate(rows: Sequence[T], max_results: int | None, page_token: str | None,
         raise UsageError(f"invalid max_results {max_results}: use a positive number, "
                          "or -1 (or None) for every result")
     start = _offset(page_token)
-    end = len(rows) if max_results in (None, -1) else start + max_results
+    end = len(rows) if max_results is None or max_results == -1 else start + max_results
     return PagedList(rows[start:end], _token(end) if end < len(rows) else None)
 
 

@@ -415,7 +415,8 @@ class RegistryClient:
         policy = self.policy
         number = self.next_version(name, base)
         fields = {"description": description or "", "tags": tags, "run_id": run_id,
-                  "run_url": run_link or run_url, "code": code, "datasets": datasets, "parents": parents,
+                  "run_url": run_link or run_url, "code": code, "datasets": datasets,
+                  "parents": parents,
                   "params": params, "metrics": metrics, "signature": signature,
                   "trusted_types": trusted_types}
         record = version_record(number, self._stage(stage) if stage else policy.default_stage,
