@@ -136,7 +136,7 @@ client.create_registered_model("fraud")
 made = client.create_model_version("fraud", f"runs:/{first.info.run_id}/model",
                                    first.info.run_id)
 model = mlflow.pyfunc.load_model("models:/churn/1")
-print(list(model.predict(X)), copy.version, made.version, made.run_id == first.info.run_id)
+print(model.predict(X).tolist(), copy.version, made.version, made.run_id == first.info.run_id)
 """
 
 

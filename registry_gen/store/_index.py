@@ -21,7 +21,7 @@ def millis(value: datetime) -> int:
     1714521600000
     """
     aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return int(aware.timestamp() * 1000)
+    return round(aware.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
