@@ -434,6 +434,32 @@ class RegistryClient:
                     new.paths(), lambda: new.write(source_path, remote), extra)
         return self.get_model_version(name, number)
 
+    def copy_model_version(self, src_model_uri: str | ModelUri, dst_name: str, *,
+                           push: bool = True, branch: Branch = None) -> ModelVersion:
+        """Register the version ``src_model_uri`` names as the next version of ``dst_name``.
+
+        The new version has the same artifact (the same MD5: DVC stores it once),
+        description, tags, run and metrics, and the source version as its lineage
+        parent; ``dst_name`` is created when it is new, as MLflow does.
+
+        >>> client.copy_model_version("models:/churn@champion", "churn-eu")  # doctest: +SKIP
+
+        Raises:
+            NotFound: the source version does not exist.
+            ArtifactError: its artifact cannot be fetched, or DVC failed.
+        """
+        src = self.resolve(src_model_uri)
+        local = self.root / src.artifact_path
+        artifact = local if local.exists() else Path(
+            self.get_model_version_download_uri(src.name, src.version))
+        record = src.record
+        return self.create_model_version(
+            dst_name, artifact, record.lineage.run_id, record.tags, record.lineage.run_url,
+            record.description, params=record.params, metrics=record.metrics,
+            signature=record.signature, format=record.artifact.format,
+            trusted_types=record.artifact.trusted_types, parents=[str(src.uri)],
+            push=push, branch=branch, create_model=True)
+
     @_fresh
     def update_model_version(self, name: str, version: int | str,
                              description: str | None = None, *,

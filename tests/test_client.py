@@ -539,3 +539,18 @@ def test_a_promotion_reads_each_record_once(small_registry: Path,
     assert "stage: Archived" in (small_registry / "models/solo/1/version.yaml").read_text()
     # Read: registry.yaml, model.yaml, two version.yaml, two .dvc; written: two version.yaml.
     assert parsed == {"Policy": 1, "ModelRecord": 1, "DvcPointer": 2, "VersionRecord": 2 + 2}
+
+
+@pytest.mark.slow
+def test_copy_model_version_keeps_the_artifact_and_names_its_parent(
+        registry: Path, tmp_path: Path) -> None:
+    source = tmp_path / "model.pkl"
+    source.write_bytes(b"weights")
+    client = RegistryClient(registry)
+    first = client.create_model_version("churn", source, "run-1", {"team": "risk"},
+                                        description="First", create_model=True, push=False)
+    copy = client.copy_model_version("models:/churn/1", "churn-eu", push=False)
+    assert (copy.name, copy.version, copy.run_id, copy.tags, copy.description) == (
+        "churn-eu", 1, "run-1", {"team": "risk"}, "First")
+    assert copy.artifact_md5 == first.artifact_md5
+    assert copy.record.lineage.parents == ["models:/churn/1"]
