@@ -228,3 +228,47 @@ class NewVersion:
             (self.model_dir / MODEL_FILE).unlink(missing_ok=True)
             if not model_dir_existed:
                 shutil.rmtree(self.model_dir, ignore_errors=True)
+
+
+def local_source(source: Path | str) -> Path:
+    """The local path a version's ``source`` names: a path, or a ``file:`` URI.
+
+    >>> local_source("file:///tmp/model.skops").as_posix()
+    '/tmp/model.skops'
+
+    Raises:
+        UsageError: ``source`` is a URI of another scheme (``runs:/`` needs the MLflow plugin).
+    """
+    text = str(source)
+    if text.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(text).path))
+    if "://" in text or text.startswith(("runs:/", "models:/")):
+        raise UsageError(f"source {text!r} is not a local path; register a local file or "
+                         "folder (MLflow's runs:/ sources go through registry-gen[mlflow]'s "
+                         "store plugin)")
+    return Path(source)
+
+
+def checked_source(source: Path | str, fmt: str | None) -> tuple[Path, str]:
+    """The local path of a new version's ``source`` and its format (given, or inferred).
+
+    Raises:
+        UsageError: ``source`` is not a local path, does not exist, or the format is unknown.
+    """
+    path = local_source(source)
+    if not path.exists():
+        raise UsageError(f"no file or folder at {source}")
+    chosen = fmt or infer_format(path)
+    if chosen not in FORMATS:
+        raise UsageError(f"unknown artifact format {chosen!r}; formats: {', '.join(FORMATS)}")
+    return path, chosen
+
+
+def in_repo_remote(root: Path, remote: artifacts.Remote | None) -> list[str]:
+    """The DVC remote's folder if it lies inside the registry: it travels with the commit."""
+    store = remote.local_folder(root) if remote else None
+    if store is not None and store.is_relative_to(root):
+        return [store.relative_to(root).as_posix()]
+    return []

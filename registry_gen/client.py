@@ -46,17 +46,24 @@ from ._edits import (
 from ._log_model import infer_signature, log_model, register_model
 from ._promotion import plan_stage_change, stage_change_commit, write_stages
 from ._registration import (
-    FORMATS,
     NewVersion,
     check_new_name,
+    checked_source,
     dvc_remote,
+    in_repo_remote,
     infer_format,
     model_is_new,
     next_version,
     validated,
     version_record,
 )
-from ._search import model_fields, search_models, search_versions, version_fields
+from ._search import (
+    PagedList,
+    model_fields,
+    search_models,
+    search_versions,
+    version_fields,
+)
 from .errors import (
     InvalidRegistry,
     RuleViolation,
@@ -193,26 +200,54 @@ class RegistryClient:
 
     def search_registered_models(
         self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: Sequence[str] | None = None,
-    ) -> list[RegisteredModel]:
+        order_by: Sequence[str] | None = None, page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
         """Registered models matching an MLflow filter, e.g. ``"name LIKE 'ch%'"``.
 
         Keys: ``name``, ``description``, ``tags.KEY``; ordered by ``name`` unless
-        ``order_by`` says otherwise (``["last_updated_timestamp DESC"]``).
+        ``order_by`` says otherwise (``["last_updated_timestamp DESC"]``; ``timestamp``
+        is the last update, as in MLflow). ``max_results`` None or -1 returns every
+        match; else pass the result's ``token`` as ``page_token`` for the next page.
+
+        Raises:
+            UsageError: the filter, an order_by item, max_results or page_token is invalid.
         """
-        return search_models(self.index.models.values(), filter_string, max_results, order_by)
+        return search_models(self.index.models.values(), filter_string, max_results, order_by,
+                             page_token)
 
     def search_model_versions(
         self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: Sequence[str] | None = None,
-    ) -> list[ModelVersion]:
+        order_by: Sequence[str] | None = None, page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
         """Versions matching an MLflow filter, e.g. ``"name = 'churn' AND tags.team = 'risk'"``.
 
         Keys: ``name``, ``version_number``, ``current_stage``, ``run_id``,
         ``creation_timestamp``, ``tags.KEY``, ``metrics.KEY``, ``params.KEY``.
         Ordered by name, then newest version first, unless ``order_by`` is given.
+        Paged as :meth:`search_registered_models`.
+
+        Raises:
+            UsageError: the filter, an order_by item, max_results or page_token is invalid.
         """
-        return search_versions(self.index.versions(), filter_string, max_results, order_by)
+        return search_versions(self.index.versions(), filter_string, max_results, order_by,
+                               page_token)
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        """A local path holding the version's artifact, fetched and verified as the loader does.
+
+        The path is the artifact cache's entry: read it, never modify it.
+
+        >>> client.get_model_version_download_uri("churn", 3)  # doctest: +SKIP
+        '/home/me/.cache/registry-gen/artifacts/ab/cdef.../model.skops'
+
+        Raises:
+            NotFound: no such model or version.
+            ArtifactError: the artifact cannot be fetched from its DVC remote.
+        """
+        from .loader import download_artifacts  # the loader pulls in the artifact edges
+
+        target = self.get_model_version(name, version)
+        return str(download_artifacts(target.uri, registry=self.root))
 
     def next_version(self, name: str, base: str | None = None) -> int:
         """1 + the highest version of ``name`` in the working tree or on ``base``.
@@ -227,10 +262,10 @@ class RegistryClient:
 
     @fresh
     def create_registered_model(
-        self, name: str, description: str = "", tags: Mapping[str, str] | None = None,
+        self, name: str, tags: Mapping[str, str] | None = None, description: str | None = None,
         *, owners: Sequence[str] = (), branch: Branch = None,
     ) -> RegisteredModel:
-        """Create ``models/NAME/model.yaml``.
+        """Create ``models/NAME/model.yaml`` (MLflow's argument order: name, tags, description).
 
         >>> client.create_registered_model("churn", owners=["@ml-team"])  # doctest: +SKIP
 
@@ -241,7 +276,7 @@ class RegistryClient:
         """
         check_model_name(name)
         check_new_name(self.root, name)
-        record = validated(ModelRecord, {"name": name, "description": description,
+        record = validated(ModelRecord, {"name": name, "description": description or "",
                                           "owners": list(owners), "tags": dict(tags or {})},
                             "registered model")
         path = safe_join(self.root, MODELS_DIR, name, MODEL_FILE)
@@ -326,11 +361,11 @@ class RegistryClient:
 
     # -- model versions ------------------------------------------------------------
 
-    # MLflow's signature (MlflowClient.create_model_version) plus the registry's lineage
-    # fields; all but the first four are keyword-only.
-    def create_model_version(  # noqa: PLR0913
-        self, name: str, source: Path | str, description: str = "", tags: Mapping[str, str]
-        | None = None, *, run_id: str | None = None, run_url: str | None = None,
+    def create_model_version(  # noqa: PLR0913, PLR0917 (MLflow's signature, then ours)
+        self, name: str, source: Path | str, run_id: str | None = None,
+        tags: Mapping[str, str] | None = None, run_link: str | None = None,
+        description: str | None = None, await_creation_for: int | None = None, *,
+        run_url: str | None = None,
         code: Mapping[str, str] | None = None, datasets: Sequence[Mapping[str, Any]] = (),
         parents: Sequence[str] = (), params: Mapping[str, Any] | None = None,
         metrics: Mapping[str, float] | None = None, signature: Signature | Mapping[str, Any]
@@ -340,6 +375,11 @@ class RegistryClient:
     ) -> ModelVersion:
         """Add the next version of ``name`` from the file or folder ``source``.
 
+        The first six arguments are MLflow's, in MLflow's order (``source`` is a
+        path or a ``file:`` URI; ``run_link`` is recorded as ``lineage.run_url``,
+        which ``run_url=`` also sets); ``await_creation_for`` is accepted and
+        ignored: a version is ready when this returns.
+
         The artifact is copied to ``models/NAME/N/``, tracked with ``dvc add``
         and pushed to the default DVC remote (``push=False`` skips the upload);
         then ``version.yaml`` is written. On any failure the half-made version
@@ -347,8 +387,9 @@ class RegistryClient:
         (as :func:`register_model` does). ``created_at`` defaults to now; give it
         when importing history from another registry.
 
-        >>> client.create_model_version("churn", "model.skops", "Retrained on May data",
-        ...                             run_id="a1b2", metrics={"auc": 0.91})  # doctest: +SKIP
+        >>> client.create_model_version("churn", "model.skops", "a1b2",
+        ...                             description="Retrained on May data",
+        ...                             metrics={"auc": 0.91})  # doctest: +SKIP
 
         Raises:
             UsageError: ``source`` is missing, or an argument does not fit the schema.
@@ -357,17 +398,13 @@ class RegistryClient:
             ArtifactError: DVC is not set up, has no default remote, or failed.
         """
         check_model_name(name)
-        source_path = Path(source)
-        if not source_path.exists():
-            raise UsageError(f"no file or folder at {source}")
-        fmt = format or infer_format(source_path)
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown artifact format {fmt!r}; formats: {', '.join(FORMATS)}")
+        source_path, fmt = checked_source(source, format)
         new_model = model_is_new(self.refresh(), self.root, name, create_model)
         policy = self.policy
         number = self.next_version(name, base)
-        fields = {"description": description, "tags": tags, "run_id": run_id,
-                  "run_url": run_url, "code": code, "datasets": datasets, "parents": parents,
+        fields = {"description": description or "", "tags": tags, "run_id": run_id,
+                  "run_url": run_link or run_url, "code": code, "datasets": datasets,
+                  "parents": parents,
                   "params": params, "metrics": metrics, "signature": signature,
                   "trusted_types": trusted_types}
         record = version_record(number, self._stage(stage) if stage else policy.default_stage,
@@ -378,13 +415,36 @@ class RegistryClient:
                     missing_requirements(policy, name, record, record.stage))
         remote = dvc_remote(self.root, push)
         new = NewVersion(self.root, name, record, new_model)
-        extra: list[str] = []
-        store = remote.local_folder(self.root) if remote else None
-        if store is not None and store.is_relative_to(self.root):
-            extra.append(self._rel(store))  # a remote inside the repo travels with the commit
         self._apply(branch, f"register/{name}-v{number}", f"Register {name} v{number}",
-                    new.paths(), lambda: new.write(source_path, remote), extra_paths=extra)
+                    new.paths(), lambda: new.write(source_path, remote),
+                    extra_paths=in_repo_remote(self.root, remote))
         return self.get_model_version(name, number)
+
+    def copy_model_version(self, src_model_uri: str | ModelUri, dst_name: str, *,
+                           push: bool = True, branch: Branch = None) -> ModelVersion:
+        """Register the version ``src_model_uri`` names as the next version of ``dst_name``.
+
+        The new version has the same artifact (the same MD5: DVC stores it once),
+        description, tags, run and metrics, and the source version as its lineage
+        parent; ``dst_name`` is created when it is new, as MLflow does.
+
+        >>> client.copy_model_version("models:/churn@champion", "churn-eu")  # doctest: +SKIP
+
+        Raises:
+            NotFound: the source version does not exist.
+            ArtifactError: its artifact cannot be fetched, or DVC failed.
+        """
+        src = self.resolve(src_model_uri)
+        local = self.root / src.artifact_path
+        artifact = local if local.exists() else Path(
+            self.get_model_version_download_uri(src.name, src.version))
+        record = src.record
+        return self.create_model_version(
+            dst_name, artifact, record.lineage.run_id, record.tags, record.lineage.run_url,
+            record.description, params=record.params, metrics=record.metrics,
+            signature=record.signature, format=record.artifact.format,
+            trusted_types=record.artifact.trusted_types, parents=[str(src.uri)],
+            push=push, branch=branch, create_model=True)
 
     @fresh
     def update_model_version(self, name: str, version: int | str,

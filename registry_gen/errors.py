@@ -22,11 +22,24 @@ from typing import Literal, get_args
 
 
 class RegistryError(Exception):
-    """Base class of every error the registry raises on purpose."""
+    """Base class of every error the registry raises on purpose.
+
+    ``error_code`` is MLflow's name for the kind of error
+    (``RESOURCE_DOES_NOT_EXIST``, ``RESOURCE_ALREADY_EXISTS``,
+    ``INVALID_PARAMETER_VALUE``, else ``INTERNAL_ERROR``), so code written for
+    ``MlflowException.error_code`` reads the same.
+
+    >>> ModelNotFound("no registered model named 'churn'").error_code
+    'RESOURCE_DOES_NOT_EXIST'
+    """
+
+    error_code: str = "INTERNAL_ERROR"
 
 
 class UsageError(RegistryError, ValueError):
     """An argument given by the caller is malformed (exit code 2 on the CLI)."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class InvalidName(UsageError):
@@ -39,6 +52,8 @@ class InvalidUri(UsageError):
 
 class UnsafePath(RegistryError, ValueError):
     """A path would leave the registry folder or pass through a symlink."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,8 @@ class InvalidRegistry(RegistryError):
 class NotFound(RegistryError, LookupError):
     """Something asked for does not exist."""
 
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
 
 class ModelNotFound(NotFound):
     """No registered model has that name."""
@@ -141,13 +158,18 @@ class VersionNotFound(NotFound):
 class AlreadyExists(RegistryError, FileExistsError):
     """Creating something that is already there."""
 
+    error_code = "RESOURCE_ALREADY_EXISTS"
+
 
 class RuleViolation(RegistryError):
     """A change would break the registry's policy (``registry.yaml``).
 
     ``code`` names the rule (:data:`registry_gen.policy.ProblemCode`) when one of
-    the policy's rules refused the change.
+    the policy's rules refused the change. Its ``error_code`` is MLflow's
+    ``INVALID_PARAMETER_VALUE``: MLflow's answer to a request it refuses as asked.
     """
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         self.code = code

@@ -9,8 +9,11 @@ no ``OR`` either)::
     metrics.auc > 0.8         params.max_depth = '5'
 
 ``LIKE`` is case-sensitive with ``%`` (any run) and ``_`` (one character);
-``ILIKE`` ignores case. An ``order_by`` item is ``KEY [ASC|DESC]`` (``name ASC``,
-``version_number DESC``, ``creation_timestamp DESC``).
+``ILIKE`` ignores case. ``NOT IN ('a', 'b')`` excludes values. As in MLflow's
+SQL, a condition on a value the entity lacks (a tag it does not have, an empty
+``run_id``) never matches, ``!=`` and ``NOT IN`` included. An ``order_by``
+item is ``KEY [ASC|DESC]`` (``name ASC``, ``version_number DESC``,
+``creation_timestamp DESC``).
 
 The caller describes each entity as a flat mapping of keys (``name``,
 ``tags.team``, ...) to values; :meth:`Filter.matches` and :func:`sort_key`
@@ -41,14 +44,17 @@ Value = str | int | float | datetime | None
 MODEL_KEYS = frozenset({"name", "description", "creation_timestamp", "last_updated_timestamp"})
 VERSION_KEYS = frozenset({
     "name", "version_number", "current_stage", "run_id", "run_url", "description",
-    "creation_timestamp", "created_by", "format",
+    "creation_timestamp", "last_updated_timestamp", "created_by", "format", "source_path",
 })
 MODEL_PREFIXES = ("tags.",)
 VERSION_PREFIXES = ("tags.", "metrics.", "params.")
 # MLflow spellings accepted as the same key.
 SYNONYMS = {"version": "version_number", "stage": "current_stage", "run_link": "run_url",
             "tag": "tags", "metric": "metrics", "param": "params",
-            "timestamp": "creation_timestamp", "created_at": "creation_timestamp"}
+            "timestamp": "creation_timestamp", "created_at": "creation_timestamp",
+            "user_id": "created_by", "source": "source_path"}
+# For registered models MLflow's ``timestamp`` is the last update, not the creation.
+MODEL_SYNONYMS = {**SYNONYMS, "timestamp": "last_updated_timestamp"}
 NUMERIC_PREFIXES = ("metrics.",)
 NUMERIC_KEYS = frozenset({"version_number"})
 TIME_KEYS = frozenset({"creation_timestamp", "last_updated_timestamp"})
@@ -63,7 +69,7 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-_WORD_OPS = {"LIKE", "ILIKE", "IN"}
+_WORD_OPS = {"LIKE", "ILIKE", "IN", "NOT IN"}
 
 
 @dataclass(frozen=True)
@@ -80,30 +86,31 @@ class Condition:
     """One ``key op value`` comparison."""
 
     key: str
-    op: str  # =, !=, <, <=, >, >=, LIKE, ILIKE, IN
+    op: str  # =, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN
     value: Value | tuple[Value, ...]
 
     def test(self, actual: Any) -> bool:
-        """Whether ``actual`` (the entity's value for :attr:`key`) satisfies the condition."""
-        if self.op == "IN":
-            assert isinstance(self.value, tuple)
-            return actual is not None and str(actual) in {str(v) for v in self.value}
+        """Whether ``actual`` (the entity's value for :attr:`key`) satisfies the condition.
+
+        A missing value (None) satisfies nothing, as SQL's NULL in MLflow's stores.
+        """
         if actual is None:
-            return self.op == "!=" and self.value is not None
+            return False
+        if self.op in {"IN", "NOT IN"}:
+            assert isinstance(self.value, tuple)
+            return (str(actual) in {str(v) for v in self.value}) == (self.op == "IN")
         if self.op in {"LIKE", "ILIKE"}:
             assert isinstance(self.value, str)
             return like_pattern(self.value, self.op == "ILIKE").fullmatch(str(actual)) is not None
-        operands = _comparable(actual, self.value)
-        return operands is not None and _compare(operands[0], self.op, operands[1])
+        pair = _comparable(actual, self.value)
+        return pair is not None and _compare(pair[0], self.op, pair[1])
 
 
 def _comparable(actual: Any, expected: Any) -> tuple[Any, Any] | None:
-    # Bring both sides to one type (number, datetime or text); None: they never compare.
+    """``actual`` and ``expected`` as one type to compare, or None when they cannot be."""
     if isinstance(actual, bool) or isinstance(expected, tuple):
         return None
-    if isinstance(actual, int | float):
-        if isinstance(expected, int | float):
-            return actual, expected
+    if isinstance(actual, int | float) and not isinstance(expected, int | float):
         try:
             return actual, float(str(expected))
         except ValueError:
@@ -111,7 +118,9 @@ def _comparable(actual: Any, expected: Any) -> tuple[Any, Any] | None:
     if isinstance(actual, datetime):
         when = _as_datetime(expected)
         return None if when is None else (actual, when)
-    return str(actual), str(expected)
+    if not isinstance(actual, int | float):
+        return str(actual), str(expected)
+    return actual, expected
 
 
 def _compare(actual: Any, op: str, expected: Any) -> bool:
@@ -150,13 +159,13 @@ class Filter:
     conditions: tuple[Condition, ...] = ()
 
     def matches(self, entity: Mapping[str, Any]) -> bool:
-        """Whether ``entity`` (a version's or model's searchable fields) meets every condition."""
+        """Whether every condition holds for ``entity`` (a flat mapping of keys to values)."""
         return all(c.test(entity.get(c.key)) for c in self.conditions)
 
 
 @dataclass(frozen=True)
 class OrderKey:
-    """One ``order_by`` term: a key, ascending unless ``descending``."""
+    """One ``order_by`` item: a key and its direction."""
 
     key: str
     descending: bool = False
@@ -205,7 +214,9 @@ def _canonical_key(raw: str, keys: frozenset[str], prefixes: tuple[str, ...],
                    text: str, position: int) -> str:
     head, dot, tail = raw.partition(".")
     head = head.strip("`").lower()
-    head = SYNONYMS.get(head, head)
+    # Only the model keys have last_updated_timestamp without version_number.
+    synonyms = MODEL_SYNONYMS if "version_number" not in keys else SYNONYMS
+    head = synonyms.get(head, head)
     if dot:
         key = f"{head}.{tail.strip('`')}"
         if any(key.startswith(p) for p in prefixes) and tail.strip("`"):
@@ -263,19 +274,18 @@ def _condition(text: str, tokens: list[Token], i: int, keys: frozenset[str],
     key = _canonical_key(key_token.text, keys, prefixes, text, key_token.position)
     op_token = tokens[i + 1]
     i += 2
+    op = "!=" if op_token.text == "<>" else op_token.text
     if op_token.kind == "word" and op_token.text == "NOT" and tokens[i].text == "IN":
-        raise _error(text, op_token.position, "NOT IN is not supported; use != or IN")
-    if op_token.kind == "op" or (op_token.kind == "word" and op_token.text in _WORD_OPS):
-        op = "!=" if op_token.text == "<>" else op_token.text
-    else:
+        op, i = "NOT IN", i + 1
+    if not (op_token.kind == "op" or (op_token.kind == "word" and op in _WORD_OPS)):
         raise _error(text, op_token.position,
-                     "expected an operator (=, !=, <, >, LIKE, ILIKE, IN) after "
+                     "expected an operator (=, !=, <, >, LIKE, ILIKE, IN, NOT IN) after "
                      f"{key_token.text!r}, got {op_token.text or 'the end'!r}")
     numeric = key in NUMERIC_KEYS or key.startswith(NUMERIC_PREFIXES) or key in TIME_KEYS
     if op in {"<", "<=", ">", ">="} and not numeric:
         raise _error(text, op_token.position,
                      f"{op} compares numbers; {key!r} is text (use = , != or LIKE)")
-    if op == "IN":
+    if op in {"IN", "NOT IN"}:
         values, i = _value_list(text, tokens, i)
         return Condition(key, op, values), i
     value = _value(text, tokens[i])

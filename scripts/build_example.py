@@ -225,7 +225,7 @@ class Example:
     def create(self, author: str, name: str, description: str, owners: list[str],
                tags: dict[str, str]) -> None:
         with self.history.pull_request(author) as pr:
-            self.client.create_registered_model(name, description, tags, owners=owners,
+            self.client.create_registered_model(name, tags, description, owners=owners,
                                                 branch=True)
             pr["branch"] = current(self.root)
 

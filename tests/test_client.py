@@ -130,6 +130,56 @@ def test_search_model_versions(small_registry: Path) -> None:
         client.search_model_versions("colour = 'red'")
 
 
+def test_search_pages_with_opaque_tokens_and_minus_one_returns_all(
+        small_registry: Path) -> None:
+    client = RegistryClient(small_registry)
+    everything = [str(v.uri) for v in client.search_model_versions()]
+    assert len(everything) == 4
+    assert [str(v.uri) for v in client.search_model_versions(max_results=-1)] == everything
+    first = client.search_model_versions(max_results=3)
+    assert first.token is not None
+    second = client.search_model_versions(max_results=3, page_token=first.token)
+    assert [str(v.uri) for v in [*first, *second]] == everything
+    assert second.token is None
+    with pytest.raises(UsageError, match="page_token"):
+        client.search_model_versions(page_token="not-ours")
+    models = client.search_registered_models(max_results=1)
+    assert [m.name for m in models] == ["churn"]
+    assert [m.name for m in client.search_registered_models(
+        max_results=1, page_token=models.token)] == ["fraud"]
+
+
+def test_entities_carry_mlflow_properties(small_registry: Path) -> None:
+    client = RegistryClient(small_registry)
+    client.set_registered_model_alias("churn", "champion", 3)
+    version = client.get_model_version("churn", 3)
+    assert (version.name, version.version, version.current_stage, version.status) == (
+        "churn", 3, "Production", "READY")
+    assert isinstance(version.creation_timestamp, int)
+    assert version.creation_timestamp == int(version.record.created_at.timestamp() * 1000)
+    assert version.aliases == ["champion"]
+    assert version.tags == version.record.tags
+    assert version.source == "models/churn/3/model.skops"
+    model = client.get_registered_model("churn")
+    assert model.aliases == {"champion": 3}
+    assert model.last_updated_timestamp == max(v.creation_timestamp for v in model.versions)
+    assert sorted((v.current_stage, v.version) for v in model.latest_versions) == [
+        ("Archived", 1), ("Production", 3), ("Staging", 2)]
+
+
+def test_errors_carry_mlflow_error_codes(small_registry: Path) -> None:
+    client = RegistryClient(small_registry)
+    with pytest.raises(ModelNotFound) as missing:
+        client.get_registered_model("nope")
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    with pytest.raises(AlreadyExists) as taken:
+        client.create_registered_model("churn")
+    assert taken.value.error_code == "RESOURCE_ALREADY_EXISTS"
+    with pytest.raises(UsageError) as bad:
+        client.search_model_versions("colour = 'red'")
+    assert bad.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
 def test_search_registered_models(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
     assert [m.name for m in client.search_registered_models()] == ["churn", "fraud"]
@@ -272,8 +322,10 @@ def test_tags(small_registry: Path) -> None:
 
 def test_create_registered_model(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
-    model = client.create_registered_model("demand", "Forecasts demand.", {"team": "ops"},
+    # MLflow's positional order: name, tags, description.
+    model = client.create_registered_model("demand", {"team": "ops"}, "Forecasts demand.",
                                            owners=["@ops"], branch=True)
+    assert (model.tags, model.description) == ({"team": "ops"}, "Forecasts demand.")
     assert (model.name, model.record.owners, model.versions) == ("demand", ["@ops"], ())
     assert git(small_registry, "show", "--name-only", "--format=", "HEAD").split() == [
         "models/demand/model.yaml"]
@@ -392,8 +444,8 @@ def test_log_model_skops_and_create_model_version(registry: Path) -> None:
     client = RegistryClient(registry)
     with pytest.raises(ModelNotFound, match="create it first"):
         client.create_model_version("other", artifact)
-    client.create_registered_model("other", "Made by hand.")
-    second = client.create_model_version("other", artifact, "Copied", push=False,
+    client.create_registered_model("other", description="Made by hand.")
+    second = client.create_model_version("other", artifact, description="Copied", push=False,
                                          format="skops", trusted_types=trusted)
     assert (second.version, second.record.artifact.path) == (1, "model.skops")
     third = client.create_model_version("clf", artifact, push=False)
@@ -487,3 +539,18 @@ def test_a_promotion_reads_each_record_once(small_registry: Path,
     assert "stage: Archived" in (small_registry / "models/solo/1/version.yaml").read_text()
     # Read: registry.yaml, model.yaml, two version.yaml, two .dvc; written: two version.yaml.
     assert parsed == {"Policy": 1, "ModelRecord": 1, "DvcPointer": 2, "VersionRecord": 2 + 2}
+
+
+@pytest.mark.slow
+def test_copy_model_version_keeps_the_artifact_and_names_its_parent(
+        registry: Path, tmp_path: Path) -> None:
+    source = tmp_path / "model.pkl"
+    source.write_bytes(b"weights")
+    client = RegistryClient(registry)
+    first = client.create_model_version("churn", source, "run-1", {"team": "risk"},
+                                        description="First", create_model=True, push=False)
+    copy = client.copy_model_version("models:/churn/1", "churn-eu", push=False)
+    assert (copy.name, copy.version, copy.run_id, copy.tags, copy.description) == (
+        "churn-eu", 1, "run-1", {"team": "risk"}, "First")
+    assert copy.artifact_md5 == first.artifact_md5
+    assert copy.record.lineage.parents == ["models:/churn/1"]

@@ -38,6 +38,10 @@ FRAUD = {"name": "fraud", "version_number": 1, "current_stage": "None", "run_id"
     ("tags.missing = 'x'", False, False),
     ("run_id = 'r-1'", True, False),
     ("run_id IN ('r-1', 'r-2')", True, False),
+    ("run_id NOT IN ('r-2')", True, False),  # fraud has no run id: NULL matches nothing
+    ("name NOT IN ('churn', 'x')", False, True),
+    ("tags.owner != 'x'", False, False),  # neither has the tag: != does not match it (MLflow)
+    ("run_id != 'r-2'", True, False),
     ("current_stage = 'Production'", True, False),
     ("stage = 'Production'", True, False),
     ("version_number >= 2", True, False),
@@ -113,3 +117,9 @@ def test_sort_key_orders_and_puts_missing_values_last() -> None:
     assert [r["name"] for r in by_time] == ["fraud", "churn", "aaa"]
     by_name = sorted(rows, key=lambda r: sort_key(r, parse_order_by(["name"])))
     assert [r["name"] for r in by_name] == ["aaa", "churn", "fraud"]
+
+
+def test_timestamp_means_last_update_for_models_and_creation_for_versions() -> None:
+    assert parse_order_by(["timestamp DESC"], MODEL_KEYS, MODEL_PREFIXES) == [
+        OrderKey("last_updated_timestamp", True)]
+    assert parse_order_by(["timestamp"]) == [OrderKey("creation_timestamp")]

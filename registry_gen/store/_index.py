@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cached_property
 
 from registry_gen.errors import InvalidRegistry, ModelNotFound, RecordError
@@ -13,19 +14,100 @@ from registry_gen.schema import DvcOutput, ModelRecord, Policy, VersionRecord
 from registry_gen.uri import ModelUri
 
 
+def millis(value: datetime) -> int:
+    """``value`` as MLflow's timestamps are: milliseconds since the epoch (naive means UTC).
+
+    >>> millis(datetime(2024, 5, 1, tzinfo=UTC))
+    1714521600000
+    """
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return round(aware.timestamp() * 1000)
+
+
 @dataclass(frozen=True)
 class ModelVersion:
-    """One version of a registered model: its record and its artifact pointer."""
+    """One version of a registered model: its record and its artifact pointer.
+
+    It has MLflow's ``ModelVersion`` properties with MLflow's types: ``name``,
+    ``version``, ``creation_timestamp`` and ``last_updated_timestamp`` (ms),
+    ``current_stage``, ``description``, ``user_id``, ``source``, ``run_id``,
+    ``run_link``, ``status``, ``status_message``, ``tags`` (dict) and
+    ``aliases`` (list). ``version`` is an ``int``, as MLflow's database store
+    returns it (its REST client returns a ``str``; ``models:/NAME/{version}``
+    reads the same either way).
+    """
 
     name: str
     record: VersionRecord
     pointer: DvcOutput | None
     folder: str  # "models/NAME/VERSION", POSIX, relative to the registry root
+    # Aliases live in model.yaml: RegisteredModel fills this in for its versions.
+    alias_names: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def version(self) -> int:
         """The version number."""
         return self.record.version
+
+    @property
+    def creation_timestamp(self) -> int:
+        """When the version was registered, in milliseconds since the epoch (MLflow's unit)."""
+        return millis(self.record.created_at)
+
+    @property
+    def last_updated_timestamp(self) -> int:
+        """The creation time: records keep no update time (git history does)."""
+        return self.creation_timestamp
+
+    @property
+    def current_stage(self) -> str:
+        """The stage the version is in (MLflow's name for :attr:`stage`)."""
+        return self.record.stage
+
+    @property
+    def description(self) -> str:
+        """The version's Markdown description."""
+        return self.record.description
+
+    @property
+    def user_id(self) -> str:
+        """Who registered the version (``created_by``)."""
+        return self.record.created_by
+
+    @property
+    def source(self) -> str:
+        """The artifact's path relative to the registry root (MLflow's artifact source)."""
+        return self.artifact_path
+
+    @property
+    def run_id(self) -> str | None:
+        """The training run's id (``lineage.run_id``)."""
+        return self.record.lineage.run_id
+
+    @property
+    def run_link(self) -> str | None:
+        """A link to the training run (``lineage.run_url``)."""
+        return self.record.lineage.run_url
+
+    @property
+    def status(self) -> str:
+        """Always ``READY``: a version exists once its record is written."""
+        return "READY"
+
+    @property
+    def status_message(self) -> str | None:
+        """Always None (MLflow's message for a failed registration)."""
+        return None
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tag key → value (a copy)."""
+        return dict(self.record.tags)
+
+    @property
+    def aliases(self) -> list[str]:
+        """The model's aliases that point at this version, sorted."""
+        return list(self.alias_names)
 
     @property
     def stage(self) -> str:
@@ -60,15 +142,55 @@ class RegisteredModel:
     record: ModelRecord
     versions: tuple[ModelVersion, ...]
 
+    def __post_init__(self) -> None:
+        # Each version carries the aliases pointing at it, as MLflow's do.
+        by_version: dict[int, list[str]] = {}
+        for alias, number in sorted(self.record.aliases.items()):
+            by_version.setdefault(number, []).append(alias)
+        versions = tuple(replace(v, alias_names=tuple(by_version.get(v.version, ())))
+                         for v in self.versions)
+        object.__setattr__(self, "versions", versions)
+
     @property
     def name(self) -> str:
         """The model's name (also its folder's name)."""
         return self.record.name
 
     @property
-    def aliases(self) -> Mapping[str, int]:
-        """Alias → version number."""
-        return self.record.aliases
+    def description(self) -> str:
+        """The model's Markdown description."""
+        return self.record.description
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tag key → value (a copy)."""
+        return dict(self.record.tags)
+
+    @property
+    def creation_timestamp(self) -> int | None:
+        """The first version's registration time in ms; None without versions.
+
+        ``model.yaml`` keeps no time of its own.
+        """
+        return min((v.creation_timestamp for v in self.versions), default=None)
+
+    @property
+    def last_updated_timestamp(self) -> int | None:
+        """The newest version's registration time in ms (MLflow's last update); None without."""
+        return max((v.last_updated_timestamp for v in self.versions), default=None)
+
+    @property
+    def latest_versions(self) -> list[ModelVersion]:
+        """The highest version in each stage, in stage order of first appearance, as MLflow."""
+        latest: dict[str, ModelVersion] = {}
+        for v in self.versions:
+            latest[v.stage] = v
+        return sorted(latest.values(), key=lambda v: v.version)
+
+    @property
+    def aliases(self) -> dict[str, int]:
+        """Alias → version number (a copy)."""
+        return dict(self.record.aliases)
 
     @property
     def record_file(self) -> str:
