@@ -2,7 +2,7 @@
 
 Needs the real ``mlflow`` package (the ``[mlflow]`` extra: mlflow-skinny, plus
 pandas for ``mlflow.sklearn``, sqlalchemy and alembic for the sqlite tracking
-store). The ``importorskip`` goes once mlflow is in the dev lock.
+store); all are in the dev lock.
 """
 
 from __future__ import annotations
@@ -15,16 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from builders import git
+from registry_gen.mlflow_plugin import RegistryGenStore, parse_store_uri
 from registry_gen.scaffold import init_registry
-
-mlflow = pytest.importorskip("mlflow")
-
-from mlflow import MlflowClient  # noqa: E402  (after the importorskip)
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-from registry_gen.mlflow_plugin import RegistryGenStore, parse_store_uri  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -14,20 +14,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
-from builders import commit, init_repo, write_model, write_version
-from registry_gen.client import RegistryClient
-from registry_gen.errors import UsageError
-
-pytest.importorskip("mlflow")
-pytest.importorskip("sqlalchemy")
-
 from mlflow.entities.model_registry import (
     ModelVersionTag,
     RegisteredModelTag,
 )
 from mlflow.exceptions import MlflowException
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
+
+from builders import commit, init_repo, write_model, write_version
+from registry_gen.client import RegistryClient
+from registry_gen.errors import UsageError
 
 # (model, run_id, tags) per version, created in this order; models are created
 # just before their first version, with the model tags below.
