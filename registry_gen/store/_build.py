@@ -23,7 +23,7 @@ from registry_gen.uri import check_model_name, check_version
 from registry_gen.yamlio import parse_yaml
 
 from ._index import ModelVersion, RegisteredModel, RegistryIndex
-from ._parse import ParseJob, collector_paused, parse_ahead, parse_record_memo
+from ._parse import ParseJob, collector_paused, parse_ahead, parse_record_memo, trim_records
 from ._sources import FileEntry, GitRevision, Source, WorkingTree, open_source, scan_model_folder
 
 # Indexes of git revisions, by (repository, commit): a commit never changes, so one
@@ -115,7 +115,8 @@ def build_index(source: Source, files: list[FileEntry] | None = None) -> Registr
 def _build_index(source: Source, files: list[FileEntry] | None) -> RegistryIndex:
     by_model, wanted = _group(files if files is not None else source.list_files())
     blobs = source.read_many(wanted)
-    parse_ahead(_jobs(by_model), blobs)
+    jobs = _jobs(by_model)
+    parse_ahead(jobs, blobs)
     errors: list[RecordError] = []
     policy = Policy()
     if POLICY_FILE in blobs:
@@ -132,6 +133,7 @@ def _build_index(source: Source, files: list[FileEntry] | None) -> RegistryIndex
             errors.extend(model_errors)
         elif model is not None:
             models[model.name] = model
+    trim_records(len(jobs))  # only now: this load's records stay memoised while it runs
     return RegistryIndex(
         policy=policy,
         models=MappingProxyType(models),
