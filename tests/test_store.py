@@ -338,12 +338,12 @@ class _Counted:
     """Counts the parent process's YAML parses and schema validations during a build."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from registry_gen import schema
+        from registry_gen import schema, yamlio
         from registry_gen.store import _parse
 
         self.parses = 0
         self.validations = 0
-        parse_yaml, validate_document = schema.parse_yaml, schema.validate_document
+        parse_yaml, validate_document = yamlio.parse_yaml, schema.validate_document
 
         def counted_parse(*args: Any, **kwargs: Any) -> Any:
             self.parses += 1
@@ -376,10 +376,16 @@ def test_a_load_bigger_than_the_memo_parses_each_record_once(
     monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
     monkeypatch.setattr(_parse, "_RECORD_MEMO_LIMIT", 3)
     monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 1)
-    worker = []
+    monkeypatch.setattr(_parse, "_BATCH", 2)  # the worker's share comes in several batches
+    monkeypatch.setattr(_parse, "_POLL_EVERY", 1)
+    worker: list[int] = []
     parse_ahead = _parse.parse_ahead
-    monkeypatch.setattr(_build, "parse_ahead",
-                        lambda *args: worker.append(parse_ahead(*args)) or worker[-1])
+
+    def counted_ahead(*args: Any) -> int:
+        worker.append(parse_ahead(*args))
+        return worker[-1]
+
+    monkeypatch.setattr(_build, "parse_ahead", counted_ahead)
     counted = _Counted(monkeypatch)
     index = _build.build_index(WorkingTree(small_registry))
     assert index.errors == () and len(list(index.versions())) == 4
