@@ -52,6 +52,7 @@ class Bench:
     log: Callable[[str], None]
     site_sizes: tuple[int, ...] = ()
     default_size: bool = True  # targets apply only at the default size
+    warmup: int = 1  # untimed runs before the timed ones (0 at sizes where a run is minutes)
 
     @property
     def root(self) -> Path:
@@ -140,7 +141,7 @@ def measure_parse_floor(bench: Bench) -> Figure:
     return bench.results.add(Figure(
         PARSE_FLOOR, "validate",
         time_process([sys.executable, "-c", _PARSE_FLOOR_SCRIPT, str(bench.root)], bench.runs,
-                     env=bench.env()),
+                     env=bench.env(), warmup=bench.warmup),
         note="os.walk + yaml.load(CSafeLoader) of registry.yaml, every model.yaml, version.yaml "
              "and .dvc: the least reading the registry can cost",
     ))
@@ -155,7 +156,7 @@ def measure_index(bench: Bench) -> None:
     bench.results.add(Figure(
         "load_index (working tree, fresh process)", "index",
         time_process([sys.executable, "-c", _LOAD_INDEX_SCRIPT, str(bench.root)], bench.runs,
-                     env=bench.env()),
+                     env=bench.env(), warmup=bench.warmup),
         floor=floor.name,
         note="import, list, read, parse and validate every record: what any whole-registry "
              "command pays first",
@@ -167,18 +168,19 @@ def measure_index(bench: Bench) -> None:
     versions = sum(len(m.versions) for m in index.models.values())
     bench.results.add(Figure(
         "load_index (working tree)", "index",
-        time_calls(lambda: store.load_index(bench.root), bench.runs, before=_clear_memos),
+        time_calls(lambda: store.load_index(bench.root), bench.runs, before=_clear_memos,
+                   warmup=bench.warmup),
         note=f"{len(index.models):,} models, {versions:,} versions parsed and validated",
     ))
     bench.results.add(Figure(
         "load_index (git rev HEAD)", "index",
         time_calls(lambda: store.load_index(bench.root, rev="HEAD"), bench.runs,
-                   before=_clear_memos),
+                   before=_clear_memos, warmup=bench.warmup),
     ))
     if hasattr(store, "_RECORD_MEMO"):
         bench.results.add(Figure(
             "load_index again in the same process (working tree)", "index",
-            time_calls(lambda: store.load_index(bench.root), bench.runs),
+            time_calls(lambda: store.load_index(bench.root), bench.runs, warmup=bench.warmup),
             note="records already parsed are reused: what `mkdocs serve` pays per edit",
         ))
 
@@ -195,13 +197,14 @@ def measure_validate(bench: Bench) -> None:
     base = bench.registry.base_rev
     bench.results.add(Figure(
         "validate_tree (working tree, in-process)", "validate",
-        time_calls(lambda: validate.validate_tree(bench.root), bench.runs, before=_clear_memos),
+        time_calls(lambda: validate.validate_tree(bench.root), bench.runs, before=_clear_memos,
+                   warmup=bench.warmup),
         note="includes loading the index",
     ))
     bench.results.add(Figure(
         f"validate_change ({base}..HEAD, in-process)", "validate",
         time_calls(lambda: validate.validate_change(bench.root, base, "HEAD"), bench.runs,
-                   before=_clear_memos),
+                   before=_clear_memos, warmup=bench.warmup),
         note="both sides read from git objects; the change spans the last 25 pull requests",
     ))
     if not _has_command("validate"):
@@ -211,13 +214,14 @@ def measure_validate(bench: Bench) -> None:
     floor = measure_parse_floor(bench)
     bench.results.add(Figure(
         "registry-gen validate (fresh process)", "validate",
-        time_process([cli, "-C", str(bench.root), "validate"], bench.runs, env=bench.env()),
+        time_process([cli, "-C", str(bench.root), "validate"], bench.runs, env=bench.env(),
+                     warmup=bench.warmup),
         target=bench.target(VALIDATE_TARGET) or VALIDATE_FLOOR_TARGET, floor=floor.name,
     ))
     bench.results.add(Figure(
         f"registry-gen validate --base {base} (fresh process)", "validate",
         time_process([cli, "-C", str(bench.root), "validate", "--base", base], bench.runs,
-                     env=bench.env()),
+                     env=bench.env(), warmup=bench.warmup),
         target=bench.target(VALIDATE_TARGET),
     ))
 
@@ -351,12 +355,13 @@ def measure_show(bench: Bench) -> None:
     bench.results.add(Figure(
         f"registry-gen show {uri} (fresh process)", "show",
         time_process([str(_cli()), "-C", str(bench.root), "show", uri], bench.runs,
-                     env=bench.env()),
+                     env=bench.env(), warmup=bench.warmup),
         target=bench.target(SHOW_TARGET),
     ))
     bench.results.add(Figure(
         "registry-gen --version (fresh process)", "show",
-        time_process([str(_cli()), "--version"], bench.runs, env=bench.env()),
+        time_process([str(_cli()), "--version"], bench.runs, env=bench.env(),
+                     warmup=bench.warmup),
         note="the CLI's start-up alone: the floor under every command",
     ))
 
