@@ -334,6 +334,25 @@ def test_the_worker_process_parses_records_ahead(small_registry: Path,
     assert len(memo) == len(jobs) - 6  # m0/1, m1/2, m6/2, m7/1, m7/2 and m5/1's pointer
 
 
+@pytest.mark.parametrize("from_git", [False, True])
+def test_reading_in_batches_builds_the_same_index(
+        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool) -> None:
+    """Records are read and parsed a batch of models at a time; the index is the same."""
+    from registry_gen.store import _build, _parse
+
+    root = _registry_with_every_kind_of_error(small_registry)
+    commit(root, "Broken records")
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 10**9)
+
+    def build(batch: int) -> tuple[object, ...]:
+        monkeypatch.setattr(_build, "_BATCH_RECORDS", batch)
+        monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
+        source = GitRevision(root) if from_git else WorkingTree(root)
+        return _snapshot(_build.build_index(source))
+
+    assert build(3) == build(10**9)
+
+
 class _Counted:
     """Counts the parent process's YAML parses and schema validations during a build."""
 
