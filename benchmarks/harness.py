@@ -283,37 +283,62 @@ def time_process(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
                  check_output: Callable[[str], bool] | None = None) -> Timings:
     """Wall and CPU time of ``runs`` fresh processes running ``argv`` (after ``warmup``).
 
-    The peak memory of a run is its process's own (``wait4``), or that of the
+    Each run is started from a small launcher (see ``_LAUNCHER``) that times it and
+    reports its CPU and peak memory: the process's own (``wait4``), or that of the
     largest child it waited for, whichever is larger. Raises :class:`ProcessFailed`
     with the process's stderr if it fails, so a broken feature is reported instead
     of timed.
     """
     wall, cpu, peak = [], [], []
     for i in range(warmup + runs):
-        start = time.perf_counter()
-        returncode, stdout, stderr, usage = _run(argv, cwd, env)
-        elapsed = time.perf_counter() - start
-        if returncode != 0 or (check_output and not check_output(stdout)):
+        usage, stdout, stderr = _run(argv, cwd, env)
+        if usage.code != 0 or (check_output and not check_output(stdout)):
             raise ProcessFailed(
-                f"`{' '.join(argv)}` exited {returncode}: {(stderr or stdout).strip()[-800:]}")
+                f"`{' '.join(argv)}` exited {usage.code}: {(stderr or stdout).strip()[-800:]}")
         if i >= warmup:
-            wall.append(elapsed)
-            cpu.append(usage.ru_utime + usage.ru_stime)
-            peak.append(usage.ru_maxrss * 1024)  # kilobytes on Linux
+            wall.append(usage.wall)
+            cpu.append(usage.cpu)
+            peak.append(usage.peak)
     return Timings(wall, cpu, peak)
 
 
+# Runs the timed command and reports its own wall time and resource usage. A process
+# started straight from this one would inherit this one's peak memory: Linux carries the
+# high-water mark of the memory a process had before exec over into its ru_maxrss, and
+# this process holds whole indexes after the in-process figures. From a small launcher,
+# the peak is the command's own (or its largest child's: the parsing worker, git).
+_LAUNCHER = """\
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(report, "w") as handle:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall,
+               "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024}, handle)
+"""
+
+
+@dataclass(frozen=True)
+class _Usage:
+    code: int
+    wall: float
+    cpu: float
+    peak: int  # bytes
+
+
 def _run(argv: Sequence[str], cwd: Path | None, env: dict[str, str] | None,
-         ) -> tuple[int, str, str, resource.struct_rusage]:
-    """Run ``argv`` to its end: exit code, stdout, stderr and its own resource usage."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        out.seek(0)
-        err.seek(0)
-        return (process.returncode, out.read().decode(errors="replace"),
-                err.read().decode(errors="replace"), usage)
+         ) -> tuple[_Usage, str, str]:
+    """Run ``argv`` to its end from the launcher: its usage, stdout and stderr."""
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        report = Path(tmp) / "usage.json"
+        result = subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), *argv], cwd=cwd,
+                                env=env, capture_output=True, text=True, check=False)
+        if not report.exists():  # the launcher itself failed (no such command)
+            return _Usage(result.returncode or 1, 0.0, 0.0, 0), result.stdout, result.stderr
+        usage = _Usage(**json.loads(report.read_text()))
+    return usage, result.stdout, result.stderr
 
 
 def machine_context() -> dict[str, Any]:
