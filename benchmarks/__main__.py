@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"versions per model (default {DEFAULT.versions})")
     parser.add_argument("--seed", type=int, default=DEFAULT.seed, help="generator seed")
     parser.add_argument("--runs", type=int, help="timed runs per figure (default 5; at least 1)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="untimed runs before the timed ones (default 1; 0 for a big "
+                             "registry, where the warm-up would double a run of minutes)")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(MEASUREMENTS)}")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON,
                         help="where to write the results (default benchmarks/results/latest.json)")
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": args.runs,
     })
     bench = Bench(registry=registry, runs=args.runs, results=results, work=work, log=log,
-                  site_sizes=args.site_sizes,
+                  site_sizes=args.site_sizes, warmup=max(args.warmup, 0),
                   default_size=(spec.models, spec.versions) == (DEFAULT.models, DEFAULT.versions))
     for name in args.only:
         log(f"measuring {name}")

@@ -20,6 +20,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,17 +30,25 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Target:
-    """What a figure's median must not exceed: ``seconds``, or ``floor`` + ``margin``."""
+    """What a figure's median must not exceed: ``seconds``, ``floor`` + ``margin``, or
+    ``floor`` x ``factor``.
+
+    A ``factor`` compares CPU seconds when both figures have them (the machine is
+    shared, so wall time says more about the neighbours than about the code).
+    """
 
     seconds: float | None = None
     margin: float | None = None  # over the floor figure named in Figure.floor
     label: str = ""
+    factor: float | None = None  # times the floor figure's (CPU) median
 
     def limit(self, floor: Figure | None) -> float | None:
         if self.seconds is not None:
             return self.seconds
         if self.margin is not None and floor is not None:
             return floor.median + self.margin
+        if self.factor is not None and floor is not None:
+            return self.factor * (floor.cpu_median or floor.median)
         return None
 
     def describe(self) -> str:
@@ -47,6 +56,8 @@ class Target:
             return self.label
         if self.seconds is not None:
             return f"≤ {format_seconds(self.seconds)}"
+        if self.factor is not None:
+            return f"cpu ≤ {self.factor:g}× floor's"
         return f"≤ floor + {format_seconds(self.margin or 0.0)}"
 
 
@@ -64,11 +75,19 @@ class Figure:
     # Other limits checked with the time (e.g. page size): description -> met?
     checks: dict[str, bool] = field(default_factory=dict)
     cpu: list[float] = field(default_factory=list)  # CPU seconds (user + sys) of each run
+    # Peak resident memory of each run, in bytes: the largest process of a fresh-process
+    # run (itself or a child it waited for); empty for in-process figures.
+    peak: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if isinstance(self.runs, Timings):
             self.cpu = list(self.runs.cpu)
+            self.peak = list(self.runs.peak)
             self.runs = list(self.runs)
+
+    @property
+    def peak_max(self) -> int | None:
+        return max(self.peak) if self.peak else None
 
     @property
     def cpu_median(self) -> float | None:
@@ -95,7 +114,8 @@ class Figure:
             limit = self.target.limit(floor)
             if limit is None:
                 return None
-            ok = ok and self.median <= limit
+            measured = self.cpu_median if self.target.factor is not None else None
+            ok = ok and (measured if measured is not None else self.median) <= limit
         return ok
 
 
@@ -139,6 +159,7 @@ class Results:
                 "runs_s": [round(r, 4) for r in figure.runs],
                 "cpu_median_s": (round(figure.cpu_median, 4)
                                  if figure.cpu_median is not None else None),
+                "peak_rss_bytes": figure.peak_max,
                 "floor": figure.floor,
                 "vs_floor": round(figure.median / floor.median, 3) if floor else None,
                 "over_floor_s": round(figure.median - floor.median, 4) if floor else None,
@@ -163,24 +184,24 @@ class Results:
 
     def table(self) -> str:
         """The figures as a Markdown table (readable in a terminal and pasteable in a README)."""
-        head = ["figure", "median", "min", "max", "cpu", "runs", "vs floor", "target", ""]
+        head = ["figure", "median", "min", "max", "cpu", "peak", "runs", "vs floor", "target",
+                ""]
         lines = []
         for figure in self.figures:
             floor = self.by_name(figure.floor)
             vs = ""
             if floor:
-                delta = figure.median - floor.median
-                sign = "+" if delta >= 0 else "−"
-                vs = f"{figure.median / floor.median:.2f}× ({sign}{format_seconds(abs(delta))})"
+                vs = _versus(figure, floor)
             target = figure.target.describe() if figure.target else ""
             if figure.checks:
                 target = "; ".join([target, *figure.checks] if target else list(figure.checks))
             met = figure.met(floor)
             mark = "" if met is None else ("✓" if met else "✗")
             cpu = "" if figure.cpu_median is None else format_seconds(figure.cpu_median)
+            peak = "" if figure.peak_max is None else f"{figure.peak_max / 1e6:,.0f} MB"
             lines.append([figure.name, format_seconds(figure.median), format_seconds(figure.min),
-                          format_seconds(figure.max), cpu, str(len(figure.runs)), vs, target,
-                          mark])
+                          format_seconds(figure.max), cpu, peak, str(len(figure.runs)), vs,
+                          target, mark])
         widths = [max(len(h), *(len(row[i]) for row in lines)) if lines else len(h)
                   for i, h in enumerate(head)]
         out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
@@ -195,6 +216,18 @@ class Results:
         return "\n".join(out)
 
 
+def _versus(figure: Figure, floor: Figure) -> str:
+    """``1.05× (+120 ms)``: wall medians, or CPU medians when the target is a CPU factor."""
+    cpu = figure.target is not None and figure.target.factor is not None
+    if cpu and figure.cpu_median is not None and floor.cpu_median is not None:
+        mine, theirs, unit = figure.cpu_median, floor.cpu_median, " cpu"
+    else:
+        mine, theirs, unit = figure.median, floor.median, ""
+    delta = mine - theirs
+    sign = "+" if delta >= 0 else "−"
+    return f"{mine / theirs:.2f}×{unit} ({sign}{format_seconds(abs(delta))})"
+
+
 def format_seconds(seconds: float) -> str:
     if seconds >= 10:
         return f"{seconds:.1f} s"
@@ -204,11 +237,14 @@ def format_seconds(seconds: float) -> str:
 
 
 class Timings(list[float]):
-    """Wall-clock seconds of each timed run, with the CPU seconds of each in ``cpu``."""
+    """Wall-clock seconds of each timed run, with the CPU seconds of each in ``cpu`` and,
+    for fresh processes, the peak resident bytes of each in ``peak``."""
 
-    def __init__(self, wall: list[float], cpu: list[float]) -> None:
+    def __init__(self, wall: list[float], cpu: list[float], peak: list[int] | None = None,
+                 ) -> None:
         super().__init__(wall)
         self.cpu = cpu
+        self.peak = peak or []
 
 
 def _cpu_now() -> float:
@@ -247,24 +283,62 @@ def time_process(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
                  check_output: Callable[[str], bool] | None = None) -> Timings:
     """Wall and CPU time of ``runs`` fresh processes running ``argv`` (after ``warmup``).
 
-    Raises :class:`ProcessFailed` with the process's stderr if it fails, so a
-    broken feature is reported instead of timed.
+    Each run is started from a small launcher (see ``_LAUNCHER``) that times it and
+    reports its CPU and peak memory: the process's own (``wait4``), or that of the
+    largest child it waited for, whichever is larger. Raises :class:`ProcessFailed`
+    with the process's stderr if it fails, so a broken feature is reported instead
+    of timed.
     """
-    wall, cpu = [], []
+    wall, cpu, peak = [], [], []
     for i in range(warmup + runs):
-        cpu_start, start = _cpu_now(), time.perf_counter()
-        result = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True,
-                                check=False)
-        elapsed, used = time.perf_counter() - start, _cpu_now() - cpu_start
-        if result.returncode != 0 or (check_output and not check_output(result.stdout)):
+        usage, stdout, stderr = _run(argv, cwd, env)
+        if usage.code != 0 or (check_output and not check_output(stdout)):
             raise ProcessFailed(
-                f"`{' '.join(argv)}` exited {result.returncode}: "
-                f"{(result.stderr or result.stdout).strip()[-800:]}"
-            )
+                f"`{' '.join(argv)}` exited {usage.code}: {(stderr or stdout).strip()[-800:]}")
         if i >= warmup:
-            wall.append(elapsed)
-            cpu.append(used)
-    return Timings(wall, cpu)
+            wall.append(usage.wall)
+            cpu.append(usage.cpu)
+            peak.append(usage.peak)
+    return Timings(wall, cpu, peak)
+
+
+# Runs the timed command and reports its own wall time and resource usage. A process
+# started straight from this one would inherit this one's peak memory: Linux carries the
+# high-water mark of the memory a process had before exec over into its ru_maxrss, and
+# this process holds whole indexes after the in-process figures. From a small launcher,
+# the peak is the command's own (or its largest child's: the parsing worker, git).
+_LAUNCHER = """\
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+with open(report, "w") as handle:
+    json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall,
+               "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024}, handle)
+"""
+
+
+@dataclass(frozen=True)
+class _Usage:
+    code: int
+    wall: float
+    cpu: float
+    peak: int  # bytes
+
+
+def _run(argv: Sequence[str], cwd: Path | None, env: dict[str, str] | None,
+         ) -> tuple[_Usage, str, str]:
+    """Run ``argv`` to its end from the launcher: its usage, stdout and stderr."""
+    with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
+        report = Path(tmp) / "usage.json"
+        result = subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), *argv], cwd=cwd,
+                                env=env, capture_output=True, text=True, check=False)
+        if not report.exists():  # the launcher itself failed (no such command)
+            return _Usage(result.returncode or 1, 0.0, 0.0, 0), result.stdout, result.stderr
+        usage = _Usage(**json.loads(report.read_text()))
+    return usage, result.stdout, result.stderr
 
 
 def machine_context() -> dict[str, Any]:

@@ -141,6 +141,37 @@ def test_harness_table_and_targets() -> None:
     assert "✗" in table and "mlflow: not available yet" in table
 
 
+def test_harness_judges_a_factor_of_the_floor_on_cpu() -> None:
+    # Wall times depend on the neighbours on a shared machine; a factor compares CPU.
+    results = Results()
+    floor = results.add(Figure("floor", "validate", [10.0], cpu=[8.0]))
+    within = results.add(Figure("fast", "validate", [30.0], cpu=[9.5], floor=floor.name,
+                                target=Target(factor=1.2)))
+    over = results.add(Figure("slow", "validate", [9.0], cpu=[10.0], floor=floor.name,
+                              target=Target(factor=1.2)))
+    assert within.met(floor) is True and over.met(floor) is False
+    table = results.table()
+    assert "1.19× cpu" in table and "cpu ≤ 1.2× floor's" in table
+
+
+def test_time_process_reports_each_run_s_peak_memory() -> None:
+    from benchmarks.harness import time_process
+
+    grow = ("import sys; block = bytearray(int(sys.argv[1])); block[::4096] = b'x' * "
+            "(len(block) // 4096 + 1)")
+    # This process's own memory must not count: Linux carries a parent's high-water mark
+    # into a child it forks and execs directly.
+    ballast = bytearray(200 * 10**6)
+    ballast[::4096] = b"x" * (len(ballast) // 4096 + 1)
+    small = time_process([sys.executable, "-c", grow, "1000"], 1, warmup=0)
+    del ballast
+    big = time_process([sys.executable, "-c", grow, str(200 * 10**6)], 1, warmup=0)
+    assert len(big.peak) == 1 and big.peak[0] >= 200 * 10**6 > 100 * 10**6 > small.peak[0]
+    figure = Figure("big", "demo", big)
+    assert figure.peak_max == big.peak[0]
+    assert "MB" in Results(figures=[figure]).table()
+
+
 def test_harness_runs_end_to_end(work: Path, tmp_path: Path,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "latest.json"

@@ -7,10 +7,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from builders import commit, git, write_model, write_version
+from builders import commit, git, init_repo, write_model, write_version
 from registry_gen.errors import (
     GitError,
     InvalidRegistry,
@@ -331,6 +332,110 @@ def test_the_worker_process_parses_records_ahead(small_registry: Path,
     assert "models/m6/2/version.yaml" not in memo and "models/m1/2/version.yaml" not in memo
     assert "models/m0/2/version.yaml" in memo and "models/m5/2/model.skops.dvc" in memo
     assert len(memo) == len(jobs) - 6  # m0/1, m1/2, m6/2, m7/1, m7/2 and m5/1's pointer
+
+
+@pytest.mark.parametrize("from_git", [False, True])
+def test_reading_in_batches_builds_the_same_index(
+        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool) -> None:
+    """Records are read and parsed a batch of models at a time; the index is the same."""
+    from registry_gen.store import _build, _parse
+
+    root = _registry_with_every_kind_of_error(small_registry)
+    commit(root, "Broken records")
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 10**9)
+
+    def build(batch: int) -> tuple[object, ...]:
+        monkeypatch.setattr(_build, "_BATCH_RECORDS", batch)
+        monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
+        source = GitRevision(root) if from_git else WorkingTree(root)
+        return _snapshot(_build.build_index(source))
+
+    assert build(3) == build(10**9)
+
+
+class _Counted:
+    """Counts the parent process's YAML parses and schema validations during a build."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from registry_gen import schema, yamlio
+        from registry_gen.store import _parse
+
+        self.parses = 0
+        self.validations = 0
+        parse_yaml, validate_document = yamlio.parse_yaml, schema.validate_document
+
+        def counted_parse(*args: Any, **kwargs: Any) -> Any:
+            self.parses += 1
+            return parse_yaml(*args, **kwargs)
+
+        def counted_validate(*args: Any, **kwargs: Any) -> Any:
+            self.validations += 1
+            return validate_document(*args, **kwargs)
+
+        monkeypatch.setattr(schema, "parse_yaml", counted_parse)
+        monkeypatch.setattr(schema, "validate_document", counted_validate)
+        monkeypatch.setattr(_parse, "validate_document", counted_validate)
+
+
+_SMALL_REGISTRY_RECORDS = 10  # churn: model + 3 x (version, pointer); fraud: model + 1 x 2
+_POLICY = 1  # registry.yaml: read on every load, never memoised (it is one file)
+
+
+def test_a_load_bigger_than_the_memo_parses_each_record_once(
+        small_registry: Path, monkeypatch: pytest.MonkeyPatch,
+        request: pytest.FixtureRequest) -> None:
+    """Issue 16: the memo emptied itself partway through a load bigger than its limit,
+    so the worker's share (and every record after the limit) was parsed again."""
+    from registry_gen.store import _build, _parse
+
+    if _ran_in_a_fresh_process(request):
+        return
+    if not _parse._fork_is_safe():
+        pytest.skip("no second CPU or not Linux: the build parses in one process")
+    monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
+    monkeypatch.setattr(_parse, "_RECORD_MEMO_LIMIT", 3)
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 1)
+    monkeypatch.setattr(_parse, "_BATCH", 2)  # the worker's share comes in several batches
+    monkeypatch.setattr(_parse, "_POLL_EVERY", 1)
+    worker: list[int] = []
+    parse_ahead = _parse.parse_ahead
+
+    def counted_ahead(*args: Any) -> int:
+        worker.append(parse_ahead(*args))
+        return worker[-1]
+
+    monkeypatch.setattr(_build, "parse_ahead", counted_ahead)
+    counted = _Counted(monkeypatch)
+    index = _build.build_index(WorkingTree(small_registry))
+    assert index.errors == () and len(list(index.versions())) == 4
+    assert worker[0] > 0  # the worker parsed its share, sent as plain data
+    assert counted.validations == _SMALL_REGISTRY_RECORDS + _POLICY
+    assert counted.parses + worker[0] == _SMALL_REGISTRY_RECORDS + _POLICY
+    # The load's own records stay memoised past the limit: loading again parses nothing.
+    assert len(_parse._RECORD_MEMO) == _SMALL_REGISTRY_RECORDS
+
+
+def test_the_memo_is_bounded_between_loads(
+        small_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loads reuse what the previous one parsed; an unrelated load then evicts it."""
+    from registry_gen.store import _build, _parse
+
+    monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
+    monkeypatch.setattr(_parse, "_RECORD_MEMO_LIMIT", 3)
+    monkeypatch.setattr(_parse, "PARALLEL_MIN_RECORDS", 10**9)
+    counted = _Counted(monkeypatch)
+    first = _build.build_index(WorkingTree(small_registry))
+    assert counted.validations == _SMALL_REGISTRY_RECORDS + _POLICY
+    again = _build.build_index(WorkingTree(small_registry))
+    assert counted.validations == _SMALL_REGISTRY_RECORDS + 2 * _POLICY  # no record twice
+    assert again.models["churn"].record is first.models["churn"].record
+    # Another registry (other files): the memo keeps that load's records, not both.
+    other = init_repo(tmp_path / "other")
+    write_model(other, "spam")
+    write_version(other, "spam", 1)
+    _build.build_index(WorkingTree(other))
+    assert {file for (_schema, file, _blob) in _parse._RECORD_MEMO} == {
+        "models/spam/model.yaml", "models/spam/1/version.yaml", "models/spam/1/model.skops.dvc"}
 
 
 def test_the_store_package_exports_agree() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import atexit
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -23,7 +23,7 @@ from registry_gen.uri import check_model_name, check_version
 from registry_gen.yamlio import parse_yaml
 
 from ._index import ModelVersion, RegisteredModel, RegistryIndex
-from ._parse import ParseJob, collector_paused, parse_ahead, parse_record_memo
+from ._parse import ParseJob, collector_paused, parse_ahead, parse_record_memo, trim_records
 from ._sources import FileEntry, GitRevision, Source, WorkingTree, open_source, scan_model_folder
 
 # Indexes of git revisions, by (repository, commit): a commit never changes, so one
@@ -98,6 +98,16 @@ class _ModelFiles:
     model_file: str | None = None
     versions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
+    def paths(self) -> Iterator[str]:
+        """Every record file of the model folder."""
+        if self.model_file is not None:
+            yield self.model_file
+        for paths in self.versions.values():
+            yield from paths
+
+    def count(self) -> int:
+        return (self.model_file is not None) + sum(map(len, self.versions.values()))
+
 
 def build_index(source: Source, files: list[FileEntry] | None = None) -> RegistryIndex:
     """Parse every record of ``source`` (or of ``files``, a listing of it) into an index.
@@ -112,32 +122,58 @@ def build_index(source: Source, files: list[FileEntry] | None = None) -> Registr
         return _build_index(source, files)
 
 
+# Records are read and parsed this many at a time (whole models), so the text of only
+# one batch is held at once, not the whole registry's (120 MB at 100,000 versions).
+_BATCH_RECORDS = 20_000
+
+
 def _build_index(source: Source, files: list[FileEntry] | None) -> RegistryIndex:
     by_model, wanted = _group(files if files is not None else source.list_files())
-    blobs = source.read_many(wanted)
-    parse_ahead(_jobs(by_model), blobs)
     errors: list[RecordError] = []
     policy = Policy()
-    if POLICY_FILE in blobs:
+    if POLICY_FILE in wanted:
+        blob = source.read_many([POLICY_FILE]).get(POLICY_FILE)
         try:
-            policy = parse_record(blobs[POLICY_FILE], POLICY_FILE, Policy)
+            policy = parse_record(blob, POLICY_FILE, Policy) if blob is not None else policy
         except RecordError as error:
             errors.append(error)
     models: dict[str, RegisteredModel] = {}
     broken: dict[str, tuple[RecordError, ...]] = {}
-    for folder_name in sorted(by_model):
-        model, model_errors = _build_model(folder_name, by_model[folder_name], blobs)
-        if model_errors:
-            broken[folder_name] = tuple(model_errors)
-            errors.extend(model_errors)
-        elif model is not None:
-            models[model.name] = model
+    used = 0
+    for batch in _batches(by_model):
+        blobs = source.read_many(path for name in batch for path in by_model[name].paths())
+        jobs = _jobs({name: by_model[name] for name in batch})
+        used += len(jobs)
+        parse_ahead(jobs, blobs)
+        for folder_name in batch:
+            model, model_errors = _build_model(folder_name, by_model[folder_name], blobs)
+            if model_errors:
+                broken[folder_name] = tuple(model_errors)
+                errors.extend(model_errors)
+            elif model is not None:
+                models[model.name] = model
+        del blobs  # before the next batch is read
+    trim_records(used)  # only now: this load's records stay memoised while it runs
     return RegistryIndex(
         policy=policy,
         models=MappingProxyType(models),
         errors=tuple(errors),
         broken=MappingProxyType(broken),
     )
+
+
+def _batches(by_model: dict[str, _ModelFiles]) -> Iterator[list[str]]:
+    """Model folder names, sorted, in batches of about :data:`_BATCH_RECORDS` records."""
+    batch: list[str] = []
+    size = 0
+    for name in sorted(by_model):
+        batch.append(name)
+        size += by_model[name].count()
+        if size >= _BATCH_RECORDS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _group(entries: list[FileEntry]) -> tuple[dict[str, _ModelFiles], list[str]]:

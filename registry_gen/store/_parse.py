@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import atexit
 import gc
+import hashlib
 import logging
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -24,13 +25,23 @@ from registry_gen.yamlio import YamlDocument, parse_yaml
 
 log = logging.getLogger(__name__)
 
-# Records already parsed in this process, by (schema, file, bytes). The base and the
+# Records already parsed in this process, by (schema, file, digest of the bytes). The base and the
 # head of a pull request share nearly every record file, and `mkdocs serve` reloads the
 # registry on every edit, so each distinct file is parsed and validated once. Records
 # are immutable, like the indexes that share them (see _GIT_INDEX_MEMO); errors are not
-# memoised. Bounded so a long-lived process does not grow without end.
+# memoised. Ordered from least to most recently used. Bounded so a long-lived process
+# does not grow without end, but only between loads (see trim_records): a load never
+# evicts its own records, which would parse them twice (issue 16: at 100,000 versions,
+# 420,003 validations where 210,000 would do). Keyed by a digest, not the bytes: the
+# bytes would keep every record's text alive as long as its record (120 MB at 100,000
+# versions), and BLAKE2 costs about a microsecond a record.
 _RECORD_MEMO: dict[tuple[type[BaseModel], str, bytes], BaseModel] = {}
 _RECORD_MEMO_LIMIT = 100_000
+
+
+def _key(schema: type[BaseModel], file: str, blob: bytes) -> tuple[type[BaseModel], str, bytes]:
+    return schema, file, hashlib.blake2b(blob, digest_size=16).digest()
+
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
@@ -41,12 +52,27 @@ def parse_record_memo(blob: bytes, file: str, schema: type[RecordT]) -> RecordT:
     Raises:
         RecordError: the record cannot be read (never memoised).
     """
-    key = (schema, file, blob)
-    record = _RECORD_MEMO.get(key)
+    key = _key(schema, file, blob)
+    record = _RECORD_MEMO.pop(key, None)  # put back last: the most recently used
     if record is None:
         record = parse_record(blob, file, schema)
-        _remember(key, record)
+    _RECORD_MEMO[key] = record
     return record  # type: ignore[return-value]  # stored under its own schema
+
+
+def trim_records(just_used: int) -> None:
+    """After a load that used ``just_used`` records: keep at most the limit, never fewer.
+
+    The records a load used are the most recently used ones, so the memo keeps
+    them all, even past the limit: they are the ones its index holds anyway,
+    and the next load (the other side of a pull request, `mkdocs serve` after
+    an edit) mostly needs them again. Older ones go first.
+    """
+    keep = max(_RECORD_MEMO_LIMIT, just_used)
+    if len(_RECORD_MEMO) > keep:
+        newest = list(_RECORD_MEMO.items())[-keep:]
+        _RECORD_MEMO.clear()
+        _RECORD_MEMO.update(newest)
 
 
 @atexit.register
@@ -59,12 +85,6 @@ def _forget_records() -> None:
     reference counting takes a tenth of one.
     """
     _RECORD_MEMO.clear()
-
-
-def _remember(key: tuple[type[BaseModel], str, bytes], record: BaseModel) -> None:
-    if len(_RECORD_MEMO) >= _RECORD_MEMO_LIMIT:
-        _RECORD_MEMO.clear()
-    _RECORD_MEMO[key] = record
 
 
 # ---------------------------------------------------------------------------
@@ -101,10 +121,12 @@ def parse_ahead(jobs: Iterable[ParseJob], blobs: Mapping[str, bytes]) -> int:
     the worker. Records that fail are left to the build (errors are never
     memoised), which reports them with file and line. The worker sends back the
     parsed YAML as plain data, validated here: pickling pydantic records costs
-    about three times as much. Returns how many records the worker parsed.
+    about three times as much. It sends it in batches, which this process takes
+    in between its own records, so no more than a batch of plain data is held at
+    once whatever the size of the registry. Returns how many records the worker parsed.
     """
     todo = [(schema, file) for schema, file in jobs
-            if file in blobs and (schema, file, blobs[file]) not in _RECORD_MEMO]
+            if file in blobs and _key(schema, file, blobs[file]) not in _RECORD_MEMO]
     if len(todo) < PARALLEL_MIN_RECORDS or not _fork_is_safe():
         return 0
     import multiprocessing
@@ -122,47 +144,79 @@ def parse_ahead(jobs: Iterable[ParseJob], blobs: Mapping[str, bytes]) -> int:
         sender.close()
         return 0
     sender.close()
-    parsed: dict[int, Any] = {}
-    finished = False
+    batches = _Batches(receiver, theirs, blobs)
     try:
-        for schema, file in mine:
-            try:
+        for done, (schema, file) in enumerate(mine):
+            with suppress(RecordError):  # the build reports it
                 parse_record_memo(blobs[file], file, schema)
-            except RecordError:
-                continue  # the build reports it
-        try:
-            parsed = receiver.recv()
-        except (EOFError, OSError):
-            log.debug("the parsing worker stopped early; parsing its records here")
-        finished = True
+            if done % _POLL_EVERY == 0:
+                batches.take(wait=False)
+        batches.take(wait=True)
     finally:
         receiver.close()
-        if not finished:  # interrupted (Ctrl-C) or failed here: do not wait for the worker
+        if not batches.finished:  # interrupted (Ctrl-C) or failed here: do not wait for it
             worker.terminate()
         worker.join()
-    for position, data in parsed.items():
-        schema, file = theirs[position]
-        try:
-            record = validate_document(YamlDocument(data, {}, file), schema)
-        except RecordError:
-            continue  # the build parses it again and reports it with its line
-        _remember((schema, file, blobs[file]), record)
-    return len(parsed)
+    return batches.parsed
+
+
+# The worker sends its parsed YAML this many records at a time (a few MB of plain data),
+# and this process looks for a batch every this many records of its own.
+_BATCH = 1_000
+_POLL_EVERY = 50
+
+
+class _Batches:
+    """The worker's batches as they arrive: each validated into the memo, then dropped."""
+
+    def __init__(self, receiver: Any, theirs: list[ParseJob], blobs: Mapping[str, bytes]) -> None:
+        self.receiver, self.theirs, self.blobs = receiver, theirs, blobs
+        self.parsed = 0
+        self.finished = False
+
+    def take(self, *, wait: bool) -> None:
+        """Validate the batches that have arrived (``wait``: and the rest, to the last)."""
+        while not self.finished and (wait or self.receiver.poll()):
+            try:
+                batch = self.receiver.recv()
+            except (EOFError, OSError):
+                log.debug("the parsing worker stopped early; parsing its records here")
+                self.finished = True
+                return
+            if batch is None:  # the worker's last word
+                self.finished = True
+                return
+            self._validate(batch)
+
+    def _validate(self, batch: dict[int, Any]) -> None:
+        self.parsed += len(batch)
+        for position, data in batch.items():
+            schema, file = self.theirs[position]
+            try:
+                record = validate_document(YamlDocument(data, {}, file), schema)
+            except RecordError:
+                continue  # the build parses it again and reports it with its line
+            _RECORD_MEMO[_key(schema, file, self.blobs[file])] = record
 
 
 def _parse_yaml_worker(sender: Any, files: list[tuple[str, bytes]]) -> None:
-    """In the forked worker: the parsed YAML of each file that parses, by position."""
+    """In the forked worker: the parsed YAML of each file that parses, by position, in
+    batches of :data:`_BATCH`, then None."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    parsed: dict[int, Any] = {}
-    for position, (file, blob) in enumerate(files):
-        try:
-            parsed[position] = parse_yaml(blob, file, lines=False).data
-        except RecordError:
-            continue
+    batch: dict[int, Any] = {}
     try:
-        sender.send(parsed)
+        for position, (file, blob) in enumerate(files):
+            try:
+                batch[position] = parse_yaml(blob, file, lines=False).data
+            except RecordError:
+                continue
+            if len(batch) >= _BATCH:
+                sender.send(batch)
+                batch = {}
+        sender.send(batch)
+        sender.send(None)
     except OSError:
         pass  # the parent stopped listening (interrupted): it has nothing to wait for
     finally:

@@ -22,7 +22,7 @@ from registry_gen.uri import check_model_name
 GIT_SYMLINK_MODE = 0o120000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: 330,000 of them at 100,000 versions
 class FileEntry:
     """A file of the registry: path relative to the root (POSIX), git-style mode, size."""
 
