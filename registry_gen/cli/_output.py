@@ -7,6 +7,7 @@ write to stdout; the library itself never prints.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,8 +37,9 @@ def echo_json(data: Any) -> None:
 
 
 def use_colour() -> bool:
-    """Colour only when a person reads stdout (not a pipe, a file or CI's log)."""
-    return sys.stdout.isatty()
+    """Colour only when a person reads stdout (not a pipe, a file or CI's log), and
+    never when ``NO_COLOR`` is set to anything (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:

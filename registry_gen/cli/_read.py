@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -201,10 +202,15 @@ def search_command(
 
 
 def _registry_arg(ctx: Context, registry: str | None) -> str | None:
-    """--from wins; else an explicit -C folder; else REGISTRY_GEN_URI / the enclosing repo."""
+    """--from wins; else -C / REGISTRY_GEN_REGISTRY; else REGISTRY_GEN_URI; else the
+    registry around the current folder (found upwards, or "not a registry")."""
+    from registry_gen.locate import REGISTRY_ENV
+
     if registry:
         return registry
-    return None if ctx.root == Path() else str(ctx.root)
+    if ctx.given is None and os.environ.get(REGISTRY_ENV):
+        return None
+    return str(ctx.root)
 
 
 @main.command("download")

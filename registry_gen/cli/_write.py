@@ -239,8 +239,14 @@ def promote_command(
 
     Python: RegistryClient.transition_model_version_stage.
     """
+    from registry_gen.errors import RuleViolation
+    from registry_gen.resolve import canonical_stage
+
     client = open_client(ctx)
     before = client.get_model_version(name, version).stage
+    if canonical_stage(stage, [before]) == before:
+        # The API keeps MLflow's idempotent move; on the command line a no-op is a mistake.
+        raise RuleViolation(f"{name} v{version} is already in {before}; nothing to promote")
     moved = client.transition_model_version_stage(
         name, version, stage, archive_existing_versions=archive_existing, branch=_branch_arg(branch)
     )
