@@ -107,18 +107,44 @@ def _echo_change(what: str, branch: bool | str, ctx: Context) -> None:
 @click.option(
     "--remote",
     metavar="URL",
-    help="DVC remote for artifacts (s3://..., a shared folder). Default: dvc-remote/ "
-    "inside the repository, committed to git so clones load models offline.",
+    help="DVC remote for artifacts: s3://, gs://, azure://, ssh://, a shared folder. "
+    "Default: dvc-remote/ inside the repository, committed to git (a trial set-up: "
+    "artifacts over registry.yaml's max_in_repo_artifact_mb are refused there).",
+)
+@click.option(
+    "--remote-option",
+    "remote_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A setting of the remote written to .dvc/config (e.g. endpointurl=http://...). "
+    "Keep credentials out of git: dvc remote modify --local.",
+)
+@click.option(
+    "--package",
+    metavar="SPEC",
+    help="The pip requirement the generated workflows install registry-gen from "
+    "(.github/registry-gen-requirement.txt). Default: registry-gen==this version.",
 )
 @handle_errors
-def init_command(directory: Path, remote: str | None) -> None:
-    """Create a registry repository in DIRECTORY (git, DVC, registry.yaml, mkdocs.yml).
+def init_command(
+    directory: Path, remote: str | None, remote_options: tuple[str, ...], package: str | None
+) -> None:
+    """Create a registry repository in DIRECTORY: git, DVC, registry.yaml, mkdocs.yml,
+    GitHub workflows (validate, publish), CODEOWNERS, PR templates, pre-commit.
 
+    \b
+    Examples:
+      registry-gen init my-registry
+      registry-gen init my-registry --remote s3://acme-models/registry
+      registry-gen init my-registry --remote s3://models/reg \\
+          --remote-option endpointurl=https://minio.acme.internal
+      registry-gen init my-registry --package "registry-gen @ git+https://github.com/acme/registry-gen@3f2a9c1"
     Python: registry_gen.scaffold.init_registry.
     """
     from registry_gen.scaffold import init_registry
 
-    root = init_registry(directory, remote=remote)
+    root = init_registry(directory, remote=remote, package=package,
+                         remote_options=_pairs(remote_options, "--remote-option"))
     click.echo(f"Initialised a model registry in {root}")
     click.echo(
         f"Next: cd {directory} && registry-gen register NAME PATH --description TEXT --branch"
