@@ -57,6 +57,7 @@ from ._registration import (
     version_record,
 )
 from ._search import model_fields, search_models, search_versions, version_fields
+from ._storage import check_in_repo_size
 from .errors import (
     InvalidRegistry,
     RuleViolation,
@@ -381,6 +382,7 @@ class RegistryClient:
         extra: list[str] = []
         store = remote.local_folder(self.root) if remote else None
         if store is not None and store.is_relative_to(self.root):
+            check_in_repo_size(policy, source_path, name, number)
             extra.append(self._rel(store))  # a remote inside the repo travels with the commit
         self._apply(branch, f"register/{name}-v{number}", f"Register {name} v{number}",
                     new.paths(), lambda: new.write(source_path, remote), extra_paths=extra)
