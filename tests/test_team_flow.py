@@ -69,3 +69,23 @@ def test_files_the_cli_writes_follow_the_umask(tmp_path: Path, umask: int) -> No
     for path in ("registry.yaml", "models/churn/1/version.yaml", "models/churn/model.yaml",
                  ".github/workflows/validate.yml"):
         assert (root / path).stat().st_mode & 0o777 == 0o666 & ~umask, path
+
+
+def test_register_shows_progress_on_a_terminal_unless_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry_gen.cli import _output
+
+    root = init_registry(tmp_path / "reg")
+    (tmp_path / "m.onnx").write_bytes(b"model")
+    result = cli(root, "register", "churn", str(tmp_path / "m.onnx"))
+    assert result.exit_code == 0 and result.stderr == ""  # not a terminal: no progress
+    monkeypatch.setattr(_output, "stderr_is_terminal", lambda: True)
+    result = cli(root, "register", "churn", str(tmp_path / "m.onnx"))
+    assert result.exit_code == 0, result.output
+    for step in ("churn v2: copying…", "churn v2: hashing…", "churn v2: pushing to ../dvc-remote…"):
+        assert step in result.stderr
+    assert result.stdout.startswith("Registered models:/churn/2")
+    result = CliRunner().invoke(main, ["-C", str(root), "--quiet", "register", "churn",
+                                       str(tmp_path / "m.onnx")])
+    assert result.exit_code == 0 and result.stderr == ""

@@ -218,25 +218,34 @@ def register_command(
     (and model.yaml for a new model). Python: registry_gen.register_model.
     """
     from registry_gen.client import register_model
+    from registry_gen.progress import listening
 
-    version = register_model(
-        path.resolve(),
-        name,
-        registry=ctx.root,
-        description=description,
-        format=fmt,
-        tags=_pairs(tags, "--tag"),
-        run_id=run_id,
-        run_url=run_url,
-        code=_code(code) if code else None,
-        datasets=[_dataset(d) for d in datasets],
-        parents=list(parents),
-        metrics={k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()},
-        params={k: _param(v) for k, v in _pairs(params, "--param").items()},
-        push=not no_push,
-        base=base,
-        branch=_branch_arg(branch),
-    )
+    from ._output import ProgressLine
+
+    arguments: dict[str, Any] = {
+        "registry": ctx.root,
+        "description": description,
+        "format": fmt,
+        "tags": _pairs(tags, "--tag"),
+        "run_id": run_id,
+        "run_url": run_url,
+        "code": _code(code) if code else None,
+        "datasets": [_dataset(d) for d in datasets],
+        "parents": list(parents),
+        "metrics": {
+            k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()
+        },
+        "params": {k: _param(v) for k, v in _pairs(params, "--param").items()},
+        "push": not no_push,
+        "base": base,
+        "branch": _branch_arg(branch),
+    }
+    line = ProgressLine(ctx.quiet)
+    with listening(line):
+        try:
+            version = register_model(path.resolve(), name, **arguments)
+        finally:
+            line.done()
     pushed = "" if no_push else ", pushed to the DVC remote"
     _echo_change(
         f"Registered {version.uri} ({version.record.artifact.format}, "
