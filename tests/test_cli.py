@@ -269,3 +269,13 @@ def test_no_color_turns_colour_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert use_colour()
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_colour()
+
+
+def test_every_registry_command_shows_examples() -> None:
+    commands = [["init"], ["register"], ["promote"], ["alias"], ["describe"], ["tag"], ["list"],
+                ["show"], ["search"], ["download"], ["validate"], ["codeowners"],
+                ["cache", "list"], ["cache", "prune"], ["docs", "build"], ["docs", "serve"], []]
+    for command in commands:
+        result = run(None, *command, "--help")
+        assert result.exit_code == 0, command
+        assert "Examples:\n    registry-gen " in result.output, command

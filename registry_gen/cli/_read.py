@@ -40,6 +40,11 @@ def list_command(ctx: Context, as_json: bool) -> None:
     """List the registered models with their stages and aliases.
 
     Python: RegistryClient.search_registered_models.
+
+    \b
+    Examples:
+      registry-gen list
+      registry-gen list --json
     """
     client = open_client(ctx)
     models = client.search_registered_models()
@@ -82,6 +87,12 @@ def show_command(ctx: Context, target: str, as_json: bool) -> None:
     """Show a version (models:/NAME/VERSION|STAGE|latest, models:/NAME@ALIAS) or a model.
 
     Python: RegistryClient.resolve / get_registered_model.
+
+    \b
+    Examples:
+      registry-gen show churn
+      registry-gen show models:/churn/Production
+      registry-gen show models:/churn@champion --json
     """
     client = open_client(ctx)
     if target.startswith("models:"):
@@ -240,6 +251,11 @@ def download_command(
     """Fetch the artifact of URI (verified) and print where it is.
 
     Python: registry_gen.download_artifacts(uri, dst).
+
+    \b
+    Examples:
+      registry-gen download models:/churn/Production -o ./model
+      registry-gen download models:/churn@champion --from https://acme.github.io/reg/
     """
     from registry_gen.loader import download_artifacts
 
@@ -261,6 +277,11 @@ def cache_list_command(as_json: bool) -> None:
     """List cached artifacts, most recently used first (sizes include their object cache).
 
     Python: registry_gen.cache.ArtifactCache().list_entries().
+
+    \b
+    Examples:
+      registry-gen cache list
+      registry-gen cache list --json
     """
     from datetime import UTC, datetime
 
@@ -318,6 +339,11 @@ def cache_prune_command(older_than: float | None, keep_size: str | None, dry_run
     """Delete cached artifacts by age and/or total size (at least one option is needed).
 
     Python: registry_gen.cache.ArtifactCache().prune(older_than_days=..., keep_bytes=...).
+
+    \b
+    Examples:
+      registry-gen cache prune --older-than 30
+      registry-gen cache prune --keep-size 5G --dry-run
     """
     from registry_gen.cache import ArtifactCache
 

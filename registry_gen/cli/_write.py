@@ -216,6 +216,12 @@ def register_command(
 
     Copies it to models/NAME/N/, dvc-adds and pushes it, writes version.yaml
     (and model.yaml for a new model). Python: registry_gen.register_model.
+
+    \b
+    Examples:
+      registry-gen register churn model.skops -d "Gradient boosting" --branch
+      registry-gen register churn model/ --metric auc=0.91 --param depth=6
+      registry-gen register churn m.onnx --code https://github.com/acme/churn@3f2a9c1
     """
     from registry_gen.client import register_model
     from registry_gen.progress import listening
@@ -273,6 +279,11 @@ def promote_command(
     """Move VERSION of NAME to STAGE (a one-line change to its version.yaml).
 
     Python: RegistryClient.transition_model_version_stage.
+
+    \b
+    Examples:
+      registry-gen promote churn 3 Staging --branch
+      registry-gen promote churn 3 Production --archive-existing --branch
     """
     from registry_gen.errors import RuleViolation
     from registry_gen.resolve import canonical_stage
@@ -302,6 +313,11 @@ def alias_command(
     """Point NAME@ALIAS at VERSION (or remove it with --delete).
 
     Python: RegistryClient.set_registered_model_alias / delete_registered_model_alias.
+
+    \b
+    Examples:
+      registry-gen alias churn champion 3 --branch
+      registry-gen alias churn champion --delete --branch
     """
     client = open_client(ctx)
     if delete:
@@ -331,6 +347,11 @@ def describe_command(ctx: Context, args: tuple[str, ...], file: Any, branch: str
     """Set the Markdown description of model NAME, or of its VERSION.
 
     Python: RegistryClient.update_registered_model / update_model_version.
+
+    \b
+    Examples:
+      registry-gen describe churn "Predicts churn within 30 days."
+      registry-gen describe churn 3 --file notes.md --branch
     """
     parts = list(args)
     if file is not None:
@@ -362,6 +383,12 @@ def tag_command(
     """Set (KEY=VALUE) or remove (--delete KEY) tags of model NAME or of its VERSION.
 
     Python: RegistryClient.set_registered_model_tag / set_model_version_tag (and delete_*).
+
+    \b
+    Examples:
+      registry-gen tag churn team=risk
+      registry-gen tag churn 3 validated=yes --branch
+      registry-gen tag churn 3 --delete validated
     """
     name, *rest = args
     version = rest.pop(0) if rest and "=" not in rest[0] else None
