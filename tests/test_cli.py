@@ -279,3 +279,10 @@ def test_every_registry_command_shows_examples() -> None:
         result = run(None, *command, "--help")
         assert result.exit_code == 0, command
         assert "Examples:\n    registry-gen " in result.output, command
+
+
+def test_an_empty_summary_path_is_a_warning_not_a_traceback(small_registry: Path) -> None:
+    result = run(small_registry, "validate", "--summary", "")
+    assert "no summary written" in result.stderr and "Traceback" not in result.output
+    result = run(small_registry, "validate", "--summary", str(small_registry / "no/such/x.md"))
+    assert result.exit_code == 2 and "error: --summary" in result.stderr

@@ -86,9 +86,16 @@ def validate_command(
         click.echo(format_human(report, strict=strict), err=True)
     else:
         click.echo(format_human(report, colour=use_colour(), strict=strict))
-    if summary_file is not None:
-        with summary_file.open("a", encoding="utf-8") as handle:
-            handle.write(format_summary(report, strict=strict))
+    if summary_file is not None and summary_file == Path():
+        # `--summary "$GITHUB_STEP_SUMMARY"` outside GitHub: the variable is empty.
+        click.echo("warning: --summary is empty (GITHUB_STEP_SUMMARY unset?); no summary written",
+                   err=True)
+    elif summary_file is not None:
+        try:
+            with summary_file.open("a", encoding="utf-8") as handle:
+                handle.write(format_summary(report, strict=strict))
+        except OSError as error:
+            raise UsageError(f"--summary {summary_file}: {error.strerror}") from None
     sys.exit(1 if report.failed(strict) else 0)
 
 
