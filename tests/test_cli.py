@@ -274,7 +274,8 @@ def test_no_color_turns_colour_off(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_registry_command_shows_examples() -> None:
     commands = [["init"], ["register"], ["promote"], ["alias"], ["describe"], ["tag"], ["list"],
                 ["show"], ["search"], ["download"], ["validate"], ["codeowners"],
-                ["cache", "list"], ["cache", "prune"], ["docs", "build"], ["docs", "serve"], []]
+                ["cache", "list"], ["cache", "prune"], ["docs", "build"], ["docs", "serve"],
+                ["upgrade"], []]
     for command in commands:
         result = run(None, *command, "--help")
         assert result.exit_code == 0, command

@@ -173,3 +173,35 @@ def test_a_fresh_registry_validates(fresh: Path) -> None:
 
     report = validate_tree(fresh)
     assert not report.failed(True), report
+
+
+def test_upgrade_rewrites_the_generated_regions_and_keeps_hand_edits(tmp_path: Path) -> None:
+    from registry_gen._upgrade import upgrade_registry
+
+    root = init_registry(tmp_path / "reg")
+    assert upgrade_registry(root) == []  # fresh: nothing to do
+    workflow = root / ".github/workflows/validate.yml"
+    stale = workflow.read_text().replace("timeout-minutes: 15", "timeout-minutes: 5")
+    workflow.write_text("# our note, kept\n" + stale + "# after the region, kept\n")
+    (root / ".pre-commit-config.yaml").unlink()
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "hand edits and an old workflow")
+    changed = upgrade_registry(root / "models", package="registry-gen==9.9")
+    assert set(changed) == {".github/workflows/validate.yml", ".pre-commit-config.yaml",
+                            ".github/registry-gen-requirement.txt"}
+    assert git(root, "branch", "--show-current").strip().startswith("upgrade/registry-gen-")
+    text = workflow.read_text()
+    assert text.startswith("# our note, kept\n") and text.endswith("# after the region, kept\n")
+    assert "timeout-minutes: 15" in text
+    assert "registry-gen==9.9" in (root / ".github/registry-gen-requirement.txt").read_text()
+    assert git(root, "status", "--porcelain").strip() == ""
+
+
+def test_upgrade_refuses_a_file_without_markers(tmp_path: Path) -> None:
+    from registry_gen._upgrade import upgrade_registry
+    from registry_gen.errors import RecordError
+
+    root = init_registry(tmp_path / "reg")
+    (root / ".github/workflows/publish.yml").write_text("name: ours\n")
+    with pytest.raises(RecordError, match=r"publish\.yml.*markers are missing"):
+        upgrade_registry(root, branch=False)

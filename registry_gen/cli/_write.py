@@ -151,6 +151,39 @@ def init_command(
     )
 
 
+@main.command("upgrade")
+@click.option(
+    "--package",
+    metavar="SPEC",
+    help="The pip requirement to pin (default: registry-gen==this version).",
+)
+@click.option(
+    "--no-branch", is_flag=True, help="Leave the change in the working tree, uncommitted."
+)
+@pass_context
+@handle_errors
+def upgrade_command(ctx: Context, package: str | None, no_branch: bool) -> None:
+    """Rewrite the files init generated (workflows, pin, templates, CODEOWNERS) for
+    this registry-gen version, on a branch for a pull request. Only the regions
+    between the registry-gen markers change; your own lines around them stay.
+
+    \b
+    Examples:
+      pip install -U registry-gen && registry-gen upgrade
+      registry-gen upgrade --package "registry-gen @ https://example.com/registry_gen-0.2.0-py3-none-any.whl"
+    Python: registry_gen._upgrade.upgrade_registry.
+    """
+    from registry_gen._upgrade import upgrade_registry
+
+    changed = upgrade_registry(ctx.root, package=package, branch=not no_branch)
+    if not changed:
+        click.echo("The generated files are current.")
+        return
+    for path in changed:
+        click.echo(f"updated {path}")
+    _echo_change(f"Upgraded {len(changed)} generated file(s)", not no_branch, ctx)
+
+
 @main.command("register")
 @click.argument("name")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
