@@ -52,8 +52,10 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # mkstemp makes 0600; the file must be as readable as any the user writes.
-        os.fchmod(fd, 0o666 & ~_umask())
+        # mkstemp makes 0600; a file is as readable as any the user writes (the umask),
+        # except in a private folder (no group/other access, e.g. the cache): it stays 0600.
+        private = path.parent.stat().st_mode & 0o077 == 0
+        os.fchmod(fd, 0o600 if private else 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
