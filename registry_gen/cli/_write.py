@@ -169,7 +169,7 @@ def upgrade_command(ctx: Context, package: str | None, no_branch: bool) -> None:
 
     \b
     Examples:
-      pip install -U registry-gen && registry-gen upgrade
+      registry-gen upgrade                # after pip install -U registry-gen
       registry-gen upgrade --package "registry-gen @ https://example.com/registry_gen-0.2.0-py3-none-any.whl"
     Python: registry_gen._upgrade.upgrade_registry.
     """
