@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 from pydantic import ValidationError
 
-from . import artifacts, gitops
+from . import artifacts, gitops, progress
 from ._search import aware
 from .errors import AlreadyExists, ArtifactError, InvalidRegistry, ModelNotFound, UsageError
 from .formats import reviewed_sha256
@@ -207,13 +207,16 @@ class NewVersion:
         artifact = folder / self.record.artifact.path
         try:
             folder.mkdir(parents=True)
+            progress.step(f"{self.name} v{self.record.version}", "copying")
             if source.is_dir():
                 shutil.copytree(source, artifact, symlinks=False)
             else:
                 shutil.copy2(source, artifact)
             artifact_rel = f"{rel}/{self.record.artifact.path}"
+            progress.step(f"{self.name} v{self.record.version}", "hashing")
             artifacts.track(self.root, artifact_rel)
             if remote is not None:
+                progress.step(f"{self.name} v{self.record.version}", f"pushing to {remote.url}")
                 artifacts.push(self.root, artifact_rel, remote.name)
             write_record(folder / VERSION_FILE, self.record)
             if self.new_model:

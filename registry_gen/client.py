@@ -64,6 +64,7 @@ from ._search import (
     search_versions,
     version_fields,
 )
+from ._storage import check_in_repo_size
 from .errors import (
     InvalidRegistry,
     RuleViolation,
@@ -415,9 +416,11 @@ class RegistryClient:
                     missing_requirements(policy, name, record, record.stage))
         remote = dvc_remote(self.root, push)
         new = NewVersion(self.root, name, record, new_model)
+        in_repo = in_repo_remote(self.root, remote)
+        if in_repo:  # the bytes would land in git history: refused over the policy's limit
+            check_in_repo_size(policy, source_path, name, number)
         self._apply(branch, f"register/{name}-v{number}", f"Register {name} v{number}",
-                    new.paths(), lambda: new.write(source_path, remote),
-                    extra_paths=in_repo_remote(self.root, remote))
+                    new.paths(), lambda: new.write(source_path, remote), extra_paths=in_repo)
         return self.get_model_version(name, number)
 
     def copy_model_version(self, src_model_uri: str | ModelUri, dst_name: str, *,

@@ -155,6 +155,10 @@ class VersionNotFound(NotFound):
     """The model exists but has no such version, stage holder or alias."""
 
 
+class NotARegistry(NotFound):
+    """No ``registry.yaml`` in the folder asked for or any folder above it."""
+
+
 class AlreadyExists(RegistryError, FileExistsError):
     """Creating something that is already there."""
 

@@ -3,7 +3,10 @@
 What it makes: a git repository on branch ``main``; DVC set up with a default
 remote; ``registry.yaml`` (the default policy, commented); ``mkdocs.yml`` (Material
 theme, the ``registry`` plugin); ``models/``; ``docs/index.md``; a README and a
-``.gitignore``; and a first commit.
+``.gitignore``; a ready GitHub set-up (``.github/workflows/validate.yml`` and
+``publish.yml``, ``CODEOWNERS``, pull-request templates, the pinned registry-gen
+requirement they install, see :mod:`registry_gen._generated`); a
+``.pre-commit-config.yaml``; and a first commit.
 
 Where the artifacts go (the default remote) is a decision with trade-offs:
 
@@ -29,12 +32,16 @@ Example:
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
 from . import _git, artifacts, gitops
+from ._generated import default_package, write_generated
+from .codeowners import write_codeowners
 from .errors import AlreadyExists, UsageError
 from .paths import MODELS_DIR, POLICY_FILE, atomic_write
+from .store import load_index
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +64,47 @@ def template_text(name: str) -> str:
 
 
 def init_registry(directory: Path | str, *, remote: str | None = None,
-                  remote_name: str = DEFAULT_REMOTE_NAME) -> Path:
+                  remote_name: str = DEFAULT_REMOTE_NAME,
+                  remote_options: Mapping[str, str] | None = None,
+                  package: str | None = None) -> Path:
     """Create a registry repository in ``directory`` (new, or an empty folder).
 
-    ``remote`` is any DVC remote URL or path; the default is the committed
-    ``dvc-remote/`` folder inside the repository (see the module docstring).
+    ``remote`` is any DVC remote URL or path (``s3://``, ``gs://``, ``azure://``,
+    ``ssh://``, a shared folder), with ``remote_options`` written by
+    ``dvc remote modify`` (e.g. ``{"endpointurl": "http://minio:9000"}``); the
+    default is the committed ``dvc-remote/`` folder (see the module docstring).
+    ``package`` is the pip requirement the generated workflows install registry-gen
+    from (default ``registry-gen==`` this version; a git URL at a commit or a wheel
+    URL works too), written to ``.github/registry-gen-requirement.txt``.
 
     Raises:
         AlreadyExists: ``directory`` already holds a registry.
-        UsageError: ``directory`` is a file, or a folder that is not empty.
+        UsageError: ``directory`` is a file, or a folder that is not empty; options
+            without ``remote``.
         GitError: git is missing or failed.
         ArtifactError: DVC could not be set up.
     """
+    root = _empty_folder(directory)
+    if remote_options and remote is None:
+        raise UsageError("--remote-option needs --remote (the in-repo folder has no options)")
+    _git.run(root, "init", "--quiet", "--initial-branch=main")
+    for source, target in TEMPLATES.items():
+        atomic_write(root / target, template_text(source))
+    (root / MODELS_DIR).mkdir(exist_ok=True)
+    # git does not keep empty folders; the registry's loaders expect models/ to exist.
+    atomic_write(root / MODELS_DIR / ".gitkeep", "")
+    generated = write_generated(root, package or default_package())
+    codeowners, _ = write_codeowners(root, load_index(root))
+    artifacts.init_dvc(root)
+    paths = [*TEMPLATES.values(), *generated, codeowners.relative_to(root).as_posix(),
+             MODELS_DIR, ".dvc", ".dvcignore"]
+    paths += _set_up_remote(root, remote, remote_name, remote_options or {})
+    gitops.commit_paths(root, paths, "Initialise the model registry")
+    log.info("initialised a registry in %s", root)
+    return root
+
+
+def _empty_folder(directory: Path | str) -> Path:
     root = Path(directory).expanduser().resolve()
     if root.exists() and not root.is_dir():
         raise UsageError(f"{directory} exists and is not a folder")
@@ -77,26 +113,24 @@ def init_registry(directory: Path | str, *, remote: str | None = None,
             raise AlreadyExists(f"{directory} already holds a registry ({POLICY_FILE})")
         raise UsageError(f"{directory} is not empty; give a new or empty folder")
     root.mkdir(parents=True, exist_ok=True)
-    _git.run(root, "init", "--quiet", "--initial-branch=main")
-    for source, target in TEMPLATES.items():
-        atomic_write(root / target, template_text(source))
-    (root / MODELS_DIR).mkdir(exist_ok=True)
-    # git does not keep empty folders; the registry's loaders expect models/ to exist.
-    atomic_write(root / MODELS_DIR / ".gitkeep", "")
-    artifacts.init_dvc(root)
+    return root
+
+
+def _set_up_remote(root: Path, remote: str | None, name: str,
+                   options: Mapping[str, str]) -> list[str]:
+    """Configure the default DVC remote; the paths to commit besides ``.dvc/``."""
     if remote is None:
         (root / DEFAULT_REMOTE_DIR).mkdir()
         atomic_write(root / DEFAULT_REMOTE_DIR / ".gitkeep", "")
         # DVC stores a relative path relative to .dvc/ (as ../dvc-remote), so the config
         # works in every clone.
-        artifacts.add_remote(root, remote_name, DEFAULT_REMOTE_DIR)
-    else:
-        if "://" not in remote and not Path(remote).expanduser().is_absolute():
-            remote = str(Path(remote).expanduser().resolve())  # relative to the caller's cwd
-        artifacts.add_remote(root, remote_name, remote)
-    paths = [*TEMPLATES.values(), MODELS_DIR, ".dvc", ".dvcignore"]
-    if remote is None:
-        paths.append(DEFAULT_REMOTE_DIR)
-    gitops.commit_paths(root, paths, "Initialise the model registry")
-    log.info("initialised a registry in %s", root)
-    return root
+        artifacts.add_remote(root, name, DEFAULT_REMOTE_DIR)
+        return [DEFAULT_REMOTE_DIR]
+    if "://" not in remote and not Path(remote).expanduser().is_absolute():
+        remote = str(Path(remote).expanduser().resolve())  # relative to the caller's cwd
+    artifacts.add_remote(root, name, remote)
+    for key, value in options.items():
+        # Shared settings (endpointurl, region, ...) go to .dvc/config for every clone;
+        # credentials belong in .dvc/config.local or the environment, never in git.
+        artifacts.run_dvc(root, "remote", "modify", name, key, value)
+    return []

@@ -95,6 +95,9 @@ class Policy(_Record):
     max_git_file_bytes: int = Field(
         200_000, ge=1, description="larger files under models/ must go through DVC"
     )
+    max_in_repo_artifact_mb: float = Field(
+        50, gt=0, description="larger artifacts are refused by the in-repository DVC remote"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -192,3 +192,98 @@ def test_list_summarises_the_stages_between_default_and_archive(small_registry: 
     churn = run(small_registry, "list").output.splitlines()[1]
     assert "Staging: v2, Production: v3" in churn
     assert "Archived" not in churn and "None" not in churn
+
+
+@pytest.mark.parametrize("args", [["list"], ["show", "churn"], ["promote", "churn", "1", "x"],
+                                  ["validate"], ["codeowners"], ["search"], ["docs", "build"],
+                                  ["download", "models:/churn/1"]])
+def test_every_command_outside_a_registry_fails_the_same_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("REGISTRY_GEN_REGISTRY", raising=False)
+    monkeypatch.delenv("REGISTRY_GEN_URI", raising=False)
+    result = run(None, *args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: not a registry (no registry.yaml found in {elsewhere} or any parent)\n"
+    )
+
+
+def test_the_registry_is_found_upwards_from_a_subfolder(
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REGISTRY_GEN_REGISTRY", raising=False)
+    monkeypatch.chdir(small_registry / "models" / "churn" / "2")
+    result = run(None, "list", "--json")
+    assert result.exit_code == 0, result.output
+    assert {m["name"] for m in json.loads(result.output)} == {"churn", "fraud"}
+    result = run(small_registry / "models", "show", "models:/churn/2", "--json")
+    assert json.loads(result.output)["version"] == 2
+
+
+def test_the_registry_named_by_the_environment(
+    small_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REGISTRY_GEN_REGISTRY", str(small_registry / "models"))
+    result = run(None, "show", "churn")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("churn  (3 versions)")
+
+
+def test_find_registry_is_the_python_equivalent(small_registry: Path, tmp_path: Path) -> None:
+    from registry_gen.discover import find_registry
+    from registry_gen.errors import NotARegistry
+
+    assert find_registry(small_registry / "models" / "churn") == small_registry.resolve()
+    with pytest.raises(NotARegistry, match="not a registry"):
+        find_registry(tmp_path)
+
+
+def test_json_commands_report_errors_as_json(small_registry: Path) -> None:
+    result = run(small_registry, "show", "models:/churn/9", "--json")
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["type"] == "VersionNotFound" and error["exit_code"] == 1
+    assert "churn" in error["message"]
+    result = run(small_registry, "show", "models:/", "--json")
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["exit_code"] == 2
+
+
+def test_promoting_to_the_stage_it_is_in_is_an_error(small_registry: Path) -> None:
+    result = run(small_registry, "promote", "churn", "3", "production")
+    assert result.exit_code == 1
+    assert "churn v3 is already in Production" in result.stderr
+    assert "→" not in result.output
+
+
+def test_no_color_turns_colour_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from registry_gen.cli._output import use_colour
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert use_colour()
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_colour()
+
+
+def test_every_registry_command_shows_examples() -> None:
+    commands = [["init"], ["register"], ["promote"], ["alias"], ["describe"], ["tag"], ["list"],
+                ["show"], ["search"], ["download"], ["validate"], ["codeowners"],
+                ["cache", "list"], ["cache", "prune"], ["docs", "build"], ["docs", "serve"],
+                ["upgrade"], []]
+    for command in commands:
+        result = run(None, *command, "--help")
+        assert result.exit_code == 0, command
+        assert "Examples:\n    registry-gen " in result.output, command
+
+
+def test_an_empty_summary_path_is_a_warning_not_a_traceback(small_registry: Path) -> None:
+    result = run(small_registry, "validate", "--summary", "")
+    assert "no summary written" in result.stderr and "Traceback" not in result.output
+    result = run(small_registry, "validate", "--summary", str(small_registry / "no/such/x.md"))
+    assert result.exit_code == 2 and "error: --summary" in result.stderr

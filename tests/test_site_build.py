@@ -164,6 +164,7 @@ def test_builds_without_models_folder(tmp_path: Path) -> None:
 
 
 def test_missing_mkdocs_yml_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "registry.yaml").write_text("{}\n")  # a registry (issue 11), without mkdocs.yml
     result = CliRunner().invoke(main, ["-C", str(tmp_path), "docs", "build"])
     assert result.exit_code == 2 and "mkdocs.yml does not exist" in result.output
 

@@ -66,6 +66,12 @@ def validate_command(
     --base: the tree at --head and the change from --base, both read from git
     objects, so CI can run the base branch's validator on a pull request's data.
     Python: registry_gen.validate.validate_tree / validate_change.
+
+    \b
+    Examples:
+      registry-gen validate
+      registry-gen validate --base main --head HEAD
+      registry-gen validate --format json --strict
     """
     from registry_gen.report import format_summary
     from registry_gen.validate import validate_change, validate_tree
@@ -174,6 +180,11 @@ def codeowners_command(ctx: Context, check: bool) -> None:
     """Write .github/CODEOWNERS from model owners and registry.yaml approvers.
 
     Python: registry_gen.codeowners.render_codeowners / write_codeowners.
+
+    \b
+    Examples:
+      registry-gen codeowners
+      registry-gen codeowners --check
     """
     from registry_gen.codeowners import render_codeowners, write_codeowners
     from registry_gen.store import load_index

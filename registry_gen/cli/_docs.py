@@ -33,6 +33,11 @@ def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> Non
     plugins or Markdown extensions off the allow-list, custom templates).
 
     Python: registry_gen.site.build_site(root, strict=..., site_dir=...).
+
+    \b
+    Examples:
+      registry-gen docs build --strict
+      registry-gen docs build -d public
     """
     from mkdocs.exceptions import MkDocsException
 
@@ -63,6 +68,11 @@ def docs_serve_command(ctx: Context, dev_addr: str | None, open_in_browser: bool
     Refuses an mkdocs.yml that would run code, as `docs build` does.
 
     Python: registry_gen.site.serve_site(root, dev_addr=...).
+
+    \b
+    Examples:
+      registry-gen docs serve
+      registry-gen docs serve -a 127.0.0.1:8001 --open
     """
     from registry_gen.site import serve_site
 

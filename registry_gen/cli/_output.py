@@ -7,6 +7,7 @@ write to stdout; the library itself never prints.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,8 +37,9 @@ def echo_json(data: Any) -> None:
 
 
 def use_colour() -> bool:
-    """Colour only when a person reads stdout (not a pipe, a file or CI's log)."""
-    return sys.stdout.isatty()
+    """Colour only when a person reads stdout (not a pipe, a file or CI's log), and
+    never when ``NO_COLOR`` is set to anything (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -154,3 +156,34 @@ def version_rows(
         ]
         rows.append([v.name, *row] if with_name else row)
     return rows
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a person watches stderr (progress is drawn only then)."""
+    return sys.stderr.isatty()
+
+
+class ProgressLine:
+    """One status line on stderr (``churn v3: pushing to s3://...``), redrawn in place.
+
+    Off (draws nothing) with ``--quiet`` or when stderr is not a terminal, so logs
+    and pipes never get carriage returns.
+    """
+
+    def __init__(self, quiet: bool) -> None:
+        self.enabled = not quiet and stderr_is_terminal()
+        self._width = 0
+
+    def __call__(self, label: str, what: str) -> None:
+        """Show that ``label`` is now doing ``what``."""
+        if not self.enabled:
+            return
+        text = f"{label}: {what}…"
+        click.echo("\r" + text.ljust(self._width), nl=False, err=True)
+        self._width = len(text)
+
+    def done(self) -> None:
+        """Clear the line, so the command's own output starts on a clean one."""
+        if self.enabled and self._width:
+            click.echo("\r" + " " * self._width + "\r", nl=False, err=True)
+            self._width = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ def list_command(ctx: Context, as_json: bool) -> None:
     """List the registered models with their stages and aliases.
 
     Python: RegistryClient.search_registered_models.
+
+    \b
+    Examples:
+      registry-gen list
+      registry-gen list --json
     """
     client = open_client(ctx)
     models = client.search_registered_models()
@@ -81,6 +87,12 @@ def show_command(ctx: Context, target: str, as_json: bool) -> None:
     """Show a version (models:/NAME/VERSION|STAGE|latest, models:/NAME@ALIAS) or a model.
 
     Python: RegistryClient.resolve / get_registered_model.
+
+    \b
+    Examples:
+      registry-gen show churn
+      registry-gen show models:/churn/Production
+      registry-gen show models:/churn@champion --json
     """
     client = open_client(ctx)
     if target.startswith("models:"):
@@ -201,10 +213,15 @@ def search_command(
 
 
 def _registry_arg(ctx: Context, registry: str | None) -> str | None:
-    """--from wins; else an explicit -C folder; else REGISTRY_GEN_URI / the enclosing repo."""
+    """--from wins; else -C / REGISTRY_GEN_REGISTRY; else REGISTRY_GEN_URI; else the
+    registry around the current folder (found upwards, or "not a registry")."""
+    from registry_gen.locate import REGISTRY_ENV
+
     if registry:
         return registry
-    return None if ctx.root == Path() else str(ctx.root)
+    if ctx.given is None and os.environ.get(REGISTRY_ENV):
+        return None
+    return str(ctx.root)
 
 
 @main.command("download")
@@ -234,6 +251,11 @@ def download_command(
     """Fetch the artifact of URI (verified) and print where it is.
 
     Python: registry_gen.download_artifacts(uri, dst).
+
+    \b
+    Examples:
+      registry-gen download models:/churn/Production -o ./model
+      registry-gen download models:/churn@champion --from https://acme.github.io/reg/
     """
     from registry_gen.loader import download_artifacts
 
@@ -255,6 +277,11 @@ def cache_list_command(as_json: bool) -> None:
     """List cached artifacts, most recently used first (sizes include their object cache).
 
     Python: registry_gen.cache.ArtifactCache().list_entries().
+
+    \b
+    Examples:
+      registry-gen cache list
+      registry-gen cache list --json
     """
     from datetime import UTC, datetime
 
@@ -312,6 +339,11 @@ def cache_prune_command(older_than: float | None, keep_size: str | None, dry_run
     """Delete cached artifacts by age and/or total size (at least one option is needed).
 
     Python: registry_gen.cache.ArtifactCache().prune(older_than_days=..., keep_bytes=...).
+
+    \b
+    Examples:
+      registry-gen cache prune --older-than 30
+      registry-gen cache prune --keep-size 5G --dry-run
     """
     from registry_gen.cache import ArtifactCache
 

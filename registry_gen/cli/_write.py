@@ -107,22 +107,81 @@ def _echo_change(what: str, branch: bool | str, ctx: Context) -> None:
 @click.option(
     "--remote",
     metavar="URL",
-    help="DVC remote for artifacts (s3://..., a shared folder). Default: dvc-remote/ "
-    "inside the repository, committed to git so clones load models offline.",
+    help="DVC remote for artifacts: s3://, gs://, azure://, ssh://, a shared folder. "
+    "Default: dvc-remote/ inside the repository, committed to git (a trial set-up: "
+    "artifacts over registry.yaml's max_in_repo_artifact_mb are refused there).",
+)
+@click.option(
+    "--remote-option",
+    "remote_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A setting of the remote written to .dvc/config (e.g. endpointurl=http://...). "
+    "Keep credentials out of git: dvc remote modify --local.",
+)
+@click.option(
+    "--package",
+    metavar="SPEC",
+    help="The pip requirement the generated workflows install registry-gen from "
+    "(.github/registry-gen-requirement.txt). Default: registry-gen==this version.",
 )
 @handle_errors
-def init_command(directory: Path, remote: str | None) -> None:
-    """Create a registry repository in DIRECTORY (git, DVC, registry.yaml, mkdocs.yml).
+def init_command(
+    directory: Path, remote: str | None, remote_options: tuple[str, ...], package: str | None
+) -> None:
+    """Create a registry repository in DIRECTORY: git, DVC, registry.yaml, mkdocs.yml,
+    GitHub workflows (validate, publish), CODEOWNERS, PR templates, pre-commit.
 
+    \b
+    Examples:
+      registry-gen init my-registry
+      registry-gen init my-registry --remote s3://acme-models/registry
+      registry-gen init my-registry --remote s3://models/reg \\
+          --remote-option endpointurl=https://minio.acme.internal
+      registry-gen init my-registry --package "registry-gen @ git+https://github.com/acme/registry-gen@3f2a9c1"
     Python: registry_gen.scaffold.init_registry.
     """
     from registry_gen.scaffold import init_registry
 
-    root = init_registry(directory, remote=remote)
+    root = init_registry(directory, remote=remote, package=package,
+                         remote_options=_pairs(remote_options, "--remote-option"))
     click.echo(f"Initialised a model registry in {root}")
     click.echo(
         f"Next: cd {directory} && registry-gen register NAME PATH --description TEXT --branch"
     )
+
+
+@main.command("upgrade")
+@click.option(
+    "--package",
+    metavar="SPEC",
+    help="The pip requirement to pin (default: registry-gen==this version).",
+)
+@click.option(
+    "--no-branch", is_flag=True, help="Leave the change in the working tree, uncommitted."
+)
+@pass_context
+@handle_errors
+def upgrade_command(ctx: Context, package: str | None, no_branch: bool) -> None:
+    """Rewrite the files init generated (workflows, pin, templates, CODEOWNERS) for
+    this registry-gen version, on a branch for a pull request. Only the regions
+    between the registry-gen markers change; your own lines around them stay.
+
+    \b
+    Examples:
+      registry-gen upgrade                # after pip install -U registry-gen
+      registry-gen upgrade --package "registry-gen @ https://example.com/registry_gen-0.2.0-py3-none-any.whl"
+    Python: registry_gen._upgrade.upgrade_registry.
+    """
+    from registry_gen._upgrade import upgrade_registry
+
+    changed = upgrade_registry(ctx.root, package=package, branch=not no_branch)
+    if not changed:
+        click.echo("The generated files are current.")
+        return
+    for path in changed:
+        click.echo(f"updated {path}")
+    _echo_change(f"Upgraded {len(changed)} generated file(s)", not no_branch, ctx)
 
 
 @main.command("register")
@@ -190,27 +249,42 @@ def register_command(
 
     Copies it to models/NAME/N/, dvc-adds and pushes it, writes version.yaml
     (and model.yaml for a new model). Python: registry_gen.register_model.
+
+    \b
+    Examples:
+      registry-gen register churn model.skops -d "Gradient boosting" --branch
+      registry-gen register churn model/ --metric auc=0.91 --param depth=6
+      registry-gen register churn m.onnx --code https://github.com/acme/churn@3f2a9c1
     """
     from registry_gen.client import register_model
+    from registry_gen.progress import listening
 
-    version = register_model(
-        path.resolve(),
-        name,
-        registry=ctx.root,
-        description=description,
-        format=fmt,
-        tags=_pairs(tags, "--tag"),
-        run_id=run_id,
-        run_url=run_url,
-        code=_code(code) if code else None,
-        datasets=[_dataset(d) for d in datasets],
-        parents=list(parents),
-        metrics={k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()},
-        params={k: _param(v) for k, v in _pairs(params, "--param").items()},
-        push=not no_push,
-        base=base,
-        branch=_branch_arg(branch),
-    )
+    from ._output import ProgressLine
+
+    arguments: dict[str, Any] = {
+        "registry": ctx.root,
+        "description": description,
+        "format": fmt,
+        "tags": _pairs(tags, "--tag"),
+        "run_id": run_id,
+        "run_url": run_url,
+        "code": _code(code) if code else None,
+        "datasets": [_dataset(d) for d in datasets],
+        "parents": list(parents),
+        "metrics": {
+            k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()
+        },
+        "params": {k: _param(v) for k, v in _pairs(params, "--param").items()},
+        "push": not no_push,
+        "base": base,
+        "branch": _branch_arg(branch),
+    }
+    line = ProgressLine(ctx.quiet)
+    with listening(line):
+        try:
+            version = register_model(path.resolve(), name, **arguments)
+        finally:
+            line.done()
     pushed = "" if no_push else ", pushed to the DVC remote"
     _echo_change(
         f"Registered {version.uri} ({version.record.artifact.format}, "
@@ -238,9 +312,20 @@ def promote_command(
     """Move VERSION of NAME to STAGE (a one-line change to its version.yaml).
 
     Python: RegistryClient.transition_model_version_stage.
+
+    \b
+    Examples:
+      registry-gen promote churn 3 Staging --branch
+      registry-gen promote churn 3 Production --archive-existing --branch
     """
+    from registry_gen.errors import RuleViolation
+    from registry_gen.resolve import canonical_stage
+
     client = open_client(ctx)
     before = client.get_model_version(name, version).stage
+    if canonical_stage(stage, [before]) == before:
+        # The API keeps MLflow's idempotent move; on the command line a no-op is a mistake.
+        raise RuleViolation(f"{name} v{version} is already in {before}; nothing to promote")
     moved = client.transition_model_version_stage(
         name, version, stage, archive_existing_versions=archive_existing, branch=_branch_arg(branch)
     )
@@ -261,6 +346,11 @@ def alias_command(
     """Point NAME@ALIAS at VERSION (or remove it with --delete).
 
     Python: RegistryClient.set_registered_model_alias / delete_registered_model_alias.
+
+    \b
+    Examples:
+      registry-gen alias churn champion 3 --branch
+      registry-gen alias churn champion --delete --branch
     """
     client = open_client(ctx)
     if delete:
@@ -290,6 +380,11 @@ def describe_command(ctx: Context, args: tuple[str, ...], file: Any, branch: str
     """Set the Markdown description of model NAME, or of its VERSION.
 
     Python: RegistryClient.update_registered_model / update_model_version.
+
+    \b
+    Examples:
+      registry-gen describe churn "Predicts churn within 30 days."
+      registry-gen describe churn 3 --file notes.md --branch
     """
     parts = list(args)
     if file is not None:
@@ -321,6 +416,12 @@ def tag_command(
     """Set (KEY=VALUE) or remove (--delete KEY) tags of model NAME or of its VERSION.
 
     Python: RegistryClient.set_registered_model_tag / set_model_version_tag (and delete_*).
+
+    \b
+    Examples:
+      registry-gen tag churn team=risk
+      registry-gen tag churn 3 validated=yes --branch
+      registry-gen tag churn 3 --delete validated
     """
     name, *rest = args
     version = rest.pop(0) if rest and "=" not in rest[0] else None

@@ -38,8 +38,8 @@ def _registry(registry: str | None) -> str | None:
     """--from wins; else the main group's -C folder when one was given."""
     if registry:
         return registry
-    root = getattr(click.get_current_context().find_root().obj, "root", None)
-    return None if root is None or Path(root) == Path() else str(root)
+    obj = click.get_current_context().find_root().obj
+    return None if getattr(obj, "given", None) is None else str(obj.root)
 
 
 @click.command("serve")
