@@ -17,10 +17,10 @@ zlib-compressed. :meth:`PackWriter.finish` writes the pack's trailer and its
 version-2 index, so git reads the result as it reads any pack.
 
 Example:
-    >>> pack = PackWriter(Path(".git"))                       # doctest: +SKIP
-    >>> blob = pack.add(BLOB, b"hello\\n")                     # doctest: +SKIP
+    >>> pack = PackWriter(Path(".git"))  # doctest: +SKIP
+    >>> blob = pack.add(BLOB, b"hello\\n")  # doctest: +SKIP
     >>> tree = pack.add(TREE, entry(FILE_MODE, b"a.txt", blob))  # doctest: +SKIP
-    >>> pack.finish()                                         # doctest: +SKIP
+    >>> pack.finish()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ def small_tree(entries: dict[bytes, bytes]) -> bytes:
     return b"".join(entries[key] for key in sorted(entries))
 
 
-def commit_bytes(tree: bytes, parents: list[bytes], author: bytes, committer: bytes,
-                 message: bytes) -> bytes:
+def commit_bytes(
+    tree: bytes, parents: list[bytes], author: bytes, committer: bytes, message: bytes
+) -> bytes:
     """A commit object's content, as ``git commit`` or fast-import writes it."""
     head = [b"tree " + tree.hex().encode()]
     head += [b"parent " + parent.hex().encode() for parent in parents]
@@ -161,6 +162,7 @@ class PackWriter:
             fanout[sha[0]] += 1
         digest = hashlib.sha1()
         with open(path, "wb") as out:
+
             def write(data: bytes) -> None:
                 digest.update(data)
                 out.write(data)
@@ -252,9 +254,12 @@ class SortedTree:
             assert base is not None
             sha, delta = _against(base, self._overrides(self._changed[level - 1], {}))
             offset = self._pack.add_delta(sha, base.pack_offset, delta)
-        snapshot = _Snapshot(list(self._keys),
-                             array("Q", accumulate(map(len, self._entries), initial=0)),
-                             memoryview(content), offset)
+        snapshot = _Snapshot(
+            list(self._keys),
+            array("Q", accumulate(map(len, self._entries), initial=0)),
+            memoryview(content),
+            offset,
+        )
         for lower in range(level, len(self.LEVELS)):
             self._snapshots[lower] = snapshot
             self._changed[lower] = {}
@@ -272,8 +277,9 @@ class SortedTree:
         self._pack.add_delta(sha, base.pack_offset, delta)
         return sha
 
-    def _overrides(self, changed: dict[bytes, None],
-                   extra: dict[bytes, bytes | None]) -> dict[bytes, bytes | None]:
+    def _overrides(
+        self, changed: dict[bytes, None], extra: dict[bytes, bytes | None]
+    ) -> dict[bytes, bytes | None]:
         result: dict[bytes, bytes | None] = {key: self.get(key) for key in changed}
         result.update(extra)
         return result
@@ -303,12 +309,12 @@ def _against(base: _Snapshot, overrides: dict[bytes, bytes | None]) -> tuple[byt
     view = base.view
     for part in parts:
         if isinstance(part, tuple):
-            digest.update(view[part[0]:part[1]])
+            digest.update(view[part[0] : part[1]])
             _copy(delta, part[0], part[1] - part[0])
         else:
             digest.update(part)
             for at in range(0, len(part), 127):
-                chunk = part[at:at + 127]
+                chunk = part[at : at + 127]
                 delta.append(len(chunk))
                 delta += chunk
     return digest.digest(), bytes(delta)
@@ -332,7 +338,7 @@ def _stored(data: bytes) -> bytes:
     """``data`` as a zlib stream of stored (uncompressed) deflate blocks."""
     out = bytearray(b"\x78\x01")
     for at in range(0, max(len(data), 1), 0xFFFF):
-        block = data[at:at + 0xFFFF]
+        block = data[at : at + 0xFFFF]
         final = at + 0xFFFF >= len(data)
         out.append(1 if final else 0)
         out += struct.pack("<HH", len(block), len(block) ^ 0xFFFF)

@@ -29,21 +29,117 @@ ARTIFACT = "model.skops"
 ORG = "acme-ml"
 START = 1_640_995_200  # 2022-01-01T00:00:00Z
 
-FIRST = ["Ada", "Grace", "Alan", "Barbara", "Edsger", "Donald", "Frances", "John", "Margaret",
-         "Ken", "Dennis", "Radia", "Tim", "Sophie", "Guido", "Linus", "Hedy", "Katherine",
-         "Niklaus", "Leslie", "Anita", "Whitfield", "Shafi", "Yukihiro", "Bjarne", "Jean",
-         "Mary", "Fei-Fei", "Yann", "Geoffrey", "Daphne", "Andrew", "Chloé", "José", "Zoë",
-         "Søren", "Ayşe", "Wei", "Priya", "Olúwáseun"]
-LAST = ["Lovelace", "Hopper", "Turing", "Liskov", "Dijkstra", "Knuth", "Allen", "McCarthy",
-        "Hamilton", "Thompson", "Ritchie", "Perlman", "Berners-Lee", "Wilson", "van Rossum",
-        "Torvalds", "Lamarr", "Johnson", "Wirth", "Lamport", "Borg", "Diffie", "Goldwasser",
-        "Matsumoto", "Stroustrup", "Sammet", "Kenyon", "Li", "LeCun", "Hinton", "Koller", "Ng",
-        "Dubois", "García", "Ødegaard", "Kierkegaard", "Yılmaz", "Zhang", "Patel", "Adébáyọ̀"]
-DOMAINS = ["churn", "fraud", "ranking", "pricing", "demand", "credit", "vision", "speech",
-           "search", "ads", "recsys", "forecast", "anomaly", "nlp", "risk", "ltv"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Barbara",
+    "Edsger",
+    "Donald",
+    "Frances",
+    "John",
+    "Margaret",
+    "Ken",
+    "Dennis",
+    "Radia",
+    "Tim",
+    "Sophie",
+    "Guido",
+    "Linus",
+    "Hedy",
+    "Katherine",
+    "Niklaus",
+    "Leslie",
+    "Anita",
+    "Whitfield",
+    "Shafi",
+    "Yukihiro",
+    "Bjarne",
+    "Jean",
+    "Mary",
+    "Fei-Fei",
+    "Yann",
+    "Geoffrey",
+    "Daphne",
+    "Andrew",
+    "Chloé",
+    "José",
+    "Zoë",
+    "Søren",
+    "Ayşe",
+    "Wei",
+    "Priya",
+    "Olúwáseun",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Liskov",
+    "Dijkstra",
+    "Knuth",
+    "Allen",
+    "McCarthy",
+    "Hamilton",
+    "Thompson",
+    "Ritchie",
+    "Perlman",
+    "Berners-Lee",
+    "Wilson",
+    "van Rossum",
+    "Torvalds",
+    "Lamarr",
+    "Johnson",
+    "Wirth",
+    "Lamport",
+    "Borg",
+    "Diffie",
+    "Goldwasser",
+    "Matsumoto",
+    "Stroustrup",
+    "Sammet",
+    "Kenyon",
+    "Li",
+    "LeCun",
+    "Hinton",
+    "Koller",
+    "Ng",
+    "Dubois",
+    "García",
+    "Ødegaard",
+    "Kierkegaard",
+    "Yılmaz",
+    "Zhang",
+    "Patel",
+    "Adébáyọ̀",
+]
+DOMAINS = [
+    "churn",
+    "fraud",
+    "ranking",
+    "pricing",
+    "demand",
+    "credit",
+    "vision",
+    "speech",
+    "search",
+    "ads",
+    "recsys",
+    "forecast",
+    "anomaly",
+    "nlp",
+    "risk",
+    "ltv",
+]
 TASKS = ["classifier", "regressor", "scorer", "ranker", "detector", "embedder", "tagger"]
-TEAMS = ["@acme-ml/core", "@acme-ml/growth", "@acme-ml/risk", "@acme-ml/vision",
-         "@acme-ml/search", "@acme-ml/platform"]
+TEAMS = [
+    "@acme-ml/core",
+    "@acme-ml/growth",
+    "@acme-ml/risk",
+    "@acme-ml/vision",
+    "@acme-ml/search",
+    "@acme-ml/platform",
+]
 
 _SIGNATURE = "".join(f"  - name: f{i}\n    type: double\n" for i in range(8))
 
@@ -86,15 +182,17 @@ class Story:
         self.seed = seed
         self.real = real
         self.rng = random.Random(seed)
-        self.people = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}"
-                       for i in range(60)]
+        self.people = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}" for i in range(60)]
         self.models = [self._new_model(i) for i in range(models)]
         self.clock = START
 
     def _new_model(self, index: int) -> Model:
         rng = self.rng
-        name = REAL_MODEL if index == 0 else (
-            f"{DOMAINS[index % len(DOMAINS)]}-{TASKS[index % len(TASKS)]}-{index:04d}")
+        name = (
+            REAL_MODEL
+            if index == 0
+            else (f"{DOMAINS[index % len(DOMAINS)]}-{TASKS[index % len(TASKS)]}-{index:04d}")
+        )
         domain = DOMAINS[index % len(DOMAINS)]
         channel, team = rng.choice(["web", "mobile", "batch"]), rng.choice(TEAMS)
         cadence = rng.choice(["weekly", "monthly", "on drift"])
@@ -106,7 +204,8 @@ class Story:
             f"  Scores **{domain}** events for the {channel} pipeline.\n\n"
             f"  - Owner team: {team}\n"
             f"  - Retrained {cadence}; see the [runbook](https://wiki.example.com/ml/{name}).\n"
-            "owners:\n" + "".join(f"- '{owner}'\n" for owner in owners)
+            "owners:\n"
+            + "".join(f"- '{owner}'\n" for owner in owners)
             + f"tags:\n  domain: {domain}\n  task: {TASKS[index % len(TASKS)]}\n  tier: {tier}\n"
         )
         return Model(name=name, domain=domain, head=head)
@@ -144,8 +243,13 @@ class Story:
             if is_real or rng.random() < 0.5:
                 yield self._to_production(model, version)
         if is_real or rng.random() < 0.25:
-            yield self._transition(model, newest, "Staging", f"promote/{model.name}-v{newest}",
-                                   f"Promote {model.name} v{newest} to Staging")
+            yield self._transition(
+                model,
+                newest,
+                "Staging",
+                f"promote/{model.name}-v{newest}",
+                f"Promote {model.name} v{newest} to Staging",
+            )
             if is_real or rng.random() < 0.3:
                 yield self._move_alias(model, "challenger", newest)
 
@@ -174,20 +278,29 @@ class Story:
         description = (
             f"Retrained on {rng.randint(1, 52)} weeks of data; AUC {auc}.\n\n"
             f"Changes since v{version - 1}: {change}."
-            if version > 1 else "First version, trained on the launch data set."
+            if version > 1
+            else "First version, trained on the launch data set."
         )
         draws = _Draws(
-            run_id=f"{rng.getrandbits(64):016x}", run=rng.randint(10_000, 999_999),
-            commit=f"{rng.getrandbits(160):040x}", md5=f"{rng.getrandbits(128):032x}",
-            n_estimators=rng.choice([100, 200, 400]), max_depth=rng.randint(3, 12),
-            learning_rate=rng.choice([0.01, 0.05, 0.1]), auc=auc,
-            accuracy=round(rng.uniform(0.7, 0.99), 4), f1=round(rng.uniform(0.5, 0.95), 4),
+            run_id=f"{rng.getrandbits(64):016x}",
+            run=rng.randint(10_000, 999_999),
+            commit=f"{rng.getrandbits(160):040x}",
+            md5=f"{rng.getrandbits(128):032x}",
+            n_estimators=rng.choice([100, 200, 400]),
+            max_depth=rng.randint(3, 12),
+            learning_rate=rng.choice([0.01, 0.05, 0.1]),
+            auc=auc,
+            accuracy=round(rng.uniform(0.7, 0.99), 4),
+            f1=round(rng.uniform(0.5, 0.95), 4),
             log_loss=round(rng.uniform(0.05, 0.6), 4),
             trainer=rng.choice(["xgboost", "sklearn", "lightgbm"]),
         )
         args = (model, version, description, _timestamp(when), author, draws, parent)
-        text = (dump_yaml(_record_data(*args, self.real.trusted_types)) if is_real
-                else _record_text(*args))
+        text = (
+            dump_yaml(_record_data(*args, self.real.trusted_types))
+            if is_real
+            else _record_text(*args)
+        )
         model.records[version] = text
         model.stages[version] = "None"
         files[f"{folder}/version.yaml"] = text.encode()
@@ -195,14 +308,21 @@ class Story:
             f"outs:\n- md5: {md5}\n  size: {size}\n  hash: md5\n  path: {ARTIFACT}\n"
         ).encode()
         files[f"{folder}/.gitignore"] = f"/{ARTIFACT}\n".encode()
-        return PullRequest(f"Register {model.name} v{version}",
-                           f"register/{model.name}-v{version}", author, files, model, when)
+        return PullRequest(
+            f"Register {model.name} v{version}",
+            f"register/{model.name}-v{version}",
+            author,
+            files,
+            model,
+            when,
+        )
 
     def _model_yaml(self, model: Model) -> bytes:
         if not model.aliases:
             return model.head.encode()
-        aliases = "".join(f"  {alias}: {number}\n"
-                          for alias, number in sorted(model.aliases.items()))
+        aliases = "".join(
+            f"  {alias}: {number}\n" for alias, number in sorted(model.aliases.items())
+        )
         return f"{model.head}aliases:\n{aliases}".encode()
 
     def _set_stage(self, model: Model, version: int, stage: str) -> tuple[str, bytes]:
@@ -215,8 +335,9 @@ class Story:
         model.stages[version] = stage
         return f"models/{model.name}/{version}/version.yaml", new.encode()
 
-    def _transition(self, model: Model, version: int, stage: str, branch: str,
-                    title: str) -> PullRequest:
+    def _transition(
+        self, model: Model, version: int, stage: str, branch: str, title: str
+    ) -> PullRequest:
         path, content = self._set_stage(model, version, stage)
         return PullRequest(title, branch, self.person(), {path: content}, model, self.tick())
 
@@ -235,15 +356,25 @@ class Story:
         title = f"Promote {model.name} v{version} to Production"
         if archived:
             title += f", archive v{', v'.join(map(str, archived))}"
-        return PullRequest(title, f"promote/{model.name}-v{version}-production", self.person(),
-                           files, model, self.tick())
+        return PullRequest(
+            title,
+            f"promote/{model.name}-v{version}-production",
+            self.person(),
+            files,
+            model,
+            self.tick(),
+        )
 
     def _move_alias(self, model: Model, alias: str, version: int) -> PullRequest:
         model.aliases[alias] = version
-        return PullRequest(f"Point {model.name}@{alias} at v{version}",
-                           f"alias/{model.name}-{alias}-v{version}", self.person(),
-                           {f"models/{model.name}/model.yaml": self._model_yaml(model)}, model,
-                           self.tick())
+        return PullRequest(
+            f"Point {model.name}@{alias} at v{version}",
+            f"alias/{model.name}-{alias}-v{version}",
+            self.person(),
+            {f"models/{model.name}/model.yaml": self._model_yaml(model)},
+            model,
+            self.tick(),
+        )
 
 
 def _forget_settled(model: Model) -> None:
@@ -270,8 +401,16 @@ class _Draws:
     trainer: str
 
 
-def _record_data(model: Model, version: int, description: str, created_at: str, author: str,
-                 d: _Draws, parent: str | None, trusted: list[str]) -> dict[str, Any]:
+def _record_data(
+    model: Model,
+    version: int,
+    description: str,
+    created_at: str,
+    author: str,
+    d: _Draws,
+    parent: str | None,
+    trusted: list[str],
+) -> dict[str, Any]:
     """A version record as plain data (what the template writes)."""
     return {
         "version": version,
@@ -279,18 +418,29 @@ def _record_data(model: Model, version: int, description: str, created_at: str, 
         "description": description,
         "created_at": created_at,
         "created_by": author,
-        "artifact": {"path": ARTIFACT, "format": "skops",
-                     **({"trusted_types": trusted} if trusted else {})},
+        "artifact": {
+            "path": ARTIFACT,
+            "format": "skops",
+            **({"trusted_types": trusted} if trusted else {}),
+        },
         "lineage": {
             "run_id": d.run_id,
             "run_url": f"https://ci.example.com/runs/{d.run}",
             "code": {"repo": f"https://git.example.com/{ORG}/{model.name}", "commit": d.commit},
-            "datasets": [{"name": f"{model.domain}-events",
-                          "path": f"data/{model.domain}/events.parquet", "md5": d.md5}],
+            "datasets": [
+                {
+                    "name": f"{model.domain}-events",
+                    "path": f"data/{model.domain}/events.parquet",
+                    "md5": d.md5,
+                }
+            ],
             **({"parents": [parent]} if parent else {}),
         },
-        "params": {"n_estimators": d.n_estimators, "max_depth": d.max_depth,
-                   "learning_rate": d.learning_rate},
+        "params": {
+            "n_estimators": d.n_estimators,
+            "max_depth": d.max_depth,
+            "learning_rate": d.learning_rate,
+        },
         "metrics": {"auc": d.auc, "accuracy": d.accuracy, "f1": d.f1, "log_loss": d.log_loss},
         "signature": {
             "inputs": [{"name": f"f{i}", "type": "double"} for i in range(8)],
@@ -300,12 +450,20 @@ def _record_data(model: Model, version: int, description: str, created_at: str, 
     }
 
 
-def _record_text(model: Model, version: int, description: str, created_at: str, author: str,
-                 d: _Draws, parent: str | None) -> str:
+def _record_text(
+    model: Model,
+    version: int,
+    description: str,
+    created_at: str,
+    author: str,
+    d: _Draws,
+    parent: str | None,
+) -> str:
     """``dump_yaml(_record_data(...))`` without PyYAML, for records without trusted types."""
     if "\n" in description:
-        described = "|-\n" + "".join(f"  {line}\n" if line else "\n"
-                                     for line in description.split("\n"))
+        described = "|-\n" + "".join(
+            f"  {line}\n" if line else "\n" for line in description.split("\n")
+        )
     else:
         described = _scalar(description) + "\n"
     parents = f"  parents:\n  - {parent}\n" if parent else ""

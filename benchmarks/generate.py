@@ -29,9 +29,9 @@ local DVC remote (``REMOTE/files/md5/xx/yyyy``, DVC 3's layout, configured in
 model is pickled next to it for the floor benchmark.
 
 Example:
-    >>> spec = RegistrySpec(models=3, versions=2)            # doctest: +SKIP
+    >>> spec = RegistrySpec(models=3, versions=2)  # doctest: +SKIP
     >>> generated = ensure_registry(spec, Path("benchmarks/.work"))  # doctest: +SKIP
-    >>> generated.commits                                     # doctest: +SKIP
+    >>> generated.commits  # doctest: +SKIP
     20
 """
 
@@ -70,8 +70,15 @@ from ._gitpack import (
 )
 from ._story import ARTIFACT, ORG, REAL_MODEL, START, PullRequest, RealArtifact, Story
 
-__all__ = ["ARTIFACT", "GENERATOR_VERSION", "REAL_MODEL", "GeneratedRegistry", "RegistrySpec",
-           "ensure_registry", "main"]
+__all__ = [
+    "ARTIFACT",
+    "GENERATOR_VERSION",
+    "REAL_MODEL",
+    "GeneratedRegistry",
+    "RegistrySpec",
+    "ensure_registry",
+    "main",
+]
 
 # Bump when the generated content changes, so cached registries are rebuilt.
 GENERATOR_VERSION = 5
@@ -227,10 +234,12 @@ class _Writer:
             folder, _, name = path.rpartition("/")
             target = folders.setdefault(folder, {}) if folder else self.root
             target[sort_key(name.encode(), folder=False)] = entry(
-                FILE_MODE, name.encode(), pack.add(BLOB, content))
+                FILE_MODE, name.encode(), pack.add(BLOB, content)
+            )
         for folder, entries in folders.items():
             self.root[sort_key(folder.encode(), folder=True)] = entry(
-                DIR_MODE, folder.encode(), pack.add(TREE, small_tree(entries)))
+                DIR_MODE, folder.encode(), pack.add(TREE, small_tree(entries))
+            )
         # models/NAME entries, and models/NAME/VERSION entries, by model.
         self.model_trees: dict[str, dict[bytes, bytes]] = {}
         self.version_trees: dict[str, dict[str, dict[bytes, bytes]]] = {}
@@ -241,11 +250,26 @@ class _Writer:
             entries[b"models/"] = entry(DIR_MODE, b"models", models)
         return self.pack.add(TREE, small_tree(entries))
 
-    def commit(self, tree: bytes, parents: list[bytes], author: str, committer: str, when: int,
-               tz: str, message: str) -> bytes:
-        return self.pack.add(COMMIT, commit_bytes(
-            tree, parents, f"{author} {when} {tz}".encode(), f"{committer} {when} {tz}".encode(),
-            message.encode()))
+    def commit(
+        self,
+        tree: bytes,
+        parents: list[bytes],
+        author: str,
+        committer: str,
+        when: int,
+        tz: str,
+        message: str,
+    ) -> bytes:
+        return self.pack.add(
+            COMMIT,
+            commit_bytes(
+                tree,
+                parents,
+                f"{author} {when} {tz}".encode(),
+                f"{committer} {when} {tz}".encode(),
+                message.encode(),
+            ),
+        )
 
     def apply(self, pr: PullRequest) -> tuple[bytes, bytes | None]:
         """Store ``pr``'s files and model tree; the models/ key changed and its old entry."""
@@ -258,23 +282,27 @@ class _Writer:
             blob = self.pack.add(BLOB, content)
             if len(parts) == 3:
                 model_tree[sort_key(parts[2].encode(), folder=False)] = entry(
-                    FILE_MODE, parts[2].encode(), blob)
+                    FILE_MODE, parts[2].encode(), blob
+                )
             else:
                 file = parts[3].encode()
                 versions.setdefault(parts[2], {})[sort_key(file, folder=False)] = entry(
-                    FILE_MODE, file, blob)
+                    FILE_MODE, file, blob
+                )
                 touched.add(parts[2])
         for version in touched:
             tree = self.pack.add(TREE, small_tree(versions[version]))
             model_tree[sort_key(version.encode(), folder=True)] = entry(
-                DIR_MODE, version.encode(), tree)
+                DIR_MODE, version.encode(), tree
+            )
         key = sort_key(name.encode(), folder=True)
         model_entry = entry(DIR_MODE, name.encode(), self.pack.add(TREE, small_tree(model_tree)))
         return key, self.models.set(key, model_entry)
 
 
-def _generate(spec: RegistrySpec, target: Path, *, log: Callable[[str], None] | None
-              ) -> dict[str, Any]:
+def _generate(
+    spec: RegistrySpec, target: Path, *, log: Callable[[str], None] | None
+) -> dict[str, Any]:
     def say(message: str) -> None:
         if log is not None:
             log(message)
@@ -290,8 +318,12 @@ def _generate(spec: RegistrySpec, target: Path, *, log: Callable[[str], None] | 
     repo = target / "repo"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
-    story = Story(spec.models, spec.versions, spec.seed,
-                  RealArtifact(real.md5, len(real.skops_bytes), real.trusted_types))
+    story = Story(
+        spec.models,
+        spec.versions,
+        spec.seed,
+        RealArtifact(real.md5, len(real.skops_bytes), real.trusted_types),
+    )
     say(f"  writing the history of {spec.models * spec.versions:,} versions")
     pack = PackWriter(repo / ".git")
     tips, counts = _write_history(spec, story, pack, say)
@@ -317,22 +349,30 @@ def _initial_files(spec: RegistrySpec) -> dict[str, bytes]:
         "mkdocs.yml": MKDOCS.format(models=spec.models, versions=spec.versions).encode(),
         "docs/index.md": b"# Synthetic registry\n\nGenerated by `python -m benchmarks`.\n",
         ".dvc/config": b"[core]\n    remote = storage\n['remote \"storage\"']\n"
-                       b"    url = ../../remote\n",
+        b"    url = ../../remote\n",
         ".dvc/.gitignore": b"/config.local\n/tmp\n/cache\n",
         ".dvcignore": b"# Add patterns of files dvc should ignore\n",
         ".gitignore": b"/site/\n",
     }
 
 
-def _write_history(spec: RegistrySpec, story: Story, pack: PackWriter,
-                   say: Callable[[str], None]) -> tuple[tuple[bytes, bytes], tuple[int, int]]:
+def _write_history(
+    spec: RegistrySpec, story: Story, pack: PackWriter, say: Callable[[str], None]
+) -> tuple[tuple[bytes, bytes], tuple[int, int]]:
     """Every pull request as commits; (main, base) tips and (commits, pull requests)."""
     rng = random.Random(spec.seed + 1)
     maintainers = [_identity(p) for p in story.people[:6]]
     writer = _Writer(pack, _initial_files(spec))
     commit = writer.commit
-    first = commit(writer.root_tree(None), [], maintainers[0], maintainers[0], START, "+0000",
-                   "Initialise registry\n")
+    first = commit(
+        writer.root_tree(None),
+        [],
+        maintainers[0],
+        maintainers[0],
+        START,
+        "+0000",
+        "Initialise registry\n",
+    )
     # The last few commits of main (a branch starts at most 5 back), and the tips after the
     # last 26 pull requests (bench-base is 25 pull requests before main).
     main = deque([_MainCommit(0, first, None, None)], maxlen=8)
@@ -354,31 +394,54 @@ def _write_history(spec: RegistrySpec, story: Story, pack: PackWriter,
             undo = {c.key: c.before for c in reversed(main) if c.position > start and c.key}
             branch_models = writer.models.write_with(undo) if undo else models
             parent = next(c.sha for c in main if c.position == start)
-            branch = commit(writer.root_tree(branch_models), [parent], author, author, pr.when,
-                            tz, f"{pr.title}\n")
+            branch = commit(
+                writer.root_tree(branch_models),
+                [parent],
+                author,
+                author,
+                pr.when,
+                tz,
+                f"{pr.title}\n",
+            )
             merged_at = pr.when + rng.randint(60, 4 * 60)
             merger = rng.choice(maintainers)
-            sha = commit(writer.root_tree(models), [tip.sha, branch], merger, merger, merged_at,
-                         "+0000",
-                         f"Merge pull request #{number} from {ORG}/{pr.branch}\n\n{pr.title}\n")
+            sha = commit(
+                writer.root_tree(models),
+                [tip.sha, branch],
+                merger,
+                merger,
+                merged_at,
+                "+0000",
+                f"Merge pull request #{number} from {ORG}/{pr.branch}\n\n{pr.title}\n",
+            )
             commits += 2
         else:
-            sha = commit(writer.root_tree(models), [tip.sha], author, _identity("GitHub"),
-                         pr.when, tz, f"{pr.title} (#{number})\n\n* {pr.title}\n")
+            sha = commit(
+                writer.root_tree(models),
+                [tip.sha],
+                author,
+                _identity("GitHub"),
+                pr.when,
+                tz,
+                f"{pr.title} (#{number})\n\n* {pr.title}\n",
+            )
             commits += 1
         main.append(_MainCommit(tip.position + 1, sha, key, before))
         pr.model.last_main_index = tip.position + 1
         recent.append(sha)
         if number % 25_000 == 0:
-            say(f"    {number:,} pull requests, {commits:,} commits, "
-                f"{time.monotonic() - started:.0f} s")
+            say(
+                f"    {number:,} pull requests, {commits:,} commits, "
+                f"{time.monotonic() - started:.0f} s"
+            )
     base = recent[0] if recent else first
     return (main[-1].sha, base), (commits + 1, number)
 
 
 def _identity(name: str) -> str:
-    email = "".join(c for c in name.lower().replace(" ", ".") if c.isascii() and
-                    (c.isalnum() or c == "."))
+    email = "".join(
+        c for c in name.lower().replace(" ", ".") if c.isascii() and (c.isalnum() or c == ".")
+    )
     return f"{name} <{email}@example.com>"
 
 
@@ -386,8 +449,9 @@ def _git(repo: Path, *args: str) -> str:
     env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
     result = subprocess.run(["git", *args], cwd=repo, capture_output=True, env=env, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"git {args[0]} failed in {repo}: "
-                           f"{result.stderr.decode(errors='replace')}")
+        raise RuntimeError(
+            f"git {args[0]} failed in {repo}: {result.stderr.decode(errors='replace')}"
+        )
     return result.stdout.decode()
 
 
@@ -397,13 +461,16 @@ def _git(repo: Path, *args: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Generate (or find cached) one registry and print its size, time and peak memory."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate",
-                                     description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.generate", description=main.__doc__)
     parser.add_argument("--models", type=int, default=RegistrySpec.models)
     parser.add_argument("--versions", type=int, default=RegistrySpec.versions)
     parser.add_argument("--seed", type=int, default=RegistrySpec.seed)
-    parser.add_argument("--work", type=Path, default=Path(__file__).parent / ".work",
-                        help="cache of generated registries (default benchmarks/.work)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path(__file__).parent / ".work",
+        help="cache of generated registries (default benchmarks/.work)",
+    )
     parser.add_argument("--force", action="store_true", help="generate again if cached")
     args = parser.parse_args(argv)
     spec = RegistrySpec(models=args.models, versions=args.versions, seed=args.seed)
@@ -419,12 +486,14 @@ def main(argv: list[str] | None = None) -> int:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     pack = sum(p.stat().st_size for p in (registry.root / ".git/objects/pack").glob("*.pack"))
-    print(f"{registry.root}\n"
-          f"{registry.versions:,} versions, {registry.pull_requests:,} pull requests, "
-          f"{registry.commits:,} commits, pack {pack / 1e6:.0f} MB\n"
-          f"wall {wall:.1f} s, cpu {own.ru_utime + own.ru_stime:.1f} s "
-          f"(+ git {children.ru_utime + children.ru_stime:.1f} s), "
-          f"peak RSS {own.ru_maxrss / 1024:.0f} MB")
+    print(
+        f"{registry.root}\n"
+        f"{registry.versions:,} versions, {registry.pull_requests:,} pull requests, "
+        f"{registry.commits:,} commits, pack {pack / 1e6:.0f} MB\n"
+        f"wall {wall:.1f} s, cpu {own.ru_utime + own.ru_stime:.1f} s "
+        f"(+ git {children.ru_utime + children.ru_stime:.1f} s), "
+        f"peak RSS {own.ru_maxrss / 1024:.0f} MB"
+    )
     return 0
 
 

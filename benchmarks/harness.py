@@ -150,26 +150,29 @@ class Results:
         for figure in self.figures:
             floor = self.by_name(figure.floor)
             limit = figure.target.limit(floor) if figure.target else None
-            rows.append({
-                "name": figure.name,
-                "group": figure.group,
-                "median_s": round(figure.median, 4),
-                "min_s": round(figure.min, 4),
-                "max_s": round(figure.max, 4),
-                "runs_s": [round(r, 4) for r in figure.runs],
-                "cpu_median_s": (round(figure.cpu_median, 4)
-                                 if figure.cpu_median is not None else None),
-                "peak_rss_bytes": figure.peak_max,
-                "floor": figure.floor,
-                "vs_floor": round(figure.median / floor.median, 3) if floor else None,
-                "over_floor_s": round(figure.median - floor.median, 4) if floor else None,
-                "target": figure.target.describe() if figure.target else None,
-                "target_limit_s": round(limit, 4) if limit is not None else None,
-                "checks": figure.checks,
-                "met": figure.met(floor),
-                "note": figure.note,
-                **({"extra": figure.extra} if figure.extra else {}),
-            })
+            rows.append(
+                {
+                    "name": figure.name,
+                    "group": figure.group,
+                    "median_s": round(figure.median, 4),
+                    "min_s": round(figure.min, 4),
+                    "max_s": round(figure.max, 4),
+                    "runs_s": [round(r, 4) for r in figure.runs],
+                    "cpu_median_s": (
+                        round(figure.cpu_median, 4) if figure.cpu_median is not None else None
+                    ),
+                    "peak_rss_bytes": figure.peak_max,
+                    "floor": figure.floor,
+                    "vs_floor": round(figure.median / floor.median, 3) if floor else None,
+                    "over_floor_s": round(figure.median - floor.median, 4) if floor else None,
+                    "target": figure.target.describe() if figure.target else None,
+                    "target_limit_s": round(limit, 4) if limit is not None else None,
+                    "checks": figure.checks,
+                    "met": figure.met(floor),
+                    "note": figure.note,
+                    **({"extra": figure.extra} if figure.extra else {}),
+                }
+            )
         return {
             "context": self.context,
             "figures": rows,
@@ -184,8 +187,7 @@ class Results:
 
     def table(self) -> str:
         """The figures as a Markdown table (readable in a terminal and pasteable in a README)."""
-        head = ["figure", "median", "min", "max", "cpu", "peak", "runs", "vs floor", "target",
-                ""]
+        head = ["figure", "median", "min", "max", "cpu", "peak", "runs", "vs floor", "target", ""]
         lines = []
         for figure in self.figures:
             floor = self.by_name(figure.floor)
@@ -199,15 +201,32 @@ class Results:
             mark = "" if met is None else ("✓" if met else "✗")
             cpu = "" if figure.cpu_median is None else format_seconds(figure.cpu_median)
             peak = "" if figure.peak_max is None else f"{figure.peak_max / 1e6:,.0f} MB"
-            lines.append([figure.name, format_seconds(figure.median), format_seconds(figure.min),
-                          format_seconds(figure.max), cpu, peak, str(len(figure.runs)), vs,
-                          target, mark])
-        widths = [max(len(h), *(len(row[i]) for row in lines)) if lines else len(h)
-                  for i, h in enumerate(head)]
-        out = ["| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
-               "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-        out += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-                for row in lines]
+            lines.append(
+                [
+                    figure.name,
+                    format_seconds(figure.median),
+                    format_seconds(figure.min),
+                    format_seconds(figure.max),
+                    cpu,
+                    peak,
+                    str(len(figure.runs)),
+                    vs,
+                    target,
+                    mark,
+                ]
+            )
+        widths = [
+            max(len(h), *(len(row[i]) for row in lines)) if lines else len(h)
+            for i, h in enumerate(head)
+        ]
+        out = [
+            "| " + " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)) + " |",
+            "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+        ]
+        out += [
+            "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+            for row in lines
+        ]
         for skipped in self.skipped:
             out.append(f"- {skipped.name}: {skipped.reason}")
         notes = [f"- {f.name}: {f.note}" for f in self.figures if f.note]
@@ -240,8 +259,12 @@ class Timings(list[float]):
     """Wall-clock seconds of each timed run, with the CPU seconds of each in ``cpu`` and,
     for fresh processes, the peak resident bytes of each in ``peak``."""
 
-    def __init__(self, wall: list[float], cpu: list[float], peak: list[int] | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        wall: list[float],
+        cpu: list[float],
+        peak: list[int] | None = None,
+    ) -> None:
         super().__init__(wall)
         self.cpu = cpu
         self.peak = peak or []
@@ -254,8 +277,13 @@ def _cpu_now() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def time_calls(func: Callable[[], object], runs: int, *, warmup: int = 1,
-               before: Callable[[], object] | None = None) -> Timings:
+def time_calls(
+    func: Callable[[], object],
+    runs: int,
+    *,
+    warmup: int = 1,
+    before: Callable[[], object] | None = None,
+) -> Timings:
     """Wall and CPU time of ``runs`` calls of ``func`` after ``warmup`` untimed ones.
 
     ``before`` runs untimed before every call (e.g. to clear a memo), so each
@@ -278,9 +306,15 @@ class ProcessFailed(RuntimeError):
     """A timed subprocess exited with an error."""
 
 
-def time_process(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
-                 env: dict[str, str] | None = None, warmup: int = 1,
-                 check_output: Callable[[str], bool] | None = None) -> Timings:
+def time_process(
+    argv: Sequence[str],
+    runs: int,
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    warmup: int = 1,
+    check_output: Callable[[str], bool] | None = None,
+) -> Timings:
     """Wall and CPU time of ``runs`` fresh processes running ``argv`` (after ``warmup``).
 
     Each run is started from a small launcher (see ``_LAUNCHER``) that times it and
@@ -294,7 +328,8 @@ def time_process(argv: Sequence[str], runs: int, *, cwd: Path | None = None,
         usage, stdout, stderr = _run(argv, cwd, env)
         if usage.code != 0 or (check_output and not check_output(stdout)):
             raise ProcessFailed(
-                f"`{' '.join(argv)}` exited {usage.code}: {(stderr or stdout).strip()[-800:]}")
+                f"`{' '.join(argv)}` exited {usage.code}: {(stderr or stdout).strip()[-800:]}"
+            )
         if i >= warmup:
             wall.append(usage.wall)
             cpu.append(usage.cpu)
@@ -328,13 +363,22 @@ class _Usage:
     peak: int  # bytes
 
 
-def _run(argv: Sequence[str], cwd: Path | None, env: dict[str, str] | None,
-         ) -> tuple[_Usage, str, str]:
+def _run(
+    argv: Sequence[str],
+    cwd: Path | None,
+    env: dict[str, str] | None,
+) -> tuple[_Usage, str, str]:
     """Run ``argv`` to its end from the launcher: its usage, stdout and stderr."""
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         report = Path(tmp) / "usage.json"
-        result = subprocess.run([sys.executable, "-c", _LAUNCHER, str(report), *argv], cwd=cwd,
-                                env=env, capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(report), *argv],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if not report.exists():  # the launcher itself failed (no such command)
             return _Usage(result.returncode or 1, 0.0, 0.0, 0), result.stdout, result.stderr
         usage = _Usage(**json.loads(report.read_text()))

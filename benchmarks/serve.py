@@ -89,9 +89,20 @@ def mlflow_registry(work: Path, model: Any, x: Any) -> str:
     (store / "model.pkl").write_bytes(pickle.dumps(model))
     (store / "example.pkl").write_bytes(pickle.dumps(x[:5]))
     uri = f"sqlite:///{store / 'mlflow.db'}"
-    subprocess.run([str(MLFLOW_PYTHON), "-c", _MLFLOW_SETUP, uri, "model.pkl", "example.pkl",
-                    ",".join(COLUMNS)],
-                   cwd=store, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(MLFLOW_PYTHON),
+            "-c",
+            _MLFLOW_SETUP,
+            uri,
+            "model.pkl",
+            "example.pkl",
+            ",".join(COLUMNS),
+        ],
+        cwd=store,
+        check=True,
+        capture_output=True,
+    )
     return uri
 
 
@@ -101,8 +112,9 @@ def start(argv: list[str], env: dict[str, str], log: Path) -> tuple[Any, int, fl
     argv = [*argv, "--port", str(port)]
     began = time.perf_counter()
     with log.open("ab") as out:  # its own session: stop() ends the server and its children
-        process = subprocess.Popen(argv, env=env, cwd=log.parent, stdout=out, stderr=out,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            argv, env=env, cwd=log.parent, stdout=out, stderr=out, start_new_session=True
+        )
     while time.perf_counter() - began < 300:
         if process.poll() is not None:
             raise RuntimeError(f"{argv[0]} exited with {process.returncode}: see {log}")
@@ -126,8 +138,11 @@ def stop(process: Any) -> None:
 
 
 def predict(port: int, body: bytes) -> Any:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/invocations",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=30) as reply:
         return json.loads(reply.read())["predictions"]
 
@@ -139,8 +154,19 @@ def wrk(port: int, body_file: Path, duration: float, connections: int) -> dict[s
     lua = body_file.with_suffix(".lua")
     lua.write_text(_WRK_LUA.format(body=body_file))
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--latency", "-s", str(lua),
-         f"http://127.0.0.1:{port}/invocations"], check=True, capture_output=True, text=True
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration:g}s",
+            "--latency",
+            "-s",
+            str(lua),
+            f"http://127.0.0.1:{port}/invocations",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     result = {"rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))}  # type: ignore[union-attr]
     for label, pct in (("p50", "50"), ("p99", "99")):
@@ -151,17 +177,42 @@ def wrk(port: int, body_file: Path, duration: float, connections: int) -> dict[s
     return result
 
 
-def servers(work: Path, model: Any, x: Any, workers: int) -> dict[str, tuple[list[str],
-                                                                             dict[str, str]]]:
+def servers(
+    work: Path, model: Any, x: Any, workers: int
+) -> dict[str, tuple[list[str], dict[str, str]]]:
     root = our_registry(work, model, x)
     tracking = mlflow_registry(work, model, x)
     ours_env = {**os.environ, "REGISTRY_GEN_CACHE": str(work / "cache")}
-    ours = [sys.executable, "-m", "registry_gen.serving", "models:/m@champion", "--from",
-            str(root), "--workers", str(workers)]  # access logs on, as MLflow's uvicorn
-    mlflow_env = {**os.environ, "MLFLOW_TRACKING_URI": tracking,  # it runs `uvicorn` from PATH
-                  "PATH": f"{MLFLOW_PYTHON.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    theirs = [str(MLFLOW_PYTHON), "-m", "mlflow", "models", "serve", "-m", "models:/m/1",
-              "--env-manager", "local", "--host", "127.0.0.1", "--workers", str(workers)]
+    ours = [
+        sys.executable,
+        "-m",
+        "registry_gen.serving",
+        "models:/m@champion",
+        "--from",
+        str(root),
+        "--workers",
+        str(workers),
+    ]  # access logs on, as MLflow's uvicorn
+    mlflow_env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking,  # it runs `uvicorn` from PATH
+        "PATH": f"{MLFLOW_PYTHON.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    theirs = [
+        str(MLFLOW_PYTHON),
+        "-m",
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        "models:/m/1",
+        "--env-manager",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        str(workers),
+    ]
     return {"registry-gen": (ours, ours_env), "mlflow": (theirs, mlflow_env)}
 
 
@@ -171,8 +222,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     for rows in (1, 100):
         data = np.random.default_rng(rows).random((rows, len(COLUMNS))).round(6).tolist()
         bodies[rows] = work / f"body-{rows}.json"
-        bodies[rows].write_text(json.dumps({"dataframe_split": {"columns": COLUMNS,
-                                                                 "data": data}}))
+        bodies[rows].write_text(json.dumps({"dataframe_split": {"columns": COLUMNS, "data": data}}))
     results: dict[str, Any] = {}
     answers: dict[str, Any] = {}
     for name, (argv, env) in servers(work, model, x, args.workers).items():
@@ -194,18 +244,24 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     ours, theirs = results["registry-gen"], results["mlflow"]
-    print(f"workers={args.workers} connections={args.connections} duration={args.duration:g}s "
-          f"same predictions: {results['same_predictions']}")
+    print(
+        f"workers={args.workers} connections={args.connections} duration={args.duration:g}s "
+        f"same predictions: {results['same_predictions']}"
+    )
     print(f"{'':14}{'registry-gen':>28}{'mlflow':>28}{'ratio':>22}")
     for key, label in (("ready_first_s", "ready (first)"), ("ready_s", "ready (again)")):
-        print(f"{label:14}{ours[key]:>27.2f}s{theirs[key]:>27.2f}s"
-              f"{theirs[key] / ours[key]:>17.2f}x faster")
+        print(
+            f"{label:14}{ours[key]:>27.2f}s{theirs[key]:>27.2f}s"
+            f"{theirs[key] / ours[key]:>17.2f}x faster"
+        )
     for rows in (1, 100):
         a, b = ours[f"{rows}_rows"], theirs[f"{rows}_rows"]
-        print(f"{rows:>3} row(s)    {a['rps']:>9.0f} rps p50 {a['p50'] * 1e3:5.2f}ms "
-              f"p99 {a['p99'] * 1e3:6.2f}ms  {b['rps']:>7.0f} rps p50 {b['p50'] * 1e3:5.2f}ms "
-              f"p99 {b['p99'] * 1e3:6.2f}ms  rps x{a['rps'] / b['rps']:.2f} "
-              f"p99 x{a['p99'] / b['p99']:.2f}  errors {a['errors']:.0f}/{b['errors']:.0f}")
+        print(
+            f"{rows:>3} row(s)    {a['rps']:>9.0f} rps p50 {a['p50'] * 1e3:5.2f}ms "
+            f"p99 {a['p99'] * 1e3:6.2f}ms  {b['rps']:>7.0f} rps p50 {b['p50'] * 1e3:5.2f}ms "
+            f"p99 {b['p99'] * 1e3:6.2f}ms  rps x{a['rps'] / b['rps']:.2f} "
+            f"p99 x{a['p99'] / b['p99']:.2f}  errors {a['errors']:.0f}/{b['errors']:.0f}"
+        )
 
 
 def main() -> None:
@@ -216,13 +272,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=HERE / "results" / "serve.json")
     args = parser.parse_args()
     if not MLFLOW_PYTHON.exists() or shutil.which("wrk") is None:
-        sys.exit("needs benchmarks/.work/mlflow-venv (see README.md) and wrk (apt-get install "
-                 "wrk)")
+        sys.exit("needs benchmarks/.work/mlflow-venv (see README.md) and wrk (apt-get install wrk)")
     with tempfile.TemporaryDirectory(prefix="serve-bench-") as tmp:
         results = measure(args, Path(tmp))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
-                                     **results}, indent=2))
+    args.json.write_text(
+        json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **results}, indent=2)
+    )
     report(results, args)
 
 

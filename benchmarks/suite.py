@@ -93,9 +93,11 @@ def _clear_memos() -> None:
 
 def _forgetting(kept: list[Any]) -> Callable[[], None]:
     """Before a timed run: drop what the last run kept, and the memos."""
+
     def before() -> None:
         kept.clear()
         _clear_memos()
+
     return before
 
 
@@ -148,13 +150,20 @@ def measure_parse_floor(bench: Bench) -> Figure:
     found = bench.results.by_name(PARSE_FLOOR)
     if found is not None:
         return found
-    return bench.results.add(Figure(
-        PARSE_FLOOR, "validate",
-        time_process([sys.executable, "-c", _PARSE_FLOOR_SCRIPT, str(bench.root)], bench.runs,
-                     env=bench.env(), warmup=bench.warmup),
-        note="os.walk + yaml.load(CSafeLoader) of registry.yaml, every model.yaml, version.yaml "
-             "and .dvc: the least reading the registry can cost",
-    ))
+    return bench.results.add(
+        Figure(
+            PARSE_FLOOR,
+            "validate",
+            time_process(
+                [sys.executable, "-c", _PARSE_FLOOR_SCRIPT, str(bench.root)],
+                bench.runs,
+                env=bench.env(),
+                warmup=bench.warmup,
+            ),
+            note="os.walk + yaml.load(CSafeLoader) of registry.yaml, every model.yaml, "
+            "version.yaml and .dvc: the least reading the registry can cost",
+        )
+    )
 
 
 def measure_index(bench: Bench) -> None:
@@ -163,38 +172,65 @@ def measure_index(bench: Bench) -> None:
         bench.results.skip("load_index", "not available yet (registry_gen.store.load_index)")
         return
     floor = measure_parse_floor(bench)
-    bench.results.add(Figure(
-        "load_index (working tree, fresh process)", "index",
-        time_process([sys.executable, "-c", _LOAD_INDEX_SCRIPT, str(bench.root)], bench.runs,
-                     env=bench.env(), warmup=bench.warmup),
-        floor=floor.name,
-        note="import, list, read, parse and validate every record: what any whole-registry "
-             "command pays first",
-    ))
+    bench.results.add(
+        Figure(
+            "load_index (working tree, fresh process)",
+            "index",
+            time_process(
+                [sys.executable, "-c", _LOAD_INDEX_SCRIPT, str(bench.root)],
+                bench.runs,
+                env=bench.env(),
+                warmup=bench.warmup,
+            ),
+            floor=floor.name,
+            note="import, list, read, parse and validate every record: what any whole-registry "
+            "command pays first",
+        )
+    )
     loaded: list[Any] = []  # what the last timed run loaded: looked at, not loaded again
-    times = time_calls(lambda: loaded.append(store.load_index(bench.root)), bench.runs,
-                       before=_forgetting(loaded), warmup=bench.warmup)
+    times = time_calls(
+        lambda: loaded.append(store.load_index(bench.root)),
+        bench.runs,
+        before=_forgetting(loaded),
+        warmup=bench.warmup,
+    )
     index = loaded.pop()
     if index.errors:
-        bench.log(f"  warning: the generated registry has {len(index.errors)} record errors, "
-                  f"first: {index.errors[0]}")
+        bench.log(
+            f"  warning: the generated registry has {len(index.errors)} record errors, "
+            f"first: {index.errors[0]}"
+        )
     versions = sum(len(m.versions) for m in index.models.values())
-    bench.results.add(Figure(
-        "load_index (working tree)", "index", times,
-        note=f"{len(index.models):,} models, {versions:,} versions parsed and validated",
-    ))
+    bench.results.add(
+        Figure(
+            "load_index (working tree)",
+            "index",
+            times,
+            note=f"{len(index.models):,} models, {versions:,} versions parsed and validated",
+        )
+    )
     del index
-    bench.results.add(Figure(
-        "load_index (git rev HEAD)", "index",
-        time_calls(lambda: store.load_index(bench.root, rev="HEAD"), bench.runs,
-                   before=_clear_memos, warmup=bench.warmup),
-    ))
+    bench.results.add(
+        Figure(
+            "load_index (git rev HEAD)",
+            "index",
+            time_calls(
+                lambda: store.load_index(bench.root, rev="HEAD"),
+                bench.runs,
+                before=_clear_memos,
+                warmup=bench.warmup,
+            ),
+        )
+    )
     if hasattr(store, "_RECORD_MEMO"):
-        bench.results.add(Figure(
-            "load_index again in the same process (working tree)", "index",
-            time_calls(lambda: store.load_index(bench.root), bench.runs, warmup=bench.warmup),
-            note="records already parsed are reused: what `mkdocs serve` pays per edit",
-        ))
+        bench.results.add(
+            Figure(
+                "load_index again in the same process (working tree)",
+                "index",
+                time_calls(lambda: store.load_index(bench.root), bench.runs, warmup=bench.warmup),
+                note="records already parsed are reused: what `mkdocs serve` pays per edit",
+            )
+        )
 
 
 def measure_validate(bench: Bench) -> None:
@@ -203,42 +239,74 @@ def measure_validate(bench: Bench) -> None:
         bench.results.skip("validate", "not available yet (registry_gen.validate)")
         return
     reports: list[Any] = []  # the last timed run's report: looked at, not made again
-    bench.results.add(Figure(
-        "validate_tree (working tree, in-process)", "validate",
-        time_calls(lambda: reports.append(validate.validate_tree(bench.root)), bench.runs,
-                   before=_forgetting(reports), warmup=bench.warmup),
-        note="includes loading the index",
-    ))
+    bench.results.add(
+        Figure(
+            "validate_tree (working tree, in-process)",
+            "validate",
+            time_calls(
+                lambda: reports.append(validate.validate_tree(bench.root)),
+                bench.runs,
+                before=_forgetting(reports),
+                warmup=bench.warmup,
+            ),
+            note="includes loading the index",
+        )
+    )
     report = reports.pop()
     if report.errors:
-        bench.log(f"  warning: validate finds {len(report.errors)} errors in the generated "
-                  f"registry, first: {report.errors[0].where} {report.errors[0].message}")
+        bench.log(
+            f"  warning: validate finds {len(report.errors)} errors in the generated "
+            f"registry, first: {report.errors[0].where} {report.errors[0].message}"
+        )
     base = bench.registry.base_rev
-    bench.results.add(Figure(
-        f"validate_change ({base}..HEAD, in-process)", "validate",
-        time_calls(lambda: validate.validate_change(bench.root, base, "HEAD"), bench.runs,
-                   before=_clear_memos, warmup=bench.warmup),
-        note="both sides read from git objects; the change spans the last 25 pull requests",
-    ))
+    bench.results.add(
+        Figure(
+            f"validate_change ({base}..HEAD, in-process)",
+            "validate",
+            time_calls(
+                lambda: validate.validate_change(bench.root, base, "HEAD"),
+                bench.runs,
+                before=_clear_memos,
+                warmup=bench.warmup,
+            ),
+            note="both sides read from git objects; the change spans the last 25 pull requests",
+        )
+    )
     if not _has_command("validate"):
         bench.results.skip("registry-gen validate", "not available yet (CLI command)")
         return
     cli = str(_cli())
     floor = measure_parse_floor(bench)
-    bench.results.add(Figure(
-        "registry-gen validate (fresh process)", "validate",
-        time_process([cli, "-C", str(bench.root), "validate"], bench.runs, env=bench.env(),
-                     warmup=bench.warmup),
-        target=bench.target(VALIDATE_TARGET) or (
-            VALIDATE_FLOOR_TARGET if bench.registry.versions >= FLOOR_TARGET_VERSIONS else None),
-        floor=floor.name,
-    ))
-    bench.results.add(Figure(
-        f"registry-gen validate --base {base} (fresh process)", "validate",
-        time_process([cli, "-C", str(bench.root), "validate", "--base", base], bench.runs,
-                     env=bench.env(), warmup=bench.warmup),
-        target=bench.target(VALIDATE_TARGET),
-    ))
+    bench.results.add(
+        Figure(
+            "registry-gen validate (fresh process)",
+            "validate",
+            time_process(
+                [cli, "-C", str(bench.root), "validate"],
+                bench.runs,
+                env=bench.env(),
+                warmup=bench.warmup,
+            ),
+            target=bench.target(VALIDATE_TARGET)
+            or (
+                VALIDATE_FLOOR_TARGET if bench.registry.versions >= FLOOR_TARGET_VERSIONS else None
+            ),
+            floor=floor.name,
+        )
+    )
+    bench.results.add(
+        Figure(
+            f"registry-gen validate --base {base} (fresh process)",
+            "validate",
+            time_process(
+                [cli, "-C", str(bench.root), "validate", "--base", base],
+                bench.runs,
+                env=bench.env(),
+                warmup=bench.warmup,
+            ),
+            target=bench.target(VALIDATE_TARGET),
+        )
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -252,12 +320,15 @@ def measure_history(bench: Bench) -> None:
         return
     events = history.read_history(bench.root)
     count = len(getattr(events, "events", ()) or ())
-    bench.results.add(Figure(
-        "read_history (whole git history)", "history",
-        time_calls(lambda: history.read_history(bench.root), bench.runs),
-        target=bench.target(HISTORY_TARGET),
-        note=f"{bench.registry.commits:,} commits, {count:,} events",
-    ))
+    bench.results.add(
+        Figure(
+            "read_history (whole git history)",
+            "history",
+            time_calls(lambda: history.read_history(bench.root), bench.runs),
+            target=bench.target(HISTORY_TARGET),
+            note=f"{bench.registry.commits:,} commits, {count:,} events",
+        )
+    )
 
 
 def measure_markdown(bench: Bench) -> None:
@@ -271,14 +342,17 @@ def measure_markdown(bench: Bench) -> None:
     events = history.read_history(bench.root)
     pages = render.render_site(index, events)
     sizes = [len(text.encode()) for text in pages.values()]
-    bench.results.add(Figure(
-        "render_site (Markdown of every page)", "markdown",
-        time_calls(lambda: render.render_site(index, events), bench.runs),
-        target=bench.target(MARKDOWN_TARGET),
-        note=f"{len(pages):,} pages, largest {max(sizes) / 1000:.0f} KB of Markdown; "
-             "index and history given",
-        extra={"pages": len(pages), "max_markdown_bytes": max(sizes)},
-    ))
+    bench.results.add(
+        Figure(
+            "render_site (Markdown of every page)",
+            "markdown",
+            time_calls(lambda: render.render_site(index, events), bench.runs),
+            target=bench.target(MARKDOWN_TARGET),
+            note=f"{len(pages):,} pages, largest {max(sizes) / 1000:.0f} KB of Markdown; "
+            "index and history given",
+            extra={"pages": len(pages), "max_markdown_bytes": max(sizes)},
+        )
+    )
 
 
 def _prepare_site(root: Path) -> None:
@@ -299,13 +373,21 @@ def _page_sizes(site: Path) -> list[int]:
     return [p.stat().st_size for p in site.rglob("*.html")]
 
 
-def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *,
-                default: bool) -> Figure:
+def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *, default: bool) -> Figure:
     _prepare_site(registry.root)
     out = Path(tempfile.mkdtemp(prefix="site-", dir=bench.work))
     try:
-        argv = [sys.executable, "-m", "mkdocs", "build", "-q", "-f",
-                str(registry.root / "mkdocs.yml"), "-d", str(out / "site")]
+        argv = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "-q",
+            "-f",
+            str(registry.root / "mkdocs.yml"),
+            "-d",
+            str(out / "site"),
+        ]
         times = time_process(argv, runs, env=bench.env(), cwd=registry.root, warmup=0)
         sizes = _page_sizes(out / "site")
         total = sum(p.stat().st_size for p in (out / "site").rglob("*") if p.is_file())
@@ -313,17 +395,24 @@ def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *,
         shutil.rmtree(out, ignore_errors=True)
     biggest, mean = max(sizes), sum(sizes) / len(sizes)
     figure = Figure(
-        f"mkdocs build ({registry.versions:,} versions)", "site", times,
+        f"mkdocs build ({registry.versions:,} versions)",
+        "site",
+        times,
         target=SITE_TARGET if default else None,
-        note=(f"{len(sizes):,} HTML pages, max {biggest / 1000:.0f} KB, mean "
-              f"{mean / 1000:.0f} KB, site {total / 1e6:.0f} MB"),
-        extra={"versions": registry.versions, "html_pages": len(sizes),
-               "max_page_bytes": biggest, "mean_page_bytes": round(mean),
-               "site_bytes": total},
+        note=(
+            f"{len(sizes):,} HTML pages, max {biggest / 1000:.0f} KB, mean "
+            f"{mean / 1000:.0f} KB, site {total / 1e6:.0f} MB"
+        ),
+        extra={
+            "versions": registry.versions,
+            "html_pages": len(sizes),
+            "max_page_bytes": biggest,
+            "mean_page_bytes": round(mean),
+            "site_bytes": total,
+        },
     )
     if default:
-        figure.checks[f"pages ≤ {SITE_MAX_PAGE_BYTES // 1000} KB"] = (
-            biggest <= SITE_MAX_PAGE_BYTES)
+        figure.checks[f"pages ≤ {SITE_MAX_PAGE_BYTES // 1000} KB"] = biggest <= SITE_MAX_PAGE_BYTES
     return figure
 
 
@@ -341,8 +430,11 @@ def measure_site(bench: Bench) -> None:
     for models in sorted(set(bench.site_sizes)):
         if models == spec.models:
             continue
-        small = ensure_registry(RegistrySpec(models=models, versions=spec.versions,
-                                             seed=spec.seed), bench.work, log=bench.log)
+        small = ensure_registry(
+            RegistrySpec(models=models, versions=spec.versions, seed=spec.seed),
+            bench.work,
+            log=bench.log,
+        )
         bench.log(f"  mkdocs build at {small.versions:,} versions")
         try:
             bench.results.add(_site_build(bench, small, bench.runs, default=False))
@@ -367,18 +459,29 @@ def measure_show(bench: Bench) -> None:
         bench.results.skip("registry-gen show", "not available yet (CLI command)")
         return
     uri = bench.registry.production_uri
-    bench.results.add(Figure(
-        f"registry-gen show {uri} (fresh process)", "show",
-        time_process([str(_cli()), "-C", str(bench.root), "show", uri], bench.runs,
-                     env=bench.env(), warmup=bench.warmup),
-        target=bench.target(SHOW_TARGET),
-    ))
-    bench.results.add(Figure(
-        "registry-gen --version (fresh process)", "show",
-        time_process([str(_cli()), "--version"], bench.runs, env=bench.env(),
-                     warmup=bench.warmup),
-        note="the CLI's start-up alone: the floor under every command",
-    ))
+    bench.results.add(
+        Figure(
+            f"registry-gen show {uri} (fresh process)",
+            "show",
+            time_process(
+                [str(_cli()), "-C", str(bench.root), "show", uri],
+                bench.runs,
+                env=bench.env(),
+                warmup=bench.warmup,
+            ),
+            target=bench.target(SHOW_TARGET),
+        )
+    )
+    bench.results.add(
+        Figure(
+            "registry-gen --version (fresh process)",
+            "show",
+            time_process(
+                [str(_cli()), "--version"], bench.runs, env=bench.env(), warmup=bench.warmup
+            ),
+            note="the CLI's start-up alone: the floor under every command",
+        )
+    )
 
 
 _LOAD_SCRIPT = """\
@@ -403,14 +506,23 @@ def measure_load(bench: Bench) -> None:
     row = ", ".join(repr(x) for x in bench.registry.sample_row)
     env = bench.env()
     floor = Figure(
-        "floor: pickle.load + predict (fresh process)", "load",
-        time_process([sys.executable, "-c", _FLOOR_SCRIPT.format(row=row),
-                      str(bench.registry.floor_pickle)], bench.runs, env=env),
+        "floor: pickle.load + predict (fresh process)",
+        "load",
+        time_process(
+            [sys.executable, "-c", _FLOOR_SCRIPT.format(row=row), str(bench.registry.floor_pickle)],
+            bench.runs,
+            env=env,
+        ),
         note="the least a fresh process can do: unpickle the same estimator, predict one row",
     )
     # The untimed warm-up run fetches the artifact from the DVC remote into the cache.
-    argv = [sys.executable, "-c", _LOAD_SCRIPT.format(row=row), bench.registry.production_uri,
-            str(bench.root)]
+    argv = [
+        sys.executable,
+        "-c",
+        _LOAD_SCRIPT.format(row=row),
+        bench.registry.production_uri,
+        str(bench.root),
+    ]
     try:
         warm = time_process(argv, bench.runs, env=env)
     except ProcessFailed as error:
@@ -418,11 +530,16 @@ def measure_load(bench: Bench) -> None:
         bench.results.skip("load_model (warm cache)", f"failed: {error}")
         return
     bench.results.add(floor)
-    bench.results.add(Figure(
-        f"load_model({bench.registry.production_uri}) + predict, warm cache (fresh process)",
-        "load", warm, target=bench.target(LOAD_TARGET), floor=floor.name,
-        note="skops artifact, verified cache entry, resolved against the working tree",
-    ))
+    bench.results.add(
+        Figure(
+            f"load_model({bench.registry.production_uri}) + predict, warm cache (fresh process)",
+            "load",
+            warm,
+            target=bench.target(LOAD_TARGET),
+            floor=floor.name,
+            note="skops artifact, verified cache entry, resolved against the working tree",
+        )
+    )
 
 
 _MLFLOW_SETUP = """\
@@ -455,13 +572,20 @@ def measure_mlflow(bench: Bench) -> None:
     interpreter, then ``benchmarks/.work/mlflow-venv``: a venv of the benchmarks'
     own, so the project's environment need not install mlflow.
     """
-    candidates = [os.environ.get("REGISTRY_GEN_BENCH_MLFLOW_PYTHON"), sys.executable,
-                  str(bench.work / "mlflow-venv" / "bin" / "python")]
-    python = next((c for c in candidates
-                   if c and time_process_ok([c, "-c", "import mlflow, sklearn"])), None)
+    candidates = [
+        os.environ.get("REGISTRY_GEN_BENCH_MLFLOW_PYTHON"),
+        sys.executable,
+        str(bench.work / "mlflow-venv" / "bin" / "python"),
+    ]
+    python = next(
+        (c for c in candidates if c and time_process_ok([c, "-c", "import mlflow, sklearn"])), None
+    )
     if python is None:
-        bench.results.skip("mlflow load", "not available (mlflow is not installed; see "
-                           "benchmarks/README.md to give the benchmarks their own mlflow venv)")
+        bench.results.skip(
+            "mlflow load",
+            "not available (mlflow is not installed; see "
+            "benchmarks/README.md to give the benchmarks their own mlflow venv)",
+        )
         return
     floor = bench.results.by_name("floor: pickle.load + predict (fresh process)")
     store = bench.root.parent / "mlflow"
@@ -472,20 +596,29 @@ def measure_mlflow(bench: Bench) -> None:
     try:
         if not db.exists():
             store.mkdir(parents=True, exist_ok=True)
-            time_process([python, "-c", _MLFLOW_SETUP, uri, str(bench.registry.floor_pickle)],
-                         1, env=env, cwd=store, warmup=0)
-        times = time_process([python, "-c", _MLFLOW_LOAD.format(row=row), uri], bench.runs,
-                             env=env, cwd=store)
+            time_process(
+                [python, "-c", _MLFLOW_SETUP, uri, str(bench.registry.floor_pickle)],
+                1,
+                env=env,
+                cwd=store,
+                warmup=0,
+            )
+        times = time_process(
+            [python, "-c", _MLFLOW_LOAD.format(row=row), uri], bench.runs, env=env, cwd=store
+        )
     except ProcessFailed as error:
         shutil.rmtree(store, ignore_errors=True)
         bench.results.skip("mlflow load", f"failed: {error}")
         return
-    bench.results.add(Figure(
-        "MLflow: load_model(models:/m/Production) + predict, sqlite registry (fresh process)",
-        "mlflow", times,
-        floor=floor.name if floor else None,
-        note=f"mlflow.sklearn.load_model, local sqlite tracking/registry store ({python})",
-    ))
+    bench.results.add(
+        Figure(
+            "MLflow: load_model(models:/m/Production) + predict, sqlite registry (fresh process)",
+            "mlflow",
+            times,
+            floor=floor.name if floor else None,
+            note=f"mlflow.sklearn.load_model, local sqlite tracking/registry store ({python})",
+        )
+    )
 
 
 def time_process_ok(argv: list[str]) -> bool:

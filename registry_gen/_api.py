@@ -12,8 +12,15 @@ and :func:`check_artifact`; the saved resolution of a checkout reuses
 Dependency-free (no pydantic, no YAML): the warm load path imports it.
 
 Example:
-    >>> parse_index({"format": API_FORMAT, "stages": ["None"], "models": {"m": {}},
-    ...              "dvc_remote": {"name": "s", "url": "s3://b/p"}}, "api/index.json")
+    >>> parse_index(
+    ...     {
+    ...         "format": API_FORMAT,
+    ...         "stages": ["None"],
+    ...         "models": {"m": {}},
+    ...         "dvc_remote": {"name": "s", "url": "s3://b/p"},
+    ...     },
+    ...     "api/index.json",
+    ... )
     SiteIndex(stages=('None',), models=frozenset({'m'}), remote_url='s3://b/p')
 """
 
@@ -31,9 +38,22 @@ from .paths import MODELS_DIR
 from .uri import check_alias, check_stage_name, check_version
 
 __all__ = [
-    "API_FORMAT", "INDEX", "ApiArtifact", "ApiIndex", "ApiModel", "ApiModelSummary", "ApiRemote",
-    "ApiVersion", "CheckedArtifact", "SiteIndex", "SiteModel", "check_artifact", "check_format",
-    "model_api_path", "parse_index", "parse_model",
+    "API_FORMAT",
+    "INDEX",
+    "ApiArtifact",
+    "ApiIndex",
+    "ApiModel",
+    "ApiModelSummary",
+    "ApiRemote",
+    "ApiVersion",
+    "CheckedArtifact",
+    "SiteIndex",
+    "SiteModel",
+    "check_artifact",
+    "check_format",
+    "model_api_path",
+    "parse_index",
+    "parse_model",
 ]
 
 INDEX = "api/index.json"
@@ -210,8 +230,16 @@ def parse_model(data: Any, name: str, where: str) -> SiteModel:
 def check_artifact(artifact: Any, name: str, version: int, where: str) -> CheckedArtifact:
     """An artifact entry, checked: path under its version folder, format, md5, size, types.
 
-    >>> check_artifact({"path": "models/m/1/model.skops", "format": "skops",
-    ...                 "md5": "d41d8cd98f00b204e9800998ecf8427e"}, "m", 1, "x").format
+    >>> check_artifact(
+    ...     {
+    ...         "path": "models/m/1/model.skops",
+    ...         "format": "skops",
+    ...         "md5": "d41d8cd98f00b204e9800998ecf8427e",
+    ...     },
+    ...     "m",
+    ...     1,
+    ...     "x",
+    ... ).format
     'skops'
 
     Raises:
@@ -223,7 +251,8 @@ def check_artifact(artifact: Any, name: str, version: int, where: str) -> Checke
     folder = f"{MODELS_DIR}/{name}/{version}/"
     if not isinstance(path, str) or not path.startswith(folder) or len(path) > _MAX_PATH:
         raise ArtifactError(
-            f"{where}: version {version}'s artifact path {path!r} is not under {folder}")
+            f"{where}: version {version}'s artifact path {path!r} is not under {folder}"
+        )
     parts = PurePosixPath(path).parts
     if "\\" in path or any(p in {"", ".", ".."} for p in parts) or any(ord(c) < 32 for c in path):
         raise ArtifactError(f"{where}: unsafe artifact path {path!r}")
@@ -231,7 +260,8 @@ def check_artifact(artifact: Any, name: str, version: int, where: str) -> Checke
         raise ArtifactError(f"{where}: version {version} has unknown artifact format {fmt!r}")
     if not isinstance(md5, str) or not MD5_PATTERN.match(md5):
         raise ArtifactError(
-            f"{where}: version {version} has no valid md5 (is its artifact tracked by DVC?)")
+            f"{where}: version {version} has no valid md5 (is its artifact tracked by DVC?)"
+        )
     size = artifact.get("size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise ArtifactError(f"{where}: version {version} has an invalid size")

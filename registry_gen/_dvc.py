@@ -27,7 +27,7 @@ costs no process. DVC itself is imported only inside the functions that need
 it: importing this module is free, and a warm load never pays for DVC.
 
 Example:
-    >>> default_remote(Path("/srv/registry"))            # doctest: +SKIP
+    >>> default_remote(Path("/srv/registry"))  # doctest: +SKIP
     Remote(name='storage', url='../dvc-remote')
 """
 
@@ -46,9 +46,18 @@ from typing import Any, NamedTuple
 from .errors import ArtifactError
 
 __all__ = [
-    "DVC_DIR", "BaseRemote", "DvcSource", "MissingObjects", "Remote", "RemoteFs", "base_remote",
+    "DVC_DIR",
+    "BaseRemote",
+    "DvcSource",
+    "MissingObjects",
+    "Remote",
+    "RemoteFs",
+    "base_remote",
     "default_remote",
-    "missing_objects", "open_remote", "read_config", "run",
+    "missing_objects",
+    "open_remote",
+    "read_config",
+    "run",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,8 +76,7 @@ def run(root: Path, *args: str) -> str:
     command = [sys.executable, "-m", "dvc", *args]
     log.info("running dvc %s", " ".join(args))
     env = {**os.environ, "DVC_NO_ANALYTICS": os.environ.get("DVC_NO_ANALYTICS", "1")}
-    result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env,
-                            check=False)
+    result = subprocess.run(command, cwd=root, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         message = (result.stderr or result.stdout).strip().splitlines()
         detail = " ".join(line.strip() for line in message if line.strip())[-2000:]
@@ -123,8 +131,11 @@ def _read_config_file(path: Path) -> dict[str, dict[str, str]]:
         config = ConfigObj(str(path), encoding="utf-8", interpolation=False)
     except (ConfigObjError, OSError, UnicodeDecodeError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    return {_section_name(str(k)): {str(n): str(v) for n, v in dict(values).items()}
-            for k, values in config.items() if isinstance(values, dict)}
+    return {
+        _section_name(str(k)): {str(n): str(v) for n, v in dict(values).items()}
+        for k, values in config.items()
+        if isinstance(values, dict)
+    }
 
 
 def _section_name(raw: str) -> str:
@@ -153,7 +164,8 @@ def default_remote(root: Path, *, local: bool = True) -> Remote | None:
     url = sections.get(f'remote "{remote_name}"', {}).get("url")
     if not url:
         raise ArtifactError(
-            f"the default DVC remote {remote_name!r} has no url in {root / DVC_DIR / 'config'}")
+            f"the default DVC remote {remote_name!r} has no url in {root / DVC_DIR / 'config'}"
+        )
     return Remote(remote_name, url)
 
 
@@ -212,7 +224,8 @@ def base_remote(root: Path, rev: str | None = None) -> BaseRemote:
     name = sections.get("core", {}).get("remote")
     if not name:
         raise ArtifactError(
-            f"no default DVC remote in {where}: run `dvc remote add -d NAME URL` and commit it")
+            f"no default DVC remote in {where}: run `dvc remote add -d NAME URL` and commit it"
+        )
     committed = sections.get(f'remote "{name}"', {}).get("url", "")
     local = {} if rev is not None else _read_config_file(root / DVC_DIR / "config.local")
     options = local.get(f'remote "{name}"', {})
@@ -229,11 +242,14 @@ def _base_config(root: Path, *, from_git: bool) -> tuple[dict[str, dict[str, str
     if not _git.is_repository(root):
         return read_config(root, local=False), str(working)
     commit, branch = _base_commit(root)
-    if commit is None or (not from_git and branch is not None and _git.run(
-            root, "symbolic-ref", "-q", "HEAD", check=False, top_level=True) == f"{branch}\n"):
+    if commit is None or (
+        not from_git
+        and branch is not None
+        and _git.run(root, "symbolic-ref", "-q", "HEAD", check=False, top_level=True)
+        == f"{branch}\n"
+    ):
         return read_config(root, local=False), str(working)
-    text = _git.run_bytes(root, "show", f"{commit}:{DVC_DIR}/config", check=False,
-                          top_level=True)
+    text = _git.run_bytes(root, "show", f"{commit}:{DVC_DIR}/config", check=False, top_level=True)
     where = f"{DVC_DIR}/config of the default branch ({commit[:10]})"
     return _parse_config(text or b"", where), where
 
@@ -242,15 +258,29 @@ def _base_commit(root: Path) -> tuple[str | None, str | None]:
     """The default branch's commit and its local branch ref (``refs/heads/main``)."""
     from . import _git
 
-    for ref in ("refs/remotes/origin/HEAD", "refs/remotes/origin/main",
-                "refs/remotes/origin/master", "refs/heads/main", "refs/heads/master"):
-        commit = _git.run(root, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                          f"{ref}^{{commit}}", check=False, top_level=True)
+    for ref in (
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/main",
+        "refs/remotes/origin/master",
+        "refs/heads/main",
+        "refs/heads/master",
+    ):
+        commit = _git.run(
+            root,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{ref}^{{commit}}",
+            check=False,
+            top_level=True,
+        )
         if commit:
             target = ref
             if ref == "refs/remotes/origin/HEAD":
-                target = (_git.run(root, "symbolic-ref", "-q", ref, check=False,
-                                   top_level=True) or "").strip()
+                target = (
+                    _git.run(root, "symbolic-ref", "-q", ref, check=False, top_level=True) or ""
+                ).strip()
             name = target.removeprefix("refs/remotes/origin/").removeprefix("refs/heads/")
             return commit.strip(), f"refs/heads/{name}"
     return None, None
@@ -263,8 +293,11 @@ def _parse_config(data: bytes, where: str) -> dict[str, dict[str, str]]:
         config = ConfigObj(data.decode("utf-8").splitlines(), interpolation=False)
     except (ConfigObjError, UnicodeDecodeError) as error:
         raise ArtifactError(f"cannot read {where}: {error}") from None
-    return {_section_name(str(k)): {str(n): str(v) for n, v in dict(values).items()}
-            for k, values in config.items() if isinstance(values, dict)}
+    return {
+        _section_name(str(k)): {str(n): str(v) for n, v in dict(values).items()}
+        for k, values in config.items()
+        if isinstance(values, dict)
+    }
 
 
 def _is_http(url: str) -> bool:
@@ -316,8 +349,7 @@ def _check_same_remote(root: Path, rev: str | None, base: BaseRemote) -> None:
     if rev is None:
         sections = read_config(root, local=False)
     else:
-        text = _git.run_bytes(root, "show", f"{rev}:{DVC_DIR}/config", check=False,
-                              top_level=True)
+        text = _git.run_bytes(root, "show", f"{rev}:{DVC_DIR}/config", check=False, top_level=True)
         sections = _parse_config(text or b"", f"{DVC_DIR}/config at {rev[:10]}")
     name = sections.get("core", {}).get("remote")
     url = sections.get(f'remote "{name}"', {}).get("url") if name else None
@@ -344,12 +376,16 @@ def _dvc_remote(source: DvcSource, base: BaseRemote | None) -> Iterator[RemoteFs
             return
         assert source.repo_root is not None and base is not None
         with _repo_remote(source.repo_root, source.rev, base.remote.name, "fetch") as (
-                repo, remote):
+            repo,
+            remote,
+        ):
             url = repo.config["remote"].get(remote.name, {}).get("url", remote.path)
             label = f"{remote.name!r} ({url})"
             fs = remote.fs
-            if source.rev is not None and remote.fs.protocol == "local" and repo.fs.isdir(
-                remote.path
+            if (
+                source.rev is not None
+                and remote.fs.protocol == "local"
+                and repo.fs.isdir(remote.path)
             ):
                 # A local remote given relative to the repository (``registry-gen init``'s
                 # committed dvc-remote/ folder) lives in the git tree at that revision.
@@ -362,7 +398,10 @@ def _dvc_remote(source: DvcSource, base: BaseRemote | None) -> Iterator[RemoteFs
 
 @contextmanager
 def _repo_remote(
-    root: Path, rev: str | None, name: str | None, command: str,
+    root: Path,
+    rev: str | None,
+    name: str | None,
+    command: str,
 ) -> Iterator[tuple[Any, Any]]:
     from dvc.repo import Repo
 
@@ -378,7 +417,10 @@ class MissingObjects(NamedTuple):
 
 
 def missing_objects(
-    root: Path, md5s: Iterable[str], *, remote: str | None = None,
+    root: Path,
+    md5s: Iterable[str],
+    *,
+    remote: str | None = None,
 ) -> MissingObjects:
     """Which of ``md5s`` the DVC remote of the registry at ``root`` lacks (no download).
 

@@ -17,6 +17,7 @@ Branch = bool | str | None
 
 def setter(key: str, value: Any) -> Mutation:
     """Set the top-level ``key`` to ``value``."""
+
     def mutate(data: dict[str, Any]) -> None:
         data[key] = value
 
@@ -25,6 +26,7 @@ def setter(key: str, value: Any) -> Mutation:
 
 def put(section: str, key: str, value: Any) -> Mutation:
     """Set ``section.key`` to ``value``, adding the section when it is missing."""
+
     def mutate(data: dict[str, Any]) -> None:
         if section not in data or data[section] is None:
             data[section] = {}
@@ -35,6 +37,7 @@ def put(section: str, key: str, value: Any) -> Mutation:
 
 def remove(section: str, key: str) -> Mutation:
     """Delete ``section.key``, and the section when it is left empty."""
+
     def mutate(data: dict[str, Any]) -> None:
         del data[section][key]
         if not data[section]:
@@ -62,8 +65,15 @@ def branch_for(branch: Branch, default_branch: str) -> str | None:
     return gitops.branch_name(default_branch) if branch is True else str(branch)
 
 
-def apply_change(root: Path, branch: str | None, message: str, paths: list[str],
-                 write: Callable[[], None], *, extra_paths: Iterable[str] = ()) -> None:
+def apply_change(
+    root: Path,
+    branch: str | None,
+    message: str,
+    paths: list[str],
+    write: Callable[[], None],
+    *,
+    extra_paths: Iterable[str] = (),
+) -> None:
     """Run ``write``; with ``branch``, on that new branch and committed as one change.
 
     Raises:
@@ -84,8 +94,9 @@ def stage_named(policy: Policy, stage: str) -> str:
     """
     canonical = policy.canonical_stage(stage)
     if canonical is None:
-        raise UsageError(f"{stage!r} is not a stage of this registry; stages: "
-                         f"{', '.join(policy.stages)}")
+        raise UsageError(
+            f"{stage!r} is not a stage of this registry; stages: {', '.join(policy.stages)}"
+        )
     return canonical
 
 

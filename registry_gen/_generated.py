@@ -20,8 +20,10 @@ from . import __version__
 from .errors import Location, RecordError
 
 PIN_FILE = ".github/registry-gen-requirement.txt"
-BEGIN = ("registry-gen: generated, edit outside the markers "
-         "(`registry-gen upgrade` rewrites this region)")
+BEGIN = (
+    "registry-gen: generated, edit outside the markers "
+    "(`registry-gen upgrade` rewrites this region)"
+)
 END = "registry-gen: end of generated region"
 
 # Target in the registry → template under registry_gen/templates (None: built in code).
@@ -57,10 +59,12 @@ def render(target: str, package: str) -> str:
     """The generated text of ``target`` (a key of :data:`GENERATED`), markers included."""
     source = GENERATED[target]
     if source is None:
-        body = ("# The registry-gen that validates pull requests and builds the site: any pip\n"
-                "# requirement (a release, a git URL at a commit, a wheel). The workflow reads\n"
-                "# it from the base branch, so a pull request cannot change its judge.\n"
-                f"{package}\n")
+        body = (
+            "# The registry-gen that validates pull requests and builds the site: any pip\n"
+            "# requirement (a release, a git URL at a commit, a wheel). The workflow reads\n"
+            "# it from the base branch, so a pull request cannot change its judge.\n"
+            f"{package}\n"
+        )
     else:
         body = resources.files("registry_gen").joinpath("templates", source).read_text("utf-8")
         body = body.replace("@@PACKAGE@@", package)
@@ -77,10 +81,13 @@ def replace_region(current: str, generated: str, name: str = "the file") -> str:
     lines = current.splitlines(keepends=True)
     stripped = [line.rstrip("\n") for line in lines]
     if begin not in stripped or end not in stripped or stripped.index(begin) > stripped.index(end):
-        raise RecordError(Location(name), "the registry-gen markers are missing; "
-                          "restore them or delete the file and run `registry-gen upgrade`")
+        raise RecordError(
+            Location(name),
+            "the registry-gen markers are missing; "
+            "restore them or delete the file and run `registry-gen upgrade`",
+        )
     start, stop = stripped.index(begin), stripped.index(end)
-    return "".join(lines[:start]) + generated + "".join(lines[stop + 1:])
+    return "".join(lines[:start]) + generated + "".join(lines[stop + 1 :])
 
 
 def write_generated(root: Path, package: str) -> list[str]:

@@ -96,7 +96,11 @@ def run_bytes(
         extra["GIT_CEILING_DIRECTORIES"] = os.fspath(Path(root).resolve().parent)
     try:
         result = subprocess.run(
-            command, cwd=root, input=input, capture_output=True, check=False,
+            command,
+            cwd=root,
+            input=input,
+            capture_output=True,
+            check=False,
             env={**os.environ, **_ENV, **extra},
         )
     except (FileNotFoundError, NotADirectoryError):

@@ -80,8 +80,13 @@ def auth_header(options: Mapping[str, str]) -> tuple[str, str] | None:
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(  # noqa: PLR0917 - urllib's signature
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
-        headers: Any, newurl: str,
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
     ) -> urllib.request.Request | None:
         if origin(newurl) != origin(req.full_url):
             raise CrossOriginRedirect(

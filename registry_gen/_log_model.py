@@ -33,8 +33,9 @@ def infer_signature(model: Any, input_example: Any) -> Signature:
         columns = getattr(data, "columns", None)
         dtypes = getattr(data, "dtypes", None)
         if columns is not None and dtypes is not None:
-            return [TensorSpec(name=str(c), type=str(t)) for c, t in zip(columns, dtypes,
-                                                                         strict=True)]
+            return [
+                TensorSpec(name=str(c), type=str(t)) for c, t in zip(columns, dtypes, strict=True)
+            ]
         array = np.asarray(data)
         return [TensorSpec(type=str(array.dtype), shape=[-1, *array.shape[1:]])]
 
@@ -52,8 +53,10 @@ def save_model(model: Any, format: str, folder: Path) -> tuple[Path, list[str]]:
         UsageError: ``format`` is not skops, joblib or pickle.
     """
     if format not in SAVE_FORMATS:
-        raise UsageError(f"log_model writes skops, joblib or pickle, not {format!r}; "
-                         "use register_model for other formats")
+        raise UsageError(
+            f"log_model writes skops, joblib or pickle, not {format!r}; "
+            "use register_model for other formats"
+        )
     path = folder / f"model.{SAVE_FORMATS[format]}"
     trusted: list[str] = []
     if format == "skops":
@@ -74,16 +77,21 @@ def save_model(model: Any, format: str, folder: Path) -> tuple[Path, list[str]]:
     return path, trusted
 
 
-def register_model(path: Path | str, name: str, *, registry: Path | str | None = None,
-                   **kwargs: Any) -> ModelVersion:
+def register_model(
+    path: Path | str, name: str, *, registry: Path | str | None = None, **kwargs: Any
+) -> ModelVersion:
     """Register the file or folder at ``path`` as the next version of ``name``.
 
     Creates the registered model if it is new. Keyword arguments are those of
     :meth:`registry_gen.client.RegistryClient.create_model_version` (description, tags, run_id,
     metrics, params, datasets, parents, format, push, branch, ...).
 
-    >>> register_model("out/model.onnx", "churn", registry=".",  # doctest: +SKIP
-    ...                metrics={"auc": 0.9})
+    >>> register_model(
+    ...     "out/model.onnx",
+    ...     "churn",
+    ...     registry=".",  # doctest: +SKIP
+    ...     metrics={"auc": 0.9},
+    ... )
     """
     from .client import RegistryClient  # the client re-exports this function
 
@@ -91,8 +99,15 @@ def register_model(path: Path | str, name: str, *, registry: Path | str | None =
     return client.create_model_version(name, path, create_model=True, **kwargs)
 
 
-def log_model(model: Any, name: str, *, registry: Path | str | None = None,
-              input_example: Any = None, format: str = "skops", **kwargs: Any) -> ModelVersion:
+def log_model(
+    model: Any,
+    name: str,
+    *,
+    registry: Path | str | None = None,
+    input_example: Any = None,
+    format: str = "skops",
+    **kwargs: Any,
+) -> ModelVersion:
     """Serialise a scikit-learn model and register it as the next version of ``name``.
 
     The default format is skops, which loads without running code from the
@@ -101,12 +116,19 @@ def log_model(model: Any, name: str, *, registry: Path | str | None = None,
     ``format="joblib"`` or ``"pickle"`` only when asked: loading those runs
     code. With ``input_example`` the signature is inferred from it.
 
-    >>> log_model(clf, "churn", registry=".", input_example=X[:5],       # doctest: +SKIP
-    ...           metrics={"auc": 0.91}, run_id="run-42")
+    >>> log_model(
+    ...     clf,
+    ...     "churn",
+    ...     registry=".",
+    ...     input_example=X[:5],  # doctest: +SKIP
+    ...     metrics={"auc": 0.91},
+    ...     run_id="run-42",
+    ... )
     """
     with tempfile.TemporaryDirectory(prefix="registry-gen-") as tmp:
         path, trusted = save_model(model, format, Path(tmp))  # refuses other formats
         if input_example is not None and "signature" not in kwargs:
             kwargs["signature"] = infer_signature(model, input_example)
-        return register_model(path, name, registry=registry, format=format,
-                              trusted_types=trusted, **kwargs)
+        return register_model(
+            path, name, registry=registry, format=format, trusted_types=trusted, **kwargs
+        )

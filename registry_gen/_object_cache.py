@@ -74,8 +74,12 @@ def get_object(cache: ArtifactCache, md5: str, key: str) -> Any | None:
         log.warning("the object cache of %s is unreadable (%s); deleting it", md5, error)
         _drop_object(pickled)
         return None
-    if (not isinstance(meta, dict) or meta.get("md5") != md5 or meta.get("key") != key
-            or meta.get("sha256") != hashlib.sha256(data).hexdigest()):
+    if (
+        not isinstance(meta, dict)
+        or meta.get("md5") != md5
+        or meta.get("key") != key
+        or meta.get("sha256") != hashlib.sha256(data).hexdigest()
+    ):
         log.warning("the object cache of %s does not match its sidecar; deleting it", md5)
         _drop_object(pickled)
         return None
@@ -83,8 +87,7 @@ def get_object(cache: ArtifactCache, md5: str, key: str) -> Any | None:
         # Our own bytes, checked above: see "The object cache" in the module doc.
         obj = pickle.loads(data)  # noqa: S301
     except Exception as error:  # any unpickling failure: a stale or damaged file
-        log.warning("the object cache of %s cannot be unpickled (%s); deleting it",
-                    md5, error)
+        log.warning("the object cache of %s cannot be unpickled (%s); deleting it", md5, error)
         _drop_object(pickled)
         return None
     cache._touch(pickled)
@@ -92,7 +95,11 @@ def get_object(cache: ArtifactCache, md5: str, key: str) -> Any | None:
 
 
 def put_object(
-    cache: ArtifactCache, md5: str, key: str, obj: Any, info: dict[str, Any],
+    cache: ArtifactCache,
+    md5: str,
+    key: str,
+    obj: Any,
+    info: dict[str, Any],
 ) -> Path | None:
     """Store ``pickle.dumps(obj)`` for ``md5`` under ``key``; None if it cannot be pickled.
 
@@ -111,8 +118,14 @@ def put_object(
     pickled = cache.object_path(md5, key)
     if not cache.path_for(md5).exists():
         return None  # the entry was pruned meanwhile: do not leave an orphan
-    meta = {**info, "md5": md5, "key": key, "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data), "created_at": time.time()}
+    meta = {
+        **info,
+        "md5": md5,
+        "key": key,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "created_at": time.time(),
+    }
     try:
         atomic_write(pickled, data)
         atomic_write(pickled.with_name(pickled.name + ".json"), json.dumps(meta, indent=1))

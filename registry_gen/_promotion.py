@@ -19,8 +19,9 @@ from .schema import Policy, VersionRecord
 from .store import ModelVersion, RegisteredModel, edit_record
 
 
-def plan_stage_change(policy: Policy, model: RegisteredModel, target: ModelVersion,
-                      stage: str, archive_existing: bool) -> list[tuple[ModelVersion, str]]:
+def plan_stage_change(
+    policy: Policy, model: RegisteredModel, target: ModelVersion, stage: str, archive_existing: bool
+) -> list[tuple[ModelVersion, str]]:
     """``(version, new stage)`` for every version the move of ``target`` to ``stage`` edits.
 
     The target comes last; the others (archived with it) first.
@@ -29,16 +30,18 @@ def plan_stage_change(policy: Policy, model: RegisteredModel, target: ModelVersi
         RuleViolation: the move, or archiving the other holders, breaks registry.yaml.
     """
     moved = _versions_to_archive(policy, model, target, stage, archive_existing)
-    enforce(transition(policy, model.name, target.version, target.stage, stage),
-            missing_requirements(policy, model.name, target.record, stage),
-            alias_on_stage(policy, model.name, target.version, model.aliases_of(target.version),
-                           stage))
+    enforce(
+        transition(policy, model.name, target.version, target.stage, stage),
+        missing_requirements(policy, model.name, target.record, stage),
+        alias_on_stage(policy, model.name, target.version, model.aliases_of(target.version), stage),
+    )
     archive = policy.archive_stage or stage  # moved is empty without an archive stage
     return [(other, archive) for other in moved] + [(target, stage)]
 
 
-def _versions_to_archive(policy: Policy, model: RegisteredModel, target: ModelVersion,
-                         stage: str, archive_existing: bool) -> list[ModelVersion]:
+def _versions_to_archive(
+    policy: Policy, model: RegisteredModel, target: ModelVersion, stage: str, archive_existing: bool
+) -> list[ModelVersion]:
     """The other holders of ``stage`` that move to the archive stage with ``target``."""
     others = [v for v in model.in_stage(stage) if v.version != target.version]
     if not others or not archive_existing:
@@ -46,17 +49,23 @@ def _versions_to_archive(policy: Policy, model: RegisteredModel, target: ModelVe
         return []
     archive = policy.archive_stage
     if archive is None:
-        raise RuleViolation("registry.yaml has no archive_stage to archive versions to; "
-                            "set one, or move the other versions out first")
+        raise RuleViolation(
+            "registry.yaml has no archive_stage to archive versions to; "
+            "set one, or move the other versions out first"
+        )
     for other in others:
-        enforce(transition(policy, model.name, other.version, other.stage, archive),
-                alias_on_stage(policy, model.name, other.version,
-                               model.aliases_of(other.version), archive))
+        enforce(
+            transition(policy, model.name, other.version, other.stage, archive),
+            alias_on_stage(
+                policy, model.name, other.version, model.aliases_of(other.version), archive
+            ),
+        )
     return others
 
 
-def stage_change_commit(policy: Policy, target: ModelVersion, stage: str,
-                        moved: list[ModelVersion]) -> tuple[str, str]:
+def stage_change_commit(
+    policy: Policy, target: ModelVersion, stage: str, moved: list[ModelVersion]
+) -> tuple[str, str]:
     """The default branch name and the commit message of moving ``target`` to ``stage``."""
     verb = "Archive" if stage == policy.archive_stage else "Promote"
     message = f"{verb} {target.name} v{target.version}: {target.stage} → {stage}"
@@ -67,6 +76,9 @@ def stage_change_commit(policy: Policy, target: ModelVersion, stage: str,
 
 def write_stages(root: Path, changes: list[tuple[ModelVersion, str]]) -> dict[str, BaseModel]:
     """Write each version's new stage; the records as written, by record file."""
-    return {version.record_file: edit_record(root / version.record_file, VersionRecord,
-                                             setter("stage", new_stage))
-            for version, new_stage in changes}
+    return {
+        version.record_file: edit_record(
+            root / version.record_file, VersionRecord, setter("stage", new_stage)
+        )
+        for version, new_stage in changes
+    }

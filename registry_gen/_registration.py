@@ -29,8 +29,14 @@ from .uri import check_model_name
 
 FORMATS: tuple[str, ...] = get_args(ArtifactFormat)
 _SUFFIX_FORMATS = {
-    ".pkl": "pickle", ".pickle": "pickle", ".joblib": "joblib", ".skops": "skops",
-    ".onnx": "onnx", ".pt": "pytorch", ".pth": "pytorch", ".safetensors": "safetensors",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "joblib",
+    ".skops": "skops",
+    ".onnx": "onnx",
+    ".pt": "pytorch",
+    ".pth": "pytorch",
+    ".safetensors": "safetensors",
 }
 
 
@@ -60,8 +66,9 @@ def validated(schema: type[Any], data: Mapping[str, Any], what: str) -> Any:
         raise UsageError(f"invalid {what}: {field}: {message}") from None
 
 
-def version_record(number: int, stage: str, source: Path, fmt: str, *, created_by: str,
-                   fields: Mapping[str, Any]) -> VersionRecord:
+def version_record(
+    number: int, stage: str, source: Path, fmt: str, *, created_by: str, fields: Mapping[str, Any]
+) -> VersionRecord:
     """The record of a new version from the caller's arguments (``fields``: the rest).
 
     ``fields["created_at"]`` defaults to now.
@@ -74,16 +81,21 @@ def version_record(number: int, stage: str, source: Path, fmt: str, *, created_b
         "version": number,
         "stage": stage,
         "description": fields.get("description", ""),
-        "created_at": aware(fields.get("created_at") or datetime.now(UTC)).replace(
-            microsecond=0),
+        "created_at": aware(fields.get("created_at") or datetime.now(UTC)).replace(microsecond=0),
         "created_by": created_by,
-        "artifact": {"path": source.name, "format": fmt,
-                     "trusted_types": list(fields.get("trusted_types", ())),
-                     "sha256": reviewed_sha256(source, fmt)},
-        "lineage": {"run_id": fields.get("run_id"), "run_url": fields.get("run_url"),
-                    "code": dict(fields["code"]) if fields.get("code") else None,
-                    "datasets": [dict(d) for d in fields.get("datasets", ())],
-                    "parents": list(fields.get("parents", ()))},
+        "artifact": {
+            "path": source.name,
+            "format": fmt,
+            "trusted_types": list(fields.get("trusted_types", ())),
+            "sha256": reviewed_sha256(source, fmt),
+        },
+        "lineage": {
+            "run_id": fields.get("run_id"),
+            "run_url": fields.get("run_url"),
+            "code": dict(fields["code"]) if fields.get("code") else None,
+            "datasets": [dict(d) for d in fields.get("datasets", ())],
+            "parents": list(fields.get("parents", ())),
+        },
         "params": dict(fields.get("params") or {}),
         "metrics": {k: float(v) for k, v in (fields.get("metrics") or {}).items()},
         "signature": signature.model_dump() if isinstance(signature, Signature) else signature,
@@ -100,12 +112,16 @@ def dvc_remote(root: Path, push: bool) -> artifacts.Remote | None:
         ArtifactError: the registry has no DVC set up, or no default remote to push to.
     """
     if not artifacts.is_dvc_repo(root):
-        raise ArtifactError(f"{root} has no DVC set up; run `dvc init` there "
-                            "(or create registries with `registry-gen init`)")
+        raise ArtifactError(
+            f"{root} has no DVC set up; run `dvc init` there "
+            "(or create registries with `registry-gen init`)"
+        )
     remote = artifacts.default_remote(root) if push else None
     if push and remote is None:
-        raise ArtifactError("the registry has no default DVC remote; add one with "
-                            "`dvc remote add -d NAME URL`, or pass --no-push")
+        raise ArtifactError(
+            "the registry has no default DVC remote; add one with "
+            "`dvc remote add -d NAME URL`, or pass --no-push"
+        )
     return remote
 
 
@@ -139,7 +155,8 @@ def model_is_new(index: RegistryIndex, root: Path, name: str, create_model: bool
     if not create_model:
         raise ModelNotFound(
             f"no registered model named {name!r}; create it first "
-            "(create_registered_model) or use register_model")
+            "(create_registered_model) or use register_model"
+        )
     check_new_name(root, name)
     return True
 
@@ -163,7 +180,7 @@ def next_version(root: Path, name: str, base: str | None = None) -> int:
         prefix = f"{MODELS_DIR}/{name}/"
         for entry in GitRevision(root, ref).list_files():
             if entry.path.startswith(prefix):
-                part = entry.path[len(prefix):].split("/", 1)[0]
+                part = entry.path[len(prefix) :].split("/", 1)[0]
                 if part.isdigit():
                     numbers.append(int(part))
     return max(numbers) + 1
@@ -248,9 +265,11 @@ def local_source(source: Path | str) -> Path:
 
         return Path(unquote(urlparse(text).path))
     if "://" in text or text.startswith(("runs:/", "models:/")):
-        raise UsageError(f"source {text!r} is not a local path; register a local file or "
-                         "folder (MLflow's runs:/ sources go through registry-gen[mlflow]'s "
-                         "store plugin)")
+        raise UsageError(
+            f"source {text!r} is not a local path; register a local file or "
+            "folder (MLflow's runs:/ sources go through registry-gen[mlflow]'s "
+            "store plugin)"
+        )
     return Path(source)
 
 

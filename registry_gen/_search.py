@@ -56,8 +56,9 @@ def _offset(page_token: str | None) -> int:
     except (ValueError, binascii.Error, KeyError, TypeError):
         offset = None
     if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-        raise UsageError(f"invalid page_token {page_token!r}: pass the token of a "
-                         "previous search's result")
+        raise UsageError(
+            f"invalid page_token {page_token!r}: pass the token of a previous search's result"
+        )
     return offset
 
 
@@ -65,8 +66,11 @@ def _token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
 
 
-def paginate(rows: Sequence[T], max_results: int | None, page_token: str | None,
-             ) -> PagedList[T]:
+def paginate(
+    rows: Sequence[T],
+    max_results: int | None,
+    page_token: str | None,
+) -> PagedList[T]:
     """The page of ``rows`` that ``page_token`` starts, at most ``max_results`` long.
 
     ``max_results`` None or -1 means every remaining row (MLflow's "no limit").
@@ -81,8 +85,10 @@ def paginate(rows: Sequence[T], max_results: int | None, page_token: str | None,
         UsageError: ``max_results`` is 0 or below -1, or ``page_token`` is not ours.
     """
     if max_results is not None and max_results != -1 and max_results < 1:
-        raise UsageError(f"invalid max_results {max_results}: use a positive number, "
-                         "or -1 (or None) for every result")
+        raise UsageError(
+            f"invalid max_results {max_results}: use a positive number, "
+            "or -1 (or None) for every result"
+        )
     start = _offset(page_token)
     end = len(rows) if max_results is None or max_results == -1 else start + max_results
     return PagedList(rows[start:end], _token(end) if end < len(rows) else None)
@@ -128,9 +134,13 @@ def model_fields(model: RegisteredModel) -> dict[str, Any]:
     return fields
 
 
-def search_models(models: Iterable[RegisteredModel], filter_string: str | None,
-                  max_results: int | None, order_by: Sequence[str] | None,
-                  page_token: str | None = None) -> PagedList[RegisteredModel]:
+def search_models(
+    models: Iterable[RegisteredModel],
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None = None,
+) -> PagedList[RegisteredModel]:
     """The models matching ``filter_string``, ordered by ``order_by`` (default: name).
 
     ``timestamp`` in ``order_by`` means the last update, as in MLflow. The
@@ -141,16 +151,21 @@ def search_models(models: Iterable[RegisteredModel], filter_string: str | None,
     """
     flt = parse_filter(filter_string, MODEL_KEYS, MODEL_PREFIXES)
     order = parse_order_by(order_by, MODEL_KEYS, MODEL_PREFIXES) or parse_order_by(
-        ["name"], MODEL_KEYS)
+        ["name"], MODEL_KEYS
+    )
     rows = [(model_fields(m), m) for m in models]
     matched = [(f, m) for f, m in rows if flt.matches(f)]
     matched.sort(key=lambda row: sort_key(row[0], order + _tiebreak(order, "name")))
     return paginate([m for _, m in matched], max_results, page_token)
 
 
-def search_versions(versions: Iterable[ModelVersion], filter_string: str | None,
-                    max_results: int | None, order_by: Sequence[str] | None,
-                    page_token: str | None = None) -> PagedList[ModelVersion]:
+def search_versions(
+    versions: Iterable[ModelVersion],
+    filter_string: str | None,
+    max_results: int | None,
+    order_by: Sequence[str] | None,
+    page_token: str | None = None,
+) -> PagedList[ModelVersion]:
     """The versions matching ``filter_string``, by name then newest first unless ordered.
 
     The result is one page (see :func:`paginate`).
@@ -163,8 +178,11 @@ def search_versions(versions: Iterable[ModelVersion], filter_string: str | None,
     rows = [(version_fields(v), v) for v in versions]
     matched = [(f, v) for f, v in rows if flt.matches(f)]
     tiebreak = parse_order_by(["name", "version_number DESC"])
-    matched.sort(key=lambda row: sort_key(row[0], order + [
-        k for k in tiebreak if k.key not in {o.key for o in order}]))
+    matched.sort(
+        key=lambda row: sort_key(
+            row[0], order + [k for k in tiebreak if k.key not in {o.key for o in order}]
+        )
+    )
     return paginate([v for _, v in matched], max_results, page_token)
 
 

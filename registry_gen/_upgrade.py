@@ -46,8 +46,9 @@ def planned_upgrade(root: Path, package: str) -> dict[str, str]:
     return changes
 
 
-def upgrade_registry(start: Path | str | None = None, *, package: str | None = None,
-                     branch: bool | str = True) -> list[str]:
+def upgrade_registry(
+    start: Path | str | None = None, *, package: str | None = None, branch: bool | str = True
+) -> list[str]:
     """Rewrite the generated regions for ``package`` (default: this registry-gen's release).
 
     ``package`` is the pip requirement the workflows install (kept in
@@ -71,6 +72,11 @@ def upgrade_registry(start: Path | str | None = None, *, package: str | None = N
         for relative, text in changes.items():
             atomic_write(root / relative, text)
 
-    apply_change(root, target, f"Upgrade the generated files to registry-gen {__version__}",
-                 list(changes), write)
+    apply_change(
+        root,
+        target,
+        f"Upgrade the generated files to registry-gen {__version__}",
+        list(changes),
+        write,
+    )
     return list(changes)

@@ -6,7 +6,7 @@ these writes: see there why), and the default remote is read by its one
 
 Example:
     >>> pointer = track(Path("/reg"), "models/churn/4/model.skops")  # doctest: +SKIP
-    >>> pointer.md5                                                    # doctest: +SKIP
+    >>> pointer.md5  # doctest: +SKIP
     '5d41402abc4b2a76b9719d911017c592'
 """
 
@@ -19,8 +19,17 @@ from ._dvc import run as run_dvc
 from .errors import ArtifactError, RecordError
 from .schema import DvcOutput, DvcPointer, parse_record
 
-__all__ = ["DVC_DIR", "Remote", "add_remote", "default_remote", "init_dvc", "is_dvc_repo",
-           "push", "run_dvc", "track"]
+__all__ = [
+    "DVC_DIR",
+    "Remote",
+    "add_remote",
+    "default_remote",
+    "init_dvc",
+    "is_dvc_repo",
+    "push",
+    "run_dvc",
+    "track",
+]
 
 
 def is_dvc_repo(root: Path) -> bool:

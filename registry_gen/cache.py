@@ -26,7 +26,7 @@ partial entry behind.
 described (and implemented) in :mod:`registry_gen._object_cache`.
 
 Example:
-    >>> cache = ArtifactCache()                                   # doctest: +SKIP
+    >>> cache = ArtifactCache()  # doctest: +SKIP
     >>> with cache.writer("d41d8cd98f00b204e9800998ecf8427e") as w:  # doctest: +SKIP
     ...     if w.entry is None:
     ...         w.publish_file(downloaded_tmp_path, info={"uri": "models:/m/1"})
@@ -119,9 +119,14 @@ def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:
         if any(ord(c) < 32 or c == "\x7f" for c in relpath):  # NUL, newline...: never a path
             raise ArtifactError(
                 f"the folder manifest of {md5} has a path with a control character "
-                f"{relpath!r}; the artifact cannot be fetched")
-        if (not parts or relpath.startswith("/") or "\\" in relpath
-                or any(p in {"", ".", ".."} for p in parts)):
+                f"{relpath!r}; the artifact cannot be fetched"
+            )
+        if (
+            not parts
+            or relpath.startswith("/")
+            or "\\" in relpath
+            or any(p in {"", ".", ".."} for p in parts)
+        ):
             raise ArtifactError(f"the folder manifest of {md5} has an unsafe path {relpath!r}")
         if not MD5_PATTERN.match(file_md5) or file_md5.endswith(".dir"):
             raise ArtifactError(f"the folder manifest of {md5} has a bad md5 for {relpath!r}")
@@ -131,8 +136,7 @@ def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:
 
 def object_cache_enabled() -> bool:
     """False if ``REGISTRY_GEN_NO_OBJECT_CACHE`` turns the verified object cache off."""
-    return os.environ.get(NO_OBJECT_CACHE_ENV, "").strip().lower() not in {
-        "1", "true", "yes", "on"}
+    return os.environ.get(NO_OBJECT_CACHE_ENV, "").strip().lower() not in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -251,8 +255,11 @@ class ArtifactCache:
                 raise HashMismatch(f"cached artifact {md5} has md5 {actual}")
             return
         manifest = self._sidecar(md5, ".json")
-        if (not self.check_private(manifest, "cache entry") or not path.is_dir()
-                or path.is_symlink()):
+        if (
+            not self.check_private(manifest, "cache entry")
+            or not path.is_dir()
+            or path.is_symlink()
+        ):
             raise HashMismatch(f"cached folder {md5} is incomplete")
         expected = dict(parse_manifest(manifest.read_bytes(), md5))
         seen: set[str] = set()
@@ -374,8 +381,10 @@ class ArtifactCache:
                 try:
                     derived = self._object_files(md5)
                     size = _size_of(item) + sum(p.stat().st_size for p in derived)
-                    last_used = max([item.stat().st_mtime] + [
-                        p.stat().st_mtime for p in derived if p.suffix == ".pickle"])
+                    last_used = max(
+                        [item.stat().st_mtime]
+                        + [p.stat().st_mtime for p in derived if p.suffix == ".pickle"]
+                    )
                     pickles = sum(p.suffix == ".pickle" for p in derived)
                     found.append(CacheEntry(md5, item, size, last_used, info, pickles))
                 except FileNotFoundError:  # removed by a concurrent prune
@@ -383,7 +392,10 @@ class ArtifactCache:
         return sorted(found, key=lambda e: e.last_used, reverse=True)
 
     def prune(
-        self, *, older_than_days: float | None = None, keep_bytes: int | None = None,
+        self,
+        *,
+        older_than_days: float | None = None,
+        keep_bytes: int | None = None,
         dry_run: bool = False,
     ) -> list[CacheEntry]:
         """Delete entries not used for ``older_than_days`` and/or the least recently

@@ -10,15 +10,20 @@ as a pull request.
 
 Three ways to add a model, all writing the same layout::
 
-    log_model(model, "churn", registry=".", input_example=X[:5])     # from training code
-    register_model("out/model.skops", "churn", registry=".")          # a file or folder
-    client.create_registered_model("churn"); client.create_model_version("churn", "model.skops")
+    log_model(model, "churn", registry=".", input_example=X[:5])  # from training code
+    register_model("out/model.skops", "churn", registry=".")  # a file or folder
+    client.create_registered_model("churn")
+    client.create_model_version("churn", "model.skops")
 
 Example:
-    >>> client = RegistryClient("/path/to/registry")                          # doctest: +SKIP
-    >>> client.transition_model_version_stage("churn", 3, "production",        # doctest: +SKIP
-    ...                                       archive_existing_versions=True)
-    >>> client.get_model_version_by_alias("churn", "champion").version        # doctest: +SKIP
+    >>> client = RegistryClient("/path/to/registry")  # doctest: +SKIP
+    >>> client.transition_model_version_stage(
+    ...     "churn",
+    ...     3,
+    ...     "production",  # doctest: +SKIP
+    ...     archive_existing_versions=True,
+    ... )
+    >>> client.get_model_version_by_alias("churn", "champion").version  # doctest: +SKIP
     3
 """
 
@@ -92,8 +97,14 @@ from .uri import ModelUri, check_alias, check_model_name, check_version
 
 # Re-exported: part of this module's API since before the split.
 __all__ = [
-    "Branch", "RegistryClient", "infer_format", "infer_signature", "log_model",
-    "model_fields", "register_model", "version_fields",
+    "Branch",
+    "RegistryClient",
+    "infer_format",
+    "infer_signature",
+    "log_model",
+    "model_fields",
+    "register_model",
+    "version_fields",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,7 +122,7 @@ class RegistryClient:
     needs the whole registry (search, :attr:`index`), so it costs the same in a
     registry of 10 versions or 10,000.
 
-    >>> client = RegistryClient(".")                         # doctest: +SKIP
+    >>> client = RegistryClient(".")  # doctest: +SKIP
     >>> [m.name for m in client.search_registered_models("name LIKE 'ch%'")]  # doctest: +SKIP
     ['churn']
     """
@@ -200,8 +211,11 @@ class RegistryClient:
         return [holders[0] for holders in map(model.in_stage, wanted) if holders]
 
     def search_registered_models(
-        self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: Sequence[str] | None = None, page_token: str | None = None,
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
         """Registered models matching an MLflow filter, e.g. ``"name LIKE 'ch%'"``.
 
@@ -213,12 +227,16 @@ class RegistryClient:
         Raises:
             UsageError: the filter, an order_by item, max_results or page_token is invalid.
         """
-        return search_models(self.index.models.values(), filter_string, max_results, order_by,
-                             page_token)
+        return search_models(
+            self.index.models.values(), filter_string, max_results, order_by, page_token
+        )
 
     def search_model_versions(
-        self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: Sequence[str] | None = None, page_token: str | None = None,
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
         """Versions matching an MLflow filter, e.g. ``"name = 'churn' AND tags.team = 'risk'"``.
 
@@ -230,8 +248,9 @@ class RegistryClient:
         Raises:
             UsageError: the filter, an order_by item, max_results or page_token is invalid.
         """
-        return search_versions(self.index.versions(), filter_string, max_results, order_by,
-                               page_token)
+        return search_versions(
+            self.index.versions(), filter_string, max_results, order_by, page_token
+        )
 
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """A local path holding the version's artifact, fetched and verified as the loader does.
@@ -263,8 +282,13 @@ class RegistryClient:
 
     @fresh
     def create_registered_model(
-        self, name: str, tags: Mapping[str, str] | None = None, description: str | None = None,
-        *, owners: Sequence[str] = (), branch: Branch = None,
+        self,
+        name: str,
+        tags: Mapping[str, str] | None = None,
+        description: str | None = None,
+        *,
+        owners: Sequence[str] = (),
+        branch: Branch = None,
     ) -> RegisteredModel:
         """Create ``models/NAME/model.yaml`` (MLflow's argument order: name, tags, description).
 
@@ -277,51 +301,81 @@ class RegistryClient:
         """
         check_model_name(name)
         check_new_name(self.root, name)
-        record = validated(ModelRecord, {"name": name, "description": description or "",
-                                          "owners": list(owners), "tags": dict(tags or {})},
-                            "registered model")
+        record = validated(
+            ModelRecord,
+            {
+                "name": name,
+                "description": description or "",
+                "owners": list(owners),
+                "tags": dict(tags or {}),
+            },
+            "registered model",
+        )
         path = safe_join(self.root, MODELS_DIR, name, MODEL_FILE)
 
         def write() -> None:
             write_record(path, record)
 
-        self._apply(branch, f"create/{name}", f"Create registered model {name}",
-                    [self._rel(path)], write)
+        self._apply(
+            branch, f"create/{name}", f"Create registered model {name}", [self._rel(path)], write
+        )
         return self.get_registered_model(name)
 
     @fresh
     def update_registered_model(
-        self, name: str, description: str | None = None, *, branch: Branch = None,
+        self,
+        name: str,
+        description: str | None = None,
+        *,
+        branch: Branch = None,
     ) -> RegisteredModel:
         """Change the model's Markdown description."""
         model = self.get_registered_model(name)
         if description is None:
             return model
-        return self._edit(model, lambda d: d.__setitem__("description", description),
-                                branch, f"describe/{name}", f"Describe {name}")
+        return self._edit(
+            model,
+            lambda d: d.__setitem__("description", description),
+            branch,
+            f"describe/{name}",
+            f"Describe {name}",
+        )
 
     @fresh
-    def set_registered_model_tag(self, name: str, key: str, value: str, *,
-                                 branch: Branch = None) -> RegisteredModel:
+    def set_registered_model_tag(
+        self, name: str, key: str, value: str, *, branch: Branch = None
+    ) -> RegisteredModel:
         """Set the tag ``key`` of the registered model."""
         model = self.get_registered_model(name)
         check_tag(key, value)
-        return self._edit(model, put("tags", key, value), branch, f"tag/{name}-{key}",
-                                f"Tag {name}: {key}={value}")
+        return self._edit(
+            model,
+            put("tags", key, value),
+            branch,
+            f"tag/{name}-{key}",
+            f"Tag {name}: {key}={value}",
+        )
 
     @fresh
-    def delete_registered_model_tag(self, name: str, key: str, *,
-                                    branch: Branch = None) -> RegisteredModel:
+    def delete_registered_model_tag(
+        self, name: str, key: str, *, branch: Branch = None
+    ) -> RegisteredModel:
         """Remove the tag ``key`` of the registered model (:class:`NotFound` if absent)."""
         model = self.get_registered_model(name)
         if key not in model.record.tags:
             raise VersionNotFound(f"{name} has no tag {key!r}")
-        return self._edit(model, remove("tags", key), branch,
-                                f"tag/{name}-{key}-delete", f"Remove tag {key} from {name}")
+        return self._edit(
+            model,
+            remove("tags", key),
+            branch,
+            f"tag/{name}-{key}-delete",
+            f"Remove tag {key} from {name}",
+        )
 
     @fresh
-    def set_registered_model_alias(self, name: str, alias: str, version: int | str, *,
-                                   branch: Branch = None) -> ModelVersion:
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: int | str, *, branch: Branch = None
+    ) -> ModelVersion:
         """Point ``name@alias`` at ``version`` (a one-line change when the alias exists).
 
         >>> client.set_registered_model_alias("churn", "champion", 3)  # doctest: +SKIP
@@ -342,37 +396,65 @@ class RegistryClient:
             if branch:
                 raise RuleViolation(f"{name}@{alias} already points at v{target.version}")
             return target
-        message = (f"Point {name}@{alias} at v{target.version}" if before is None
-                   else f"Move {name}@{alias}: v{before} → v{target.version}")
-        self._edit(model, put("aliases", alias, target.version), branch,
-                         f"alias/{name}-{alias}-v{target.version}", message)
+        message = (
+            f"Point {name}@{alias} at v{target.version}"
+            if before is None
+            else f"Move {name}@{alias}: v{before} → v{target.version}"
+        )
+        self._edit(
+            model,
+            put("aliases", alias, target.version),
+            branch,
+            f"alias/{name}-{alias}-v{target.version}",
+            message,
+        )
         return target  # the alias lives in model.yaml: the version itself is unchanged
 
     @fresh
-    def delete_registered_model_alias(self, name: str, alias: str, *,
-                                      branch: Branch = None) -> None:
+    def delete_registered_model_alias(
+        self, name: str, alias: str, *, branch: Branch = None
+    ) -> None:
         """Remove ``name@alias``."""
         model = self.get_registered_model(name)
         if alias not in model.aliases:
             known = ", ".join(f"@{a}" for a in sorted(model.aliases)) or "none"
             raise VersionNotFound(f"{name} has no alias {alias!r}; its aliases: {known}")
         was = model.aliases[alias]
-        self._edit(model, remove("aliases", alias), branch,
-                         f"alias/{name}-{alias}-delete", f"Remove {name}@{alias} (was v{was})")
+        self._edit(
+            model,
+            remove("aliases", alias),
+            branch,
+            f"alias/{name}-{alias}-delete",
+            f"Remove {name}@{alias} (was v{was})",
+        )
 
     # -- model versions ------------------------------------------------------------
 
     def create_model_version(  # noqa: PLR0913, PLR0917 (MLflow's signature, then ours)
-        self, name: str, source: Path | str, run_id: str | None = None,
-        tags: Mapping[str, str] | None = None, run_link: str | None = None,
-        description: str | None = None, await_creation_for: int | None = None, *,
+        self,
+        name: str,
+        source: Path | str,
+        run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int | None = None,
+        *,
         run_url: str | None = None,
-        code: Mapping[str, str] | None = None, datasets: Sequence[Mapping[str, Any]] = (),
-        parents: Sequence[str] = (), params: Mapping[str, Any] | None = None,
-        metrics: Mapping[str, float] | None = None, signature: Signature | Mapping[str, Any]
-        | None = None, format: str | None = None, trusted_types: Sequence[str] = (),
-        stage: str | None = None, push: bool = True, base: str | None = None,
-        branch: Branch = None, create_model: bool = False, created_at: datetime | None = None,
+        code: Mapping[str, str] | None = None,
+        datasets: Sequence[Mapping[str, Any]] = (),
+        parents: Sequence[str] = (),
+        params: Mapping[str, Any] | None = None,
+        metrics: Mapping[str, float] | None = None,
+        signature: Signature | Mapping[str, Any] | None = None,
+        format: str | None = None,
+        trusted_types: Sequence[str] = (),
+        stage: str | None = None,
+        push: bool = True,
+        base: str | None = None,
+        branch: Branch = None,
+        create_model: bool = False,
+        created_at: datetime | None = None,
     ) -> ModelVersion:
         """Add the next version of ``name`` from the file or folder ``source``.
 
@@ -388,9 +470,13 @@ class RegistryClient:
         (as :func:`register_model` does). ``created_at`` defaults to now; give it
         when importing history from another registry.
 
-        >>> client.create_model_version("churn", "model.skops", "a1b2",
-        ...                             description="Retrained on May data",
-        ...                             metrics={"auc": 0.91})  # doctest: +SKIP
+        >>> client.create_model_version(
+        ...     "churn",
+        ...     "model.skops",
+        ...     "a1b2",
+        ...     description="Retrained on May data",
+        ...     metrics={"auc": 0.91},
+        ... )  # doctest: +SKIP
 
         Raises:
             UsageError: ``source`` is missing, or an argument does not fit the schema.
@@ -403,28 +489,55 @@ class RegistryClient:
         new_model = model_is_new(self.refresh(), self.root, name, create_model)
         policy = self.policy
         number = self.next_version(name, base)
-        fields = {"description": description or "", "tags": tags, "run_id": run_id,
-                  "run_url": run_link or run_url, "code": code, "datasets": datasets,
-                  "parents": parents,
-                  "params": params, "metrics": metrics, "signature": signature,
-                  "trusted_types": trusted_types}
-        record = version_record(number, self._stage(stage) if stage else policy.default_stage,
-                                source_path, fmt, created_by=gitops.user_name(self.root),
-                                fields={**fields, "created_at": created_at})
+        fields = {
+            "description": description or "",
+            "tags": tags,
+            "run_id": run_id,
+            "run_url": run_link or run_url,
+            "code": code,
+            "datasets": datasets,
+            "parents": parents,
+            "params": params,
+            "metrics": metrics,
+            "signature": signature,
+            "trusted_types": trusted_types,
+        }
+        record = version_record(
+            number,
+            self._stage(stage) if stage else policy.default_stage,
+            source_path,
+            fmt,
+            created_by=gitops.user_name(self.root),
+            fields={**fields, "created_at": created_at},
+        )
         if record.stage != policy.default_stage:
-            enforce(initial_stage(policy, name, number, record.stage),
-                    missing_requirements(policy, name, record, record.stage))
+            enforce(
+                initial_stage(policy, name, number, record.stage),
+                missing_requirements(policy, name, record, record.stage),
+            )
         remote = dvc_remote(self.root, push)
         new = NewVersion(self.root, name, record, new_model)
         in_repo = in_repo_remote(self.root, remote)
         if in_repo:  # the bytes would land in git history: refused over the policy's limit
             check_in_repo_size(policy, source_path, name, number)
-        self._apply(branch, f"register/{name}-v{number}", f"Register {name} v{number}",
-                    new.paths(), lambda: new.write(source_path, remote), extra_paths=in_repo)
+        self._apply(
+            branch,
+            f"register/{name}-v{number}",
+            f"Register {name} v{number}",
+            new.paths(),
+            lambda: new.write(source_path, remote),
+            extra_paths=in_repo,
+        )
         return self.get_model_version(name, number)
 
-    def copy_model_version(self, src_model_uri: str | ModelUri, dst_name: str, *,
-                           push: bool = True, branch: Branch = None) -> ModelVersion:
+    def copy_model_version(
+        self,
+        src_model_uri: str | ModelUri,
+        dst_name: str,
+        *,
+        push: bool = True,
+        branch: Branch = None,
+    ) -> ModelVersion:
         """Register the version ``src_model_uri`` names as the next version of ``dst_name``.
 
         The new version has the same artifact (the same MD5: DVC stores it once),
@@ -439,53 +552,91 @@ class RegistryClient:
         """
         src = self.resolve(src_model_uri)
         local = self.root / src.artifact_path
-        artifact = local if local.exists() else Path(
-            self.get_model_version_download_uri(src.name, src.version))
+        artifact = (
+            local
+            if local.exists()
+            else Path(self.get_model_version_download_uri(src.name, src.version))
+        )
         record = src.record
         return self.create_model_version(
-            dst_name, artifact, record.lineage.run_id, record.tags, record.lineage.run_url,
-            record.description, params=record.params, metrics=record.metrics,
-            signature=record.signature, format=record.artifact.format,
-            trusted_types=record.artifact.trusted_types, parents=[str(src.uri)],
-            push=push, branch=branch, create_model=True)
+            dst_name,
+            artifact,
+            record.lineage.run_id,
+            record.tags,
+            record.lineage.run_url,
+            record.description,
+            params=record.params,
+            metrics=record.metrics,
+            signature=record.signature,
+            format=record.artifact.format,
+            trusted_types=record.artifact.trusted_types,
+            parents=[str(src.uri)],
+            push=push,
+            branch=branch,
+            create_model=True,
+        )
 
     @fresh
-    def update_model_version(self, name: str, version: int | str,
-                             description: str | None = None, *,
-                             branch: Branch = None) -> ModelVersion:
+    def update_model_version(
+        self,
+        name: str,
+        version: int | str,
+        description: str | None = None,
+        *,
+        branch: Branch = None,
+    ) -> ModelVersion:
         """Change a version's Markdown description."""
         target = self.get_model_version(name, version)
         if description is None:
             return target
-        return self._edit(target, lambda d: d.__setitem__("description", description),
-                                  branch, f"describe/{name}-v{target.version}",
-                                  f"Describe {name} v{target.version}")
+        return self._edit(
+            target,
+            lambda d: d.__setitem__("description", description),
+            branch,
+            f"describe/{name}-v{target.version}",
+            f"Describe {name} v{target.version}",
+        )
 
     @fresh
-    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str, *,
-                              branch: Branch = None) -> ModelVersion:
+    def set_model_version_tag(
+        self, name: str, version: int | str, key: str, value: str, *, branch: Branch = None
+    ) -> ModelVersion:
         """Set the tag ``key`` of one version."""
         target = self.get_model_version(name, version)
         check_tag(key, value)
-        return self._edit(target, put("tags", key, value), branch,
-                                  f"tag/{name}-v{target.version}-{key}",
-                                  f"Tag {name} v{target.version}: {key}={value}")
+        return self._edit(
+            target,
+            put("tags", key, value),
+            branch,
+            f"tag/{name}-v{target.version}-{key}",
+            f"Tag {name} v{target.version}: {key}={value}",
+        )
 
     @fresh
-    def delete_model_version_tag(self, name: str, version: int | str, key: str, *,
-                                 branch: Branch = None) -> ModelVersion:
+    def delete_model_version_tag(
+        self, name: str, version: int | str, key: str, *, branch: Branch = None
+    ) -> ModelVersion:
         """Remove the tag ``key`` of one version."""
         target = self.get_model_version(name, version)
         if key not in target.record.tags:
             raise VersionNotFound(f"{name} v{target.version} has no tag {key!r}")
-        return self._edit(target, remove("tags", key), branch,
-                                  f"tag/{name}-v{target.version}-{key}-delete",
-                                  f"Remove tag {key} from {name} v{target.version}")
+        return self._edit(
+            target,
+            remove("tags", key),
+            branch,
+            f"tag/{name}-v{target.version}-{key}-delete",
+            f"Remove tag {key} from {name} v{target.version}",
+        )
 
     @fresh
     def transition_model_version_stage(
-        self, name: str, version: int | str, stage: str,
-        archive_existing_versions: bool = False, *, branch: Branch = None,
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        *,
+        branch: Branch = None,
     ) -> ModelVersion:
         """Move a version to ``stage``, matched case-insensitively, spelled as the policy does.
 
@@ -511,14 +662,17 @@ class RegistryClient:
             if branch:
                 raise RuleViolation(f"{name} v{target.version} is already in {stage_name}")
             return target
-        changes = plan_stage_change(policy, model, target, stage_name,
-                                    archive_existing_versions)
+        changes = plan_stage_change(policy, model, target, stage_name, archive_existing_versions)
         moved = [version for version, _ in changes[:-1]]
         written: dict[str, Any] = {}
         branch_name, message = stage_change_commit(policy, target, stage_name, moved)
-        self._apply(branch, branch_name, message,
-                    [target.record_file, *[v.record_file for v in moved]],
-                    lambda: written.update(write_stages(self.root, changes)))
+        self._apply(
+            branch,
+            branch_name,
+            message,
+            [target.record_file, *[v.record_file for v in moved]],
+            lambda: written.update(write_stages(self.root, changes)),
+        )
         # edit_record validated what it wrote: no need to read the folder again.
         return replace(target, record=written[target.record_file])
 
@@ -530,20 +684,40 @@ class RegistryClient:
     def _stage(self, stage: str, policy: Policy | None = None) -> str:
         return stage_named(policy if policy is not None else self.policy, stage)
 
-    def _edit(self, item: EditedT, mutate: Mutation, branch: Branch, branch_name: str,
-              message: str) -> EditedT:
+    def _edit(
+        self, item: EditedT, mutate: Mutation, branch: Branch, branch_name: str, message: str
+    ) -> EditedT:
         record_type = ModelRecord if isinstance(item, RegisteredModel) else VersionRecord
         path = self.root / item.record_file
         written: list[Any] = []
-        self._apply(branch, branch_name, message, [item.record_file],
-                    lambda: written.append(edit_record(path, record_type, mutate)))
+        self._apply(
+            branch,
+            branch_name,
+            message,
+            [item.record_file],
+            lambda: written.append(edit_record(path, record_type, mutate)),
+        )
         return replace(item, record=written[0])  # validated as written: no re-read
 
-    def _apply(self, branch: Branch, default_branch: str, message: str, paths: list[str],
-               write: Callable[[], None], *, extra_paths: Iterable[str] = ()) -> None:
+    def _apply(
+        self,
+        branch: Branch,
+        default_branch: str,
+        message: str,
+        paths: list[str],
+        write: Callable[[], None],
+        *,
+        extra_paths: Iterable[str] = (),
+    ) -> None:
         try:
-            apply_change(self.root, branch_for(branch, default_branch), message, paths, write,
-                         extra_paths=extra_paths)
+            apply_change(
+                self.root,
+                branch_for(branch, default_branch),
+                message,
+                paths,
+                write,
+                extra_paths=extra_paths,
+            )
         finally:
             self._forget()
         log.info("%s", message)

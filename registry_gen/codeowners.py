@@ -56,8 +56,10 @@ enforce it (write '@alice' if that is a GitHub user)")
     if _HANDLE.match(owner) or _EMAIL.match(owner):
         return None
     hint = f" (write '@{owner}' if that is a GitHub user)" if re.match(r"^[\w-]+$", owner) else ""
-    return (f"owner {owner!r} is not @user, @org/team or an e-mail address; "
-            f"CODEOWNERS cannot enforce it{hint}")
+    return (
+        f"owner {owner!r} is not @user, @org/team or an e-mail address; "
+        f"CODEOWNERS cannot enforce it{hint}"
+    )
 
 
 def _usable(owners: list[str]) -> list[str]:

@@ -33,6 +33,4 @@ def find_registry(start: Path | str | None = None) -> Path:
     for candidate in (folder, *folder.parents):
         if (candidate / POLICY_FILE).is_file():
             return candidate
-    raise NotARegistry(
-        f"not a registry (no {POLICY_FILE} found in {origin} or any parent)"
-    )
+    raise NotARegistry(f"not a registry (no {POLICY_FILE} found in {origin} or any parent)")

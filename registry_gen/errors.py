@@ -72,13 +72,13 @@ class Location:
 # What went wrong with a record, for machines: set where the error is raised, so the
 # validator picks its rule code from this, never from the wording of the message.
 RecordCode = Literal[
-    "yaml",               # not strict, well-formed UTF-8 YAML (yamlio)
-    "schema",             # parsed, but does not match its schema (schema)
-    "missing-file",       # a model or version folder lacks its record (store)
+    "yaml",  # not strict, well-formed UTF-8 YAML (yamlio)
+    "schema",  # parsed, but does not match its schema (schema)
+    "missing-file",  # a model or version folder lacks its record (store)
     "model-folder-name",  # a model folder's name is not a valid model name (store)
-    "name-mismatch",      # model.yaml's name differs from its folder (store)
+    "name-mismatch",  # model.yaml's name differs from its folder (store)
     "version-folder-name",  # a version folder's name is not a version number (store)
-    "version-mismatch",   # version.yaml's version differs from its folder (store)
+    "version-mismatch",  # version.yaml's version differs from its folder (store)
 ]
 RECORD_CODES: tuple[RecordCode, ...] = get_args(RecordCode)
 
@@ -100,8 +100,14 @@ class RecordError(RegistryError, ValueError):
         ValueError: ``code`` is not one of :data:`RECORD_CODES` (a programming error).
     """
 
-    def __init__(self, location: Location, message: str, *, code: RecordCode = "schema",
-                 more: Sequence[RecordError] = ()) -> None:
+    def __init__(
+        self,
+        location: Location,
+        message: str,
+        *,
+        code: RecordCode = "schema",
+        more: Sequence[RecordError] = (),
+    ) -> None:
         if code not in RECORD_CODES:
             raise ValueError(f"unknown record error code {code!r}")
         self.location = location
@@ -122,8 +128,9 @@ class RecordError(RegistryError, ValueError):
         return (_record_error, (self.location, self.message, self.code, self.problems[1:]))
 
 
-def _record_error(location: Location, message: str, code: RecordCode,
-                  more: Sequence[RecordError]) -> RecordError:
+def _record_error(
+    location: Location, message: str, code: RecordCode, more: Sequence[RecordError]
+) -> RecordError:
     return RecordError(location, message, code=code, more=more)
 
 

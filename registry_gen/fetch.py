@@ -41,7 +41,11 @@ class RemoteObjectMissing(ArtifactError, NotFound):
 
 
 def fetch_artifact(
-    md5: str, source: DvcSource, cache: ArtifactCache, *, info: dict[str, Any] | None = None,
+    md5: str,
+    source: DvcSource,
+    cache: ArtifactCache,
+    *,
+    info: dict[str, Any] | None = None,
 ) -> Path:
     """Download the artifact ``md5`` into ``cache`` (if it is not there yet) and return its entry.
 
@@ -66,7 +70,12 @@ def fetch_artifact(
 
 
 def _fetch_dir(
-    md5: str, remote: RemoteFs, source: DvcSource, cache: ArtifactCache, *, writer: CacheWriter,
+    md5: str,
+    remote: RemoteFs,
+    source: DvcSource,
+    cache: ArtifactCache,
+    *,
+    writer: CacheWriter,
     info: dict[str, Any],
 ) -> Path:
     tmp = cache.temp_path(md5)
@@ -155,8 +164,9 @@ def _disk_errors(cache: ArtifactCache) -> Iterator[None]:
     except RegistryError:
         raise
     except OSError as error:
-        reason = ("the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT)
-                  else _one_line(error))
+        reason = (
+            "the disk is full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else _one_line(error)
+        )
         raise ArtifactError(
             f"could not write the artifact into the cache {cache.root}: {reason}; nothing was "
             "cached. Free some space (`registry-gen cache prune`) or set REGISTRY_GEN_CACHE "
@@ -176,6 +186,13 @@ def _progress(remote: RemoteFs, path: str, name: str) -> Iterator[Any]:
         total = int(remote.fs.size(path))
     except (OSError, TypeError, ValueError):
         total = None
-    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=name[:12],
-              file=sys.stderr, leave=False) as bar:
+    with tqdm(
+        total=total,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc=name[:12],
+        file=sys.stderr,
+        leave=False,
+    ) as bar:
         yield bar

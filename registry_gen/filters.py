@@ -42,17 +42,36 @@ Value = str | int | float | datetime | None
 # Plain attributes each entity can be filtered and ordered by; prefixed keys
 # (tags., metrics., params.) are checked by prefix.
 MODEL_KEYS = frozenset({"name", "description", "creation_timestamp", "last_updated_timestamp"})
-VERSION_KEYS = frozenset({
-    "name", "version_number", "current_stage", "run_id", "run_url", "description",
-    "creation_timestamp", "last_updated_timestamp", "created_by", "format", "source_path",
-})
+VERSION_KEYS = frozenset(
+    {
+        "name",
+        "version_number",
+        "current_stage",
+        "run_id",
+        "run_url",
+        "description",
+        "creation_timestamp",
+        "last_updated_timestamp",
+        "created_by",
+        "format",
+        "source_path",
+    }
+)
 MODEL_PREFIXES = ("tags.",)
 VERSION_PREFIXES = ("tags.", "metrics.", "params.")
 # MLflow spellings accepted as the same key.
-SYNONYMS = {"version": "version_number", "stage": "current_stage", "run_link": "run_url",
-            "tag": "tags", "metric": "metrics", "param": "params",
-            "timestamp": "creation_timestamp", "created_at": "creation_timestamp",
-            "user_id": "created_by", "source": "source_path"}
+SYNONYMS = {
+    "version": "version_number",
+    "stage": "current_stage",
+    "run_link": "run_url",
+    "tag": "tags",
+    "metric": "metrics",
+    "param": "params",
+    "timestamp": "creation_timestamp",
+    "created_at": "creation_timestamp",
+    "user_id": "created_by",
+    "source": "source_path",
+}
 # For registered models MLflow's ``timestamp`` is the last update, not the creation.
 MODEL_SYNONYMS = {**SYNONYMS, "timestamp": "last_updated_timestamp"}
 NUMERIC_PREFIXES = ("metrics.",)
@@ -194,7 +213,7 @@ def tokenize(text: str) -> list[Token]:
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
             start = len(text) - len(text[pos:].lstrip())
-            raise _error(text, start, f"cannot read {text[start:start + 20]!r}")
+            raise _error(text, start, f"cannot read {text[start : start + 20]!r}")
         kind = match.lastgroup or "ident"
         value = match.group(kind)
         start = match.start(kind)
@@ -210,8 +229,9 @@ def _error(text: str, position: int, message: str) -> UsageError:
     return UsageError(f"invalid filter {text!r}: {message} (at position {position})")
 
 
-def _canonical_key(raw: str, keys: frozenset[str], prefixes: tuple[str, ...],
-                   text: str, position: int) -> str:
+def _canonical_key(
+    raw: str, keys: frozenset[str], prefixes: tuple[str, ...], text: str, position: int
+) -> str:
     head, dot, tail = raw.partition(".")
     head = head.strip("`").lower()
     # Only the model keys have last_updated_timestamp without version_number.
@@ -235,7 +255,8 @@ def _unquote(token: Token) -> str:
 
 
 def parse_filter(
-    text: str | None, keys: frozenset[str] = VERSION_KEYS,
+    text: str | None,
+    keys: frozenset[str] = VERSION_KEYS,
     prefixes: tuple[str, ...] = VERSION_PREFIXES,
 ) -> Filter:
     """Parse an MLflow filter string; :class:`UsageError` names the offending token.
@@ -258,19 +279,23 @@ def parse_filter(
             i += 1
             continue
         if follow.kind == "word" and follow.text == "OR":
-            raise _error(text, follow.position,
-                         "OR is not supported (as in MLflow); run two searches")
+            raise _error(
+                text, follow.position, "OR is not supported (as in MLflow); run two searches"
+            )
         raise _error(text, follow.position, f"expected AND or the end, got {follow.text!r}")
 
 
-def _condition(text: str, tokens: list[Token], i: int, keys: frozenset[str],
-               prefixes: tuple[str, ...]) -> tuple[Condition, int]:
+def _condition(
+    text: str, tokens: list[Token], i: int, keys: frozenset[str], prefixes: tuple[str, ...]
+) -> tuple[Condition, int]:
     """The condition starting at ``tokens[i]`` (``key op value``) and the index after it."""
     key_token = tokens[i]
     if key_token.kind != "ident":
-        raise _error(text, key_token.position,
-                     f"expected a key such as name or tags.KEY, got "
-                     f"{key_token.text or 'the end'!r}")
+        raise _error(
+            text,
+            key_token.position,
+            f"expected a key such as name or tags.KEY, got {key_token.text or 'the end'!r}",
+        )
     key = _canonical_key(key_token.text, keys, prefixes, text, key_token.position)
     op_token = tokens[i + 1]
     i += 2
@@ -278,13 +303,17 @@ def _condition(text: str, tokens: list[Token], i: int, keys: frozenset[str],
     if op_token.kind == "word" and op_token.text == "NOT" and tokens[i].text == "IN":
         op, i = "NOT IN", i + 1
     if not (op_token.kind == "op" or (op_token.kind == "word" and op in _WORD_OPS)):
-        raise _error(text, op_token.position,
-                     "expected an operator (=, !=, <, >, LIKE, ILIKE, IN, NOT IN) after "
-                     f"{key_token.text!r}, got {op_token.text or 'the end'!r}")
+        raise _error(
+            text,
+            op_token.position,
+            "expected an operator (=, !=, <, >, LIKE, ILIKE, IN, NOT IN) after "
+            f"{key_token.text!r}, got {op_token.text or 'the end'!r}",
+        )
     numeric = key in NUMERIC_KEYS or key.startswith(NUMERIC_PREFIXES) or key in TIME_KEYS
     if op in {"<", "<=", ">", ">="} and not numeric:
-        raise _error(text, op_token.position,
-                     f"{op} compares numbers; {key!r} is text (use = , != or LIKE)")
+        raise _error(
+            text, op_token.position, f"{op} compares numbers; {key!r} is text (use = , != or LIKE)"
+        )
     if op in {"IN", "NOT IN"}:
         values, i = _value_list(text, tokens, i)
         return Condition(key, op, values), i
@@ -299,8 +328,11 @@ def _value(text: str, token: Token) -> Value:
         return _unquote(token)
     if token.kind == "number":
         return float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
-    raise _error(text, token.position,
-                 f"expected a quoted string or a number, got {token.text or 'the end'!r}")
+    raise _error(
+        text,
+        token.position,
+        f"expected a quoted string or a number, got {token.text or 'the end'!r}",
+    )
 
 
 def _value_list(text: str, tokens: list[Token], i: int) -> tuple[tuple[Value, ...], int]:
@@ -318,12 +350,12 @@ def _value_list(text: str, tokens: list[Token], i: int) -> tuple[tuple[Value, ..
         if tokens[i].text == ")":
             return tuple(values), i + 1
         got = tokens[i].text or "the end"
-        raise _error(text, tokens[i].position,
-                     f"expected ',' or ')' in the IN list, got {got!r}")
+        raise _error(text, tokens[i].position, f"expected ',' or ')' in the IN list, got {got!r}")
 
 
 def parse_order_by(
-    items: Sequence[str] | None, keys: frozenset[str] = VERSION_KEYS,
+    items: Sequence[str] | None,
+    keys: frozenset[str] = VERSION_KEYS,
     prefixes: tuple[str, ...] = VERSION_PREFIXES,
 ) -> list[OrderKey]:
     """Parse ``order_by`` items such as ``"version_number DESC"``.
@@ -366,8 +398,11 @@ def sort_key(entity: Mapping[str, Any], order: Sequence[OrderKey]) -> tuple[Any,
     for item in order:
         value = entity.get(item.key)
         missing = value is None
-        comparable: Any = (0, "") if missing else (
-            (1, value) if isinstance(value, int | float | datetime) else (2, str(value)))
+        comparable: Any = (
+            (0, "")
+            if missing
+            else ((1, value) if isinstance(value, int | float | datetime) else (2, str(value)))
+        )
         parts.append(missing)
         parts.append(_Reversed(comparable) if item.descending else comparable)
     return tuple(parts)

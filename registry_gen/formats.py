@@ -27,8 +27,11 @@ A missing optional library raises :class:`~registry_gen.errors.MissingExtra`
 naming the extra to install.
 
 Example:
-    >>> native, predict = load_artifact(Path("model.skops"), "skops",  # doctest: +SKIP
-    ...                                 trusted_types=["sklearn.tree._tree.Tree"])
+    >>> native, predict = load_artifact(
+    ...     Path("model.skops"),
+    ...     "skops",  # doctest: +SKIP
+    ...     trusted_types=["sklearn.tree._tree.Tree"],
+    ... )
 """
 
 from __future__ import annotations
@@ -58,8 +61,13 @@ OBJECT_CACHE_FORMATS = frozenset({"skops"})
 Predict = Callable[[Any], Any]
 
 # The pip extra that brings the library each format needs.
-EXTRAS = {"onnxruntime": "onnx", "onnx": "onnx", "torch": "torch", "safetensors": "torch",
-          "mlflow": "mlflow"}
+EXTRAS = {
+    "onnxruntime": "onnx",
+    "onnx": "onnx",
+    "torch": "torch",
+    "safetensors": "torch",
+    "mlflow": "mlflow",
+}
 
 
 def require(module: str) -> ModuleType:
@@ -76,7 +84,11 @@ def require(module: str) -> ModuleType:
 
 
 def load_artifact(
-    path: Path, fmt: str, *, trusted_types: Sequence[str] = (), trust_pickle: bool = False,
+    path: Path,
+    fmt: str,
+    *,
+    trusted_types: Sequence[str] = (),
+    trust_pickle: bool = False,
     sha256: str | None = None,
 ) -> tuple[Any, Predict]:
     """The native model object of the artifact at ``path`` and a ``predict(data)`` for it.
@@ -226,9 +238,14 @@ def object_cache_key(fmt: str, trusted_types: Sequence[str]) -> str | None:
         import skops
     except ImportError:
         return None  # skops' own path raises MissingExtra
-    parts = [fmt, sys.implementation.cache_tag or sys.implementation.name,
-             ".".join(map(str, sys.version_info[:3])), f"sklearn={sklearn.__version__}",
-             f"skops={skops.__version__}", *sorted(set(trusted_types))]
+    parts = [
+        fmt,
+        sys.implementation.cache_tag or sys.implementation.name,
+        ".".join(map(str, sys.version_info[:3])),
+        f"sklearn={sklearn.__version__}",
+        f"skops={skops.__version__}",
+        *sorted(set(trusted_types)),
+    ]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
@@ -315,8 +332,12 @@ def _onnx_dtype(onnx_type: str) -> Any:
     import numpy as np
 
     return {
-        "tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(int64)": np.int64,
-        "tensor(int32)": np.int32, "tensor(bool)": np.bool_, "tensor(string)": np.object_,
+        "tensor(float)": np.float32,
+        "tensor(double)": np.float64,
+        "tensor(int64)": np.int64,
+        "tensor(int32)": np.int32,
+        "tensor(bool)": np.bool_,
+        "tensor(string)": np.object_,
         "tensor(float16)": np.float16,
     }.get(onnx_type)
 
@@ -339,8 +360,13 @@ def _check_onnx_external_data(file: Path, folder: Path | None) -> None:
                 "register the model's folder (model.onnx and its data) as the artifact"
             )
         target = (base / location).resolve()
-        if (not location or location.startswith(("/", "\\")) or ".." in parts
-                or not target.is_relative_to(root) or not target.is_file()):
+        if (
+            not location
+            or location.startswith(("/", "\\"))
+            or ".." in parts
+            or not target.is_relative_to(root)
+            or not target.is_file()
+        ):
             raise ArtifactError(
                 f"the ONNX model's external data {location!r} is not a file inside "
                 "its artifact folder"
@@ -385,14 +411,25 @@ def _load_path(path: Path, _trusted: Sequence[str]) -> tuple[Any, Predict]:
 
 
 _LOADERS: dict[str, Callable[[Path, Sequence[str]], tuple[Any, Predict]]] = {
-    "skops": _load_skops, "pickle": _load_pickle, "joblib": _load_joblib, "onnx": _load_onnx,
-    "pytorch": _load_pytorch, "safetensors": _load_safetensors, "mlflow": _load_mlflow,
+    "skops": _load_skops,
+    "pickle": _load_pickle,
+    "joblib": _load_joblib,
+    "onnx": _load_onnx,
+    "pytorch": _load_pytorch,
+    "safetensors": _load_safetensors,
+    "mlflow": _load_mlflow,
     "path": _load_path,
 }
 
 # The file each format's loader reads in an artifact folder.
-_SUFFIXES = {"skops": ".skops", "pickle": ".pkl", "joblib": ".joblib", "onnx": ".onnx",
-             "pytorch": ".pt", "safetensors": ".safetensors"}
+_SUFFIXES = {
+    "skops": ".skops",
+    "pickle": ".pkl",
+    "joblib": ".joblib",
+    "onnx": ".onnx",
+    "pytorch": ".pt",
+    "safetensors": ".safetensors",
+}
 
 # The formats this loader can load: what version.yaml (and the site's JSON) may name.
 KNOWN_FORMATS = frozenset(_LOADERS)

@@ -8,9 +8,12 @@ whatever else is in the working tree stays out of the pull request. Every
 command goes through the git edge, :mod:`registry_gen._git`.
 
 Example:
-    >>> with change_on_branch(root, "promote/churn-v3-production",   # doctest: +SKIP
-    ...                       ["models/churn/3/version.yaml"],
-    ...                       "Promote churn v3: Staging → Production"):
+    >>> with change_on_branch(
+    ...     root,
+    ...     "promote/churn-v3-production",  # doctest: +SKIP
+    ...     ["models/churn/3/version.yaml"],
+    ...     "Promote churn v3: Staging → Production",
+    ... ):
     ...     edit_the_record()
 """
 
@@ -53,8 +56,9 @@ def _run(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
 
 def _head_sha(root: Path) -> str | None:
     """The commit HEAD points to; None on an unborn branch (no commits yet)."""
-    out = _git.run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False,
-                   top_level=True)
+    out = _git.run(
+        root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False, top_level=True
+    )
     return out.strip() if out else None
 
 
@@ -99,8 +103,16 @@ def default_base(root: Path) -> str | None:
         return None
     if _branch(root) is not None:
         # --verify: an upstream that is configured but not fetched does not count.
-        upstream = _git.run(root, "rev-parse", "--verify", "--quiet", "--symbolic-full-name",
-                            "@{upstream}", check=False, top_level=True)
+        upstream = _git.run(
+            root,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--symbolic-full-name",
+            "@{upstream}",
+            check=False,
+            top_level=True,
+        )
         if upstream and upstream.strip():
             ref = upstream.strip()
             return ref.removeprefix("refs/remotes/").removeprefix("refs/heads/")
@@ -123,14 +135,27 @@ def check_branch_name(root: Path, name: str) -> None:
     Raises:
         GitError: ``name`` is not a valid branch name.
     """
-    if not name or name.startswith("-") or _git.run(
-            root, "check-ref-format", "--branch", name, check=False) is None:
+    if (
+        not name
+        or name.startswith("-")
+        or _git.run(root, "check-ref-format", "--branch", name, check=False) is None
+    ):
         raise GitError(f"{name!r} is not a valid branch name")
 
 
 def _branch_exists(root: Path, name: str) -> bool:
-    return _git.run(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}",
-                    check=False, top_level=True) is not None
+    return (
+        _git.run(
+            root,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            f"refs/heads/{name}",
+            check=False,
+            top_level=True,
+        )
+        is not None
+    )
 
 
 def dirty_paths(root: Path, paths: Sequence[str]) -> list[str]:
@@ -164,8 +189,9 @@ def _identity_env(root: Path) -> dict[str, str]:
     if os.environ.get("GIT_AUTHOR_NAME") and os.environ.get("GIT_AUTHOR_EMAIL"):
         return {}
     user = os.environ.get("USER") or "registry-gen"
-    log.warning("git has no user.name/user.email; committing as %s (set them with git config)",
-                user)
+    log.warning(
+        "git has no user.name/user.email; committing as %s (set them with git config)", user
+    )
     return {
         "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME", user),
         "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL", f"{user}@localhost"),
@@ -218,8 +244,9 @@ def user_name(root: Path) -> str:
 
 
 @contextmanager
-def change_on_branch(root: Path, branch: str, paths: Sequence[str], message: str,
-                     extra_paths: Sequence[str] = ()) -> Iterator[None]:
+def change_on_branch(
+    root: Path, branch: str, paths: Sequence[str], message: str, extra_paths: Sequence[str] = ()
+) -> Iterator[None]:
     """Create ``branch`` from HEAD, switch to it, run the block, commit ``paths``.
 
     Refuses (:class:`GitError`) when the branch exists or ``paths`` have
@@ -240,8 +267,7 @@ def change_on_branch(root: Path, branch: str, paths: Sequence[str], message: str
     _run(root, "checkout", "--quiet", "-b", branch)
     try:
         yield
-        existing = [p for p in (*paths, *extra_paths) if (root / p).exists()
-                    or _tracked(root, p)]
+        existing = [p for p in (*paths, *extra_paths) if (root / p).exists() or _tracked(root, p)]
         _commit(root, existing, message)
     except BaseException:
         _switch_back(root, branch, previous, previous_sha)
@@ -255,7 +281,8 @@ def _check_can_branch(root: Path, branch: str, paths: Sequence[str]) -> None:
     dirty = _dirty(root, paths) if paths else []
     if dirty:
         raise GitError(
-            "uncommitted changes in " + ", ".join(dirty[:5])
+            "uncommitted changes in "
+            + ", ".join(dirty[:5])
             + ("..." if len(dirty) > 5 else "")
             + "; commit or discard them before making this change on a branch"
         )

@@ -25,8 +25,8 @@ under its new name. A shallow clone has lost the commits that registered the
 oldest versions, so instead of inventing a history it yields none and says why.
 
 Example:
-    >>> history = read_history("examples/registry")          # doctest: +SKIP
-    >>> [e.kind for e in history.for_version("churn", 3)]    # doctest: +SKIP
+    >>> history = read_history("examples/registry")  # doctest: +SKIP
+    >>> [e.kind for e in history.for_version("churn", 3)]  # doctest: +SKIP
     ['registered', 'stage']
 """
 
@@ -51,9 +51,16 @@ from .yamlio import parse_yaml
 log = logging.getLogger(__name__)
 
 EventKind = Literal[
-    "model_created", "model_description", "model_removed",
-    "registered", "stage", "description", "removed",
-    "alias_set", "alias_moved", "alias_removed",
+    "model_created",
+    "model_description",
+    "model_removed",
+    "registered",
+    "stage",
+    "description",
+    "removed",
+    "alias_set",
+    "alias_moved",
+    "alias_removed",
 ]
 SHALLOW_WARNING = (
     "this is a shallow git clone, so the registry's history is incomplete and is left out "
@@ -123,8 +130,9 @@ class History:
     )
 
     @classmethod
-    def of(cls, events: Iterable[Event], *, complete: bool = True,
-           warning: str | None = None) -> History:
+    def of(
+        cls, events: Iterable[Event], *, complete: bool = True, warning: str | None = None
+    ) -> History:
         """A history from ``events`` (oldest first), with its indexes built once."""
         ordered = tuple(events)
         by_model: dict[str, list[Event]] = defaultdict(list)
@@ -137,7 +145,9 @@ class History:
             if event.kind == "alias_moved" and event.old is not None and event.old.isdigit():
                 by_version[(event.model, int(event.old))].append(event)
         return cls(
-            ordered, complete, warning,
+            ordered,
+            complete,
+            warning,
             {k: tuple(v) for k, v in by_model.items()},
             {k: tuple(v) for k, v in by_version.items()},
         )
@@ -163,8 +173,10 @@ def pr_number(message: str, *, merge: bool) -> int | None:
 
     >>> pr_number("Merge pull request #12 from alice/promote", merge=True)
     12
-    >>> pr_number("Promote (#7)", merge=False), pr_number("Merge pull request #12 from a/b",
-    ...                                                    merge=False)
+    >>> (
+    ...     pr_number("Promote (#7)", merge=False),
+    ...     pr_number("Merge pull request #12 from a/b", merge=False),
+    ... )
     (7, None)
     """
     lines = message.strip().splitlines()
@@ -193,8 +205,7 @@ class _RawCommit:  # mutable: _bound_dates replaces the commit
     changes: list[_Change]
 
 
-def read_history(root: Path | str, rev: str = "HEAD", *,
-                 now: datetime | None = None) -> History:
+def read_history(root: Path | str, rev: str = "HEAD", *, now: datetime | None = None) -> History:
     """The history of ``models/`` up to ``rev`` in the git repository at ``root``.
 
     Not a git repository, or no commits yet: an empty history. A shallow clone:
@@ -212,8 +223,17 @@ def read_history(root: Path | str, rev: str = "HEAD", *,
     found = None
     if root.is_dir():
         # One process: is the clone shallow, and is there a commit to read from?
-        found = _git.run(root, "rev-parse", "--is-shallow-repository", "--verify", "--quiet",
-                         "--end-of-options", f"{rev}^{{commit}}", check=False, top_level=True)
+        found = _git.run(
+            root,
+            "rev-parse",
+            "--is-shallow-repository",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{rev}^{{commit}}",
+            check=False,
+            top_level=True,
+        )
     if found is None:
         if not _git.is_top_level(root):
             log.info("%s is not a git repository: the site has no history", root)
@@ -223,10 +243,16 @@ def read_history(root: Path | str, rev: str = "HEAD", *,
         return History.of((), complete=False, warning=SHALLOW_WARNING)
     raw = _log(root, rev)
     _bound_dates(raw, now or datetime.now(UTC))
-    blobs = _git.read_blobs(root, {
-        sha for item in raw for change in item.changes
-        for sha in (change.old_blob, change.new_blob) if sha != _ZERO
-    })
+    blobs = _git.read_blobs(
+        root,
+        {
+            sha
+            for item in raw
+            for change in item.changes
+            for sha in (change.old_blob, change.new_blob)
+            if sha != _ZERO
+        },
+    )
     return History.of(_events(raw, blobs))
 
 
@@ -234,10 +260,23 @@ def _log(root: Path, rev: str) -> list[_RawCommit]:
     # An unguessable separator: a commit message cannot forge a record boundary.
     sep = "\x1e" + secrets.token_hex(8)
     output = _git.run_bytes(
-        root, "log", "--first-parent", "--diff-merges=first-parent", "--reverse", "-z", "--raw",
-        "--no-abbrev", "-M", "--no-color", "--no-ext-diff",
+        root,
+        "log",
+        "--first-parent",
+        "--diff-merges=first-parent",
+        "--reverse",
+        "-z",
+        "--raw",
+        "--no-abbrev",
+        "-M",
+        "--no-color",
+        "--no-ext-diff",
         f"--format={sep}C%H%x1f%ct%x1f%P{sep}A%an{sep}B%B{sep}E",
-        "--end-of-options", rev, "--", f"{MODELS_DIR}/", top_level=True,
+        "--end-of-options",
+        rev,
+        "--",
+        f"{MODELS_DIR}/",
+        top_level=True,
     )
     assert output is not None  # check=True
     text = output.decode("utf-8", errors="replace")
@@ -311,11 +350,15 @@ def _parse_raw(section: str) -> list[_Change]:
         else:
             old_path = new_path = tokens[i + 1]
             i += 2
-        changes.append(_Change(
-            status, old_blob, new_blob,
-            None if status == "A" else old_path,
-            None if status == "D" else new_path,
-        ))
+        changes.append(
+            _Change(
+                status,
+                old_blob,
+                new_blob,
+                None if status == "A" else old_path,
+                None if status == "D" else new_path,
+            )
+        )
     return changes
 
 
@@ -403,8 +446,9 @@ def _events(raw: list[_RawCommit], blobs: Mapping[str, bytes]) -> list[Event]:
         key = final_key[entity]
         version = event.version if key.version is None else key.version
         if key.model != event.model or version != event.version:
-            event = Event(event.kind, key.model, version, event.commit, event.old,
-                          event.new, event.alias)
+            event = Event(
+                event.kind, key.model, version, event.commit, event.old, event.new, event.alias
+            )
         events.append(event)
     return events
 
@@ -422,8 +466,11 @@ def _pair_model_renames(changes: list[_Change]) -> list[_Change]:
             moved[old.model] = new.model
     if not moved:
         return changes
-    added = {k.model: c for c in changes if c.status == "A" and (k := _key(c.new_path))
-             and k.version is None}
+    added = {
+        k.model: c
+        for c in changes
+        if c.status == "A" and (k := _key(c.new_path)) and k.version is None
+    }
     paired: list[_Change] = []
     used: set[int] = set()
     for change in changes:
@@ -432,21 +479,30 @@ def _pair_model_renames(changes: list[_Change]) -> list[_Change]:
             partner = added.get(moved[key.model])
             if partner is not None:
                 used.add(id(partner))
-                paired.append(_Change("R", change.old_blob, partner.new_blob,
-                                      change.old_path, partner.new_path))
+                paired.append(
+                    _Change(
+                        "R", change.old_blob, partner.new_blob, change.old_path, partner.new_path
+                    )
+                )
                 continue
         paired.append(change)
     return [c for c in paired if id(c) not in used]
 
 
-def _diff(key: _Key, before_data: dict[str, Any] | None, after_data: dict[str, Any] | None,
-          change: _Change, commit: Commit) -> list[Event]:
+def _diff(
+    key: _Key,
+    before_data: dict[str, Any] | None,
+    after_data: dict[str, Any] | None,
+    change: _Change,
+    commit: Commit,
+) -> list[Event]:
     # An unreadable side (a broken record that landed) says nothing about what changed.
     comparable = before_data is not None and after_data is not None
     before, after = before_data or {}, after_data or {}
     added = change.status == "A" or (change.old_path is not None and _key(change.old_path) is None)
     removed = change.status == "D" or (
-        change.new_path is not None and _key(change.new_path) is None)
+        change.new_path is not None and _key(change.new_path) is None
+    )
     if key.version is None:
         if removed and not added:
             return [Event("model_removed", key.model, None, commit)]
@@ -455,23 +511,31 @@ def _diff(key: _Key, before_data: dict[str, Any] | None, after_data: dict[str, A
             events += _model_diff(key, before, after, commit, described=not added)
         return events
     if added:
-        return [Event("registered", key.model, key.version, commit,
-                      new=_text(after.get("stage")))]
+        return [Event("registered", key.model, key.version, commit, new=_text(after.get("stage")))]
     if removed:
         return [Event("removed", key.model, key.version, commit)]
     if not comparable:
         return []
     events = []
     if before.get("stage") != after.get("stage"):
-        events.append(Event("stage", key.model, key.version, commit,
-                            _text(before.get("stage")), _text(after.get("stage"))))
+        events.append(
+            Event(
+                "stage",
+                key.model,
+                key.version,
+                commit,
+                _text(before.get("stage")),
+                _text(after.get("stage")),
+            )
+        )
     if before.get("description") != after.get("description"):
         events.append(Event("description", key.model, key.version, commit))
     return events
 
 
-def _model_diff(key: _Key, before: dict[str, Any], after: dict[str, Any], commit: Commit,
-                *, described: bool) -> list[Event]:
+def _model_diff(
+    key: _Key, before: dict[str, Any], after: dict[str, Any], commit: Commit, *, described: bool
+) -> list[Event]:
     """A model record's description edit (``described``: worth reporting) and alias moves."""
     events = []
     if described and before.get("description") != after.get("description"):

@@ -23,9 +23,9 @@ Steps, for ``load_model("models:/churn/Production")``:
 Example:
     >>> import registry_gen
     >>> model = registry_gen.load_model("models:/churn/Production")  # doctest: +SKIP
-    >>> model.predict([[0.1, 0.2, 0.3]])                              # doctest: +SKIP
+    >>> model.predict([[0.1, 0.2, 0.3]])  # doctest: +SKIP
     array([1])
-    >>> model.version, model.unwrap()                                 # doctest: +SKIP
+    >>> model.version, model.unwrap()  # doctest: +SKIP
     (3, RandomForestClassifier(...))
 """
 
@@ -86,8 +86,13 @@ class LoadedModel:
         return self._native
 
 
-def resolve(uri: str | ModelUri, *, registry: str | Path | None = None,
-            cache: ArtifactCache | None = None, offline: bool | None = None) -> ResolvedArtifact:
+def resolve(
+    uri: str | ModelUri,
+    *,
+    registry: str | Path | None = None,
+    cache: ArtifactCache | None = None,
+    offline: bool | None = None,
+) -> ResolvedArtifact:
     """Resolve ``uri`` once to the exact version and artifact md5, and log what it named.
 
     >>> resolve("models:/churn@champion", registry="/srv/registry").version  # doctest: +SKIP
@@ -97,8 +102,7 @@ def resolve(uri: str | ModelUri, *, registry: str | Path | None = None,
     place = locate(registry, cache=cache, offline=offline)
     resolved = place.resolve(parsed)
     if parsed.version is None:
-        log.info("%s → %s v%d (md5 %s…)", parsed, resolved.name, resolved.version,
-                 resolved.md5[:8])
+        log.info("%s → %s v%d (md5 %s…)", parsed, resolved.name, resolved.version, resolved.md5[:8])
     return resolved
 
 
@@ -119,8 +123,12 @@ def _artifact(resolved: ResolvedArtifact, cache: ArtifactCache, offline: bool) -
 
 
 def load_model(
-    uri: str | ModelUri, *, registry: str | Path | None = None, trust_pickle: bool = False,
-    offline: bool | None = None, cache_dir: str | Path | None = None,
+    uri: str | ModelUri,
+    *,
+    registry: str | Path | None = None,
+    trust_pickle: bool = False,
+    offline: bool | None = None,
+    cache_dir: str | Path | None = None,
     object_cache: bool | None = None,
 ) -> LoadedModel:
     """Load the model version ``uri`` names, from the cache or its DVC remote.
@@ -155,21 +163,30 @@ def load_model(
         native = cache.get_object(resolved.md5, key)
         if native is not None:
             log.debug("%s: the object cached after its skops load", resolved.exact_uri)
-            return LoadedModel(resolved.exact_uri, resolved, path, native,
-                               predict_method(native))
-    native, predict = load_artifact(path, resolved.format, trusted_types=resolved.trusted_types,
-                                    trust_pickle=trust_pickle, sha256=resolved.sha256)
+            return LoadedModel(resolved.exact_uri, resolved, path, native, predict_method(native))
+    native, predict = load_artifact(
+        path,
+        resolved.format,
+        trusted_types=resolved.trusted_types,
+        trust_pickle=trust_pickle,
+        sha256=resolved.sha256,
+    )
     if key is not None:
         # skops enforced the recorded trusted types on bytes just verified against their
         # md5: this object is what the registry recorded, so its pickle may be kept.
-        cache.put_object(resolved.md5, key, native, {"uri": str(resolved.exact_uri),
-                                                     "format": resolved.format})
+        cache.put_object(
+            resolved.md5, key, native, {"uri": str(resolved.exact_uri), "format": resolved.format}
+        )
     return LoadedModel(resolved.exact_uri, resolved, path, native, predict)
 
 
 def download_artifacts(
-    uri: str | ModelUri, dst: str | Path | None = None, *, registry: str | Path | None = None,
-    offline: bool | None = None, cache_dir: str | Path | None = None,
+    uri: str | ModelUri,
+    dst: str | Path | None = None,
+    *,
+    registry: str | Path | None = None,
+    offline: bool | None = None,
+    cache_dir: str | Path | None = None,
 ) -> Path:
     """The artifact of ``uri`` on disk: its verified cache entry, or a copy in ``dst``.
 

@@ -36,12 +36,48 @@ from ._constants import MAX_DESCRIPTION_CHARS as MAX_DESCRIPTION_CHARS  # one bo
 
 # Tags a description may use. Headings are shifted down two levels (h1 → h3) so
 # a description never competes with the page's own title.
-ALLOWED_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
-    "em", "h3", "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s",
-    "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr",
-    "ul",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "s",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title"},
     "abbr": {"title"},
@@ -53,8 +89,22 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
 URL_ATTRIBUTES = frozenset({"href", "src"})
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 # Removed together with their content (nh3's default set plus a few more).
-CONTENT_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object",
-                          "embed", "svg", "math", "textarea", "select", "title"})
+CONTENT_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "template",
+        "noscript",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "math",
+        "textarea",
+        "select",
+        "title",
+    }
+)
 # Render limits (see markdown_limit), measured on Python-Markdown 3. Its link, reference,
 # raw-HTML and autolink patterns scan from every '[', '(' or '<' to its closer, or to the
 # end of the block when there is none: about 0.7 us a character scanned, so 20 KB of '['
@@ -92,7 +142,8 @@ _PLAIN_PARAGRAPH = re.compile(r"[A-Za-z][A-Za-z0-9 ,;:.'\"?!%/=+-]*")
 # converted by find_unsafe_markup (tests/test_markup.py compares both ways on random
 # text from a hostile alphabet).
 _MAY_BE_UNSAFE = re.compile(
-    r"[<>&`~|\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\]\s*:|\]\s*\((?!https?://|mailto:)")
+    r"[<>&`~|\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\]\s*:|\]\s*\((?!https?://|mailto:)"
+)
 
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -141,21 +192,24 @@ def markdown_limit(text: str) -> str | None:
     total = 0
     for block in _BLANK_LINE.split(text.replace("\r\n", "\n").replace("\r", "\n")):
         if len(_DEFINITION_LINE.findall(block)) > MAX_DEFINITION_LINES:
-            return (f"more than {MAX_DEFINITION_LINES} definition-list lines (starting "
-                    "with ':') in one block; separate them with blank lines")
+            return (
+                f"more than {MAX_DEFINITION_LINES} definition-list lines (starting "
+                "with ':') in one block; separate them with blank lines"
+            )
         total += _scan_cost(block)
         if total > MAX_SCAN_COST:
-            return (f"'[', '(' or '<' far from their closers make Markdown scan over {total} "
-                    f"characters (at most {MAX_SCAN_COST}); close them, split long "
-                    "paragraphs or use fewer")
+            return (
+                f"'[', '(' or '<' far from their closers make Markdown scan over {total} "
+                f"characters (at most {MAX_SCAN_COST}); close them, split long "
+                "paragraphs or use fewer"
+            )
     return None
 
 
 def _plain_html(text: str) -> str:
     """``text`` as escaped paragraphs: what the site shows for text beyond the limits."""
     blocks = _BLANK_LINE.split(text.replace("\r\n", "\n").replace("\r", "\n"))
-    return "\n".join(f"<p>{html.escape(b.strip(), quote=False)}</p>" for b in blocks
-                     if b.strip())
+    return "\n".join(f"<p>{html.escape(b.strip(), quote=False)}</p>" for b in blocks if b.strip())
 
 
 def _markdown_to_html(text: str) -> str:
@@ -252,8 +306,9 @@ def first_line(text: str, limit: int = 160) -> str:
             break
     if not paragraph:
         return ""
-    plain = nh3.clean(_markdown_to_html(" ".join(paragraph)), tags=set(),
-                      clean_content_tags=set(CONTENT_TAGS))
+    plain = nh3.clean(
+        _markdown_to_html(" ".join(paragraph)), tags=set(), clean_content_tags=set(CONTENT_TAGS)
+    )
     plain = " ".join(html.unescape(plain).split())
     if len(plain) <= limit:
         return plain

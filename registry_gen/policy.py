@@ -25,7 +25,11 @@ from .schema import Policy, VersionRecord
 from .uri import fold_name
 
 ProblemCode = Literal[
-    "transition", "initial-stage", "requirement", "alias-stage", "single-holder",
+    "transition",
+    "initial-stage",
+    "requirement",
+    "alias-stage",
+    "single-holder",
     "name-collision",
 ]
 
@@ -62,14 +66,16 @@ def _allowed(policy: Policy, source: str) -> str:
     return ", ".join(policy.transitions.get(source, [])) or "nothing"
 
 
-def transition(policy: Policy, name: str, version: int, source: str,
-               target: str) -> Problem | None:
+def transition(policy: Policy, name: str, version: int, source: str, target: str) -> Problem | None:
     """A version moving ``source`` → ``target`` that registry.yaml's transitions forbid."""
     if policy.allows(source, target):
         return None
-    return Problem("transition", f"{name} v{version}: {source} → {target} is not allowed by "
-                   f"registry.yaml; from {source} a version may move to: "
-                   f"{_allowed(policy, source)}")
+    return Problem(
+        "transition",
+        f"{name} v{version}: {source} → {target} is not allowed by "
+        f"registry.yaml; from {source} a version may move to: "
+        f"{_allowed(policy, source)}",
+    )
 
 
 def initial_stage(policy: Policy, name: str, version: int, stage: str) -> Problem | None:
@@ -77,13 +83,17 @@ def initial_stage(policy: Policy, name: str, version: int, stage: str) -> Proble
     default = policy.default_stage
     if policy.allows(default, stage):
         return None
-    return Problem("initial-stage", f"a new version starts in {default} or a stage reachable "
-                   f"from it ({_allowed(policy, default)}), not {stage}: register {name} "
-                   f"v{version} first, then promote it")
+    return Problem(
+        "initial-stage",
+        f"a new version starts in {default} or a stage reachable "
+        f"from it ({_allowed(policy, default)}), not {stage}: register {name} "
+        f"v{version} first, then promote it",
+    )
 
 
-def missing_requirements(policy: Policy, name: str, record: VersionRecord,
-                         stage: str) -> Problem | None:
+def missing_requirements(
+    policy: Policy, name: str, record: VersionRecord, stage: str
+) -> Problem | None:
     """What ``record`` lacks to enter ``stage`` (registry.yaml ``requires``)."""
     need = policy.requires.get(stage)
     if need is None:
@@ -103,33 +113,42 @@ def missing_requirements(policy: Policy, name: str, record: VersionRecord,
         missing.append("lineage.run_id or lineage.run_url")
     if not missing:
         return None
-    return Problem("requirement", f"{name} v{record.version} cannot enter {stage}: registry.yaml "
-                   f"requires {_join(missing)} (requires.{stage}); add them to its version.yaml")
+    return Problem(
+        "requirement",
+        f"{name} v{record.version} cannot enter {stage}: registry.yaml "
+        f"requires {_join(missing)} (requires.{stage}); add them to its version.yaml",
+    )
 
 
-def alias_on_stage(policy: Policy, name: str, version: int, aliases: Sequence[str],
-                   stage: str) -> Problem | None:
+def alias_on_stage(
+    policy: Policy, name: str, version: int, aliases: Sequence[str], stage: str
+) -> Problem | None:
     """Aliases on a version that is (or would be) in a stage aliases may not point into."""
     if not aliases or stage not in policy.alias_forbidden_stages:
         return None
     names = ", ".join(f"@{a}" for a in aliases)
-    return Problem("alias-stage", f"{name} v{version} has {names} in {stage}: registry.yaml "
-                   f"forbids aliases on {stage} versions (alias_forbidden_stages); point the "
-                   f"alias at a live version or delete it first "
-                   f"(registry-gen alias {name} {aliases[0]} VERSION)")
+    return Problem(
+        "alias-stage",
+        f"{name} v{version} has {names} in {stage}: registry.yaml "
+        f"forbids aliases on {stage} versions (alias_forbidden_stages); point the "
+        f"alias at a live version or delete it first "
+        f"(registry-gen alias {name} {aliases[0]} VERSION)",
+    )
 
 
-def single_holder(policy: Policy, name: str, stage: str,
-                  others: Sequence[int]) -> Problem | None:
+def single_holder(policy: Policy, name: str, stage: str, others: Sequence[int]) -> Problem | None:
     """A version in a single-holder ``stage`` that the versions ``others`` also hold."""
     if not others or stage not in policy.single_holder:
         return None
     listed = ", ".join(f"v{n}" for n in others)
     verb, them = ("is", "it") if len(others) == 1 else ("are", "them")
     where = f"to {policy.archive_stage}" if policy.archive_stage else "out"
-    return Problem("single-holder", f"{stage} holds one version of {name} and {listed} {verb} "
-                   f"there; pass --archive-existing "
-                   f"(archive_existing_versions=True) to move {them} {where}")
+    return Problem(
+        "single-holder",
+        f"{stage} holds one version of {name} and {listed} {verb} "
+        f"there; pass --archive-existing "
+        f"(archive_existing_versions=True) to move {them} {where}",
+    )
 
 
 def admins(policy: Policy) -> list[str]:
@@ -142,8 +161,9 @@ def admins(policy: Policy) -> list[str]:
     """
     if policy.admins:
         return list(dict.fromkeys(policy.admins))
-    return list(dict.fromkeys(a for stage in policy.stages
-                              for a in policy.approvers.get(stage, [])))
+    return list(
+        dict.fromkeys(a for stage in policy.stages for a in policy.approvers.get(stage, []))
+    )
 
 
 def name_collision(name: str, existing: Iterable[str]) -> Problem | None:
@@ -152,7 +172,10 @@ def name_collision(name: str, existing: Iterable[str]) -> Problem | None:
     others = sorted(n for n in set(existing) if n != name and fold_name(n) == folded)
     if not others:
         return None
-    return Problem("name-collision", f"model name {name!r} collides with "
-                   f"{', '.join(repr(n) for n in others)} after case-folding and Unicode "
-                   "normalisation; URLs and case-insensitive file systems cannot tell them "
-                   "apart. Rename one.")
+    return Problem(
+        "name-collision",
+        f"model name {name!r} collides with "
+        f"{', '.join(repr(n) for n in others)} after case-folding and Unicode "
+        "normalisation; URLs and case-insensitive file systems cannot tell them "
+        "apart. Rename one.",
+    )

@@ -42,9 +42,13 @@ def _counts(report: Report) -> str:
     def plural(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
-    return ", ".join([plural(len(report.errors), "error"),
-                      plural(len(report.warnings), "warning"),
-                      plural(len(report.notices), "notice")])
+    return ", ".join(
+        [
+            plural(len(report.errors), "error"),
+            plural(len(report.warnings), "warning"),
+            plural(len(report.notices), "notice"),
+        ]
+    )
 
 
 def printable(text: str) -> str:
@@ -89,6 +93,7 @@ def format_human(report: Report, *, colour: bool = False, strict: bool = False) 
 
     Every value from the registry goes through :func:`printable`.
     """
+
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if colour else text
 
@@ -106,8 +111,12 @@ def format_human(report: Report, *, colour: bool = False, strict: bool = False) 
     if report.change is not None:
         lines.append(f"Change: {printable(describe_change(report.change))}")
     verdict = "failed" if report.failed(strict) else "passed"
-    lines.append(paint(f"{printable(report.revision)}: {verdict} ({_counts(report)})",
-                       _COLOURS["error"] if verdict == "failed" else _BOLD))
+    lines.append(
+        paint(
+            f"{printable(report.revision)}: {verdict} ({_counts(report)})",
+            _COLOURS["error"] if verdict == "failed" else _BOLD,
+        )
+    )
     return "\n".join(lines)
 
 
@@ -122,14 +131,20 @@ def format_json(report: Report, *, strict: bool = False) -> str:
             "policy_changed": report.change.policy_changed,
             "models": [_model_json(m) for m in report.change.models],
         }
-    return json.dumps({
-        "ok": not report.failed(strict),
-        "revision": report.revision,
-        "counts": {"error": len(report.errors), "warning": len(report.warnings),
-                   "notice": len(report.notices)},
-        "findings": [f.to_dict() for f in report.findings],
-        "change": change,
-    }, indent=2)
+    return json.dumps(
+        {
+            "ok": not report.failed(strict),
+            "revision": report.revision,
+            "counts": {
+                "error": len(report.errors),
+                "warning": len(report.warnings),
+                "notice": len(report.notices),
+            },
+            "findings": [f.to_dict() for f in report.findings],
+            "change": change,
+        },
+        indent=2,
+    )
 
 
 def _model_json(change: ModelChange) -> dict[str, object]:
@@ -190,17 +205,24 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def describe_model_change(change: ModelChange, order: tuple[str, ...] = DEFAULT_STAGES, *,
-                          default_stage: str = DEFAULT_STAGE,
-                          archive_stage: str | None = DEFAULT_ARCHIVE_STAGE) -> str:
+def describe_model_change(
+    change: ModelChange,
+    order: tuple[str, ...] = DEFAULT_STAGES,
+    *,
+    default_stage: str = DEFAULT_STAGE,
+    archive_stage: str | None = DEFAULT_ARCHIVE_STAGE,
+) -> str:
     """One model's change as a clause, the model named once.
 
     ``order``, ``default_stage`` and ``archive_stage`` are the policy's (a
     registration into the default stage names no stage; a move into the archive
     stage reads "archives").
 
-    >>> describe_model_change(ModelChange("churn", stage_changes=((3, "Staging", "Production"),
-    ...                                    (2, "Production", "Archived"))))
+    >>> describe_model_change(
+    ...     ModelChange(
+    ...         "churn", stage_changes=((3, "Staging", "Production"), (2, "Production", "Archived"))
+    ...     )
+    ... )
     'promotes churn v3 Staging → Production and archives v2'
     """
     clauses: list[str] = []
@@ -233,8 +255,10 @@ def describe_change(summary: ChangeSummary) -> str:
     # A summary made without a policy (default_stage None) reads with the default one.
     default = summary.default_stage or DEFAULT_STAGE
     archive = summary.archive_stage if summary.default_stage else DEFAULT_ARCHIVE_STAGE
-    parts = [describe_model_change(m, order, default_stage=default, archive_stage=archive)
-             for m in summary.models]
+    parts = [
+        describe_model_change(m, order, default_stage=default, archive_stage=archive)
+        for m in summary.models
+    ]
     if summary.policy_changed:
         parts.append("changes registry.yaml")
     return "; ".join(parts) if parts else "no registry changes"
@@ -243,8 +267,12 @@ def describe_change(summary: ChangeSummary) -> str:
 def format_summary(report: Report, *, strict: bool = False) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: verdict, the change, approvals, findings."""
     failed = report.failed(strict)
-    lines = [f"## Registry validation: {'❌ failed' if failed else '✅ passed'}", "",
-             f"{report.revision}: {_counts(report)}.", ""]
+    lines = [
+        f"## Registry validation: {'❌ failed' if failed else '✅ passed'}",
+        "",
+        f"{report.revision}: {_counts(report)}.",
+        "",
+    ]
     if report.change is not None:
         lines += [f"**Change:** {_md(describe_change(report.change))}", ""]
         approvals = [n for n in report.notices if n.code == "RG801"]
@@ -256,8 +284,9 @@ def format_summary(report: Report, *, strict: bool = False) -> str:
     if problems:
         lines += ["| Severity | Rule | Where | What to do |", "|---|---|---|---|"]
         for f in problems:
-            lines.append(f"| {f.severity} | {f.code} {f.title} | `{_md(f.where)}` | "
-                         f"{_md(f.message)} |")
+            lines.append(
+                f"| {f.severity} | {f.code} {f.title} | `{_md(f.where)}` | {_md(f.message)} |"
+            )
         lines.append("")
     lines.append("Rules: see docs/rules.md in the registry repository.")
     return "\n".join(lines) + "\n"
@@ -265,5 +294,12 @@ def format_summary(report: Report, *, strict: bool = False) -> str:
 
 def _md(text: str) -> str:
     """User-derived text made inert in a Markdown table cell (no HTML, no pipes)."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("`", "'").replace("\n", " ").replace("\r", " "))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("|", "\\|")
+        .replace("`", "'")
+        .replace("\n", " ")
+        .replace("\r", " ")
+    )

@@ -39,11 +39,16 @@ def resolve(
     ``versions`` maps each version number of the model to its stage; ``stages``
     are the registry's stages in policy order. A stage names its newest holder.
 
-    >>> resolve(ModelUri.parse("models:/m/production"), {1: "Production", 2: "None"},
-    ...         {}, ["None", "Production"])
+    >>> resolve(
+    ...     ModelUri.parse("models:/m/production"),
+    ...     {1: "Production", 2: "None"},
+    ...     {},
+    ...     ["None", "Production"],
+    ... )
     1
-    >>> resolve(ModelUri.parse("models:/m@champion"), {1: "None", 2: "None"},
-    ...         {"champion": 2}, ["None"])
+    >>> resolve(
+    ...     ModelUri.parse("models:/m@champion"), {1: "None", 2: "None"}, {"champion": 2}, ["None"]
+    ... )
     2
 
     Raises:

@@ -63,10 +63,14 @@ def template_text(name: str) -> str:
     return resources.files("registry_gen").joinpath("templates", name).read_text("utf-8")
 
 
-def init_registry(directory: Path | str, *, remote: str | None = None,
-                  remote_name: str = DEFAULT_REMOTE_NAME,
-                  remote_options: Mapping[str, str] | None = None,
-                  package: str | None = None) -> Path:
+def init_registry(
+    directory: Path | str,
+    *,
+    remote: str | None = None,
+    remote_name: str = DEFAULT_REMOTE_NAME,
+    remote_options: Mapping[str, str] | None = None,
+    package: str | None = None,
+) -> Path:
     """Create a registry repository in ``directory`` (new, or an empty folder).
 
     ``remote`` is any DVC remote URL or path (``s3://``, ``gs://``, ``azure://``,
@@ -96,8 +100,14 @@ def init_registry(directory: Path | str, *, remote: str | None = None,
     generated = write_generated(root, package or default_package())
     codeowners, _ = write_codeowners(root, load_index(root))
     artifacts.init_dvc(root)
-    paths = [*TEMPLATES.values(), *generated, codeowners.relative_to(root).as_posix(),
-             MODELS_DIR, ".dvc", ".dvcignore"]
+    paths = [
+        *TEMPLATES.values(),
+        *generated,
+        codeowners.relative_to(root).as_posix(),
+        MODELS_DIR,
+        ".dvc",
+        ".dvcignore",
+    ]
     paths += _set_up_remote(root, remote, remote_name, remote_options or {})
     gitops.commit_paths(root, paths, "Initialise the model registry")
     log.info("initialised a registry in %s", root)
@@ -116,8 +126,9 @@ def _empty_folder(directory: Path | str) -> Path:
     return root
 
 
-def _set_up_remote(root: Path, remote: str | None, name: str,
-                   options: Mapping[str, str]) -> list[str]:
+def _set_up_remote(
+    root: Path, remote: str | None, name: str, options: Mapping[str, str]
+) -> list[str]:
     """Configure the default DVC remote; the paths to commit besides ``.dvc/``."""
     if remote is None:
         (root / DEFAULT_REMOTE_DIR).mkdir()

@@ -12,7 +12,8 @@ line and field.
 
 Example:
     >>> record = parse_record(
-    ...     "name: churn\\nowners: ['@ml-team']\\n", "models/churn/model.yaml", ModelRecord)
+    ...     "name: churn\\nowners: ['@ml-team']\\n", "models/churn/model.yaml", ModelRecord
+    ... )
     >>> record.owners
     ['@ml-team']
 """
@@ -198,8 +199,9 @@ class Artifact(_Record):
         default_factory=list, description="skops types trusted at registration"
     )
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
-        default=None, description="the reviewed sha256 a pickle/joblib/mlflow artifact is "
-        "loaded by (registry_gen.formats.artifact_sha256)"
+        default=None,
+        description="the reviewed sha256 a pickle/joblib/mlflow artifact is "
+        "loaded by (registry_gen.formats.artifact_sha256)",
     )
 
     @field_validator("path")
@@ -314,11 +316,14 @@ class DvcOutput(_Record):
     @model_validator(mode="after")
     def _folder_has_nfiles(self) -> DvcOutput:
         if self.is_dir and self.nfiles is None:
-            raise ValueError("a folder's pointer (md5 ending in .dir) also records nfiles; "
-                             "run `dvc add` again")
+            raise ValueError(
+                "a folder's pointer (md5 ending in .dir) also records nfiles; run `dvc add` again"
+            )
         if not self.is_dir and self.nfiles is not None:
-            raise ValueError("nfiles belongs to a folder's pointer, but the md5 is a file's "
-                             "(no .dir); run `dvc add` again")
+            raise ValueError(
+                "nfiles belongs to a folder's pointer, but the md5 is a file's "
+                "(no .dir); run `dvc add` again"
+            )
         return self
 
     @property
@@ -370,7 +375,8 @@ def validate_document(document: YamlDocument, schema: type[RecordT]) -> RecordT:
     data = document.data if document.data is not None else {}
     if not isinstance(data, dict):
         raise RecordError(
-            Location(document.file, 1), "the file must be a YAML mapping (key: value)")
+            Location(document.file, 1), "the file must be a YAML mapping (key: value)"
+        )
     try:
         return schema.model_validate(data)
     except ValidationError as error:
@@ -381,8 +387,11 @@ def record_errors(document: YamlDocument, error: ValidationError) -> list[Record
     """Every pydantic error of ``error`` as a RecordError naming file:line (field)."""
     found = []
     for detail in error.errors():
-        loc = tuple(part for part in detail["loc"] if not isinstance(part, str) or
-                    not part.startswith(("function-", "constrained-")))
+        loc = tuple(
+            part
+            for part in detail["loc"]
+            if not isinstance(part, str) or not part.startswith(("function-", "constrained-"))
+        )
         field = ".".join(str(p) for p in loc) or None
         message = _friendly(detail)
         found.append(RecordError(Location(document.file, document.line_of(loc), field), message))

@@ -69,8 +69,10 @@ def check_model_name(name: str, what: str = "model name") -> str:
         )
     if is_reserved_name(name):
         reserved = name.partition(".")[0]
-        raise InvalidName(f"{what} {name!r} is reserved for the registry's website (its "
-                          f"{reserved!r} pages); pick another")
+        raise InvalidName(
+            f"{what} {name!r} is reserved for the registry's website (its "
+            f"{reserved!r} pages); pick another"
+        )
     return name
 
 
@@ -153,8 +155,12 @@ class ModelUri:
     latest: bool = False
 
     def __post_init__(self) -> None:
-        chosen = [self.version is not None, self.stage is not None, self.alias is not None,
-                  self.latest]
+        chosen = [
+            self.version is not None,
+            self.stage is not None,
+            self.alias is not None,
+            self.latest,
+        ]
         if sum(chosen) != 1:
             raise InvalidUri(f"a model URI names exactly one of: {URI_FORMS}")
 

@@ -91,7 +91,8 @@ def decode_record(raw: bytes, file: str) -> str:
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise RecordError(
-            Location(file, line), f"not valid UTF-8 (byte {error.start}); save the file as UTF-8",
+            Location(file, line),
+            f"not valid UTF-8 (byte {error.start}); save the file as UTF-8",
             code="yaml",
         ) from None
 
@@ -107,8 +108,9 @@ def parse_yaml(text: str | bytes, file: str, *, lines: bool = True) -> YamlDocum
     if isinstance(text, bytes):
         text = decode_record(text, file)
     elif len(text) > MAX_RECORD_BYTES:
-        raise RecordError(Location(file), f"file is larger than {MAX_RECORD_BYTES:,} bytes",
-                          code="yaml")
+        raise RecordError(
+            Location(file), f"file is larger than {MAX_RECORD_BYTES:,} bytes", code="yaml"
+        )
     if text.startswith("\ufeff"):
         text = text[1:]
     builder = _Builder(file, lines)
@@ -121,8 +123,9 @@ def parse_yaml(text: str | bytes, file: str, *, lines: bool = True) -> YamlDocum
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         problem = error.problem or error.context or "malformed YAML"
-        raise RecordError(Location(file, line), f"YAML syntax error: {problem}",
-                          code="yaml") from None
+        raise RecordError(
+            Location(file, line), f"YAML syntax error: {problem}", code="yaml"
+        ) from None
     except yaml.YAMLError as error:
         raise RecordError(Location(file), f"YAML syntax error: {error}", code="yaml") from None
     finally:
@@ -184,7 +187,8 @@ class _Builder:
     def check_node_event(self, event: Any) -> None:
         if type(event) is _AliasEvent:
             raise self.fail(
-                event, "YAML aliases (*name) are not allowed in records; write the value")
+                event, "YAML aliases (*name) are not allowed in records; write the value"
+            )
         if event.anchor is not None:
             raise self.fail(event, "YAML anchors (&name) are not allowed in records")
         tag = event.tag
@@ -229,8 +233,14 @@ class _Builder:
             if type(key_event) is _MappingEndEvent:
                 return mapping
             key = key_event.value if type(key_event) is _ScalarEvent else None
-            if (not key or key_event.anchor is not None or key_event.tag is not None
-                    or key_event.style or key == "<<" or _MAYBE_NOT_STRING.match(key)):
+            if (
+                not key
+                or key_event.anchor is not None
+                or key_event.tag is not None
+                or key_event.style
+                or key == "<<"
+                or _MAYBE_NOT_STRING.match(key)
+            ):
                 key = self.key(key_event)  # all but a plain word: the full checks
             if key in mapping:
                 raise self.fail(key_event, f"duplicate key '{key}'")
@@ -242,8 +252,12 @@ class _Builder:
             value = get_event()
             # The common case inline (a plain or quoted scalar, no anchor or tag):
             # the same checks as node(), without a call per value.
-            if (type(value) is _ScalarEvent and value.anchor is None and value.tag is None
-                    and deeper <= MAX_DEPTH):
+            if (
+                type(value) is _ScalarEvent
+                and value.anchor is None
+                and value.tag is None
+                and deeper <= MAX_DEPTH
+            ):
                 text = value.value
                 if value.style or (text and not _MAYBE_NOT_STRING.match(text)):
                     mapping[key] = text
@@ -279,12 +293,18 @@ class _Builder:
     def check_number(self, event: Any, text: str) -> None:
         """Refuse a number too long to convert, or a float that overflows to infinity."""
         if len(text) > MAX_NUMBER_CHARS and any(
-                pattern.match(text) for pattern in (_INT, _INT_OCT, _INT_HEX, _FLOAT)):
-            raise self.fail(event, f"a {len(text):,}-character number; numbers in records are "
-                            f"at most {MAX_NUMBER_CHARS} characters (quote it if it is text)")
+            pattern.match(text) for pattern in (_INT, _INT_OCT, _INT_HEX, _FLOAT)
+        ):
+            raise self.fail(
+                event,
+                f"a {len(text):,}-character number; numbers in records are "
+                f"at most {MAX_NUMBER_CHARS} characters (quote it if it is text)",
+            )
         if _FLOAT.match(text) and math.isinf(float(text)):
-            raise self.fail(event, f"the number {text} is too large for a float; write .inf "
-                            "if infinity is meant")
+            raise self.fail(
+                event,
+                f"the number {text} is too large for a float; write .inf if infinity is meant",
+            )
 
     def typed_scalar(self, event: Any, text: str) -> Any:
         if len(text) > MAX_NUMBER_CHARS or "e" in text or "E" in text:
@@ -293,7 +313,7 @@ class _Builder:
             raise self.fail(
                 event,
                 f"the unquoted value {text!r} means different things to different YAML "
-                f"readers (YAML 1.1 reads it as a boolean or number); write \"{text}\" in quotes",
+                f'readers (YAML 1.1 reads it as a boolean or number); write "{text}" in quotes',
             )
         for pattern, convert in _SCALAR_TYPES:
             if pattern.match(text):
@@ -309,15 +329,26 @@ class _Dumper(yaml.SafeDumper):
     """Block style, keys in the order given, multi-line strings as ``|`` blocks."""
 
 
-_NOT_STRING_PATTERNS = (_YAML11_AMBIGUOUS, _NULL, _BOOL_TRUE, _BOOL_FALSE, _INT, _INT_OCT,
-                        _INT_HEX, _FLOAT, _INF, _NAN)
+_NOT_STRING_PATTERNS = (
+    _YAML11_AMBIGUOUS,
+    _NULL,
+    _BOOL_TRUE,
+    _BOOL_FALSE,
+    _INT,
+    _INT_OCT,
+    _INT_HEX,
+    _FLOAT,
+    _INF,
+    _NAN,
+)
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    if not value or (_MAYBE_NOT_STRING.match(value)
-                     and any(p.match(value) for p in _NOT_STRING_PATTERNS)):
+    if not value or (
+        _MAYBE_NOT_STRING.match(value) and any(p.match(value) for p in _NOT_STRING_PATTERNS)
+    ):
         # PyYAML's YAML 1.1 rules leave `1e5` or `0875` plain, which parse_yaml reads
         # as a number or refuses as ambiguous: quote every such string.
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
@@ -334,7 +365,11 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
     and the like; strings that only YAML 1.2 would misread are quoted too.
     """
     text = yaml.dump(
-        dict(data), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+        dict(data),
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
         default_flow_style=False,
     )
     return text

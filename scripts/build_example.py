@@ -55,8 +55,14 @@ REVIEWER = {"alice": "dana", "bongani": "alice", "chen": "bongani", "dana": "che
 
 
 def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, check=False)
+    result = subprocess.run(
+        ["git", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     if result.returncode != 0:
         raise SystemExit(f"git {' '.join(args)} failed: {result.stderr.strip()}")
     return result.stdout
@@ -99,31 +105,48 @@ def train_classifier(version: int, *, fraud: bool) -> Trained:
 
     seed = (200 if fraud else 100) + version
     x, y = make_classification(
-        n_samples=800, n_features=8, n_informative=5, weights=[0.93] if fraud else [0.7],
-        random_state=7 if fraud else 3)
+        n_samples=800,
+        n_features=8,
+        n_informative=5,
+        weights=[0.93] if fraud else [0.7],
+        random_state=7 if fraud else 3,
+    )
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25, random_state=seed)
     model: Any
     if version == 1:
         params: dict[str, Any] = {"model": "LogisticRegression", "C": 1.0, "max_iter": 200}
         model = LogisticRegression(C=1.0, max_iter=200)
     elif version == 2:
-        params = {"model": "RandomForestClassifier", "n_estimators": 30, "max_depth": 6,
-                  "random_state": seed}
+        params = {
+            "model": "RandomForestClassifier",
+            "n_estimators": 30,
+            "max_depth": 6,
+            "random_state": seed,
+        }
         model = RandomForestClassifier(n_estimators=30, max_depth=6, random_state=seed)
     else:
-        params = {"model": "GradientBoostingClassifier", "n_estimators": 40, "max_depth": 3,
-                  "learning_rate": 0.1, "random_state": seed}
-        model = GradientBoostingClassifier(n_estimators=40, max_depth=3, learning_rate=0.1,
-                                           random_state=seed)
+        params = {
+            "model": "GradientBoostingClassifier",
+            "n_estimators": 40,
+            "max_depth": 3,
+            "learning_rate": 0.1,
+            "random_state": seed,
+        }
+        model = GradientBoostingClassifier(
+            n_estimators=40, max_depth=3, learning_rate=0.1, random_state=seed
+        )
     model.fit(x_train, y_train)
     scores = model.predict_proba(x_test)[:, 1]
     predicted = model.predict(x_test)
-    metrics = {"roc_auc": round(float(roc_auc_score(y_test, scores)), 4),
-               "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
-               "f1": round(float(f1_score(y_test, predicted)), 4)}
+    metrics = {
+        "roc_auc": round(float(roc_auc_score(y_test, scores)), 4),
+        "accuracy": round(float(accuracy_score(y_test, predicted)), 4),
+        "f1": round(float(f1_score(y_test, predicted)), 4),
+    }
     name = "transactions-2026" if fraud else "customer-events-2026"
-    return Trained(model, metrics, params, x_test[:5],
-                   _dataset(f"{name}-v{version}", x_train, y_train))
+    return Trained(
+        model, metrics, params, x_test[:5], _dataset(f"{name}-v{version}", x_train, y_train)
+    )
 
 
 def train_regressor(version: int) -> Trained:
@@ -134,23 +157,34 @@ def train_regressor(version: int) -> Trained:
     from sklearn.model_selection import train_test_split
 
     x, y = make_regression(n_samples=600, n_features=6, noise=12.0, random_state=11)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.25,
-                                                        random_state=300 + version)
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=0.25, random_state=300 + version
+    )
     model: Any
     if version == 1:
         params: dict[str, Any] = {"model": "Ridge", "alpha": 1.0}
         model = Ridge(alpha=1.0)
     else:
-        params = {"model": "GradientBoostingRegressor", "n_estimators": 60, "max_depth": 3,
-                  "random_state": 300 + version}
-        model = GradientBoostingRegressor(n_estimators=60, max_depth=3,
-                                          random_state=300 + version)
+        params = {
+            "model": "GradientBoostingRegressor",
+            "n_estimators": 60,
+            "max_depth": 3,
+            "random_state": 300 + version,
+        }
+        model = GradientBoostingRegressor(n_estimators=60, max_depth=3, random_state=300 + version)
     model.fit(x_train, y_train)
     predicted = model.predict(x_test)
-    metrics = {"mae": round(float(mean_absolute_error(y_test, predicted)), 3),
-               "r2": round(float(r2_score(y_test, predicted)), 4)}
-    return Trained(model, metrics, params, x_test[:5],
-                   _dataset(f"store-sales-2026-v{version}", x_train, y_train))
+    metrics = {
+        "mae": round(float(mean_absolute_error(y_test, predicted)), 3),
+        "r2": round(float(r2_score(y_test, predicted)), 4),
+    }
+    return Trained(
+        model,
+        metrics,
+        params,
+        x_test[:5],
+        _dataset(f"store-sales-2026-v{version}", x_train, y_train),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -174,9 +208,14 @@ class History:
         """Run a change as ``author``; the block sets ``info["branch"]`` to merge."""
         name, email = PEOPLE[author]
         when = self.tick(hours)
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-               "GIT_AUTHOR_DATE": when.isoformat(), "GIT_COMMITTER_DATE": when.isoformat()}
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_AUTHOR_DATE": when.isoformat(),
+            "GIT_COMMITTER_DATE": when.isoformat(),
+        }
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         info: dict[str, Any] = {"when": when}
@@ -194,16 +233,30 @@ class History:
         self.number += 1
         name, email = PEOPLE[reviewer]
         when = self.tick(3).isoformat()
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_AUTHOR_DATE": when,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-               "GIT_COMMITTER_DATE": when}
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": when,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_COMMITTER_DATE": when,
+        }
         # GitHub's merge message: the pull request's title (here the change's commit
         # subject) on the first body line, which the site shows as the change.
         title = git(self.root, "log", "-1", "--format=%s", branch).strip()
         git(self.root, "checkout", "--quiet", self.base)
-        git(self.root, "merge", "--no-ff", "--quiet", "-m",
-            f"Merge pull request #{self.number} from {ORG}/{branch}", "-m", title, branch,
-            env=env)
+        git(
+            self.root,
+            "merge",
+            "--no-ff",
+            "--quiet",
+            "-m",
+            f"Merge pull request #{self.number} from {ORG}/{branch}",
+            "-m",
+            title,
+            branch,
+            env=env,
+        )
         git(self.root, "branch", "--quiet", "-d", branch)
         self.merged.append(branch)
 
@@ -222,37 +275,56 @@ class Example:
     client: RegistryClient
     history: History
 
-    def create(self, author: str, name: str, description: str, owners: list[str],
-               tags: dict[str, str]) -> None:
+    def create(
+        self, author: str, name: str, description: str, owners: list[str], tags: dict[str, str]
+    ) -> None:
         with self.history.pull_request(author) as pr:
-            self.client.create_registered_model(name, tags, description, owners=owners,
-                                                branch=True)
+            self.client.create_registered_model(name, tags, description, owners=owners, branch=True)
             pr["branch"] = current(self.root)
 
     # One line of the example's story per call (who registers which version, trained how);
     # the optional lineage is keyword-only.
     def register(
-        self, author: str, name: str, version: int, trained: Trained, description: str, *,
-        parents: tuple[str, ...] = (), tags: dict[str, str] | None = None,
+        self,
+        author: str,
+        name: str,
+        version: int,
+        trained: Trained,
+        description: str,
+        *,
+        parents: tuple[str, ...] = (),
+        tags: dict[str, str] | None = None,
     ) -> None:
         experiment = {"churn-classifier": 1, "fraud-detector": 2, "demand-forecast": 3}[name]
         run = fake_sha("run", name, version, length=32)
         with self.history.pull_request(author) as pr:
             registered = log_model(
-                trained.model, name, registry=self.root, input_example=trained.example,
-                description=description, metrics=trained.metrics, params=trained.params,
-                run_id=run, run_url=RUNS_URL.format(experiment=experiment, run=run),
+                trained.model,
+                name,
+                registry=self.root,
+                input_example=trained.example,
+                description=description,
+                metrics=trained.metrics,
+                params=trained.params,
+                run_id=run,
+                run_url=RUNS_URL.format(experiment=experiment, run=run),
                 code={"repo": CODE_REPO, "commit": fake_sha("code", name, version)},
-                datasets=[trained.dataset], parents=list(parents), tags=tags or {},
-                created_at=pr["when"], branch=True)
+                datasets=[trained.dataset],
+                parents=list(parents),
+                tags=tags or {},
+                created_at=pr["when"],
+                branch=True,
+            )
             assert registered.version == version, (name, registered.version, version)
             pr["branch"] = current(self.root)
 
-    def promote(self, author: str, name: str, version: int, stage: str,
-                archive_existing: bool = False) -> None:
+    def promote(
+        self, author: str, name: str, version: int, stage: str, archive_existing: bool = False
+    ) -> None:
         with self.history.pull_request(author, hours=30) as pr:
             self.client.transition_model_version_stage(
-                name, version, stage, archive_existing_versions=archive_existing, branch=True)
+                name, version, stage, archive_existing_versions=archive_existing, branch=True
+            )
             pr["branch"] = current(self.root)
 
     def alias(self, author: str, name: str, alias: str, version: int) -> None:
@@ -314,17 +386,31 @@ def setup_registry(root: Path) -> Path:
         (root / REMOTE_DIR / "README.md").write_text(
             "# dvc-remote\n\nThe DVC remote of the example registry: the bytes of every\n"
             "artifact under `models/`, content-addressed by md5. It is committed so that a\n"
-            "fresh clone loads the example models offline.\n")
+            "fresh clone loads the example models offline.\n"
+        )
         artifacts.add_remote(root, REMOTE_NAME, REMOTE_DIR)  # stored as ../dvc-remote
         changed += [".dvc/config", REMOTE_DIR]
     if changed:
         name, email = PEOPLE["alice"]
-        env = {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
-               "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email,
-               "GIT_AUTHOR_DATE": START.isoformat(), "GIT_COMMITTER_DATE": START.isoformat()}
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "GIT_AUTHOR_DATE": START.isoformat(),
+            "GIT_COMMITTER_DATE": START.isoformat(),
+        }
         git(root, "add", "--", *changed)
-        git(root, "commit", "--quiet", "-m", "Set up the example registry's DVC remote",
-            "--", *changed, env=env)
+        git(
+            root,
+            "commit",
+            "--quiet",
+            "-m",
+            "Set up the example registry's DVC remote",
+            "--",
+            *changed,
+            env=env,
+        )
     return root
 
 
@@ -344,58 +430,136 @@ def build(root: Path, only: set[str] | None = None) -> History:
         steps.append((name, action))
 
     churn, fraud, demand = "churn-classifier", "fraud-detector", "demand-forecast"
-    step(churn, lambda: ex.create("alice", churn, CHURN, ["@acme-ml/retention"],
-                                  {"team": "retention", "domain": "customers"}))
-    step(churn, lambda: ex.register("alice", churn, 1, train_classifier(1, fraud=False),
-                                    "Baseline **logistic regression** on the January extract."))
+    step(
+        churn,
+        lambda: ex.create(
+            "alice",
+            churn,
+            CHURN,
+            ["@acme-ml/retention"],
+            {"team": "retention", "domain": "customers"},
+        ),
+    )
+    step(
+        churn,
+        lambda: ex.register(
+            "alice",
+            churn,
+            1,
+            train_classifier(1, fraud=False),
+            "Baseline **logistic regression** on the January extract.",
+        ),
+    )
     step(churn, lambda: ex.promote("alice", churn, 1, "Staging"))
     step(churn, lambda: ex.promote("dana", churn, 1, "Production"))
     step(churn, lambda: ex.alias("dana", churn, "champion", 1))
-    step(fraud, lambda: ex.create("bongani", fraud, FRAUD, ["@acme-ml/risk"],
-                                  {"team": "risk", "domain": "payments"}))
-    step(fraud, lambda: ex.register("bongani", fraud, 1, train_classifier(1, fraud=True),
-                                    "First model: logistic regression, class weights off."))
-    step(demand, lambda: ex.create("chen", demand, DEMAND, ["@acme-ml/supply"],
-                                   {"team": "supply", "domain": "stores"}))
-    step(demand, lambda: ex.register("chen", demand, 1, train_regressor(1),
-                                     "Ridge regression baseline."))
+    step(
+        fraud,
+        lambda: ex.create(
+            "bongani", fraud, FRAUD, ["@acme-ml/risk"], {"team": "risk", "domain": "payments"}
+        ),
+    )
+    step(
+        fraud,
+        lambda: ex.register(
+            "bongani",
+            fraud,
+            1,
+            train_classifier(1, fraud=True),
+            "First model: logistic regression, class weights off.",
+        ),
+    )
+    step(
+        demand,
+        lambda: ex.create(
+            "chen", demand, DEMAND, ["@acme-ml/supply"], {"team": "supply", "domain": "stores"}
+        ),
+    )
+    step(
+        demand,
+        lambda: ex.register("chen", demand, 1, train_regressor(1), "Ridge regression baseline."),
+    )
     step(fraud, lambda: ex.promote("bongani", fraud, 1, "Staging"))
-    step(churn, lambda: ex.register(
-        "alice", churn, 2, train_classifier(2, fraud=False),
-        "Random forest (30 trees, depth 6).\n\nBetter recall on long-tenure customers; "
-        "slower to score.", tags={"candidate": "true"}))
+    step(
+        churn,
+        lambda: ex.register(
+            "alice",
+            churn,
+            2,
+            train_classifier(2, fraud=False),
+            "Random forest (30 trees, depth 6).\n\nBetter recall on long-tenure customers; "
+            "slower to score.",
+            tags={"candidate": "true"},
+        ),
+    )
     step(churn, lambda: ex.promote("alice", churn, 2, "Staging"))
     step(churn, lambda: ex.alias("alice", churn, "challenger", 2))
-    step(demand, lambda: ex.register(
-        "chen", demand, 2, train_regressor(2),
-        "Gradient boosting replaces the ridge baseline: **MAE down** on every store cluster.",
-        parents=(f"models:/{demand}/1",)))
+    step(
+        demand,
+        lambda: ex.register(
+            "chen",
+            demand,
+            2,
+            train_regressor(2),
+            "Gradient boosting replaces the ridge baseline: **MAE down** on every store cluster.",
+            parents=(f"models:/{demand}/1",),
+        ),
+    )
     step(demand, lambda: ex.promote("dana", demand, 2, "Production"))
     step(demand, lambda: ex.promote("chen", demand, 1, "Archived"))
-    step(fraud, lambda: ex.register(
-        "bongani", fraud, 2, train_classifier(2, fraud=True),
-        "Random forest trained on the February transactions.",
-        parents=(f"models:/{fraud}/1",)))
+    step(
+        fraud,
+        lambda: ex.register(
+            "bongani",
+            fraud,
+            2,
+            train_classifier(2, fraud=True),
+            "Random forest trained on the February transactions.",
+            parents=(f"models:/{fraud}/1",),
+        ),
+    )
     step(fraud, lambda: ex.promote("bongani", fraud, 2, "Production"))
     step(fraud, lambda: ex.alias("bongani", fraud, "champion", 2))
-    step(churn, lambda: ex.register(
-        "dana", churn, 3, train_classifier(3, fraud=False),
-        "Gradient boosting, warm-started from the ideas of v2.\n\n"
-        "- ROC AUC up on the March holdout\n- same features as v2",
-        parents=(f"models:/{churn}/2",)))
+    step(
+        churn,
+        lambda: ex.register(
+            "dana",
+            churn,
+            3,
+            train_classifier(3, fraud=False),
+            "Gradient boosting, warm-started from the ideas of v2.\n\n"
+            "- ROC AUC up on the March holdout\n- same features as v2",
+            parents=(f"models:/{churn}/2",),
+        ),
+    )
     step(churn, lambda: ex.promote("dana", churn, 3, "Staging"))
     step(churn, lambda: ex.alias("alice", churn, "champion", 3))
     step(churn, lambda: ex.promote("alice", churn, 3, "Production", archive_existing=True))
-    step(churn, lambda: ex.describe(
-        "alice", churn, 1, "Baseline **logistic regression** on the January extract.\n\n"
-        "_Archived when v3 went to Production._"))
+    step(
+        churn,
+        lambda: ex.describe(
+            "alice",
+            churn,
+            1,
+            "Baseline **logistic regression** on the January extract.\n\n"
+            "_Archived when v3 went to Production._",
+        ),
+    )
     # A model that feeds another: v3 adds the churn score as a feature, so the global
     # lineage page has an edge between registered models.
     fraud_v3_parents = (f"models:/{fraud}/2",) + ((f"models:/{churn}/3",) if wanted(churn) else ())
-    step(fraud, lambda: ex.register(
-        "chen", fraud, 3, train_classifier(3, fraud=True),
-        "Gradient boosting experiment that adds the **churn-classifier v3** score as a "
-        "feature; not yet reviewed by risk.", parents=fraud_v3_parents))
+    step(
+        fraud,
+        lambda: ex.register(
+            "chen",
+            fraud,
+            3,
+            train_classifier(3, fraud=True),
+            "Gradient boosting experiment that adds the **churn-classifier v3** score as a "
+            "feature; not yet reviewed by risk.",
+            parents=fraud_v3_parents,
+        ),
+    )
     for name, action in steps:
         if wanted(name):
             action()
@@ -405,8 +569,12 @@ def build(root: Path, only: set[str] | None = None) -> History:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", type=Path, help="an existing git repository")
-    parser.add_argument("--only", action="append", metavar="MODEL",
-                        help="build only this model (repeatable); for quick tests")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="MODEL",
+        help="build only this model (repeatable); for quick tests",
+    )
     args = parser.parse_args(argv)
     history = build(args.target, set(args.only) if args.only else None)
     print(f"merged {len(history.merged)} pull requests into {history.base} of {args.target}")

@@ -86,7 +86,10 @@ def write_version(
 
 
 def commit(
-    root: Path, message: str, *, author: str = "Alice Example <alice@example.com>",
+    root: Path,
+    message: str,
+    *,
+    author: str = "Alice Example <alice@example.com>",
     date: str | None = None,
 ) -> str:
     """Stage everything and commit; return the new commit's SHA."""
@@ -101,12 +104,16 @@ def commit(
 def small_registry_at(root: Path, policy: str = DEFAULT_POLICY) -> Path:
     """A committed registry: churn v1-v3 (v3 Production, v2 Staging, @champion v3), fraud v1."""
     init_repo(root, policy)
-    write_model(root, "churn", description="Predicts **churn**.", owners=["@ml-team"],
-                aliases={"champion": 3})
+    write_model(
+        root,
+        "churn",
+        description="Predicts **churn**.",
+        owners=["@ml-team"],
+        aliases={"champion": 3},
+    )
     write_version(root, "churn", 1, stage="Archived", metrics={"auc": 0.81})
     write_version(root, "churn", 2, stage="Staging", metrics={"auc": 0.86})
-    write_version(root, "churn", 3, stage="Production", description="Third.",
-                  metrics={"auc": 0.9})
+    write_version(root, "churn", 3, stage="Production", description="Third.", metrics={"auc": 0.9})
     write_model(root, "fraud", description="Flags fraud.")
     write_version(root, "fraud", 1)
     commit(root, "Register churn and fraud")

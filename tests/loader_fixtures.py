@@ -27,8 +27,14 @@ MARKER_ENV = "REGISTRY_GEN_TEST_MARKER"
 
 def dvc(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """Run the venv's DVC in ``root``; fail loudly with its output."""
-    result = subprocess.run([DVC, *args], cwd=root, capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, check=False)
+    result = subprocess.run(
+        [DVC, *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"dvc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -68,12 +74,18 @@ class Registry:
         return self.remote / "files" / "md5" / md5[:2] / md5[2:]
 
 
-def _version(root: Path, name: str, number: int, artifact: str, fmt: str, stage: str,
-             **extra: Any) -> Path:
+def _version(
+    root: Path, name: str, number: int, artifact: str, fmt: str, stage: str, **extra: Any
+) -> Path:
     folder = root / "models" / name / str(number)
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"version": number, "stage": stage, "created_at": f"2026-01-{number:02d}T10:00:00Z",
-              "created_by": "alice", "artifact": {"path": artifact, "format": fmt, **extra}}
+    record = {
+        "version": number,
+        "stage": stage,
+        "created_at": f"2026-01-{number:02d}T10:00:00Z",
+        "created_by": "alice",
+        "artifact": {"path": artifact, "format": fmt, **extra},
+    }
     if stage == "Production":
         record["description"] = "In production."
         record["metrics"] = {"auc": 0.9}
@@ -85,8 +97,15 @@ def add_skops_version(root: Path, name: str, number: int, stage: str, model: Any
     import skops.io as sio
 
     data = sio.dumps(model)
-    target = _version(root, name, number, "model.skops", "skops", stage,
-                      trusted_types=sorted(sio.get_untrusted_types(data=data)))
+    target = _version(
+        root,
+        name,
+        number,
+        "model.skops",
+        "skops",
+        stage,
+        trusted_types=sorted(sio.get_untrusted_types(data=data)),
+    )
     target.write_bytes(data)
     return str(target.relative_to(root))
 
@@ -108,8 +127,10 @@ def _onnx_folder(root: Path, model: Linear) -> str:
     from onnx import TensorProto, helper, numpy_helper
 
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["xw"]),
-         helper.make_node("Add", ["xw", "b"], ["y"])],
+        [
+            helper.make_node("MatMul", ["x", "w"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["y"]),
+        ],
         "linear",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])],
@@ -119,8 +140,14 @@ def _onnx_folder(root: Path, model: Linear) -> str:
     proto.ir_version = 8
     target = _version(root, "onnxy", 1, "model", "onnx", "Production")
     target.mkdir()
-    onnx.save_model(proto, str(target / "model.onnx"), save_as_external_data=True,
-                    all_tensors_to_one_file=True, location="weights.bin", size_threshold=0)
+    onnx.save_model(
+        proto,
+        str(target / "model.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="weights.bin",
+        size_threshold=0,
+    )
     return str(target.relative_to(root))
 
 
@@ -141,8 +168,10 @@ def build_registry(base: Path) -> Registry:
         reg.models[f"churn/{number}"] = model
         targets.append(add_skops_version(root, "churn", number, stage, model))
     write_model(root, "onnxy", description="ONNX with external data.")
-    linear = Linear(np.arange(6, dtype=np.float32).reshape(2, 3) / 7,
-                    np.array([0.5, -1.0, 2.0], dtype=np.float32))
+    linear = Linear(
+        np.arange(6, dtype=np.float32).reshape(2, 3) / 7,
+        np.array([0.5, -1.0, 2.0], dtype=np.float32),
+    )
     reg.models["onnxy/1"] = linear
     targets.append(_onnx_folder(root, linear))
     write_model(root, "pickled")

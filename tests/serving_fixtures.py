@@ -20,8 +20,10 @@ from starlette.applications import Starlette
 
 from registry_gen.yamlio import dump_yaml, parse_yaml
 
-SIGNATURE = {"inputs": [{"name": "a", "type": "float64"}, {"name": "b", "type": "float64"}],
-             "outputs": [{"type": "int64", "shape": [-1]}]}
+SIGNATURE = {
+    "inputs": [{"name": "a", "type": "float64"}, {"name": "b", "type": "float64"}],
+    "outputs": [{"type": "int64", "shape": [-1]}],
+}
 
 
 @dataclass
@@ -34,8 +36,12 @@ class Reply:
         return json.loads(self.body)
 
 
-def request(url: str, body: bytes | str | None = None, content_type: str | None = None,
-            method: str | None = None) -> Reply:
+def request(
+    url: str,
+    body: bytes | str | None = None,
+    content_type: str | None = None,
+    method: str | None = None,
+) -> Reply:
     """One HTTP request; HTTP errors are replies too (their status and body)."""
     data = body.encode() if isinstance(body, str) else body
     req = urllib.request.Request(url, data=data, method=method)
@@ -43,11 +49,13 @@ def request(url: str, body: bytes | str | None = None, content_type: str | None 
         req.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
-            return Reply(response.status, {k.lower(): v for k, v in response.headers.items()},
-                         response.read())
+            return Reply(
+                response.status,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.read(),
+            )
     except urllib.error.HTTPError as error:
-        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()},
-                     error.read())
+        return Reply(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
 
 
 def post_json(url: str, document: Any) -> Reply:
@@ -61,8 +69,7 @@ def running(app: Starlette) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
-                                           lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -78,8 +85,13 @@ def running(app: Starlette) -> Iterator[str]:
         sock.close()
 
 
-def with_signature(reg: Registry, dest: Path, signature: dict[str, Any] | None = SIGNATURE,
-                   *, own_remote: bool = False) -> Registry:
+def with_signature(
+    reg: Registry,
+    dest: Path,
+    signature: dict[str, Any] | None = SIGNATURE,
+    *,
+    own_remote: bool = False,
+) -> Registry:
     """A private copy of the loader registry whose churn v1-v3 record ``signature``."""
     copy = copy_registry(reg, dest, own_remote=own_remote)
     if signature is not None:

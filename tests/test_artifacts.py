@@ -53,7 +53,8 @@ def test_default_remote_reads_config_and_local_override(tmp_path: Path) -> None:
     assert artifacts.default_remote(tmp_path) is None
     (tmp_path / ".dvc/config").write_text(
         "[core]\n    remote = storage\n['remote \"storage\"']\n    url = ../dvc-remote\n"
-        "['remote \"s3\"']\n    url = s3://bucket/path\n")
+        "['remote \"s3\"']\n    url = s3://bucket/path\n"
+    )
     remote = artifacts.default_remote(tmp_path)
     assert remote == artifacts.Remote("storage", "../dvc-remote")
     assert remote.local_folder(tmp_path) == (tmp_path / "dvc-remote").resolve()

@@ -59,8 +59,9 @@ def generated(work: Path) -> GeneratedRegistry:
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_generated_registry_is_valid(generated: GeneratedRegistry) -> None:
@@ -129,8 +130,9 @@ def test_generation_is_cached(work: Path, generated: GeneratedRegistry) -> None:
 def test_harness_table_and_targets() -> None:
     results = Results()
     floor = results.add(Figure("floor", "load", [1.0, 1.2, 1.1]))
-    results.add(Figure("load", "load", [1.25, 1.5, 1.35], floor=floor.name,
-                       target=Target(margin=0.2)))
+    results.add(
+        Figure("load", "load", [1.25, 1.5, 1.35], floor=floor.name, target=Target(margin=0.2))
+    )
     results.add(Figure("show", "show", [0.5, 0.4, 0.6], target=Target(seconds=0.3)))
     results.skip("mlflow", "not available yet")
     data = results.to_json()
@@ -145,10 +147,12 @@ def test_harness_judges_a_factor_of_the_floor_on_cpu() -> None:
     # Wall times depend on the neighbours on a shared machine; a factor compares CPU.
     results = Results()
     floor = results.add(Figure("floor", "validate", [10.0], cpu=[8.0]))
-    within = results.add(Figure("fast", "validate", [30.0], cpu=[9.5], floor=floor.name,
-                                target=Target(factor=1.2)))
-    over = results.add(Figure("slow", "validate", [9.0], cpu=[10.0], floor=floor.name,
-                              target=Target(factor=1.2)))
+    within = results.add(
+        Figure("fast", "validate", [30.0], cpu=[9.5], floor=floor.name, target=Target(factor=1.2))
+    )
+    over = results.add(
+        Figure("slow", "validate", [9.0], cpu=[10.0], floor=floor.name, target=Target(factor=1.2))
+    )
     assert within.met(floor) is True and over.met(floor) is False
     table = results.table()
     assert "1.19× cpu" in table and "cpu ≤ 1.2× floor's" in table
@@ -157,8 +161,10 @@ def test_harness_judges_a_factor_of_the_floor_on_cpu() -> None:
 def test_time_process_reports_each_run_s_peak_memory() -> None:
     from benchmarks.harness import time_process
 
-    grow = ("import sys; block = bytearray(int(sys.argv[1])); block[::4096] = b'x' * "
-            "(len(block) // 4096 + 1)")
+    grow = (
+        "import sys; block = bytearray(int(sys.argv[1])); block[::4096] = b'x' * "
+        "(len(block) // 4096 + 1)"
+    )
     # This process's own memory must not count: Linux carries a parent's high-water mark
     # into a child it forks and execs directly.
     ballast = bytearray(200 * 10**6)
@@ -172,11 +178,31 @@ def test_time_process_reports_each_run_s_peak_memory() -> None:
     assert "MB" in Results(figures=[figure]).table()
 
 
-def test_harness_runs_end_to_end(work: Path, tmp_path: Path,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_harness_runs_end_to_end(
+    work: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "latest.json"
-    assert bench_main(["--models", "3", "--versions", "2", "--seed", "11", "--runs", "1",
-                       "--only", "index,history", "--work", str(work), "--json", str(out)]) == 0
+    assert (
+        bench_main(
+            [
+                "--models",
+                "3",
+                "--versions",
+                "2",
+                "--seed",
+                "11",
+                "--runs",
+                "1",
+                "--only",
+                "index,history",
+                "--work",
+                str(work),
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = json.loads(out.read_text())
     assert data["context"]["registry"]["versions"] == 6
     names = [f["name"] for f in data["figures"]] + [s["name"] for s in data["skipped"]]
@@ -209,20 +235,28 @@ def test_medium_registry_passes_the_validator(medium) -> None:  # type: ignore[n
 
 def test_medium_pack_passes_git_fsck(medium) -> None:  # type: ignore[no-untyped-def]
     # Checks every object's id against its content, every delta, and connectivity.
-    result = subprocess.run(["git", "fsck", "--full", "--strict", "--no-dangling"],
-                            cwd=medium.root, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["git", "fsck", "--full", "--strict", "--no-dangling"],
+        cwd=medium.root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert git(medium.root, "status", "--porcelain") == ""  # the checkout matches main
 
 
 def test_records_are_exactly_what_dump_yaml_writes(medium) -> None:  # type: ignore[no-untyped-def]
     # The templates must give dump_yaml's bytes, in every state a record passes through.
-    paths = git(medium.root, "log", "--format=", "--name-only", "--no-renames", "main",
-                "--", "models").split()
-    blobs = {line.split()[2]: line.split("\t")[1]
-             for rev in ("main", medium.base_rev, "main~40")
-             for line in git(medium.root, "ls-tree", "-r", rev, "models").splitlines()
-             if line.endswith(".yaml")}
+    paths = git(
+        medium.root, "log", "--format=", "--name-only", "--no-renames", "main", "--", "models"
+    ).split()
+    blobs = {
+        line.split()[2]: line.split("\t")[1]
+        for rev in ("main", medium.base_rev, "main~40")
+        for line in git(medium.root, "ls-tree", "-r", rev, "models").splitlines()
+        if line.endswith(".yaml")
+    }
     assert {p for p in paths if p.endswith(".yaml")} >= set(blobs.values())
     for sha, path in blobs.items():
         text = git(medium.root, "cat-file", "blob", sha)
@@ -238,22 +272,28 @@ def test_medium_history_reads_with_its_pull_requests(medium) -> None:  # type: i
     assert all(event.commit.pr is not None for event in history.events)
     assert len({event.commit.pr for event in history.events}) == medium.pull_requests
     # Some pull requests were branched from an older main than the one they merged into.
-    merges = [line.split() for line in
-              git(medium.root, "rev-list", "--merges", "--parents", "main").splitlines()]
+    merges = [
+        line.split()
+        for line in git(medium.root, "rev-list", "--merges", "--parents", "main").splitlines()
+    ]
     older = [m for m in merges if git(medium.root, "rev-parse", f"{m[2]}^").strip() != m[1]]
     assert merges and older
 
 
 def test_generator_command_prints_time_commits_and_memory(  # type: ignore[no-untyped-def]
-        work: Path, medium, capsys: pytest.CaptureFixture[str]) -> None:
-    assert generate_main(["--models", "60", "--versions", "5", "--seed", "3",
-                          "--work", str(work)]) == 0
+    work: Path, medium, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        generate_main(["--models", "60", "--versions", "5", "--seed", "3", "--work", str(work)])
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"{medium.commits:,} commits" in out and "peak RSS" in out and "wall" in out
 
 
-def test_sorted_tree_ids_and_deltas_match_git(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sorted_tree_ids_and_deltas_match_git(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Small snapshot levels, so every level and the undo path are exercised.
     monkeypatch.setattr(_gitpack.SortedTree, "LEVELS", (64, 16, 4, 2))
     subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
@@ -275,18 +315,22 @@ def test_sorted_tree_ids_and_deltas_match_git(tmp_path: Path,
         if n % 3 == 0 and len(state) > 1:  # an older state: one entry removed
             gone = rng.choice(sorted(state))
             older = tree.write_with({gone: None})
-            expected_trees.append((older, b"".join(state[k] for k in sorted(state)
-                                                    if k != gone)))
+            expected_trees.append((older, b"".join(state[k] for k in sorted(state) if k != gone)))
         root = pack.add(_gitpack.TREE, _gitpack.entry(_gitpack.DIR_MODE, b"models", sha))
         author = b"A <a@example.com> %d +0000" % (1_700_000_000 + n)
-        parents = [pack.add(_gitpack.COMMIT, _gitpack.commit_bytes(
-            root, parents, author, author, b"change %d\n" % n))]
+        parents = [
+            pack.add(
+                _gitpack.COMMIT,
+                _gitpack.commit_bytes(root, parents, author, author, b"change %d\n" % n),
+            )
+        ]
     pack.finish()
     for sha, content in expected_trees:
         assert sha == hashlib.sha1(b"tree %d\0" % len(content) + content).digest()
     git(tmp_path, "update-ref", "refs/heads/main", parents[0].hex())
     git(tmp_path, "fsck", "--full", "--strict", "--no-dangling")
-    chains = git(tmp_path, "verify-pack", "-s",
-                 str(next((tmp_path / ".git/objects/pack").glob("*.idx"))))
+    chains = git(
+        tmp_path, "verify-pack", "-s", str(next((tmp_path / ".git/objects/pack").glob("*.idx")))
+    )
     assert "chain length = 4" in chains and "chain length = 5" not in chains
     assert git(tmp_path, "rev-list", "--count", "main").strip() == "300"

@@ -35,8 +35,9 @@ def manifest_for(files: dict[str, bytes]) -> tuple[bytes, str]:
     return raw, md5(raw) + ".dir"
 
 
-def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
-                                                  tmp_path: Path) -> None:
+def test_the_cache_folder_follows_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("REGISTRY_GEN_CACHE", str(tmp_path / "c"))
     assert default_cache_dir() == tmp_path / "c"
     monkeypatch.delenv("REGISTRY_GEN_CACHE")
@@ -69,8 +70,9 @@ def test_wrong_bytes_are_never_published(tmp_path: Path) -> None:
     assert cache.list_entries() == []
 
 
-def test_a_tampered_entry_is_deleted_on_use(tmp_path: Path,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_tampered_entry_is_deleted_on_use(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     cache = ArtifactCache(tmp_path / "cache")
     path = put(cache, b"good")
     path.write_bytes(b"evil")
@@ -192,8 +194,11 @@ def test_prune_by_age_and_by_size(tmp_path: Path) -> None:
     os.utime(old, (now - 40 * 86400, now - 40 * 86400))
     os.utime(middle, (now - 10 * 86400, now - 10 * 86400))
 
-    assert [e.info["uri"] for e in cache.list_entries()] == ["models:/m/3", "models:/m/2",
-                                                             "models:/m/1"]
+    assert [e.info["uri"] for e in cache.list_entries()] == [
+        "models:/m/3",
+        "models:/m/2",
+        "models:/m/1",
+    ]
     doomed = cache.prune(older_than_days=30, dry_run=True)
     assert [e.path for e in doomed] == [old]
     assert old.exists()
@@ -220,8 +225,14 @@ def test_check_md5_is_strict() -> None:
 
     for good in ["d41d8cd98f00b204e9800998ecf8427e", "d41d8cd98f00b204e9800998ecf8427e.dir"]:
         assert check_md5(good) == good
-    for bad in ["D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204", "../etc", "",
-                "d41d8cd98f00b204e9800998ecf8427e.dirx", "d41d8cd98f00b204e9800998ecf8427e\n"]:
+    for bad in [
+        "D41D8CD98F00B204E9800998ECF8427E",
+        "d41d8cd98f00b204",
+        "../etc",
+        "",
+        "d41d8cd98f00b204e9800998ecf8427e.dirx",
+        "d41d8cd98f00b204e9800998ecf8427e\n",
+    ]:
         with pytest.raises(UsageError):
             check_md5(bad)
 

@@ -25,10 +25,25 @@ def test_done_when_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert result.exit_code == 0, result.output
     monkeypatch.chdir(root)
     Path("model.pkl").write_bytes(b"a model")
-    result = run(None, "register", "churn", "model.pkl", "--description", "First churn model",
-                 "--metric", "auc=0.81", "--param", "max_depth=3", "--tag", "team=risk",
-                 "--run-id", "run-1", "--code", "https://github.com/acme/churn@3f2a9c1",
-                 "--branch")
+    result = run(
+        None,
+        "register",
+        "churn",
+        "model.pkl",
+        "--description",
+        "First churn model",
+        "--metric",
+        "auc=0.81",
+        "--param",
+        "max_depth=3",
+        "--tag",
+        "team=risk",
+        "--run-id",
+        "run-1",
+        "--code",
+        "https://github.com/acme/churn@3f2a9c1",
+        "--branch",
+    )
     assert result.exit_code == 0, result.output
     assert "Registered models:/churn/1" in result.output
     assert "branch register/churn-v1" in result.output
@@ -47,8 +62,10 @@ def test_done_when_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     shown = json.loads(result.output)
     assert (shown["name"], shown["version"], shown["stage"]) == ("churn", 1, "Staging")
     assert shown["metrics"] == {"auc": 0.81} and shown["params"] == {"max_depth": 3}
-    assert shown["lineage"]["code"] == {"repo": "https://github.com/acme/churn",
-                                        "commit": "3f2a9c1"}
+    assert shown["lineage"]["code"] == {
+        "repo": "https://github.com/acme/churn",
+        "commit": "3f2a9c1",
+    }
     assert shown["artifact"]["format"] == "pickle" and len(shown["artifact"]["md5"]) == 32
     for uri in ("models:/churn/latest", "models:/churn/1", "models:/churn/staging"):
         assert json.loads(run(None, "show", uri, "--json").output)["version"] == 1
@@ -82,7 +99,8 @@ def test_rule_and_usage_errors_exit_codes(small_registry: Path) -> None:
     assert result.exit_code == 2 and "invalid model URI 'models:/churn/../x'" in result.stderr
     result = run(small_registry, "show", "models:/churn/Gold")
     assert result.exit_code == 1 and "'Gold' in models:/churn/Gold is not a stage" in (
-        result.stderr)
+        result.stderr
+    )
     result = run(small_registry, "search", "name = churn")
     assert result.exit_code == 2 and "got 'churn'" in result.stderr
     result = run(small_registry, "promote", "churn")
@@ -112,7 +130,8 @@ def test_describe_and_tag(small_registry: Path, tmp_path: Path) -> None:
     result = run(small_registry, "tag", "churn", "--delete", "tier")
     assert result.exit_code == 0
     assert json.loads(run(small_registry, "show", "churn", "--json").output)["tags"] == {
-        "team": "risk"}
+        "team": "risk"
+    }
     assert run(small_registry, "tag", "churn").exit_code == 2
     assert run(small_registry, "describe", "churn").exit_code == 2
 
@@ -126,8 +145,9 @@ def test_list_and_search(small_registry: Path) -> None:
     listed = json.loads(run(small_registry, "list", "--json").output)
     assert [m["name"] for m in listed] == ["churn", "fraud"]
     assert listed[0]["latest_version"] == 3
-    result = run(small_registry, "search", "name LIKE 'ch%'", "--order-by", "version_number ASC",
-                 "--json")
+    result = run(
+        small_registry, "search", "name LIKE 'ch%'", "--order-by", "version_number ASC", "--json"
+    )
     assert [v["version"] for v in json.loads(result.output)] == [1, 2, 3]
     result = run(small_registry, "search", "current_stage = 'Production'")
     assert result.output.splitlines()[1].split()[:3] == ["churn", "3", "Production"]
@@ -137,14 +157,24 @@ def test_list_and_search(small_registry: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("init", "register", "promote", "alias", "describe", "tag", "list", "show",
-                    "search"):
+    for command in (
+        "init",
+        "register",
+        "promote",
+        "alias",
+        "describe",
+        "tag",
+        "list",
+        "show",
+        "search",
+    ):
         result = run(None, command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output, command
 
 
-def test_register_usage_errors_exit_2_before_touching_anything(small_registry: Path,
-                                                               tmp_path: Path) -> None:
+def test_register_usage_errors_exit_2_before_touching_anything(
+    small_registry: Path, tmp_path: Path
+) -> None:
     source = tmp_path / "model.onnx"
     source.write_bytes(b"x")
     cases = [
@@ -176,15 +206,21 @@ def test_errors_are_one_line_unless_traceback_is_asked_for(small_registry: Path)
     plain = run(small_registry, "show", "models:/churn/Gold")
     assert plain.exit_code == 1
     assert len(plain.stderr.splitlines()) == 1 and plain.stderr.startswith("error: ")
-    result = CliRunner().invoke(main, ["--traceback", "-C", str(small_registry), "show",
-                                       "models:/churn/Gold"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["--traceback", "-C", str(small_registry), "show", "models:/churn/Gold"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 1  # the same exit code, with the traceback for a bug report
     lines = result.stderr.splitlines()
     assert lines[0] == "Traceback (most recent call last):"
     assert lines[-1] == plain.stderr.splitlines()[0]
     assert any("VersionNotFound" in line or "Error" in line for line in lines[1:-1])
-    usage = CliRunner().invoke(main, ["--traceback", "-C", str(small_registry), "alias",
-                                      "churn", "champion"], catch_exceptions=False)
+    usage = CliRunner().invoke(
+        main,
+        ["--traceback", "-C", str(small_registry), "alias", "churn", "champion"],
+        catch_exceptions=False,
+    )
     assert usage.exit_code == 2 and "Traceback" in usage.stderr
 
 
@@ -194,9 +230,19 @@ def test_list_summarises_the_stages_between_default_and_archive(small_registry: 
     assert "Archived" not in churn and "None" not in churn
 
 
-@pytest.mark.parametrize("args", [["list"], ["show", "churn"], ["promote", "churn", "1", "x"],
-                                  ["validate"], ["codeowners"], ["search"], ["docs", "build"],
-                                  ["download", "models:/churn/1"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["show", "churn"],
+        ["promote", "churn", "1", "x"],
+        ["validate"],
+        ["codeowners"],
+        ["search"],
+        ["docs", "build"],
+        ["download", "models:/churn/1"],
+    ],
+)
 def test_every_command_outside_a_registry_fails_the_same_way(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
 ) -> None:
@@ -272,10 +318,26 @@ def test_no_color_turns_colour_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_registry_command_shows_examples() -> None:
-    commands = [["init"], ["register"], ["promote"], ["alias"], ["describe"], ["tag"], ["list"],
-                ["show"], ["search"], ["download"], ["validate"], ["codeowners"],
-                ["cache", "list"], ["cache", "prune"], ["docs", "build"], ["docs", "serve"],
-                ["upgrade"], []]
+    commands = [
+        ["init"],
+        ["register"],
+        ["promote"],
+        ["alias"],
+        ["describe"],
+        ["tag"],
+        ["list"],
+        ["show"],
+        ["search"],
+        ["download"],
+        ["validate"],
+        ["codeowners"],
+        ["cache", "list"],
+        ["cache", "prune"],
+        ["docs", "build"],
+        ["docs", "serve"],
+        ["upgrade"],
+        [],
+    ]
     for command in commands:
         result = run(None, *command, "--help")
         assert result.exit_code == 0, command

@@ -27,8 +27,11 @@ from registry_gen.scaffold import init_registry
 def diff_lines(root: Path, rev: str = "HEAD") -> list[str]:
     """The +/- lines of a commit's diff (file headers left out)."""
     out = git(root, "show", "--format=", rev)
-    return [line for line in out.splitlines()
-            if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    return [
+        line
+        for line in out.splitlines()
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -60,15 +63,21 @@ def _no_whole_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_one_model_is_read_without_the_rest_of_the_registry(
-        small_registry: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from registry_gen.store import load_index
 
     whole = load_index(small_registry)
     write_model(small_registry, "other").write_text("name: [broken\n")  # never read
     _no_whole_registry(monkeypatch)
     client = RegistryClient(small_registry)
-    for uri in ("models:/churn/2", "models:/churn/production", "models:/churn@champion",
-                "models:/churn/latest", "models:/fraud/None"):
+    for uri in (
+        "models:/churn/2",
+        "models:/churn/production",
+        "models:/churn@champion",
+        "models:/churn/latest",
+        "models:/fraud/None",
+    ):
         assert client.resolve(uri) == whole.resolve(uri)
     assert client.get_registered_model("churn") == whole.model("churn")
     assert client.get_model_version_by_alias("churn", "champion").version == 3
@@ -84,8 +93,7 @@ def test_one_model_is_read_without_the_rest_of_the_registry(
     assert client.get_model_version_by_alias("fraud", "best").version == 1
 
 
-def test_what_one_model_cannot_answer_comes_from_the_whole_registry(
-        small_registry: Path) -> None:
+def test_what_one_model_cannot_answer_comes_from_the_whole_registry(small_registry: Path) -> None:
     # The same errors and messages as the whole index: what exists, the broken records.
     with pytest.raises(ModelNotFound, match="registered models: churn, fraud"):
         RegistryClient(small_registry).resolve("models:/nope/1")
@@ -105,24 +113,28 @@ def test_what_one_model_cannot_answer_comes_from_the_whole_registry(
 def test_get_latest_versions(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
     assert [(v.stage, v.version) for v in client.get_latest_versions("churn")] == [
-        ("Staging", 2), ("Production", 3), ("Archived", 1)]
+        ("Staging", 2),
+        ("Production", 3),
+        ("Archived", 1),
+    ]
     assert [v.version for v in client.get_latest_versions("churn", ["production"])] == [3]
     with pytest.raises(UsageError, match="'Prod' is not a stage"):
         client.get_latest_versions("churn", ["Prod"])
 
 
 def test_search_model_versions(small_registry: Path) -> None:
-    write_version(small_registry, "fraud", 2, tags={"team": "risk"},
-                  lineage={"run_id": "run-7"})
+    write_version(small_registry, "fraud", 2, tags={"team": "risk"}, lineage={"run_id": "run-7"})
     client = RegistryClient(small_registry)
     found = client.search_model_versions("name = 'churn'")
     assert [v.version for v in found] == [3, 2, 1]
     found = client.search_model_versions("name LIKE 'ch%'", order_by=["version_number ASC"])
     assert [v.version for v in found] == [1, 2, 3]
     assert [str(v.uri) for v in client.search_model_versions("tags.team = 'risk'")] == [
-        "models:/fraud/2"]
+        "models:/fraud/2"
+    ]
     assert [str(v.uri) for v in client.search_model_versions("run_id = 'run-7'")] == [
-        "models:/fraud/2"]
+        "models:/fraud/2"
+    ]
     found = client.search_model_versions("metrics.auc > 0.8", order_by=["metrics.auc DESC"])
     assert [v.version for v in found] == [3, 2, 1]
     assert len(client.search_model_versions(max_results=2)) == 2
@@ -130,8 +142,7 @@ def test_search_model_versions(small_registry: Path) -> None:
         client.search_model_versions("colour = 'red'")
 
 
-def test_search_pages_with_opaque_tokens_and_minus_one_returns_all(
-        small_registry: Path) -> None:
+def test_search_pages_with_opaque_tokens_and_minus_one_returns_all(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
     everything = [str(v.uri) for v in client.search_model_versions()]
     assert len(everything) == 4
@@ -145,8 +156,9 @@ def test_search_pages_with_opaque_tokens_and_minus_one_returns_all(
         client.search_model_versions(page_token="not-ours")
     models = client.search_registered_models(max_results=1)
     assert [m.name for m in models] == ["churn"]
-    assert [m.name for m in client.search_registered_models(
-        max_results=1, page_token=models.token)] == ["fraud"]
+    assert [
+        m.name for m in client.search_registered_models(max_results=1, page_token=models.token)
+    ] == ["fraud"]
 
 
 def test_entities_carry_mlflow_properties(small_registry: Path) -> None:
@@ -154,7 +166,11 @@ def test_entities_carry_mlflow_properties(small_registry: Path) -> None:
     client.set_registered_model_alias("churn", "champion", 3)
     version = client.get_model_version("churn", 3)
     assert (version.name, version.version, version.current_stage, version.status) == (
-        "churn", 3, "Production", "READY")
+        "churn",
+        3,
+        "Production",
+        "READY",
+    )
     assert isinstance(version.creation_timestamp, int)
     assert version.creation_timestamp == int(version.record.created_at.timestamp() * 1000)
     assert version.aliases == ["champion"]
@@ -164,7 +180,10 @@ def test_entities_carry_mlflow_properties(small_registry: Path) -> None:
     assert model.aliases == {"champion": 3}
     assert model.last_updated_timestamp == max(v.creation_timestamp for v in model.versions)
     assert sorted((v.current_stage, v.version) for v in model.latest_versions) == [
-        ("Archived", 1), ("Production", 3), ("Staging", 2)]
+        ("Archived", 1),
+        ("Production", 3),
+        ("Staging", 2),
+    ]
 
 
 def test_errors_carry_mlflow_error_codes(small_registry: Path) -> None:
@@ -184,8 +203,9 @@ def test_search_registered_models(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
     assert [m.name for m in client.search_registered_models()] == ["churn", "fraud"]
     assert [m.name for m in client.search_registered_models("name ILIKE 'FR%'")] == ["fraud"]
-    assert [m.name for m in client.search_registered_models(
-        order_by=["last_updated_timestamp DESC"])] == ["churn", "fraud"]
+    assert [
+        m.name for m in client.search_registered_models(order_by=["last_updated_timestamp DESC"])
+    ] == ["churn", "fraud"]
 
 
 # ---------------------------------------------------------------------------
@@ -193,14 +213,16 @@ def test_search_registered_models(small_registry: Path) -> None:
 
 
 def test_promote_matches_stage_case_insensitively_and_is_a_one_line_diff(
-        small_registry: Path) -> None:
+    small_registry: Path,
+) -> None:
     client = RegistryClient(small_registry)
     before = (small_registry / "models/fraud/1/version.yaml").read_text()
     moved = client.transition_model_version_stage("fraud", 1, "staging", branch=True)
     assert moved.stage == "Staging"
     assert gitops.current_branch(small_registry) == "promote/fraud-v1-staging"
     assert git(small_registry, "log", "-1", "--format=%s").strip() == (
-        "Promote fraud v1: None → Staging")
+        "Promote fraud v1: None → Staging"
+    )
     assert diff_lines(small_registry) == ["-stage: None", "+stage: Staging"]
     after = (small_registry / "models/fraud/1/version.yaml").read_text()
     assert after == before.replace("stage: None", "stage: Staging")
@@ -223,8 +245,9 @@ def test_archiving_a_version_with_an_alias_is_refused(small_registry: Path) -> N
     client = RegistryClient(small_registry)
     client.update_model_version("churn", 2, "Second.")
     with pytest.raises(RuleViolation, match="has @champion"):
-        client.transition_model_version_stage("churn", 2, "Production",
-                                              archive_existing_versions=True)
+        client.transition_model_version_stage(
+            "churn", 2, "Production", archive_existing_versions=True
+        )
     assert client.refresh().model("churn").version(3).stage == "Production"
 
 
@@ -234,12 +257,14 @@ def test_archive_existing_moves_the_holder_in_the_same_commit(small_registry: Pa
     commit(small_registry, "Move champion")
     client.update_model_version("churn", 2, "Second, now better.")
     commit(small_registry, "Describe v2")
-    moved = client.transition_model_version_stage("churn", 2, "Production",
-                                                  archive_existing_versions=True, branch=True)
+    moved = client.transition_model_version_stage(
+        "churn", 2, "Production", archive_existing_versions=True, branch=True
+    )
     assert moved.stage == "Production"
     assert client.get_model_version("churn", 3).stage == "Archived"
-    assert sorted(diff_lines(small_registry)) == sorted([
-        "-stage: Production", "+stage: Archived", "-stage: Staging", "+stage: Production"])
+    assert sorted(diff_lines(small_registry)) == sorted(
+        ["-stage: Production", "+stage: Archived", "-stage: Staging", "+stage: Production"]
+    )
     assert "(archive v3)" in git(small_registry, "log", "-1", "--format=%s")
 
 
@@ -275,7 +300,8 @@ def test_aliases(small_registry: Path) -> None:
     client.set_registered_model_alias("churn", "challenger", 2, branch=True)
     assert gitops.current_branch(small_registry) == "alias/churn-challenger-v2"
     assert git(small_registry, "log", "-1", "--format=%s").strip() == (
-        "Point churn@challenger at v2")
+        "Point churn@challenger at v2"
+    )
     assert client.get_model_version_by_alias("churn", "challenger").version == 2
     client.set_registered_model_alias("churn", "champion", 2, branch="team/move-champion")
     assert diff_lines(small_registry) == ["-  champion: 3", "+  champion: 2"]
@@ -307,10 +333,10 @@ def test_descriptions_keep_the_rest_of_the_file(small_registry: Path) -> None:
 
 def test_tags(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
-    assert client.set_registered_model_tag("churn", "team", "risk").record.tags == {
-        "team": "risk"}
+    assert client.set_registered_model_tag("churn", "team", "risk").record.tags == {"team": "risk"}
     assert client.set_model_version_tag("churn", 2, "validated", "yes").record.tags == {
-        "validated": "yes"}
+        "validated": "yes"
+    }
     assert client.get_model_version("churn", 2).record.tags["validated"] == "yes"
     assert client.delete_model_version_tag("churn", 2, "validated").record.tags == {}
     assert client.delete_registered_model_tag("churn", "team").record.tags == {}
@@ -323,12 +349,14 @@ def test_tags(small_registry: Path) -> None:
 def test_create_registered_model(small_registry: Path) -> None:
     client = RegistryClient(small_registry)
     # MLflow's positional order: name, tags, description.
-    model = client.create_registered_model("demand", {"team": "ops"}, "Forecasts demand.",
-                                           owners=["@ops"], branch=True)
+    model = client.create_registered_model(
+        "demand", {"team": "ops"}, "Forecasts demand.", owners=["@ops"], branch=True
+    )
     assert (model.tags, model.description) == ({"team": "ops"}, "Forecasts demand.")
     assert (model.name, model.record.owners, model.versions) == ("demand", ["@ops"], ())
     assert git(small_registry, "show", "--name-only", "--format=", "HEAD").split() == [
-        "models/demand/model.yaml"]
+        "models/demand/model.yaml"
+    ]
     with pytest.raises(AlreadyExists):
         client.create_registered_model("demand")
     with pytest.raises(InvalidName):
@@ -346,8 +374,9 @@ def test_broken_records_are_reported_with_file_and_line(small_registry: Path) ->
         RegistryClient(small_registry).transition_model_version_stage("churn", 2, "None")
 
 
-def test_next_version_takes_the_base_branch_into_account(small_registry: Path,
-                                                         tmp_path: Path) -> None:
+def test_next_version_takes_the_base_branch_into_account(
+    small_registry: Path, tmp_path: Path
+) -> None:
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(small_registry), str(clone))
     write_version(small_registry, "churn", 4)
@@ -361,9 +390,17 @@ def test_next_version_takes_the_base_branch_into_account(small_registry: Path,
 
 
 def test_infer_format() -> None:
-    cases = {"m.pkl": "pickle", "m.PICKLE": "pickle", "m.joblib": "joblib", "m.skops": "skops",
-             "m.onnx": "onnx", "m.pt": "pytorch", "m.pth": "pytorch",
-             "m.safetensors": "safetensors", "m.bin": "path"}
+    cases = {
+        "m.pkl": "pickle",
+        "m.PICKLE": "pickle",
+        "m.joblib": "joblib",
+        "m.skops": "skops",
+        "m.onnx": "onnx",
+        "m.pt": "pytorch",
+        "m.pth": "pytorch",
+        "m.safetensors": "safetensors",
+        "m.bin": "path",
+    }
     for name, fmt in cases.items():
         assert infer_format(Path(name)) == fmt
 
@@ -391,29 +428,47 @@ def test_register_model_writes_the_layout_and_pushes(registry: Path, tmp_path: P
     data = tmp_path / "train.csv"
     data.write_text("a,b\n1,2\n")
     version = register_model(
-        source, "churn", registry=registry, description="First", metrics={"auc": 0.8},
-        params={"depth": 3}, tags={"team": "risk"}, run_id="run-1",
+        source,
+        "churn",
+        registry=registry,
+        description="First",
+        metrics={"auc": 0.8},
+        params={"depth": 3},
+        tags={"team": "risk"},
+        run_id="run-1",
         code={"repo": "https://github.com/acme/churn", "commit": "3f2a9c1"},
-        datasets=[{"name": "train", "path": "train.csv",
-                   "md5": "0cc175b9c0f1b6a831c399e269772661"}],
-        parents=["models:/base/1"], branch=True)
+        datasets=[
+            {"name": "train", "path": "train.csv", "md5": "0cc175b9c0f1b6a831c399e269772661"}
+        ],
+        parents=["models:/base/1"],
+        branch=True,
+    )
     assert str(version.uri) == "models:/churn/1"
     assert version.record.artifact.format == "pickle"
     assert version.record.created_by == "Registry Tests"
     assert version.artifact_md5 == hashlib.md5(b"not really a pickle").hexdigest()
     folder = registry / "models/churn/1"
     assert sorted(p.name for p in folder.iterdir()) == [
-        ".gitignore", "model.pkl", "model.pkl.dvc", "version.yaml"]
+        ".gitignore",
+        "model.pkl",
+        "model.pkl.dvc",
+        "version.yaml",
+    ]
     assert (registry / "models/churn/model.yaml").read_text() == "name: churn\n"
     md5 = version.artifact_md5
     assert md5 is not None
     pushed = registry / "dvc-remote/files/md5" / md5[:2] / md5[2:]
     assert pushed.read_bytes() == b"not really a pickle"
     committed = git(registry, "show", "--name-only", "--format=", "HEAD").split()
-    assert sorted(committed) == sorted([
-        f"dvc-remote/files/md5/{md5[:2]}/{md5[2:]}", "models/churn/1/.gitignore",
-        "models/churn/1/model.pkl.dvc", "models/churn/1/version.yaml",
-        "models/churn/model.yaml"])
+    assert sorted(committed) == sorted(
+        [
+            f"dvc-remote/files/md5/{md5[:2]}/{md5[2:]}",
+            "models/churn/1/.gitignore",
+            "models/churn/1/model.pkl.dvc",
+            "models/churn/1/version.yaml",
+            "models/churn/model.yaml",
+        ]
+    )
     assert git(registry, "log", "-1", "--format=%s").strip() == "Register churn v1"
     assert gitops.current_branch(registry) == "register/churn-v1"
     assert git(registry, "status", "--porcelain").strip() == ""
@@ -428,8 +483,9 @@ def test_log_model_skops_and_create_model_version(registry: Path) -> None:
     x = np.array([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]])
     y = np.array([0, 1, 0, 1])
     model = LogisticRegression().fit(x, y)
-    version = log_model(model, "clf", registry=registry, input_example=x[:2], push=False,
-                        metrics={"accuracy": 1.0})
+    version = log_model(
+        model, "clf", registry=registry, input_example=x[:2], push=False, metrics={"accuracy": 1.0}
+    )
     assert version.record.artifact.path == "model.skops"
     assert version.record.artifact.format == "skops"
     signature = version.record.signature
@@ -445,8 +501,9 @@ def test_log_model_skops_and_create_model_version(registry: Path) -> None:
     with pytest.raises(ModelNotFound, match="create it first"):
         client.create_model_version("other", artifact)
     client.create_registered_model("other", description="Made by hand.")
-    second = client.create_model_version("other", artifact, description="Copied", push=False,
-                                         format="skops", trusted_types=trusted)
+    second = client.create_model_version(
+        "other", artifact, description="Copied", push=False, format="skops", trusted_types=trusted
+    )
     assert (second.version, second.record.artifact.path) == (1, "model.skops")
     third = client.create_model_version("clf", artifact, push=False)
     assert third.version == 2
@@ -459,7 +516,8 @@ def test_failed_push_leaves_nothing_half_written(registry: Path, tmp_path: Path)
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the remote should be")
     (registry / ".dvc/config.local").write_text(
-        f"[core]\n    remote = broken\n['remote \"broken\"']\n    url = {blocker}/store\n")
+        f"[core]\n    remote = broken\n['remote \"broken\"']\n    url = {blocker}/store\n"
+    )
     source = tmp_path / "model.onnx"
     source.write_bytes(b"onnx bytes")
     with pytest.raises(ArtifactError, match="dvc push failed"):
@@ -469,8 +527,9 @@ def test_failed_push_leaves_nothing_half_written(registry: Path, tmp_path: Path)
     assert git(registry, "branch", "--list", "register/*").strip() == ""
 
 
-def test_register_refuses_bad_arguments_before_touching_disk(registry: Path,
-                                                             tmp_path: Path) -> None:
+def test_register_refuses_bad_arguments_before_touching_disk(
+    registry: Path, tmp_path: Path
+) -> None:
     source = tmp_path / "m.bin"
     source.write_bytes(b"x")
     with pytest.raises(UsageError, match="no file or folder"):
@@ -510,8 +569,9 @@ def test_record_errors_are_one_line(small_registry: Path) -> None:
     write_model(small_registry, "fraud", description="Changed")
 
 
-def test_a_promotion_reads_each_record_once(small_registry: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_promotion_reads_each_record_once(
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each record is parsed and validated once; each record written, once more (issue 9)."""
     from collections import Counter
 
@@ -521,19 +581,33 @@ def test_a_promotion_reads_each_record_once(small_registry: Path,
     unique = str(small_registry)
     write_model(small_registry, "solo", description=unique)
     for number, stage in ((1, "Production"), (2, "Staging")):
-        write_version(small_registry, "solo", number, stage=stage, description=unique,
-                      metrics={"auc": 0.9}, content=f"{unique}-{number}".encode())
+        write_version(
+            small_registry,
+            "solo",
+            number,
+            stage=stage,
+            description=unique,
+            metrics={"auc": 0.9},
+            content=f"{unique}-{number}".encode(),
+        )
     commit(small_registry, "Add solo")
     parsed: Counter[str] = Counter()
     for schema in (Policy, ModelRecord, VersionRecord, DvcPointer):
-        def counting(data: object, *args: object, _original: object = schema.model_validate,
-                     _name: str = schema.__name__, **kwargs: object) -> object:
+
+        def counting(
+            data: object,
+            *args: object,
+            _original: object = schema.model_validate,
+            _name: str = schema.__name__,
+            **kwargs: object,
+        ) -> object:
             parsed[_name] += 1
             return _original(data, *args, **kwargs)  # type: ignore[operator]
 
         monkeypatch.setattr(schema, "model_validate", counting)
     promoted = RegistryClient(small_registry).transition_model_version_stage(
-        "solo", 2, "Production", archive_existing_versions=True)
+        "solo", 2, "Production", archive_existing_versions=True
+    )
     assert promoted.stage == "Production"
     assert "stage: Production" in (small_registry / "models/solo/2/version.yaml").read_text()
     assert "stage: Archived" in (small_registry / "models/solo/1/version.yaml").read_text()
@@ -543,14 +617,27 @@ def test_a_promotion_reads_each_record_once(small_registry: Path,
 
 @pytest.mark.slow
 def test_copy_model_version_keeps_the_artifact_and_names_its_parent(
-        registry: Path, tmp_path: Path) -> None:
+    registry: Path, tmp_path: Path
+) -> None:
     source = tmp_path / "model.pkl"
     source.write_bytes(b"weights")
     client = RegistryClient(registry)
-    first = client.create_model_version("churn", source, "run-1", {"team": "risk"},
-                                        description="First", create_model=True, push=False)
+    first = client.create_model_version(
+        "churn",
+        source,
+        "run-1",
+        {"team": "risk"},
+        description="First",
+        create_model=True,
+        push=False,
+    )
     copy = client.copy_model_version("models:/churn/1", "churn-eu", push=False)
     assert (copy.name, copy.version, copy.run_id, copy.tags, copy.description) == (
-        "churn-eu", 1, "run-1", {"team": "risk"}, "First")
+        "churn-eu",
+        1,
+        "run-1",
+        {"team": "risk"},
+        "First",
+    )
     assert copy.artifact_md5 == first.artifact_md5
     assert copy.record.lineage.parents == ["models:/churn/1"]

@@ -18,8 +18,10 @@ from registry_gen.codeowners import (
 from registry_gen.store import load_index
 from registry_gen.validate._governance import GOVERNANCE_PATTERNS
 
-POLICY = DEFAULT_POLICY + "approvers:\n  Production: ['@org/ml-leads', '@carol']\n" \
+POLICY = (
+    DEFAULT_POLICY + "approvers:\n  Production: ['@org/ml-leads', '@carol']\n"
     "  Staging: ['@carol']\n"
+)
 
 
 def make(tmp_path: Path) -> Path:
@@ -36,8 +38,7 @@ def test_render(tmp_path: Path) -> None:
     # The governance section (every governance path, owned by the admins; here the
     # approvers, as registry.yaml names no admins) comes last so that it wins.
     assert text == HEADER + (
-        "/models/ads/ @org/ads\n"
-        "/models/churn/ @ml-team dana@example.com\n"
+        "/models/ads/ @org/ads\n/models/churn/ @ml-team dana@example.com\n"
     ) + GOVERNANCE_HEADER + "".join(f"{p} @carol @org/ml-leads\n" for p in GOVERNANCE_PATTERNS)
     assert "/.github/ @carol @org/ml-leads\n/registry.yaml @carol @org/ml-leads\n" in text
 

@@ -15,9 +15,11 @@ def test_one_config_reader_for_every_quoting_and_the_local_overlay(tmp_path: Pat
     (tmp_path / ".dvc").mkdir()
     (tmp_path / ".dvc/config").write_text(
         "[core]\n    remote = a\n['remote \"a\"']\n    url = s3://one\n"
-        "[remote \"b\"]\n    url = s3://two\n")
+        '[remote "b"]\n    url = s3://two\n'
+    )
     (tmp_path / ".dvc/config.local").write_text(
-        "[core]\n    remote = b\n['remote \"b\"']\n    access_key_id = secret\n")
+        "[core]\n    remote = b\n['remote \"b\"']\n    access_key_id = secret\n"
+    )
     sections = _dvc.read_config(tmp_path)
     assert sections['remote "a"'] == {"url": "s3://one"}
     assert sections['remote "b"'] == {"url": "s3://two", "access_key_id": "secret"}

@@ -85,8 +85,12 @@ def test_a_fresh_clone_loads_the_models_offline(built: Path, tmp_path: Path) -> 
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(built), str(clone))
     version = load_index(clone).resolve("models:/demand-forecast/Production")
-    subprocess.run([sys.executable, "-m", "dvc", "pull", f"{version.artifact_path}.dvc"],
-                   cwd=clone, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "pull", f"{version.artifact_path}.dvc"],
+        cwd=clone,
+        check=True,
+        capture_output=True,
+    )
     artifact = clone / version.artifact_path
     assert hashlib.md5(artifact.read_bytes()).hexdigest() == version.artifact_md5
     model = skops.io.load(artifact, trusted=version.record.artifact.trusted_types)
@@ -97,5 +101,7 @@ def test_training_is_deterministic() -> None:
     script = load_script()
     first, second = script.train_regressor(2), script.train_regressor(2)
     assert first.metrics == second.metrics and first.dataset == second.dataset
-    assert script.train_classifier(1, fraud=True).metrics == script.train_classifier(
-        1, fraud=True).metrics
+    assert (
+        script.train_classifier(1, fraud=True).metrics
+        == script.train_classifier(1, fraud=True).metrics
+    )

@@ -48,8 +48,9 @@ def test_fetch_from_a_bare_remote_url(reg: Registry, cache: ArtifactCache) -> No
     assert hashlib.md5(path.read_bytes()).hexdigest() == md5
 
 
-def test_fetch_from_a_dvc2_layout_remote(reg: Registry, cache: ArtifactCache,
-                                         tmp_path: Path) -> None:
+def test_fetch_from_a_dvc2_layout_remote(
+    reg: Registry, cache: ArtifactCache, tmp_path: Path
+) -> None:
     md5 = reg.md5("churn", 3)
     legacy = tmp_path / "legacy-remote"
     (legacy / md5[:2]).mkdir(parents=True)
@@ -74,11 +75,11 @@ def test_missing_and_corrupt_objects(reg: Registry, cache: ArtifactCache, tmp_pa
     assert list((cache.root / "tmp").iterdir()) == []
 
 
-def test_a_corrupt_file_inside_a_folder_artifact(reg: Registry, cache: ArtifactCache,
-                                                 tmp_path: Path) -> None:
+def test_a_corrupt_file_inside_a_folder_artifact(
+    reg: Registry, cache: ArtifactCache, tmp_path: Path
+) -> None:
     copy = copy_registry(reg, tmp_path, own_remote=True)
-    weights = hashlib.md5(
-        (reg.root / "models/onnxy/1/model/weights.bin").read_bytes()).hexdigest()
+    weights = hashlib.md5((reg.root / "models/onnxy/1/model/weights.bin").read_bytes()).hexdigest()
     copy.object_path(weights).chmod(0o644)
     copy.object_path(weights).write_bytes(b"0" * 8)
 
@@ -102,8 +103,9 @@ def test_a_source_names_exactly_one_place() -> None:
         DvcSource(repo_root=Path(), url="s3://b")
 
 
-def test_a_progress_bar_only_on_a_terminal(reg: Registry, cache: ArtifactCache,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_progress_bar_only_on_a_terminal(
+    reg: Registry, cache: ArtifactCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
     import sys
 

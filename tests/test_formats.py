@@ -53,7 +53,9 @@ def test_a_broken_skops_file_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fmt", ["pickle", "joblib"])
 def test_pickle_and_joblib_need_explicit_trust_and_never_run_otherwise(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
 ) -> None:
     marker = tmp_path / "ran"
     monkeypatch.setenv("REGISTRY_GEN_TEST_MARKER", str(marker))
@@ -84,9 +86,12 @@ def _linear_onnx(folder: Path, *, external: str | None) -> Linear:
 
     model = Linear(np.eye(2, 3, dtype=np.float32), np.ones(3, dtype=np.float32))
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["xw"]),
-         helper.make_node("Add", ["xw", "b"], ["y"])],
-        "linear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
+        [
+            helper.make_node("MatMul", ["x", "w"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["y"]),
+        ],
+        "linear",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 3])],
         [numpy_helper.from_array(model.weights, "w"), numpy_helper.from_array(model.bias, "b")],
     )
@@ -96,8 +101,13 @@ def _linear_onnx(folder: Path, *, external: str | None) -> Linear:
     if external is None:
         onnx.save_model(proto, str(folder / "model.onnx"))
     else:
-        onnx.save_model(proto, str(folder / "model.onnx"), save_as_external_data=True,
-                        location=external, size_threshold=0)
+        onnx.save_model(
+            proto,
+            str(folder / "model.onnx"),
+            save_as_external_data=True,
+            location=external,
+            size_threshold=0,
+        )
     return model
 
 

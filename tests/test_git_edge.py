@@ -24,8 +24,18 @@ def nested(tmp_path: Path) -> Path:
     registry = outer / "registry"
     small_registry_at(tmp_path / "elsewhere")  # a committed registry to copy
     registry.mkdir()
-    git(outer, "--work-tree", str(registry), "--git-dir", str(tmp_path / "elsewhere/.git"),
-        "checkout", "-q", "HEAD", "--", ".")
+    git(
+        outer,
+        "--work-tree",
+        str(registry),
+        "--git-dir",
+        str(tmp_path / "elsewhere/.git"),
+        "checkout",
+        "-q",
+        "HEAD",
+        "--",
+        ".",
+    )
     commit(outer, "Vendor a registry")
     return registry
 
@@ -76,16 +86,18 @@ def test_git_revision_reads_any_file_and_lists_changes(small_registry: Path) -> 
         head.changed_paths("no-such-branch", "models")
 
 
-def test_git_commands_are_logged_at_debug_level(small_registry: Path,
-                                                caplog: pytest.LogCaptureFixture) -> None:
+def test_git_commands_are_logged_at_debug_level(
+    small_registry: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.DEBUG, logger="registry_gen._git"):
         GitRevision(small_registry, "HEAD").list_files()
     assert "git: git ls-tree -r -l -z --full-tree" in caplog.text
 
 
 def test_a_failed_command_names_git_s_explanation(small_registry: Path) -> None:
-    with pytest.raises(GitError,
-                       match=r"^git checkout nope failed in .*: invalid reference: nope$"):
+    with pytest.raises(
+        GitError, match=r"^git checkout nope failed in .*: invalid reference: nope$"
+    ):
         _git.run(small_registry, "checkout", "nope", "--")
 
 
@@ -105,7 +117,11 @@ print(json.dumps("git" in sys.modules))
 
 @pytest.mark.slow
 def test_reading_and_writing_git_never_imports_gitpython(small_registry: Path) -> None:
-    result = subprocess.run([sys.executable, "-c", _NO_GITPYTHON, str(small_registry)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", _NO_GITPYTHON, str(small_registry)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) is False

@@ -32,16 +32,20 @@ def test_change_on_branch_commits_only_the_named_paths(repo: Path) -> None:
 
 def test_refuses_existing_branch(repo: Path) -> None:
     git(repo, "branch", "promote/x")
-    with pytest.raises(GitError, match="already exists"), \
-            gitops.change_on_branch(repo, "promote/x", ["registry.yaml"], "m"):
+    with (
+        pytest.raises(GitError, match="already exists"),
+        gitops.change_on_branch(repo, "promote/x", ["registry.yaml"], "m"),
+    ):
         pass
     assert gitops.current_branch(repo) == "main"
 
 
 def test_refuses_uncommitted_edits_to_the_paths(repo: Path) -> None:
     (repo / "registry.yaml").write_text("stages: [None, Staging]\n")
-    with pytest.raises(GitError, match=r"uncommitted changes in registry\.yaml"), \
-            gitops.change_on_branch(repo, "b", ["registry.yaml"], "m"):
+    with (
+        pytest.raises(GitError, match=r"uncommitted changes in registry\.yaml"),
+        gitops.change_on_branch(repo, "b", ["registry.yaml"], "m"),
+    ):
         pass
     assert gitops.current_branch(repo) == "main"
     assert "b" not in git(repo, "branch", "--list", "b")
@@ -55,8 +59,10 @@ def test_failure_inside_the_block_switches_back_and_deletes_the_branch(repo: Pat
 
 
 def test_invalid_branch_name_is_refused(repo: Path) -> None:
-    with pytest.raises(GitError, match="not a valid branch name"), \
-            gitops.change_on_branch(repo, "bad..name", ["models"], "m"):
+    with (
+        pytest.raises(GitError, match="not a valid branch name"),
+        gitops.change_on_branch(repo, "bad..name", ["models"], "m"),
+    ):
         pass
 
 
@@ -84,7 +90,9 @@ def test_dirty_paths_lists_untracked_and_modified(repo: Path) -> None:
     (repo / "models" / "new.txt").write_text("x")
     (repo / "registry.yaml").write_text("stages: [None]\n")
     assert gitops.dirty_paths(repo, ["models", "registry.yaml"]) == [
-        "models/new.txt", "registry.yaml"]
+        "models/new.txt",
+        "registry.yaml",
+    ]
     assert gitops.dirty_paths(repo, []) == []
 
 
@@ -92,9 +100,9 @@ def test_user_name_from_git_config(repo: Path) -> None:
     assert gitops.user_name(repo) == "Registry Tests"
 
 
-def test_commit_without_identity_falls_back_to_user(repo: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    tmp_path: Path) -> None:
+def test_commit_without_identity_falls_back_to_user(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty.gitconfig"
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))

@@ -21,9 +21,11 @@ from registry_gen.validate import Report, validate_change, validate_tree
 from registry_gen.validate._governance import GOVERNANCE_PATTERNS, is_governance_file, matches
 
 STAGES = "stages: [None, Staging, Production, Archived]\n"
-POLICY = (STAGES + "single_holder: [Production]\n"
-          "approvers:\n  Production: ['@ml-leads']\n"
-          "admins: ['@org/registry-admins']\n")
+POLICY = (
+    STAGES + "single_holder: [Production]\n"
+    "approvers:\n  Production: ['@ml-leads']\n"
+    "admins: ['@org/registry-admins']\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,8 @@ def test_renaming_production_does_not_let_a_version_jump_into_it(repo: Path) -> 
             "  Staging: [None, PRODUCTION, Archived]\n  PRODUCTION: [Staging, Archived]\n"
             "  Archived: [None, Staging, PRODUCTION]\n"
             "single_holder: [PRODUCTION]\nrequires: {}\n"
-            "admins: ['@org/registry-admins']\n")
+            "admins: ['@org/registry-admins']\n"
+        )
         replace_in(root / "models/churn/3/version.yaml", "stage: Production", "stage: PRODUCTION")
         # fraud v1 has no description and no metrics and jumps None → PRODUCTION.
         replace_in(root / "models/fraud/1/version.yaml", "stage: None", "stage: Archived")
@@ -94,8 +97,9 @@ def test_renaming_production_does_not_let_a_version_jump_into_it(repo: Path) -> 
 def test_dropping_single_holder_does_not_allow_two_in_production(repo: Path) -> None:
     def attack(root: Path) -> None:
         replace_in(root / "registry.yaml", "single_holder: [Production]", "single_holder: []")
-        write_version(root, "churn", 2, stage="Production", metrics={"auc": 0.86},
-                      description="Second.")
+        write_version(
+            root, "churn", 2, stage="Production", metrics={"auc": 0.86}, description="Second."
+        )
 
     report = pr(repo, attack)
     assert "RG404" in errors(report)
@@ -126,7 +130,8 @@ def test_adding_a_transition_does_not_allow_it_in_the_same_change(repo: Path) ->
         (root / "registry.yaml").write_text(
             POLICY + "transitions:\n  None: [Staging, Production, Archived]\n"
             "  Staging: [None, Production, Archived]\n  Production: [Staging, Archived]\n"
-            "  Archived: [None, Staging, Production]\n")
+            "  Archived: [None, Staging, Production]\n"
+        )
         replace_in(root / "models/churn/3/version.yaml", "stage: Production", "stage: Archived")
         replace_in(root / "models/churn/1/version.yaml", "stage: Archived", "stage: Production")
         replace_in(root / "models/churn/model.yaml", "champion: 3", "champion: 1")
@@ -149,16 +154,17 @@ def test_naming_yourself_approver_does_not_change_who_must_approve(repo: Path) -
     assert "@ml-leads" in approvals and "@me" not in approvals
     governance = [f for f in report.warnings if f.code == "RG804"]
     assert {f.file for f in governance} == {"registry.yaml", ".github/CODEOWNERS"}
-    assert all("@org/registry-admins" in f.message and "@me" not in f.message
-               for f in governance)
+    assert all("@org/registry-admins" in f.message and "@me" not in f.message for f in governance)
 
 
 def test_a_tightened_policy_also_judges_the_tree(repo: Path) -> None:
     """A PR that adds a requirement must leave the registry valid under it too."""
+
     def tighten(root: Path) -> None:
         (root / "registry.yaml").write_text(
             POLICY + "requires:\n  Production: {description: true, metrics: true, "
-            "signature: true}\n")
+            "signature: true}\n"
+        )
 
     report = pr(repo, tighten)
     rg405 = [f for f in report.errors if f.code == "RG405"]
@@ -189,9 +195,11 @@ def test_a_change_that_leaves_the_policy_alone_passes(repo: Path) -> None:
 def red_team(root: Path) -> None:
     (root / ".github/workflows/validate.yml").write_text(
         "name: validate\non: pull_request\njobs:\n  v:\n    runs-on: ubuntu-latest\n"
-        "    steps:\n      - run: exit 0\n")
+        "    steps:\n      - run: exit 0\n"
+    )
     (root / ".dvc/config").write_text(
-        "[core]\n    remote = evil\n['remote \"evil\"']\n    url = https://attacker.example/\n")
+        "[core]\n    remote = evil\n['remote \"evil\"']\n    url = https://attacker.example/\n"
+    )
     (root / "mkdocs.yml").write_text("site_name: Models\nhooks: [docs/hooks/steal.py]\n")
     (root / "docs/hooks").mkdir(parents=True)
     (root / "docs/hooks/steal.py").write_text("import os\n")
@@ -200,8 +208,12 @@ def red_team(root: Path) -> None:
 def test_a_red_team_pull_request_is_a_governance_change_for_the_admins(repo: Path) -> None:
     report = pr(repo, red_team)
     governance = {f.file: f for f in report.findings if f.code == "RG804"}
-    assert set(governance) == {".github/workflows/validate.yml", ".dvc/config", "mkdocs.yml",
-                               "docs/hooks/steal.py"}
+    assert set(governance) == {
+        ".github/workflows/validate.yml",
+        ".dvc/config",
+        "mkdocs.yml",
+        "docs/hooks/steal.py",
+    }
     for finding in governance.values():
         assert finding.severity == "warning"
         assert "@org/registry-admins" in finding.message
@@ -212,8 +224,9 @@ def test_the_github_report_annotates_each_governance_file(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "pr", "main")
     red_team(repo)
     commit(repo, "red team")
-    result = CliRunner().invoke(main, ["-C", str(repo), "validate", "--base", "main",
-                                       "--head", "pr", "--format", "github"])
+    result = CliRunner().invoke(
+        main, ["-C", str(repo), "validate", "--base", "main", "--head", "pr", "--format", "github"]
+    )
     assert result.exit_code == 0, result.output
     assert "::warning file=.dvc/config,title=RG804 governance-change::" in result.output
     assert "::warning file=.github/workflows/validate.yml,title=RG804" in result.output
@@ -231,31 +244,34 @@ def test_changes_under_models_are_not_governance_changes(repo: Path) -> None:
     assert not [f for f in report.findings if f.code == "RG804"]
 
 
-@pytest.mark.parametrize(("path", "governance"), [
-    (".github/workflows/validate.yml", True),
-    (".github/CODEOWNERS", True),
-    ("CODEOWNERS", True),
-    ("docs/CODEOWNERS", True),
-    ("registry.yaml", True),
-    (".dvc/config", True),
-    (".dvc/plots/default.json", True),
-    (".dvcignore", True),
-    ("mkdocs.yml", True),
-    ("docs/hooks/x.py", True),
-    ("docs/overrides/main.html", True),
-    (".pre-commit-config.yaml", True),
-    ("requirements.txt", True),
-    ("requirements/runtime.lock", True),
-    ("package.json", True),
-    ("models/churn/1/version.yaml", False),
-    ("models/churn/model.yaml", False),
-    ("docs/index.md", True),  # raw HTML in a hand-written page reaches the site as written
-    ("docs/assets/extra.js", True),
-    ("README.md", False),
-    ("sub/registry.yaml", False),
-    ("sub/.github/x", False),
-    (".github", False),
-])
+@pytest.mark.parametrize(
+    ("path", "governance"),
+    [
+        (".github/workflows/validate.yml", True),
+        (".github/CODEOWNERS", True),
+        ("CODEOWNERS", True),
+        ("docs/CODEOWNERS", True),
+        ("registry.yaml", True),
+        (".dvc/config", True),
+        (".dvc/plots/default.json", True),
+        (".dvcignore", True),
+        ("mkdocs.yml", True),
+        ("docs/hooks/x.py", True),
+        ("docs/overrides/main.html", True),
+        (".pre-commit-config.yaml", True),
+        ("requirements.txt", True),
+        ("requirements/runtime.lock", True),
+        ("package.json", True),
+        ("models/churn/1/version.yaml", False),
+        ("models/churn/model.yaml", False),
+        ("docs/index.md", True),  # raw HTML in a hand-written page reaches the site as written
+        ("docs/assets/extra.js", True),
+        ("README.md", False),
+        ("sub/registry.yaml", False),
+        ("sub/.github/x", False),
+        (".github", False),
+    ],
+)
 def test_governance_paths(path: str, governance: bool) -> None:
     assert is_governance_file(path) is governance
 
@@ -289,7 +305,8 @@ def test_a_hand_written_governance_line_is_rg802(repo: Path) -> None:
 
 
 def test_codeowners_names_the_approvers_when_there_are_no_admins(tmp_path: Path) -> None:
-    root = small_registry_at(tmp_path / "r",
-                             policy=STAGES + "approvers:\n  Production: ['@ml-leads']\n")
+    root = small_registry_at(
+        tmp_path / "r", policy=STAGES + "approvers:\n  Production: ['@ml-leads']\n"
+    )
     path, _ = write_codeowners(root, load_index(root))
     assert "/registry.yaml @ml-leads\n" in path.read_text()

@@ -41,8 +41,10 @@ def test_version_history_follows_the_first_parent(small: Path) -> None:
 def test_alias_and_model_events(small: Path) -> None:
     history = read_history(small)
     churn = _story(e for e in history.for_model("churn") if e.version is None or e.alias)
-    assert churn == [("model_created", None, None, None, 1),
-                     ("alias_set", None, "3", "champion", 4)]
+    assert churn == [
+        ("model_created", None, None, None, 1),
+        ("alias_set", None, "3", "champion", 4),
+    ]
     assert history.for_version("churn", 3)[0].commit.author == "Bob Builder"
     last = history.last_change("fraud")
     assert last is not None and last.commit.pr == 5
@@ -90,7 +92,9 @@ def test_renamed_model_keeps_its_history(tmp_path: Path) -> None:
     history = read_history(root)
     assert history.for_model("old-name") == ()
     assert _story(history.for_version("new-name", 1)) == [
-        ("registered", None, "None", None, 1), ("stage", "None", "Staging", None, 3)]
+        ("registered", None, "None", None, 1),
+        ("stage", "None", "Staging", None, 3),
+    ]
 
 
 def test_removed_version_and_unreadable_records(tmp_path: Path) -> None:
@@ -138,19 +142,22 @@ def test_commit_messages_cannot_forge_records(tmp_path: Path) -> None:
 
 # The merge form counts on merge commits only and the squash form on single-parent ones
 # (before issue 10 either form counted on any commit on the line).
-@pytest.mark.parametrize(("message", "merge", "number"), [
-    ("Merge pull request #12 from alice/promote\n\nPromote churn", True, 12),
-    ("Merge pull request #12 from alice/promote\n\nPromote churn", False, None),
-    ("Promote churn to Production (#7)", False, 7),
-    ("Promote churn to Production (#7)", True, None),
-    ("Promote churn (#7)\n\n* squashed commit (#3)", False, 7),
-    ("Merge pull request #12 from alice/promote and more", True, None),
-    ("Merge pull request #12", True, None),
-    ("(#7)", False, None),
-    ("Fix #7 in the docs", False, None),
-    ("x\nMerge pull request #9 from a/b", True, None),
-    ("", False, None),
-])
+@pytest.mark.parametrize(
+    ("message", "merge", "number"),
+    [
+        ("Merge pull request #12 from alice/promote\n\nPromote churn", True, 12),
+        ("Merge pull request #12 from alice/promote\n\nPromote churn", False, None),
+        ("Promote churn to Production (#7)", False, 7),
+        ("Promote churn to Production (#7)", True, None),
+        ("Promote churn (#7)\n\n* squashed commit (#3)", False, 7),
+        ("Merge pull request #12 from alice/promote and more", True, None),
+        ("Merge pull request #12", True, None),
+        ("(#7)", False, None),
+        ("Fix #7 in the docs", False, None),
+        ("x\nMerge pull request #9 from a/b", True, None),
+        ("", False, None),
+    ],
+)
 def test_pr_number(message: str, merge: bool, number: int | None) -> None:
     assert pr_number(message, merge=merge) == number
 
@@ -164,19 +171,36 @@ def _forged_history(root: Path) -> Path:
     commit(root, "Register m v1 (#1)", date="2026-01-01T10:00:00Z")
     git(root, "checkout", "-q", "-b", "feature")
     write_version(root, "m", 1, stage='"><img src=x onerror=alert(1)>')
-    commit(root, "Merge pull request #666 from evil/credit",
-           author='Mallory &amp; "x" onmouseover=alert(1) <m@x>', date="2099-01-01T00:00:00Z")
+    commit(
+        root,
+        "Merge pull request #666 from evil/credit",
+        author='Mallory &amp; "x" onmouseover=alert(1) <m@x>',
+        date="2099-01-01T00:00:00Z",
+    )
     write_version(root, "m", 1, stage="Staging")
     commit(root, "Tidy (#667)", date="2026-01-02T09:00:00Z")
     git(root, "checkout", "-q", "main")
-    git(root, "merge", "-q", "--no-ff", "feature", "-m",
+    git(
+        root,
+        "merge",
+        "-q",
+        "--no-ff",
+        "feature",
+        "-m",
         "Merge pull request #2 from team/feature\n\nStage m v1",
-        env={"GIT_AUTHOR_DATE": "2026-01-02T10:00:00Z",
-             "GIT_COMMITTER_DATE": "2026-01-02T10:00:00Z"})
+        env={
+            "GIT_AUTHOR_DATE": "2026-01-02T10:00:00Z",
+            "GIT_COMMITTER_DATE": "2026-01-02T10:00:00Z",
+        },
+    )
     # A direct push that claims a pull request and the future.
     write_version(root, "m", 1, stage="Production")
-    commit(root, "Merge pull request #777 from evil/direct", author="Root <r@x>",
-           date="2099-06-01T00:00:00Z")
+    commit(
+        root,
+        "Merge pull request #777 from evil/direct",
+        author="Root <r@x>",
+        date="2099-06-01T00:00:00Z",
+    )
     write_version(root, "m", 2)
     commit(root, "Register m v2 (#4)", date="2026-01-03T10:00:00Z")
     return root
@@ -191,7 +215,8 @@ def test_forged_history_credits_the_landed_change_only(tmp_path: Path) -> None:
     story = [(e.kind, e.version, e.new, e.commit.pr) for e in history.events]
     # The pull request's own commits are not on the line: no hostile stage, no #666/#667.
     assert story == [
-        ("registered", 1, "None", 1), ("model_created", None, None, 1),
+        ("registered", 1, "None", 1),
+        ("model_created", None, None, 1),
         ("stage", 1, "Staging", 2),
         ("stage", 1, "Production", None),  # a merge subject on a single-parent commit
         ("registered", 2, "None", 4),
@@ -202,8 +227,7 @@ def test_forged_history_credits_the_landed_change_only(tmp_path: Path) -> None:
     # 2099 is after the commit that followed it: clamped to that bound and flagged.
     assert direct.claimed_date == datetime(2099, 6, 1, tzinfo=UTC)
     assert direct.date == history.events[4].commit.date == datetime(2026, 1, 3, 10, tzinfo=UTC)
-    assert all(e.commit.claimed_date is None for e in history.events if e is not
-               history.events[3])
+    assert all(e.commit.claimed_date is None for e in history.events if e is not history.events[3])
     # The newest commit is bounded by the time of reading.
     later = read_history(root, now=datetime(2026, 1, 3, tzinfo=UTC)).events[-1].commit
     assert later.date == datetime(2026, 1, 3, tzinfo=UTC)

@@ -51,14 +51,17 @@ def cache_is_clean(cache_dir: Path) -> list[str]:
     return sorted(p.name for p in tmp.iterdir()) if tmp.is_dir() else []
 
 
-@pytest.mark.parametrize(("uri", "expected"), [
-    ("models:/churn/Production", 3),
-    ("models:/churn/production", 3),
-    ("models:/churn/Staging", 2),
-    ("models:/churn@champion", 3),
-    ("models:/churn/latest", 3),
-    ("models:/churn/1", 1),
-])
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("models:/churn/Production", 3),
+        ("models:/churn/production", 3),
+        ("models:/churn/Staging", 2),
+        ("models:/churn@champion", 3),
+        ("models:/churn/latest", 3),
+        ("models:/churn/1", 1),
+    ],
+)
 def test_every_uri_form_loads_the_right_version(reg: Registry, uri: str, expected: int) -> None:
     model = load_model(uri, registry=reg.root)
 
@@ -70,8 +73,9 @@ def test_every_uri_form_loads_the_right_version(reg: Registry, uri: str, expecte
     np.testing.assert_array_equal(model.predict(ROWS), native.predict(ROWS))
 
 
-def test_cold_then_warm_load_uses_the_cache(reg: Registry, cache_dir: Path,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_cold_then_warm_load_uses_the_cache(
+    reg: Registry, cache_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="registry_gen")
     first = load_model("models:/churn/Production", registry=str(reg.root))
     assert any("fetching" in r.message for r in caplog.records)
@@ -96,8 +100,13 @@ def test_a_warm_load_imports_no_dvc_git_or_network(reg: Registry, cache_dir: Pat
         "{'dvc', 'dvc_data', 'git', 'mkdocs', 'requests', 'urllib3', 'fsspec', 'botocore'})\n"
         "print(heavy)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, env={**os.environ, "REGISTRY_GEN_OFFLINE": "1"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "REGISTRY_GEN_OFFLINE": "1"},
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -106,8 +115,7 @@ def test_a_folder_artifact_onnx_with_external_data(reg: Registry) -> None:
 
     assert model.md5.endswith(".dir")
     assert sorted(p.name for p in model.path.iterdir()) == ["model.onnx", "weights.bin"]
-    np.testing.assert_allclose(model.predict(ROWS), reg.models["onnxy/1"].predict(ROWS),
-                               rtol=1e-6)
+    np.testing.assert_allclose(model.predict(ROWS), reg.models["onnxy/1"].predict(ROWS), rtol=1e-6)
 
 
 def test_a_moved_alias_between_two_loads(reg: Registry, tmp_path: Path) -> None:
@@ -123,7 +131,9 @@ def test_a_moved_alias_between_two_loads(reg: Registry, tmp_path: Path) -> None:
 
 
 def test_a_load_fetches_what_it_resolved_even_if_the_alias_moves_meanwhile(
-    reg: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    reg: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import registry_gen.fetch as fetch
 
@@ -154,7 +164,9 @@ def test_unknown_model_version_alias_and_bad_uri(reg: Registry) -> None:
 
 
 def test_registry_from_environment_then_enclosing_repository(
-    reg: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    reg: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     monkeypatch.setenv("REGISTRY_GEN_URI", str(reg.root))
     monkeypatch.chdir(tmp_path)
@@ -169,8 +181,9 @@ def test_registry_from_environment_then_enclosing_repository(
 # Faults: each a clear error or a correct load, nothing corrupt left behind
 
 
-def test_offline_hit_and_miss(reg: Registry, cache_dir: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_hit_and_miss(
+    reg: Registry, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REGISTRY_GEN_OFFLINE", "1")
     with pytest.raises(OfflineMiss, match="not in the cache"):
         load_model("models:/churn/2", registry=reg.root)
@@ -187,8 +200,9 @@ def _no_network(*_args: object, **_kwargs: object) -> Path:
     raise AssertionError("an offline or cached load went to the network")
 
 
-def test_a_tampered_cache_entry_is_deleted_and_fetched_again(reg: Registry,
-                                                             cache_dir: Path) -> None:
+def test_a_tampered_cache_entry_is_deleted_and_fetched_again(
+    reg: Registry, cache_dir: Path
+) -> None:
     model = load_model("models:/churn/3", registry=reg.root)
     model.path.write_bytes(b"not the model")
 
@@ -200,8 +214,9 @@ def test_a_tampered_cache_entry_is_deleted_and_fetched_again(reg: Registry,
     np.testing.assert_array_equal(again.predict(ROWS), reg.models["churn/3"].predict(ROWS))
 
 
-def test_wrong_bytes_from_the_remote_are_refused(reg: Registry, tmp_path: Path,
-                                                 cache_dir: Path) -> None:
+def test_wrong_bytes_from_the_remote_are_refused(
+    reg: Registry, tmp_path: Path, cache_dir: Path
+) -> None:
     copy = copy_registry(reg, tmp_path, own_remote=True)
     md5 = reg.md5("churn", 2)
     copy.object_path(md5).chmod(0o644)
@@ -225,7 +240,10 @@ def test_a_missing_remote_object(reg: Registry, tmp_path: Path, cache_dir: Path)
 
 
 def test_an_untrusted_pickle_is_refused_and_its_payload_never_runs(
-    reg: Registry, tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch,
+    reg: Registry,
+    tmp_path: Path,
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     marker = tmp_path / "payload-ran"
     monkeypatch.setenv(MARKER_ENV, str(marker))
@@ -249,8 +267,13 @@ print(json.dumps({"version": m.version, "prediction": m.predict([[0.9, 0.9]]).to
 
 def _spawn(reg: Registry, uri: str, code: str = _LOAD_SCRIPT) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    return subprocess.Popen([sys.executable, "-c", code, uri, str(reg.root)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, uri, str(reg.root)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow
@@ -283,13 +306,16 @@ registry_gen.load_model(sys.argv[1], registry=sys.argv[2])
 
 
 @pytest.mark.slow
-def test_a_download_killed_halfway_then_retried(reg: Registry, cache_dir: Path,
-                                                tmp_path: Path) -> None:
+def test_a_download_killed_halfway_then_retried(
+    reg: Registry, cache_dir: Path, tmp_path: Path
+) -> None:
     started = tmp_path / "started"
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
     proc = subprocess.Popen(
         [sys.executable, "-c", _KILLED_SCRIPT, "models:/churn/2", str(reg.root), str(started)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 120
     while not started.exists():
@@ -327,11 +353,12 @@ def test_download_artifacts_to_the_cache_and_to_a_folder(reg: Registry, tmp_path
     assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
 
 
-def test_cli_download_cache_list_and_prune(reg: Registry, tmp_path: Path,
-                                           cache_dir: Path) -> None:
+def test_cli_download_cache_list_and_prune(reg: Registry, tmp_path: Path, cache_dir: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(main, ["download", "models:/churn/Staging", "--from", str(reg.root),
-                                  "-o", str(tmp_path / "out")])
+    result = runner.invoke(
+        main,
+        ["download", "models:/churn/Staging", "--from", str(reg.root), "-o", str(tmp_path / "out")],
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == str(tmp_path / "out" / "model.skops")
 
@@ -402,16 +429,23 @@ print(json.dumps({"version": m.version, "prediction": m.predict([[0.9, 0.9]]).to
 
 
 def _fresh_load(root: Path, uri: str, **env: str) -> dict[str, object]:
-    result = subprocess.run([sys.executable, "-c", _WARM_SCRIPT, uri, str(root)],
-                            capture_output=True, text=True, env={**os.environ, **env},
-                            check=False, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", _WARM_SCRIPT, uri, str(root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
 
 
 @pytest.mark.slow
 def test_a_warm_load_from_an_unchanged_checkout_imports_no_parser_and_no_skops(
-    reg: Registry, tmp_path: Path, cache_dir: Path,
+    reg: Registry,
+    tmp_path: Path,
+    cache_dir: Path,
 ) -> None:
     copy = copy_registry(reg, tmp_path)
     cold = _fresh_load(copy.root, "models:/churn/Production")
@@ -420,8 +454,12 @@ def test_a_warm_load_from_an_unchanged_checkout_imports_no_parser_and_no_skops(
     assert cold["skops_io"]
 
     warm = _fresh_load(copy.root, "models:/churn/Production")
-    assert warm == {"version": 3, "prediction": cold["prediction"], "imported": [],
-                    "skops_io": False}
+    assert warm == {
+        "version": 3,
+        "prediction": cold["prediction"],
+        "imported": [],
+        "skops_io": False,
+    }
 
     # Promote v2 (and archive v3) by editing the records: the next load sees it.
     for number, stage in ((2, "Production"), (3, "Archived")):
@@ -442,7 +480,9 @@ def _object_files(cache_dir: Path, md5: str) -> list[Path]:
 
 
 def test_the_object_cache_is_private_verified_and_rebuilt_when_damaged(
-    reg: Registry, cache_dir: Path, caplog: pytest.LogCaptureFixture,
+    reg: Registry,
+    cache_dir: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     md5 = reg.md5("churn", 3)
     first = load_model("models:/churn/Production", registry=reg.root)
@@ -452,8 +492,9 @@ def test_the_object_cache_is_private_verified_and_rebuilt_when_damaged(
     assert json.loads(sidecar.read_text())["uri"] == "models:/churn/3"
     [entry] = ArtifactCache(cache_dir).list_entries()
     assert entry.objects == 1
-    assert entry.size == (first.path.stat().st_size + pickled.stat().st_size
-                          + sidecar.stat().st_size)
+    assert entry.size == (
+        first.path.stat().st_size + pickled.stat().st_size + sidecar.stat().st_size
+    )
 
     # Damaged bytes: the sha256 in the sidecar no longer matches; skops loads it again.
     pickled.write_bytes(pickled.read_bytes()[:-10] + b"0123456789")
@@ -461,8 +502,10 @@ def test_the_object_cache_is_private_verified_and_rebuilt_when_damaged(
     again = load_model("models:/churn/Production", registry=reg.root)
     assert "does not match its sidecar" in caplog.text
     np.testing.assert_array_equal(again.predict(ROWS), first.predict(ROWS))
-    assert json.loads(sidecar.read_text())["sha256"] == hashlib.sha256(
-        pickled.read_bytes()).hexdigest()  # rewritten by the skops load
+    assert (
+        json.loads(sidecar.read_text())["sha256"]
+        == hashlib.sha256(pickled.read_bytes()).hexdigest()
+    )  # rewritten by the skops load
 
     # Bytes that match the sidecar but do not unpickle: deleted, then rebuilt.
     pickled.write_bytes(b"not a pickle")
@@ -475,7 +518,10 @@ def test_the_object_cache_is_private_verified_and_rebuilt_when_damaged(
 
 
 def test_an_object_cache_file_from_another_key_or_without_sidecar_never_runs(
-    reg: Registry, cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    reg: Registry,
+    cache_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A planted pickle is only ever read under its exact key and sha256: a payload with no
     matching sidecar is deleted unread."""
@@ -493,8 +539,9 @@ def test_an_object_cache_file_from_another_key_or_without_sidecar_never_runs(
     np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/3"].predict(ROWS))
 
 
-def test_a_version_change_misses_the_object_cache(reg: Registry, cache_dir: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_version_change_misses_the_object_cache(
+    reg: Registry, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import skops
 
     load_model("models:/churn/Production", registry=reg.root)
@@ -507,8 +554,9 @@ def test_a_version_change_misses_the_object_cache(reg: Registry, cache_dir: Path
 
 
 @pytest.mark.slow
-def test_the_object_cache_can_be_turned_off(reg: Registry, cache_dir: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_object_cache_can_be_turned_off(
+    reg: Registry, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     load_model("models:/churn/1", registry=reg.root, object_cache=False)
     monkeypatch.setenv("REGISTRY_GEN_NO_OBJECT_CACHE", "1")
     model = load_model("models:/churn/1", registry=reg.root)
@@ -519,7 +567,8 @@ def test_the_object_cache_can_be_turned_off(reg: Registry, cache_dir: Path,
 
 
 def test_prune_deletes_object_cache_files_with_their_artifact_and_orphans(
-    reg: Registry, cache_dir: Path,
+    reg: Registry,
+    cache_dir: Path,
 ) -> None:
     cache = ArtifactCache(cache_dir)
     load_model("models:/churn/1", registry=reg.root)

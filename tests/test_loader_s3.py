@@ -35,8 +35,12 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     from moto.server import ThreadedMotoServer
 
     mp = pytest.MonkeyPatch()
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_SESSION_TOKEN": "testing"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
         mp.setenv(key, value)
     mp.delenv("AWS_PROFILE", raising=False)
     port = _free_port()
@@ -55,8 +59,10 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         dvc(root, "remote", "modify", "storage", "endpointurl", endpoint)
         models = {1: train("logreg", 1), 2: train("tree", 2)}
         write_model(root, "churn", aliases={"champion": 1})
-        targets = [add_skops_version(root, "churn", 1, "Production", models[1]),
-                   add_skops_version(root, "churn", 2, "Staging", models[2])]
+        targets = [
+            add_skops_version(root, "churn", 1, "Production", models[1]),
+            add_skops_version(root, "churn", 2, "Staging", models[2]),
+        ]
         dvc(root, "add", "-q", *targets)
         dvc(root, "push", "-q")
         commit(root, "Register churn v1 and v2 on S3")
@@ -72,18 +78,25 @@ def _key(root: Path, version: int) -> str:
     return f"store/files/md5/{md5[:2]}/{md5[2:]}"
 
 
-@pytest.mark.parametrize(("uri", "expected"), [
-    ("models:/churn/Production", 1), ("models:/churn/staging", 2), ("models:/churn@champion", 1),
-    ("models:/churn/latest", 2), ("models:/churn/2", 2),
-])
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("models:/churn/Production", 1),
+        ("models:/churn/staging", 2),
+        ("models:/churn@champion", 1),
+        ("models:/churn/latest", 2),
+        ("models:/churn/2", 2),
+    ],
+)
 def test_cold_load_of_every_uri_form_from_s3(s3: dict[str, Any], uri: str, expected: int) -> None:
     model = load_model(uri, registry=s3["root"])
     assert model.version == expected
     np.testing.assert_array_equal(model.predict(ROWS), s3["models"][expected].predict(ROWS))
 
 
-def test_warm_load_does_not_touch_s3(s3: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
-                                     cache_dir: Path) -> None:
+def test_warm_load_does_not_touch_s3(
+    s3: dict[str, Any], monkeypatch: pytest.MonkeyPatch, cache_dir: Path
+) -> None:
     load_model("models:/churn/1", registry=s3["root"])
 
     def no_network(*_args: object, **_kwargs: object) -> Path:

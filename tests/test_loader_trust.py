@@ -75,17 +75,21 @@ def servers() -> Iterator[list[_Server]]:
 
 def _http_remote(root: Path, url: str, *, credentials: bool = True) -> None:
     (root / ".dvc" / "config").write_text(
-        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {url}\n")
+        f"[core]\n    remote = storage\n['remote \"storage\"']\n    url = {url}\n"
+    )
     if credentials:
         (root / ".dvc" / "config.local").write_text(
-            "['remote \"storage\"']\n    auth = basic\n    user = alice\n"
-            "    password = s3cret\n")
+            "['remote \"storage\"']\n    auth = basic\n    user = alice\n    password = s3cret\n"
+        )
 
 
 # -- 3: remotes come from the base configuration; credentials never change host -------------
 
+
 def test_a_redirect_to_another_host_is_never_followed_nor_sent_credentials(
-    reg: Registry, tmp_path: Path, servers: list[_Server],
+    reg: Registry,
+    tmp_path: Path,
+    servers: list[_Server],
 ) -> None:
     attacker = _Server("127.0.0.2", reg.remote)
     servers.append(attacker)
@@ -101,7 +105,9 @@ def test_a_redirect_to_another_host_is_never_followed_nor_sent_credentials(
 
 
 def test_a_checked_out_pull_request_cannot_choose_the_remote(
-    reg: Registry, tmp_path: Path, servers: list[_Server],
+    reg: Registry,
+    tmp_path: Path,
+    servers: list[_Server],
 ) -> None:
     good = _Server("127.0.0.1", reg.remote)
     attacker = _Server("127.0.0.2", reg.remote)
@@ -137,7 +143,8 @@ def test_a_pull_request_moving_a_non_http_remote_is_refused(reg: Registry, tmp_p
 
 
 def test_a_git_url_at_a_pull_request_revision_reads_the_default_branch_remote(
-    reg: Registry, tmp_path: Path,
+    reg: Registry,
+    tmp_path: Path,
 ) -> None:
     import shutil
 
@@ -156,23 +163,34 @@ def test_a_git_url_at_a_pull_request_revision_reads_the_default_branch_remote(
 
 
 def test_a_cache_made_under_a_group_friendly_umask_is_still_private(
-    reg: Registry, tmp_path: Path,
+    reg: Registry,
+    tmp_path: Path,
 ) -> None:
     import os
 
     old = os.umask(0o002)
     try:
         for _ in range(2):  # cold, then warm: every entry it wrote passes the checks
-            assert load_model("models:/onnxy/1", registry=reg.root,
-                              cache_dir=tmp_path / "cache").version == 1
-            assert load_model("models:/churn/3", registry=reg.root,
-                              cache_dir=tmp_path / "cache").version == 3
+            assert (
+                load_model(
+                    "models:/onnxy/1", registry=reg.root, cache_dir=tmp_path / "cache"
+                ).version
+                == 1
+            )
+            assert (
+                load_model(
+                    "models:/churn/3", registry=reg.root, cache_dir=tmp_path / "cache"
+                ).version
+                == 3
+            )
     finally:
         os.umask(old)
 
 
 def test_a_remote_that_ignores_range_requests_serves_whole_objects(
-    reg: Registry, tmp_path: Path, servers: list[_Server],
+    reg: Registry,
+    tmp_path: Path,
+    servers: list[_Server],
 ) -> None:
     remote = _Server("127.0.0.1", reg.remote)  # http.server answers 200 to any Range
     servers.append(remote)
@@ -184,7 +202,8 @@ def test_a_remote_that_ignores_range_requests_serves_whole_objects(
 
 
 def test_a_large_object_from_a_server_without_range_support(
-    tmp_path: Path, servers: list[_Server],
+    tmp_path: Path,
+    servers: list[_Server],
 ) -> None:
     data = hashlib.sha256(b"seed").digest() * (7 * 1024 * 1024 // 32)  # 7 MiB, > one block
     md5 = hashlib.md5(data).hexdigest()
@@ -200,6 +219,7 @@ def test_a_large_object_from_a_server_without_range_support(
 
 
 # -- 9: the cache trusts only this user ----------------------------------------------------
+
 
 def test_a_symlinked_cache_root_is_refused(reg: Registry, tmp_path: Path) -> None:
     real = tmp_path / "elsewhere"
@@ -219,7 +239,8 @@ class _Evil:
 
 
 def test_a_group_writable_cache_with_a_planted_object_never_runs_it(
-    reg: Registry, tmp_path: Path,
+    reg: Registry,
+    tmp_path: Path,
 ) -> None:
     cache_dir = tmp_path / "cache"
     load_model("models:/churn/3", registry=reg.root, cache_dir=cache_dir)  # warm it
@@ -265,6 +286,7 @@ def test_a_cache_entry_of_another_user_is_refused(tmp_path: Path) -> None:
 
 # -- 10: trust by the reviewed sha256, formats by their bytes --------------------------------
 
+
 def _set_sha256(root: Path, name: str, sha256: str) -> None:
     record = root / "models" / name / "1" / "version.yaml"
     text = record.read_text()
@@ -273,7 +295,8 @@ def _set_sha256(root: Path, name: str, sha256: str) -> None:
 
 
 def test_a_pickle_loads_by_its_reviewed_sha256_and_only_by_it(
-    reg: Registry, tmp_path: Path,
+    reg: Registry,
+    tmp_path: Path,
 ) -> None:
     copy = copy_registry(reg, tmp_path)
     pickled = copy.root / "models" / "pickled" / "1" / "model.pkl"
@@ -290,8 +313,11 @@ def test_a_pickle_loads_by_its_reviewed_sha256_and_only_by_it(
 
 def test_a_pickle_recorded_as_skops_or_onnx_is_refused_by_its_bytes(tmp_path: Path) -> None:
     marker = tmp_path / "payload-ran"
-    for fmt, name in [("skops", "model.skops"), ("onnx", "model.onnx"),
-                      ("safetensors", "model.safetensors")]:
+    for fmt, name in [
+        ("skops", "model.skops"),
+        ("onnx", "model.onnx"),
+        ("safetensors", "model.safetensors"),
+    ]:
         path = tmp_path / name
         path.write_bytes(pickle.dumps(_Evil(marker)))
         with pytest.raises(UntrustedFormat, match="holds pickle content"):
@@ -314,8 +340,10 @@ def test_registration_records_the_sha256_of_a_gated_format(tmp_path: Path) -> No
     assert record.artifact.sha256 == hashlib.sha256(artifact.read_bytes()).hexdigest()
     skops_like = tmp_path / "model.skops"
     skops_like.write_bytes(b"PK\x03\x04")
-    assert version_record(1, "None", skops_like, "skops", created_by="me",
-                          fields={}).artifact.sha256 is None
+    assert (
+        version_record(1, "None", skops_like, "skops", created_by="me", fields={}).artifact.sha256
+        is None
+    )
 
 
 def test_the_minimum_versions_have_the_safety_we_rely_on() -> None:
@@ -327,8 +355,11 @@ def test_the_minimum_versions_have_the_safety_we_rely_on() -> None:
 
 # -- 11: one-line errors -------------------------------------------------------------------
 
+
 def test_a_full_disk_during_a_download_is_one_line_and_leaves_nothing(
-    reg: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    reg: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import registry_gen.fetch as fetch
 

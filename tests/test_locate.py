@@ -35,36 +35,49 @@ from registry_gen.uri import ModelUri
 pytestmark = pytest.mark.usefixtures("cache_dir")  # a cold cache for every test
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (".", ("local", ".", None)),
-    ("/srv/registry", ("local", "/srv/registry", None)),
-    ("/srv/registry.git", ("git", "/srv/registry.git", None)),
-    ("/srv/registry.git#v2", ("git", "/srv/registry.git", "v2")),
-    ("/srv/checkout#main", ("git", "/srv/checkout", "main")),
-    ("git+https://host/org/reg.git@v2", ("git", "https://host/org/reg.git", "v2")),
-    ("git+https://host/org/reg", ("git", "https://host/org/reg", None)),
-    ("git+ssh://git@host/org/reg.git@main", ("git", "ssh://git@host/org/reg.git", "main")),
-    ("git+file:///srv/reg.git@abc123", ("git", "file:///srv/reg.git", "abc123")),
-    ("https://host/org/reg.git#feature/x", ("git", "https://host/org/reg.git", "feature/x")),
-    ("https://host/org/reg.git", ("git", "https://host/org/reg.git", None)),
-    ("git@github.com:org/reg.git", ("git", "git@github.com:org/reg.git", None)),
-    ("git@github.com:org/reg.git#v1", ("git", "git@github.com:org/reg.git", "v1")),
-    ("https://org.github.io/registry", ("site", "https://org.github.io/registry/", None)),
-    ("http://127.0.0.1:8000/", ("site", "http://127.0.0.1:8000/", None)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (".", ("local", ".", None)),
+        ("/srv/registry", ("local", "/srv/registry", None)),
+        ("/srv/registry.git", ("git", "/srv/registry.git", None)),
+        ("/srv/registry.git#v2", ("git", "/srv/registry.git", "v2")),
+        ("/srv/checkout#main", ("git", "/srv/checkout", "main")),
+        ("git+https://host/org/reg.git@v2", ("git", "https://host/org/reg.git", "v2")),
+        ("git+https://host/org/reg", ("git", "https://host/org/reg", None)),
+        ("git+ssh://git@host/org/reg.git@main", ("git", "ssh://git@host/org/reg.git", "main")),
+        ("git+file:///srv/reg.git@abc123", ("git", "file:///srv/reg.git", "abc123")),
+        ("https://host/org/reg.git#feature/x", ("git", "https://host/org/reg.git", "feature/x")),
+        ("https://host/org/reg.git", ("git", "https://host/org/reg.git", None)),
+        ("git@github.com:org/reg.git", ("git", "git@github.com:org/reg.git", None)),
+        ("git@github.com:org/reg.git#v1", ("git", "git@github.com:org/reg.git", "v1")),
+        ("https://org.github.io/registry", ("site", "https://org.github.io/registry/", None)),
+        ("http://127.0.0.1:8000/", ("site", "http://127.0.0.1:8000/", None)),
+    ],
+)
 def test_parse_location(text: str, expected: tuple[str, str, str | None]) -> None:
     assert parse_location(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "  ", "/srv/reg.git#--upload-pack=x", "/srv/r.git#a..b",
-                                  "git+https://h/r.git@-x", "/srv/r.git#a b"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "  ",
+        "/srv/reg.git#--upload-pack=x",
+        "/srv/r.git#a..b",
+        "git+https://h/r.git@-x",
+        "/srv/r.git#a b",
+    ],
+)
 def test_bad_locations_and_revisions_are_refused(text: str) -> None:
     with pytest.raises(UsageError):
         parse_location(text)
 
 
 def test_outside_any_repository_the_error_says_what_to_do(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(UsageError, match="REGISTRY_GEN_URI"):
@@ -130,12 +143,18 @@ def bare(reg: Registry, tmp_path: Path) -> Path:
     return bare
 
 
-def test_load_from_a_git_url_at_a_revision(reg: Registry, bare: Path, tmp_path: Path,
-                                           caplog: pytest.LogCaptureFixture) -> None:
+def test_load_from_a_git_url_at_a_revision(
+    reg: Registry, bare: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="registry_gen")
     sha = git(bare, "rev-parse", "main").strip()
-    locations: list[str | Path] = [f"{bare}#main", f"git+file://{bare}@v1", f"{bare}#{sha}",
-                                   str(bare), bare]
+    locations: list[str | Path] = [
+        f"{bare}#main",
+        f"git+file://{bare}@v1",
+        f"{bare}#{sha}",
+        str(bare),
+        bare,
+    ]
     for location in locations:
         model = load_model("models:/churn@champion", registry=location)
         assert model.version == 3, location
@@ -235,19 +254,24 @@ def site(reg: Registry, tmp_path: Path) -> Iterator[tuple[str, Path, list[Any]]]
 
 
 def test_load_from_the_published_site_with_etag_revalidation(
-    reg: Registry, site: tuple[str, Path, list[Any]],
+    reg: Registry,
+    site: tuple[str, Path, list[Any]],
 ) -> None:
     url, _root, seen = site
     model = load_model("models:/churn/production", registry=url)
     assert model.version == 3
     np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/3"].predict(ROWS))
     assert [(path, status) for path, _etag, status in seen] == [
-        ("/api/index.json", 200), ("/api/models/churn.json", 200)]
+        ("/api/index.json", 200),
+        ("/api/models/churn.json", 200),
+    ]
 
     seen.clear()
     assert load_model("models:/churn@champion", registry=url).version == 3
     assert [(path, status) for path, _etag, status in seen] == [
-        ("/api/index.json", 304), ("/api/models/churn.json", 304)]
+        ("/api/index.json", 304),
+        ("/api/models/churn.json", 304),
+    ]
     assert all(etag and etag.startswith('"') for _path, etag, _status in seen)
 
     folder = load_model("models:/onnxy/1", registry=url)  # a .dir artifact via the site
@@ -267,7 +291,9 @@ def test_a_changed_site_is_read_again(reg: Registry, site: tuple[str, Path, list
 
 
 def test_site_offline_uses_only_cached_responses(
-    reg: Registry, site: tuple[str, Path, list[Any]], cache_dir: Path,
+    reg: Registry,
+    site: tuple[str, Path, list[Any]],
+    cache_dir: Path,
 ) -> None:
     url, _root, seen = site
     with pytest.raises(OfflineMiss, match=r"api/index\.json"):
@@ -278,16 +304,23 @@ def test_site_offline_uses_only_cached_responses(
     assert seen == []
 
 
-@pytest.mark.parametrize(("where", "value", "message"), [
-    ("path", "models/churn/3/../../../etc/passwd", "unsafe artifact path"),
-    ("path", "models/other/3/model.skops", "not under models/churn/3/"),
-    ("md5", "../../x", "no valid md5"),
-    ("format", "exec", "unknown artifact format"),
-    ("version", "3; rm", "not a version number"),
-    ("stage", "Prod uction", "not a valid stage"),
-])
+@pytest.mark.parametrize(
+    ("where", "value", "message"),
+    [
+        ("path", "models/churn/3/../../../etc/passwd", "unsafe artifact path"),
+        ("path", "models/other/3/model.skops", "not under models/churn/3/"),
+        ("md5", "../../x", "no valid md5"),
+        ("format", "exec", "unknown artifact format"),
+        ("version", "3; rm", "not a version number"),
+        ("stage", "Prod uction", "not a valid stage"),
+    ],
+)
 def test_hostile_site_json_is_refused(
-    reg: Registry, site: tuple[str, Path, list[Any]], where: str, value: str, message: str,
+    reg: Registry,
+    site: tuple[str, Path, list[Any]],
+    where: str,
+    value: str,
+    message: str,
 ) -> None:
     url, root, _seen = site
     document = root / "api" / "models" / "churn.json"
@@ -314,7 +347,8 @@ def test_site_format_and_missing_model(site: tuple[str, Path, list[Any]], cache_
 
 
 def test_a_version_without_an_artifact_hash_only_fails_itself(
-    reg: Registry, site: tuple[str, Path, list[Any]],
+    reg: Registry,
+    site: tuple[str, Path, list[Any]],
 ) -> None:
     url, root, _seen = site
     document = root / "api" / "models" / "churn.json"
@@ -340,12 +374,22 @@ def _resolve(root: Path, uri: str, cache_dir: Path) -> Any:
     return locate(root, cache=ArtifactCache(cache_dir)).resolve(ModelUri.parse(uri))
 
 
-@pytest.mark.parametrize("uri", [
-    "models:/churn/Production", "models:/churn/staging", "models:/churn@champion",
-    "models:/churn/latest", "models:/churn/1", "models:/onnxy/Production",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "models:/churn/Production",
+        "models:/churn/staging",
+        "models:/churn@champion",
+        "models:/churn/latest",
+        "models:/churn/1",
+        "models:/onnxy/Production",
+    ],
+)
 def test_a_saved_resolution_answers_every_uri_form_like_a_full_one(
-    reg: Registry, cache_dir: Path, uri: str, monkeypatch: pytest.MonkeyPatch,
+    reg: Registry,
+    cache_dir: Path,
+    uri: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     full = _resolve(reg.root, uri, cache_dir)  # full, then saved
     [saved_file] = _saved_files(cache_dir)
@@ -365,8 +409,9 @@ def test_a_saved_resolution_answers_every_uri_form_like_a_full_one(
     assert _resolve(reg.root, uri, cache_dir) == full
 
 
-def test_a_changed_checkout_is_resolved_again(reg: Registry, tmp_path: Path,
-                                               cache_dir: Path) -> None:
+def test_a_changed_checkout_is_resolved_again(
+    reg: Registry, tmp_path: Path, cache_dir: Path
+) -> None:
     copy = copy_registry(reg, tmp_path)
     assert _resolve(copy.root, "models:/churn/latest", cache_dir).version == 3
     before = _saved_files(cache_dir)[0].read_bytes()
@@ -378,8 +423,11 @@ def test_a_changed_checkout_is_resolved_again(reg: Registry, tmp_path: Path,
         if file.is_file():
             (new / file.name).write_bytes(file.read_bytes())
     record = new / "version.yaml"
-    record.write_text(record.read_text().replace("version: 3", "version: 4")
-                      .replace("stage: Production", "stage: Staging"))
+    record.write_text(
+        record.read_text()
+        .replace("version: 3", "version: 4")
+        .replace("stage: Production", "stage: Staging")
+    )
     assert _resolve(copy.root, "models:/churn/latest", cache_dir).version == 4
     assert _resolve(copy.root, "models:/churn/Staging", cache_dir).version == 4
     assert _saved_files(cache_dir)[0].read_bytes() != before
@@ -395,14 +443,16 @@ def test_a_changed_checkout_is_resolved_again(reg: Registry, tmp_path: Path,
         _resolve(copy.root, "models:/churn/4", cache_dir)
 
     # registry.yaml appearing (or changing) is seen too: here it drops stage Staging.
-    (copy.root / "registry.yaml").write_text("stages: [None, Production, Archived]\n"
-                                            "transitions: {}\n")
+    (copy.root / "registry.yaml").write_text(
+        "stages: [None, Production, Archived]\ntransitions: {}\n"
+    )
     with pytest.raises((InvalidRegistry, VersionNotFound)):
         _resolve(copy.root, "models:/churn/Staging", cache_dir)
 
 
-def test_a_racily_clean_file_is_checked_by_content(reg: Registry, tmp_path: Path,
-                                                   cache_dir: Path) -> None:
+def test_a_racily_clean_file_is_checked_by_content(
+    reg: Registry, tmp_path: Path, cache_dir: Path
+) -> None:
     """A second edit within one timestamp tick leaves the stat signature unchanged: the
     saved sha256 of files written just before the save catches it (simulated here)."""
     copy = copy_registry(reg, tmp_path)
@@ -414,27 +464,37 @@ def test_a_racily_clean_file_is_checked_by_content(reg: Registry, tmp_path: Path
     set_alias(copy.root, "churn", "champion", 1)
     # Pretend the timestamps did not move: the saved signature matches the new file.
     info = (copy.root / "models/churn/model.yaml").lstat()
-    saved["files"]["models/churn/model.yaml"] = [info.st_mode, info.st_size, info.st_mtime_ns,
-                                                 info.st_ino, info.st_ctime_ns]
+    saved["files"]["models/churn/model.yaml"] = [
+        info.st_mode,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ino,
+        info.st_ctime_ns,
+    ]
     saved_file.write_text(json.dumps(saved))
 
     assert _resolve(copy.root, "models:/churn@champion", cache_dir).version == 1
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda d: d.update(versions={"3": {**d["versions"]["3"], "path": "../../../etc/passwd"}}),
-    lambda d: d.update(versions={"3": {**d["versions"]["3"], "md5": "../x"}}),
-    lambda d: d.update(versions={"3": {**d["versions"]["3"], "format": "exec"}}),
-    lambda d: d.update(versions={"-1": d["versions"]["3"]}),
-    lambda d: d.update(aliases={"../x": 3}),
-    lambda d: d.update(stages="Production"),
-    lambda d: d["files"].update({"../outside": None}),
-    lambda d: d.update(listings={}),
-    lambda d: d.update(root="/elsewhere"),
-    lambda d: d.update(format=99),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda d: d.update(versions={"3": {**d["versions"]["3"], "path": "../../../etc/passwd"}}),
+        lambda d: d.update(versions={"3": {**d["versions"]["3"], "md5": "../x"}}),
+        lambda d: d.update(versions={"3": {**d["versions"]["3"], "format": "exec"}}),
+        lambda d: d.update(versions={"-1": d["versions"]["3"]}),
+        lambda d: d.update(aliases={"../x": 3}),
+        lambda d: d.update(stages="Production"),
+        lambda d: d["files"].update({"../outside": None}),
+        lambda d: d.update(listings={}),
+        lambda d: d.update(root="/elsewhere"),
+        lambda d: d.update(format=99),
+    ],
+)
 def test_a_hostile_or_stale_saved_resolution_is_never_used(
-    reg: Registry, cache_dir: Path, tamper: Any,
+    reg: Registry,
+    cache_dir: Path,
+    tamper: Any,
 ) -> None:
     expected = _resolve(reg.root, "models:/churn/Production", cache_dir)
     [saved_file] = _saved_files(cache_dir)
@@ -447,8 +507,9 @@ def test_a_hostile_or_stale_saved_resolution_is_never_used(
     assert _resolve(reg.root, "models:/churn/Production", cache_dir) == expected
 
 
-def test_broken_records_and_failed_resolutions_are_not_saved(reg: Registry, tmp_path: Path,
-                                                             cache_dir: Path) -> None:
+def test_broken_records_and_failed_resolutions_are_not_saved(
+    reg: Registry, tmp_path: Path, cache_dir: Path
+) -> None:
     copy = copy_registry(reg, tmp_path)
     broken = copy.root / "models" / "broken" / "model.yaml"
     broken.parent.mkdir()
@@ -469,7 +530,11 @@ def test_broken_records_and_failed_resolutions_are_not_saved(reg: Registry, tmp_
 
 @pytest.mark.parametrize("uri", ["models:/churn/9", "models:/churn@gold", "models:/churn/Shadow"])
 def test_every_registry_kind_gives_the_resolvers_message(
-    reg: Registry, bare: Path, site: tuple[str, Path, list[Any]], cache_dir: Path, uri: str,
+    reg: Registry,
+    bare: Path,
+    site: tuple[str, Path, list[Any]],
+    cache_dir: Path,
+    uri: str,
 ) -> None:
     url, _root, _seen = site
     messages = set()

@@ -23,8 +23,10 @@ HOSTILE = [
     ("[x](JaVaScRiPt:alert(1))", "javascript: link in href of <a>"),
     ("![x](data:text/html;base64,PHNjcmlwdD4=)", "data: link in src of <img>"),
     ("[x](vbscript:msgbox(1))", "vbscript: link in href of <a>"),
-    ('<iframe src="https://example.com"></iframe>',
-     "raw HTML tag <iframe> (removed with its content)"),
+    (
+        '<iframe src="https://example.com"></iframe>',
+        "raw HTML tag <iframe> (removed with its content)",
+    ),
     ('<svg onload="alert(1)"></svg>', "raw HTML tag <svg> (removed with its content)"),
     ('<p style="position:fixed">x</p>', "attribute style= on <p>"),
     ("<!-- hidden -->", "HTML comment"),
@@ -36,19 +38,32 @@ HOSTILE = [
 def test_unsafe_markup_is_reported_and_stripped(text: str, finding: str) -> None:
     assert finding in find_unsafe_markup(text)
     html = render_markdown(text).lower()
-    for bad in ("<script", "onerror", "onload", "javascript:", "vbscript:", "data:", "<iframe",
-                "<svg", "style=", "<!--"):
+    for bad in (
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "vbscript:",
+        "data:",
+        "<iframe",
+        "<svg",
+        "style=",
+        "<!--",
+    ):
         assert bad not in html
 
 
-@pytest.mark.parametrize("text", [
-    "Plain **bold** and _em_ text with a [link](https://example.com/a?b=1).",
-    "`<script>` in code is shown, not run",
-    "```\n<img src=x onerror=alert(1)>\n```",
-    "<details><summary>More</summary>\n\nHidden *detail*.\n\n</details>",
-    "| a | b |\n|---|---|\n| 1 | 2 |",
-    "[relative](../other/)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain **bold** and _em_ text with a [link](https://example.com/a?b=1).",
+        "`<script>` in code is shown, not run",
+        "```\n<img src=x onerror=alert(1)>\n```",
+        "<details><summary>More</summary>\n\nHidden *detail*.\n\n</details>",
+        "| a | b |\n|---|---|\n| 1 | 2 |",
+        "[relative](../other/)",
+    ],
+)
 def test_safe_markup_is_not_reported(text: str) -> None:
     assert find_unsafe_markup(text) == []
 
@@ -57,24 +72,93 @@ def test_safe_markup_is_not_reported(text: str) -> None:
 # (or nearly make) HTML the sanitiser changes, with hostile link targets, words and
 # characters in their holes.
 _TARGETS = [
-    "https://a.b/c", "http://a", "mailto:a@b.c", "HTTPS://a", "https:x", "//a", "../a", "#x",
-    "javascript:alert(1)", "JaVaScRiPt:x", "java\tscript:x", " javascript:x", "<javascript:x>",
-    "data:text/html,x", "vbscript:x", "ftp://a", "mailtox:a", "&#106;avascript:x",
-    'https://a "t>"', 'https://a "&lt;b"', "https://a 'x'", "https://a (x)",
+    "https://a.b/c",
+    "http://a",
+    "mailto:a@b.c",
+    "HTTPS://a",
+    "https:x",
+    "//a",
+    "../a",
+    "#x",
+    "javascript:alert(1)",
+    "JaVaScRiPt:x",
+    "java\tscript:x",
+    " javascript:x",
+    "<javascript:x>",
+    "data:text/html,x",
+    "vbscript:x",
+    "ftp://a",
+    "mailtox:a",
+    "&#106;avascript:x",
+    'https://a "t>"',
+    'https://a "&lt;b"',
+    "https://a 'x'",
+    "https://a (x)",
 ]
 _WORDS = [
-    "word", "two words", "é", "", " ", "a:b", "[x]", "(x)", "*em*", "`code`", "<b>", "&amp;",
-    "&lt;", ">", "|", "~", ":", "]:", "](", "!", "#", "\\", "\x02", "\x03", "\x0260\x03",
-    "\x7f", "\t", "python", "{.x #y}", "script", "onerror=x", "<!--", "-->",
+    "word",
+    "two words",
+    "é",
+    "",
+    " ",
+    "a:b",
+    "[x]",
+    "(x)",
+    "*em*",
+    "`code`",
+    "<b>",
+    "&amp;",
+    "&lt;",
+    ">",
+    "|",
+    "~",
+    ":",
+    "]:",
+    "](",
+    "!",
+    "#",
+    "\\",
+    "\x02",
+    "\x03",
+    "\x0260\x03",
+    "\x7f",
+    "\t",
+    "python",
+    "{.x #y}",
+    "script",
+    "onerror=x",
+    "<!--",
+    "-->",
 ]
 _BLOCKS = [
-    "{w}", "{w} {w}", "# {w}", "- {w}", "1. {w}", "> {w}", "    {w}", "{w}  \n{w}",
-    "```{w}\n{w}\n```", "~~~{w}\n{w}\n~~~", "``{w}``",
-    "| {w} | {w} |\n|{a}|{a}|\n| {w} | {w} |", "{w} | {w}",
-    "[{w}]({t})", "![{w}]({t})", "[{w}] ({t})", "[{w}]\n({t})", "[{w}][r]\n\n[r]: {t}",
-    "[r]\n\n[r]:{t}", "*[{w}]: {w}\n\n{w}", "{w}\n:   {w}",
-    "<{w}>", "<a href=\"{t}\">{w}</a>", "<img src=x {w}>", "<!-- {w} -->", "<{t}>",
-    "&{w};", "&#{w};",
+    "{w}",
+    "{w} {w}",
+    "# {w}",
+    "- {w}",
+    "1. {w}",
+    "> {w}",
+    "    {w}",
+    "{w}  \n{w}",
+    "```{w}\n{w}\n```",
+    "~~~{w}\n{w}\n~~~",
+    "``{w}``",
+    "| {w} | {w} |\n|{a}|{a}|\n| {w} | {w} |",
+    "{w} | {w}",
+    "[{w}]({t})",
+    "![{w}]({t})",
+    "[{w}] ({t})",
+    "[{w}]\n({t})",
+    "[{w}][r]\n\n[r]: {t}",
+    "[r]\n\n[r]:{t}",
+    "*[{w}]: {w}\n\n{w}",
+    "{w}\n:   {w}",
+    "<{w}>",
+    '<a href="{t}">{w}</a>',
+    "<img src=x {w}>",
+    "<!-- {w} -->",
+    "<{t}>",
+    "&{w};",
+    "&#{w};",
 ]
 _ALIGN = ["---", ":--", "--:", ":-:", "-"]
 
@@ -84,9 +168,11 @@ def _random_description(rng: random.Random) -> str:
     for _ in range(rng.randint(1, 4)):
         block = rng.choice(_BLOCKS)
         while "{" in block and any(h in block for h in ("{w}", "{t}", "{a}")):
-            block = (block.replace("{w}", rng.choice(_WORDS), 1)
-                     .replace("{t}", rng.choice(_TARGETS), 1)
-                     .replace("{a}", rng.choice(_ALIGN), 1))
+            block = (
+                block.replace("{w}", rng.choice(_WORDS), 1)
+                .replace("{t}", rng.choice(_TARGETS), 1)
+                .replace("{a}", rng.choice(_ALIGN), 1)
+            )
         blocks.append(block)
     return rng.choice(["\n\n", "\n", " ", ""]).join(blocks)
 
@@ -109,32 +195,39 @@ def test_fast_path_never_hides_a_finding() -> None:
     assert skipped > 100 and found > 1000
 
 
-@pytest.mark.parametrize(("text", "finding"), [
-    ("```python\nx = 1\n```", "attribute class= on <code>"),
-    ("~~~ {.py #x}\nx\n~~~", "attribute id= on <pre>"),
-    ("| a |\n|:--|\n| 1 |", "attribute style= on <th>"),
-    ("[x] (javascript:a)", None),  # not a link in Python-Markdown: shown as text
-    ("[x]( javascript:a)", "javascript: link in href of <a>"),
-    ("[x]\n\n[x]:  javascript:x", "javascript: link in href of <a>"),
-    ("[x](HTTPS://a)", None),
-    ("[x](ftp://a)", "ftp: link in href of <a>"),
-    ('[a](https://x "t>")', "attribute title= on <a> containing '<' or '>'"),
-    ("*[HTML]: <b>x</b>\n\nHTML", "attribute title= on <abbr> containing '<' or '>'"),
-])
+@pytest.mark.parametrize(
+    ("text", "finding"),
+    [
+        ("```python\nx = 1\n```", "attribute class= on <code>"),
+        ("~~~ {.py #x}\nx\n~~~", "attribute id= on <pre>"),
+        ("| a |\n|:--|\n| 1 |", "attribute style= on <th>"),
+        ("[x] (javascript:a)", None),  # not a link in Python-Markdown: shown as text
+        ("[x]( javascript:a)", "javascript: link in href of <a>"),
+        ("[x]\n\n[x]:  javascript:x", "javascript: link in href of <a>"),
+        ("[x](HTTPS://a)", None),
+        ("[x](ftp://a)", "ftp: link in href of <a>"),
+        ('[a](https://x "t>")', "attribute title= on <a> containing '<' or '>'"),
+        ("*[HTML]: <b>x</b>\n\nHTML", "attribute title= on <abbr> containing '<' or '>'"),
+    ],
+)
 def test_fast_path_sends_markup_that_may_change_to_the_full_check(
-        text: str, finding: str | None) -> None:
+    text: str, finding: str | None
+) -> None:
     from registry_gen.markup import _MAY_BE_UNSAFE
 
     assert _MAY_BE_UNSAFE.search(text)
     assert (finding in find_unsafe_markup(text)) if finding else find_unsafe_markup(text) == []
 
 
-@pytest.mark.parametrize("text", [
-    "Scores **churn** events.\n\n- Owner team: @acme-ml/growth\n- See the "
-    "[runbook](https://wiki.example.com/ml/m).",
-    "Retrained on 21 weeks of data; AUC 0.8234.\n\nChanges since v2: fixed leakage.",
-    "Mail [us](mailto:ml@example.com) or ![chart](http://example.com/c.png \"AUC\")",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Scores **churn** events.\n\n- Owner team: @acme-ml/growth\n- See the "
+        "[runbook](https://wiki.example.com/ml/m).",
+        "Retrained on 21 weeks of data; AUC 0.8234.\n\nChanges since v2: fixed leakage.",
+        'Mail [us](mailto:ml@example.com) or ![chart](http://example.com/c.png "AUC")',
+    ],
+)
 def test_everyday_descriptions_take_the_fast_path(text: str) -> None:
     from registry_gen.markup import _MAY_BE_UNSAFE, _inspect
 
@@ -176,17 +269,20 @@ def test_first_line_is_plain_text() -> None:
     assert first_line("") == ""
 
 
-@pytest.mark.parametrize(("url", "safe"), [
-    ("https://mlflow.example.com/#/runs/1", True),
-    ("http://example.com", True),
-    ("javascript:alert(1)", False),
-    ("JAVASCRIPT:alert(1)", False),
-    ("data:text/html,x", False),
-    ("//evil.example.com", False),
-    ("https://exa mple.com", False),
-    ("/relative", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://mlflow.example.com/#/runs/1", True),
+        ("http://example.com", True),
+        ("javascript:alert(1)", False),
+        ("JAVASCRIPT:alert(1)", False),
+        ("data:text/html,x", False),
+        ("//evil.example.com", False),
+        ("https://exa mple.com", False),
+        ("/relative", False),
+        (None, False),
+    ],
+)
 def test_only_http_urls_become_links(url: str | None, safe: bool) -> None:
     assert (safe_external_url(url) is not None) is safe
     link = external_link(url, "run")
@@ -216,8 +312,7 @@ QUADRATIC = {
 
 
 @pytest.mark.parametrize("text", QUADRATIC.values(), ids=QUADRATIC.keys())
-def test_descriptions_beyond_the_render_limits_are_reported_and_shown_as_text(
-        text: str) -> None:
+def test_descriptions_beyond_the_render_limits_are_reported_and_shown_as_text(text: str) -> None:
     from registry_gen.markup import markdown_limit
 
     reason = markdown_limit(text)

@@ -40,18 +40,19 @@ def test_the_entry_point_gives_mlflow_our_store(small_registry: Path) -> None:
 
     store = _get_store(f"registry-gen://{small_registry}")
     assert isinstance(store, RegistryGenStore)
-    assert parse_store_uri(f"registry-gen://{small_registry}?branch=1") == (
-        small_registry, True)
+    assert parse_store_uri(f"registry-gen://{small_registry}?branch=1") == (small_registry, True)
 
 
 def test_mlflow_client_reads_the_registry(client: Any) -> None:
     model = client.get_registered_model("churn")
     assert model.name == "churn"
     assert sorted((v.current_stage, v.version) for v in model.latest_versions) == [
-        ("Archived", 1), ("Production", 3), ("Staging", 2)]
+        ("Archived", 1),
+        ("Production", 3),
+        ("Staging", 2),
+    ]
     version = client.get_model_version("churn", "3")
-    assert (version.version, version.current_stage, version.status) == (3, "Production",
-                                                                        "READY")
+    assert (version.version, version.current_stage, version.status) == (3, "Production", "READY")
     assert isinstance(version.creation_timestamp, int)
     found = client.search_model_versions("name = 'churn'", max_results=2)
     assert [v.version for v in found] == [3, 2]
@@ -74,7 +75,10 @@ def test_writes_change_the_working_tree(client: Any, small_registry: Path) -> No
     assert client.get_registered_model("demand").tags == {"team": "ops"}
     changed = git(small_registry, "status", "--porcelain").split("\n")
     assert sorted(line[3:] for line in changed if line) == [
-        "models/churn/3/version.yaml", "models/churn/model.yaml", "models/demand/"]
+        "models/churn/3/version.yaml",
+        "models/churn/model.yaml",
+        "models/demand/",
+    ]
 
 
 def test_branch_flag_commits_each_change(small_registry: Path) -> None:
@@ -84,19 +88,30 @@ def test_branch_flag_commits_each_change(small_registry: Path) -> None:
     assert "challenger" in git(small_registry, "log", "-1", "--format=%s")
 
 
-@pytest.mark.parametrize(("call", "code", "message"), [
-    (lambda c: c.get_registered_model("nope"), "RESOURCE_DOES_NOT_EXIST", "no registered model"),
-    (lambda c: c.get_model_version("churn", 9), "RESOURCE_DOES_NOT_EXIST", "version"),
-    (lambda c: c.create_registered_model("churn"), "RESOURCE_ALREADY_EXISTS", "churn"),
-    (lambda c: c.search_model_versions("colour = 'red'"), "INVALID_PARAMETER_VALUE", "colour"),
-    (lambda c: c.delete_model_version("churn", 1), "INVALID_PARAMETER_VALUE", "archive"),
-    (lambda c: c.delete_registered_model("churn"), "INVALID_PARAMETER_VALUE", "keeps every"),
-    # MLflow allows a second Production; the registry's single-holder rule does not.
-    (lambda c: c.transition_model_version_stage("churn", 2, "Production"),
-     "INVALID_PARAMETER_VALUE", "Production"),
-])
+@pytest.mark.parametrize(
+    ("call", "code", "message"),
+    [
+        (
+            lambda c: c.get_registered_model("nope"),
+            "RESOURCE_DOES_NOT_EXIST",
+            "no registered model",
+        ),
+        (lambda c: c.get_model_version("churn", 9), "RESOURCE_DOES_NOT_EXIST", "version"),
+        (lambda c: c.create_registered_model("churn"), "RESOURCE_ALREADY_EXISTS", "churn"),
+        (lambda c: c.search_model_versions("colour = 'red'"), "INVALID_PARAMETER_VALUE", "colour"),
+        (lambda c: c.delete_model_version("churn", 1), "INVALID_PARAMETER_VALUE", "archive"),
+        (lambda c: c.delete_registered_model("churn"), "INVALID_PARAMETER_VALUE", "keeps every"),
+        # MLflow allows a second Production; the registry's single-holder rule does not.
+        (
+            lambda c: c.transition_model_version_stage("churn", 2, "Production"),
+            "INVALID_PARAMETER_VALUE",
+            "Production",
+        ),
+    ],
+)
 def test_refusals_are_mlflow_exceptions_with_our_message(
-        client: Any, call: Any, code: str, message: str) -> None:
+    client: Any, call: Any, code: str, message: str
+) -> None:
     with pytest.raises(MlflowException) as info:
         call(client)
     assert info.value.error_code == code
@@ -143,9 +158,19 @@ def test_the_seeds_mlflow_code_runs_against_a_registry(tmp_path: Path) -> None:
     script.write_text(SEED)
     env = {**os.environ, "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"}
     done = subprocess.run(
-        [sys.executable, str(script), f"registry-gen://{registry}",
-         f"sqlite:///{tmp_path / 'mlflow.db'}"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600, check=False)
+        [
+            sys.executable,
+            str(script),
+            f"registry-gen://{registry}",
+            f"sqlite:///{tmp_path / 'mlflow.db'}",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "[0, 1, 0, 1] 1 1 True"
     from registry_gen.client import RegistryClient

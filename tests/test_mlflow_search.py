@@ -99,9 +99,10 @@ MODEL_ORDERS: list[list[str] | None] = [
 
 # Differences left, each with its reason (docs/mlflow.md lists them too).
 KNOWN_DIFFERENCES: dict[str, str] = {
-    f"models {text!r} ['creation_timestamp ASC']":
+    f"models {text!r} ['creation_timestamp ASC']": (
         "an extension: we order registered models by creation_timestamp (their first "
         "version's registration); MLflow's SQL store refuses that key for models"
+    )
     for text in MODEL_FILTERS
 }
 
@@ -120,16 +121,24 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, RegistryClien
     for name, run_id, tags in VERSIONS:
         if name not in numbers:
             theirs.create_registered_model(
-                name, [RegisteredModelTag(k, v) for k, v in MODEL_TAGS[name].items()])
+                name, [RegisteredModelTag(k, v) for k, v in MODEL_TAGS[name].items()]
+            )
             write_model(root, name, tags=MODEL_TAGS[name])
             numbers[name] = 0
         time.sleep(0.005)  # distinct milliseconds, so timestamp orders have no ties
         made = theirs.create_model_version(
-            name, "file:///nowhere", run_id, [ModelVersionTag(k, v) for k, v in tags.items()])
+            name, "file:///nowhere", run_id, [ModelVersionTag(k, v) for k, v in tags.items()]
+        )
         numbers[name] += 1
         lineage: dict[str, Any] = {"lineage": {"run_id": run_id}} if run_id else {}
-        write_version(root, name, numbers[name], tags=tags,
-                      created_at=_iso(made.creation_timestamp), **lineage)
+        write_version(
+            root,
+            name,
+            numbers[name],
+            tags=tags,
+            created_at=_iso(made.creation_timestamp),
+            **lineage,
+        )
     commit(root, "the same operations as MLflow's store")
     return theirs, RegistryClient(root)
 
@@ -148,7 +157,8 @@ def _run(call: Any) -> Any:
 @pytest.mark.parametrize("order", VERSION_ORDERS)
 @pytest.mark.parametrize("text", VERSION_FILTERS)
 def test_search_model_versions_agrees_with_mlflow(
-        stores: tuple[Any, RegistryClient], text: str | None, order: list[str] | None) -> None:
+    stores: tuple[Any, RegistryClient], text: str | None, order: list[str] | None
+) -> None:
     theirs, ours = stores
     expected = _run(lambda: _versions(theirs.search_model_versions(text, 1000, order)))
     got = _run(lambda: _versions(ours.search_model_versions(text, 1000, order)))
@@ -164,7 +174,8 @@ def test_search_model_versions_agrees_with_mlflow(
 @pytest.mark.parametrize("order", MODEL_ORDERS)
 @pytest.mark.parametrize("text", MODEL_FILTERS)
 def test_search_registered_models_agrees_with_mlflow(
-        stores: tuple[Any, RegistryClient], text: str | None, order: list[str] | None) -> None:
+    stores: tuple[Any, RegistryClient], text: str | None, order: list[str] | None
+) -> None:
     theirs, ours = stores
     expected = _run(lambda: [m.name for m in theirs.search_registered_models(text, 1000, order)])
     got = _run(lambda: [m.name for m in ours.search_registered_models(text, 1000, order)])
@@ -180,8 +191,7 @@ def test_pages_agree_with_mlflow(stores: tuple[Any, RegistryClient]) -> None:
         pages: list[list[tuple[str, int]]] = []
         token = None
         while True:
-            page = store.search_model_versions(None, 4, ["name ASC", "version_number ASC"],
-                                               token)
+            page = store.search_model_versions(None, 4, ["name ASC", "version_number ASC"], token)
             pages.append(_versions(page))
             token = page.token
             if not token:

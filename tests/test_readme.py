@@ -20,8 +20,11 @@ import pytest
 README = Path(__file__).resolve().parent.parent / "README.md"
 SKIP_BLOCK = "<!-- readme-test: skip -->"
 SKIP_LINE = "# readme-test: skip"
-_FENCE = re.compile(r"(?P<skip><!-- readme-test: skip -->\s*\n)?```(?P<lang>sh|python)\n"
-                    r"(?P<body>.*?)```", re.DOTALL)
+_FENCE = re.compile(
+    r"(?P<skip><!-- readme-test: skip -->\s*\n)?```(?P<lang>sh|python)\n"
+    r"(?P<body>.*?)```",
+    re.DOTALL,
+)
 
 
 def walk_blocks(text: str) -> list[tuple[str, str]]:
@@ -33,8 +36,11 @@ def walk_blocks(text: str) -> list[tuple[str, str]]:
             continue
         body = match["body"]
         if match["lang"] == "sh":
-            body = "".join(line for line in body.splitlines(keepends=True)
-                           if not line.rstrip().endswith(SKIP_LINE))
+            body = "".join(
+                line
+                for line in body.splitlines(keepends=True)
+                if not line.rstrip().endswith(SKIP_LINE)
+            )
         blocks.append((match["lang"], body))
     return blocks
 
@@ -47,7 +53,7 @@ def script(blocks: list[tuple[str, str]]) -> str:
         if lang == "sh":
             parts.append(body)
         else:
-            parts.append(f'"$README_PYTHON" - <<\'README_PY_{number}\'\n{body}README_PY_{number}\n')
+            parts.append(f"\"$README_PYTHON\" - <<'README_PY_{number}'\n{body}README_PY_{number}\n")
     return "".join(parts)
 
 
@@ -63,9 +69,20 @@ def test_the_walk_has_its_blocks() -> None:
 def test_the_readme_walk_runs_as_written(tmp_path: Path) -> None:
     text = script(walk_blocks(README.read_text(encoding="utf-8")))
     bin_dir = str(Path(sys.executable).parent)
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ["PATH"],
-           "README_PYTHON": sys.executable, "GITHUB_STEP_SUMMARY": ""}
+    env = {
+        **os.environ,
+        "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+        "README_PYTHON": sys.executable,
+        "GITHUB_STEP_SUMMARY": "",
+    }
     env.pop("REGISTRY_GEN_REGISTRY", None)
-    result = subprocess.run(["bash", "-c", text], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=900, check=False)
+    result = subprocess.run(
+        ["bash", "-c", text],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-6000:]}"

@@ -25,8 +25,17 @@ def test_init_commits_a_complete_registry(fresh: Path) -> None:
     assert git(fresh, "log", "--format=%s").strip() == "Initialise the model registry"
     assert git(fresh, "status", "--porcelain").strip() == ""
     committed = set(git(fresh, "ls-files").split())
-    assert {"registry.yaml", "mkdocs.yml", "README.md", ".gitignore", "docs/index.md",
-            "models/.gitkeep", ".dvc/config", ".dvcignore", "dvc-remote/.gitkeep"} <= committed
+    assert {
+        "registry.yaml",
+        "mkdocs.yml",
+        "README.md",
+        ".gitignore",
+        "docs/index.md",
+        "models/.gitkeep",
+        ".dvc/config",
+        ".dvcignore",
+        "dvc-remote/.gitkeep",
+    } <= committed
 
 
 def test_default_remote_is_a_committed_folder_inside_the_repo(fresh: Path) -> None:
@@ -79,18 +88,27 @@ def test_the_new_registry_builds_its_website(fresh: Path, tmp_path: Path) -> Non
 
     copy = tmp_path / "copy"
     shutil.copytree(fresh, copy)
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
-                             str(tmp_path / "site")], cwd=copy, capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "index.html").is_file()
 
 
-GITHUB_FILES = {".github/workflows/validate.yml", ".github/workflows/publish.yml",
-                ".github/CODEOWNERS", ".github/registry-gen-requirement.txt",
-                ".github/PULL_REQUEST_TEMPLATE/register.md",
-                ".github/PULL_REQUEST_TEMPLATE/promote.md", ".github/pull_request_template.md",
-                ".pre-commit-config.yaml"}
+GITHUB_FILES = {
+    ".github/workflows/validate.yml",
+    ".github/workflows/publish.yml",
+    ".github/CODEOWNERS",
+    ".github/registry-gen-requirement.txt",
+    ".github/PULL_REQUEST_TEMPLATE/register.md",
+    ".github/PULL_REQUEST_TEMPLATE/promote.md",
+    ".github/pull_request_template.md",
+    ".pre-commit-config.yaml",
+}
 
 
 def test_init_writes_a_ready_github_registry(fresh: Path) -> None:
@@ -117,8 +135,10 @@ def test_the_workflows_install_the_pin_from_the_base_branch(fresh: Path) -> None
     assert "-r .github/registry-gen-requirement.txt" in install["run"]
     assert "registry-gen -C data validate --base" in steps[-1]["run"]
     for step in steps:
-        assert "persist-credentials" not in step.get("with", {}) or \
-            step["with"]["persist-credentials"] is False
+        assert (
+            "persist-credentials" not in step.get("with", {})
+            or step["with"]["persist-credentials"] is False
+        )
 
 
 def test_generated_workflows_pass_actionlint_and_zizmor(fresh: Path) -> None:
@@ -138,16 +158,24 @@ def test_generated_workflows_pass_actionlint_and_zizmor(fresh: Path) -> None:
     zizmor = shutil.which("zizmor") or shutil.which("zizmor", path=str(venv_bin))
     if zizmor is None:
         pytest.skip("zizmor is not installed (pip install zizmor)")
-    result = subprocess.run([zizmor, "--offline", "--persona=pedantic", "--format=plain",
-                             *map(str, workflows)], capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [zizmor, "--offline", "--persona=pedantic", "--format=plain", *map(str, workflows)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_init_with_a_package_spec_and_remote_options(tmp_path: Path) -> None:
     spec = "registry-gen @ git+https://github.com/acme/registry-gen@3f2a9c1"
-    root = init_registry(tmp_path / "reg", remote="s3://models/reg", package=spec,
-                         remote_options={"endpointurl": "http://127.0.0.1:9000"})
+    root = init_registry(
+        tmp_path / "reg",
+        remote="s3://models/reg",
+        package=spec,
+        remote_options={"endpointurl": "http://127.0.0.1:9000"},
+    )
     assert spec in (root / ".github/registry-gen-requirement.txt").read_text().splitlines()
     config = (root / ".dvc/config").read_text()
     assert "url = s3://models/reg" in config and "endpointurl = http://127.0.0.1:9000" in config
@@ -165,7 +193,8 @@ def test_generated_regions_are_marked_and_replaceable(fresh: Path) -> None:
         assert "registry-gen: generated, edit outside the markers" in text.splitlines()[0]
         edited = "# our own note\n" + text + "# after\n"
         assert replace_region(edited, render(target, "registry-gen==9.9")) == (
-            "# our own note\n" + render(target, "registry-gen==9.9") + "# after\n")
+            "# our own note\n" + render(target, "registry-gen==9.9") + "# after\n"
+        )
 
 
 def test_a_fresh_registry_validates(fresh: Path) -> None:
@@ -187,8 +216,11 @@ def test_upgrade_rewrites_the_generated_regions_and_keeps_hand_edits(tmp_path: P
     git(root, "add", "-A")
     git(root, "commit", "-qm", "hand edits and an old workflow")
     changed = upgrade_registry(root / "models", package="registry-gen==9.9")
-    assert set(changed) == {".github/workflows/validate.yml", ".pre-commit-config.yaml",
-                            ".github/registry-gen-requirement.txt"}
+    assert set(changed) == {
+        ".github/workflows/validate.yml",
+        ".pre-commit-config.yaml",
+        ".github/registry-gen-requirement.txt",
+    }
     assert git(root, "branch", "--show-current").strip().startswith("upgrade/registry-gen-")
     text = workflow.read_text()
     assert text.startswith("# our note, kept\n") and text.endswith("# after the region, kept\n")

@@ -62,29 +62,37 @@ def _error(text: str, schema: type = VersionRecord) -> RecordError:
     return info.value
 
 
-@pytest.mark.parametrize(("old", "new", "line", "field"), [
-    ("version: 3", "version: 1.10", 1, "version"),
-    ("version: 3", "version: '3'", 1, "version"),
-    ("version: 3", "version: 0", 1, "version"),
-    ("stage: Production", "stage: [Production]", 2, "stage"),
-    ("stage: Production", "stage: Prod uction", 2, "stage"),
-    ("created_by: alice", "created_by: alice\ncolour: red", 7, "colour"),
-    ("  path: model.skops", "  path: ../../etc/passwd", 8, "artifact.path"),
-    ("  path: model.skops", "  path: /abs/model", 8, "artifact.path"),
-    ("  path: model.skops", "  path: version.yaml", 8, "artifact.path"),
-    ("  path: model.skops", "  path: model.skops.dvc", 8, "artifact.path"),
-    ("  format: skops", "  format: zip", 9, "artifact.format"),
-    ("  run_id: run-3", "  run_id: 3", 12, "lineage.run_id"),
-    ("commit: 3f2a9c1}", "commit: XYZ}", 14, "lineage.code.commit"),
-    ("md5: 0cc175b9c0f1b6a831c399e269772661", "md5: nothex", 16, "lineage.datasets.0.md5"),
-    ("  parents: [models:/base/2, models:/base@champion]", "  parents: [models:/a/../b]", 18,
-     "lineage.parents"),
-    ("metrics: {auc: 0.91, f1: 1}", "metrics: {auc: high}", 20, "metrics.auc"),
-    ("tags: {team: risk}", "tags: {team: [risk]}", 24, "tags.team"),
-    ("created_at: '2026-01-03T10:00:00Z'", "created_at: someday", 5, "created_at"),
-])
-def test_invalid_version_records_name_file_line_and_field(old: str, new: str, line: int,
-                                                          field: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "line", "field"),
+    [
+        ("version: 3", "version: 1.10", 1, "version"),
+        ("version: 3", "version: '3'", 1, "version"),
+        ("version: 3", "version: 0", 1, "version"),
+        ("stage: Production", "stage: [Production]", 2, "stage"),
+        ("stage: Production", "stage: Prod uction", 2, "stage"),
+        ("created_by: alice", "created_by: alice\ncolour: red", 7, "colour"),
+        ("  path: model.skops", "  path: ../../etc/passwd", 8, "artifact.path"),
+        ("  path: model.skops", "  path: /abs/model", 8, "artifact.path"),
+        ("  path: model.skops", "  path: version.yaml", 8, "artifact.path"),
+        ("  path: model.skops", "  path: model.skops.dvc", 8, "artifact.path"),
+        ("  format: skops", "  format: zip", 9, "artifact.format"),
+        ("  run_id: run-3", "  run_id: 3", 12, "lineage.run_id"),
+        ("commit: 3f2a9c1}", "commit: XYZ}", 14, "lineage.code.commit"),
+        ("md5: 0cc175b9c0f1b6a831c399e269772661", "md5: nothex", 16, "lineage.datasets.0.md5"),
+        (
+            "  parents: [models:/base/2, models:/base@champion]",
+            "  parents: [models:/a/../b]",
+            18,
+            "lineage.parents",
+        ),
+        ("metrics: {auc: 0.91, f1: 1}", "metrics: {auc: high}", 20, "metrics.auc"),
+        ("tags: {team: risk}", "tags: {team: [risk]}", 24, "tags.team"),
+        ("created_at: '2026-01-03T10:00:00Z'", "created_at: someday", 5, "created_at"),
+    ],
+)
+def test_invalid_version_records_name_file_line_and_field(
+    old: str, new: str, line: int, field: str
+) -> None:
     assert old in VERSION
     error = _error(VERSION.replace(old, new))
     assert error.location.file == FILE
@@ -109,8 +117,11 @@ def test_unknown_key_message_points_to_docs() -> None:
 
 
 def test_model_record() -> None:
-    record = parse_record("name: churn\ndescription: '**bold**'\nowners: ['@ml']\n"
-                          "aliases: {champion: 3}\n", "models/churn/model.yaml", ModelRecord)
+    record = parse_record(
+        "name: churn\ndescription: '**bold**'\nowners: ['@ml']\naliases: {champion: 3}\n",
+        "models/churn/model.yaml",
+        ModelRecord,
+    )
     assert record.aliases == {"champion": 3}
     for text, line, field in [
         ("name: Churn\n", 1, "name"),
@@ -136,15 +147,18 @@ def test_default_policy() -> None:
     assert policy.requires["Production"] == StageRequirement(description=True, metrics=True)
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("stages: [None, none]\n", 1, "unique"),
-    ("stages: []\n", 1, "at least one stage"),
-    ("stages: [None, Staging]\ndefault_stage: Production\n", 1, "unknown stage 'Production'"),
-    ("transitions: {None: [Gold]}\n", 1, "unknown stage 'Gold'"),
-    ("single_holder: [Gold]\n", 1, "unknown stage 'Gold'"),
-    ("requires: {Production: {descripton: true}}\n", 1, "unknown key"),
-    ("max_git_file_bytes: 0\n", 1, "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("stages: [None, none]\n", 1, "unique"),
+        ("stages: []\n", 1, "at least one stage"),
+        ("stages: [None, Staging]\ndefault_stage: Production\n", 1, "unknown stage 'Production'"),
+        ("transitions: {None: [Gold]}\n", 1, "unknown stage 'Gold'"),
+        ("single_holder: [Gold]\n", 1, "unknown stage 'Gold'"),
+        ("requires: {Production: {descripton: true}}\n", 1, "unknown key"),
+        ("max_git_file_bytes: 0\n", 1, "greater than or equal to 1"),
+    ],
+)
 def test_invalid_policies(text: str, line: int, message: str) -> None:
     with pytest.raises(RecordError) as info:
         parse_record(text, "registry.yaml", Policy)
@@ -156,16 +170,23 @@ def test_invalid_policies(text: str, line: int, message: str) -> None:
 def test_dvc_pointer() -> None:
     pointer = parse_record(
         "outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  size: 1\n  hash: md5\n"
-        "  path: model.pkl\n", "m.dvc", DvcPointer)
+        "  path: model.pkl\n",
+        "m.dvc",
+        DvcPointer,
+    )
     assert pointer.out.path == "model.pkl" and not pointer.out.is_dir
-    folder = parse_record("outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661.dir\n  nfiles: 2\n"
-                          "  path: model\n", "m.dvc", DvcPointer)
+    folder = parse_record(
+        "outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661.dir\n  nfiles: 2\n  path: model\n",
+        "m.dvc",
+        DvcPointer,
+    )
     assert folder.out.is_dir
     with pytest.raises(RecordError, match="exactly one output"):
         parse_record("outs: []\n", "m.dvc", DvcPointer)
     with pytest.raises(RecordError, match=r"m\.dvc:3 \(outs\.0\.path\)"):
-        parse_record("outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  path: ../x\n", "m.dvc",
-                     DvcPointer)
+        parse_record(
+            "outs:\n- md5: 0cc175b9c0f1b6a831c399e269772661\n  path: ../x\n", "m.dvc", DvcPointer
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -173,13 +194,19 @@ def test_dvc_pointer() -> None:
 
 
 def test_every_problem_of_a_record_is_in_its_error() -> None:
-    text = ("version: 3\nstage: 5\ncreated_at: '2026-01-03T10:00:00Z'\ncreated_by: [alice]\n"
-            "artifact: {path: model.skops}\ncolour: red\nmetrics:\n  auc: high\n")
+    text = (
+        "version: 3\nstage: 5\ncreated_at: '2026-01-03T10:00:00Z'\ncreated_by: [alice]\n"
+        "artifact: {path: model.skops}\ncolour: red\nmetrics:\n  auc: high\n"
+    )
     with pytest.raises(RecordError) as caught:
         parse_record(text, "models/churn/3/version.yaml", VersionRecord)
     problems = caught.value.problems
     assert [(p.location.line, p.location.field) for p in problems] == [
-        (2, "stage"), (4, "created_by"), (8, "metrics.auc"), (6, "colour")]
+        (2, "stage"),
+        (4, "created_by"),
+        (8, "metrics.auc"),
+        (6, "colour"),
+    ]
     assert {p.code for p in problems} == {"schema"}
     assert problems[0] is caught.value
     assert str(caught.value).endswith("(and 3 more problems in this file)")
@@ -208,14 +235,25 @@ def test_a_dvc_md5_with_a_trailing_newline_is_refused() -> None:
 
     with pytest.raises(ValidationError, match="md5"):
         DvcPointer.model_validate(
-            {"outs": [{"md5": "d41d8cd98f00b204e9800998ecf8427e\n", "path": "model.skops"}]})
+            {"outs": [{"md5": "d41d8cd98f00b204e9800998ecf8427e\n", "path": "model.skops"}]}
+        )
 
 
 def test_the_archive_stage_is_a_known_stage() -> None:
     assert Policy().archive_stage == "Archived"
-    assert Policy.model_validate({"stages": ["none", "archived"], "default_stage": "none",
-                                  "transitions": {}, "single_holder": [], "requires": {},
-                                  "alias_forbidden_stages": []}).archive_stage == "archived"
+    assert (
+        Policy.model_validate(
+            {
+                "stages": ["none", "archived"],
+                "default_stage": "none",
+                "transitions": {},
+                "single_holder": [],
+                "requires": {},
+                "alias_forbidden_stages": [],
+            }
+        ).archive_stage
+        == "archived"
+    )
     with pytest.raises(RecordError, match="archive_stage names unknown stage 'Gone'"):
         parse_record("archive_stage: Gone\n", "registry.yaml", Policy)
 
@@ -226,14 +264,17 @@ def test_the_archive_stage_is_a_known_stage() -> None:
 MD5 = "0cc175b9c0f1b6a831c399e269772661"
 
 
-@pytest.mark.parametrize(("extra", "line", "words"), [
-    ("  remote: evil\n", 5, "unknown key"),  # fetch from a remote the pull request picks
-    ("  push: false\n", 5, "unknown key"),  # keep the bytes out of the registry's remote
-    ("  cache: false\n", 5, "unknown key"),
-    ("  cloud: {evil: {etag: x}}\n", 5, "unknown key"),
-    ("  nfiles: 2\n", 5, "nfiles belongs to a folder"),  # a file's md5 with a folder's count
-    ("  size: -1\n", 5, "greater than or equal to 0"),
-])
+@pytest.mark.parametrize(
+    ("extra", "line", "words"),
+    [
+        ("  remote: evil\n", 5, "unknown key"),  # fetch from a remote the pull request picks
+        ("  push: false\n", 5, "unknown key"),  # keep the bytes out of the registry's remote
+        ("  cache: false\n", 5, "unknown key"),
+        ("  cloud: {evil: {etag: x}}\n", 5, "unknown key"),
+        ("  nfiles: 2\n", 5, "nfiles belongs to a folder"),  # a file's md5 with a folder's count
+        ("  size: -1\n", 5, "greater than or equal to 0"),
+    ],
+)
 def test_dvc_pointer_is_closed(extra: str, line: int, words: str) -> None:
     text = f"outs:\n- md5: {MD5}\n  hash: md5\n  path: model.pkl\n{extra}"
     with pytest.raises(RecordError) as info:
@@ -244,16 +285,17 @@ def test_dvc_pointer_is_closed(extra: str, line: int, words: str) -> None:
 
 def test_a_folder_pointer_needs_nfiles() -> None:
     with pytest.raises(RecordError, match=r"m\.dvc:2 .*records nfiles"):
-        parse_record(f"outs:\n- md5: {MD5}.dir\n  size: 9\n  path: model\n", "m.dvc",
-                     DvcPointer)
+        parse_record(f"outs:\n- md5: {MD5}.dir\n  size: 9\n  path: model\n", "m.dvc", DvcPointer)
     with pytest.raises(RecordError, match="greater than or equal to 0"):
-        parse_record(f"outs:\n- md5: {MD5}.dir\n  nfiles: -2\n  path: model\n", "m.dvc",
-                     DvcPointer)
+        parse_record(f"outs:\n- md5: {MD5}.dir\n  nfiles: -2\n  path: model\n", "m.dvc", DvcPointer)
 
 
 def test_what_dvc_3_writes_is_accepted() -> None:
-    file = parse_record(f"outs:\n- md5: {MD5}\n  size: 0\n  hash: md5\n  path: run.sh\n"
-                        "  isexec: true\n", "m.dvc", DvcPointer)
+    file = parse_record(
+        f"outs:\n- md5: {MD5}\n  size: 0\n  hash: md5\n  path: run.sh\n  isexec: true\n",
+        "m.dvc",
+        DvcPointer,
+    )
     assert file.out.isexec and file.out.size == 0
     legacy = parse_record(f"outs:\n- md5: {MD5}\n  size: 4\n  path: m.pkl\n", "m.dvc", DvcPointer)
     assert legacy.out.hash is None
@@ -267,8 +309,10 @@ def test_descriptions_are_bounded_by_the_one_constant() -> None:
 
     assert markup.MAX_DESCRIPTION_CHARS is MAX_DESCRIPTION_CHARS
     fine = "x" * MAX_DESCRIPTION_CHARS
-    assert parse_record(f"name: churn\ndescription: {fine}\n", "model.yaml",
-                        ModelRecord).description == fine
+    assert (
+        parse_record(f"name: churn\ndescription: {fine}\n", "model.yaml", ModelRecord).description
+        == fine
+    )
     with pytest.raises(RecordError, match=r"model\.yaml:2 \(description\).*at most"):
         parse_record(f"name: churn\ndescription: {fine}x\n", "model.yaml", ModelRecord)
 

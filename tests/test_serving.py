@@ -69,8 +69,9 @@ MLFLOW_BODIES = [
 
 
 @pytest.mark.parametrize("body", MLFLOW_BODIES, ids=lambda b: next(iter(b)))
-def test_invocations_json_gives_the_models_predictions(base: str, signed: Registry,
-                                                       body: dict[str, Any]) -> None:
+def test_invocations_json_gives_the_models_predictions(
+    base: str, signed: Registry, body: dict[str, Any]
+) -> None:
     reply = post_json(base + "/invocations", body)
     assert reply.status == 200, reply.body
     assert reply.json() == {"predictions": expected(signed)}
@@ -79,12 +80,14 @@ def test_invocations_json_gives_the_models_predictions(base: str, signed: Regist
 
 def test_columns_follow_the_signature_not_the_request(base: str, signed: Registry) -> None:
     swapped = [[r[1], r[0]] for r in ROW_LIST]
-    reply = post_json(base + "/invocations",
-                      {"dataframe_split": {"columns": ["b", "a"], "data": swapped}})
+    reply = post_json(
+        base + "/invocations", {"dataframe_split": {"columns": ["b", "a"], "data": swapped}}
+    )
     assert reply.json() == {"predictions": expected(signed)}
     records = [{"b": r[1], "a": r[0], "extra": "x"} for r in ROW_LIST]
     assert post_json(base + "/invocations", {"dataframe_records": records}).json() == {
-        "predictions": expected(signed)}
+        "predictions": expected(signed)
+    }
 
 
 def test_invocations_csv(base: str, signed: Registry) -> None:
@@ -103,32 +106,42 @@ def _error(reply: Reply, status: int, code: str) -> str:
     return message
 
 
-@pytest.mark.parametrize(("body", "code", "words"), [
-    ("{not json", "INVALID_PARAMETER_VALUE", "valid JSON"),
-    ("[[1, 2]]", "BAD_REQUEST", "Received a list"),
-    ('{"rows": [[1, 2]]}', "BAD_REQUEST", "exactly one of"),
-    ('{"inputs": [[1, 2]], "instances": [[1, 2]]}', "BAD_REQUEST", "exactly one of"),
-    ('{"dataframe_split": [[1, 2]]}', "BAD_REQUEST", "dataframe_split"),
-    ('{"dataframe_records": [{"a": 1}]}', "INVALID_PARAMETER_VALUE", "Missing columns ['b']"),
-    ('{"inputs": [[1, 2, 3]]}', "INVALID_PARAMETER_VALUE", "Expected 2 columns"),
-    ('{"inputs": [["x", "y"]]}', "INVALID_PARAMETER_VALUE", "float64"),
-    ('{"inputs": [[1, 2], [3]]}', "INVALID_PARAMETER_VALUE", "rectangular"),
-    ('{"inputs": [[1, 2]], "params": [1]}', "BAD_REQUEST", "params"),
-])
+@pytest.mark.parametrize(
+    ("body", "code", "words"),
+    [
+        ("{not json", "INVALID_PARAMETER_VALUE", "valid JSON"),
+        ("[[1, 2]]", "BAD_REQUEST", "Received a list"),
+        ('{"rows": [[1, 2]]}', "BAD_REQUEST", "exactly one of"),
+        ('{"inputs": [[1, 2]], "instances": [[1, 2]]}', "BAD_REQUEST", "exactly one of"),
+        ('{"dataframe_split": [[1, 2]]}', "BAD_REQUEST", "dataframe_split"),
+        ('{"dataframe_records": [{"a": 1}]}', "INVALID_PARAMETER_VALUE", "Missing columns ['b']"),
+        ('{"inputs": [[1, 2, 3]]}', "INVALID_PARAMETER_VALUE", "Expected 2 columns"),
+        ('{"inputs": [["x", "y"]]}', "INVALID_PARAMETER_VALUE", "float64"),
+        ('{"inputs": [[1, 2], [3]]}', "INVALID_PARAMETER_VALUE", "rectangular"),
+        ('{"inputs": [[1, 2]], "params": [1]}', "BAD_REQUEST", "params"),
+    ],
+)
 def test_invocations_bad_input_is_400(base: str, body: str, code: str, words: str) -> None:
     message = _error(request(base + "/invocations", body, "application/json"), 400, code)
     assert words in message
 
 
 def test_csv_errors(base: str) -> None:
-    assert "header" in _error(request(base + "/invocations", "", "text/csv"), 400,
-                              "BAD_REQUEST")
-    assert "line 3" in _error(request(base + "/invocations", "a,b\n1,2\n3\n", "text/csv"), 400,
-                              "BAD_REQUEST")
+    assert "header" in _error(request(base + "/invocations", "", "text/csv"), 400, "BAD_REQUEST")
+    assert "line 3" in _error(
+        request(base + "/invocations", "a,b\n1,2\n3\n", "text/csv"), 400, "BAD_REQUEST"
+    )
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json; charset=latin-1",
-                                          "application/json; format=pandas-split"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "text/plain",
+        "application/json; charset=latin-1",
+        "application/json; format=pandas-split",
+    ],
+)
 def test_media_types_are_415(base: str, content_type: str | None) -> None:
     reply = request(base + "/invocations", '{"inputs": [[1, 2]]}', content_type)
     _error(reply, 415, "BAD_REQUEST")
@@ -136,8 +149,9 @@ def test_media_types_are_415(base: str, content_type: str | None) -> None:
 
 def test_bodies_over_the_limit_are_413(base: str) -> None:
     rows = [[0.5, 0.5]] * 1000
-    message = _error(post_json(base + "/invocations", {"inputs": rows}), 413,
-                     "RESOURCE_LIMIT_EXCEEDED")
+    message = _error(
+        post_json(base + "/invocations", {"inputs": rows}), 413, "RESOURCE_LIMIT_EXCEEDED"
+    )
     assert "4096" in message
 
 
@@ -180,10 +194,15 @@ def test_v2_health_and_metadata(base: str) -> None:
     meta = request(base + "/v2/models/churn")
     assert meta.status == 200
     assert meta.json() == {
-        "name": "churn", "versions": ["3"], "platform": "skops",
-        "inputs": [{"name": "a", "datatype": "FP64", "shape": [-1]},
-                   {"name": "b", "datatype": "FP64", "shape": [-1]}],
-        "outputs": [{"name": "output-0", "datatype": "INT64", "shape": [-1]}]}
+        "name": "churn",
+        "versions": ["3"],
+        "platform": "skops",
+        "inputs": [
+            {"name": "a", "datatype": "FP64", "shape": [-1]},
+            {"name": "b", "datatype": "FP64", "shape": [-1]},
+        ],
+        "outputs": [{"name": "output-0", "datatype": "INT64", "shape": [-1]}],
+    }
     assert request(base + "/v2/models/churn/ready").json() == {"name": "churn", "ready": True}
     assert request(base + "/v2/models/churn/versions/3/ready").status == 200
 
@@ -192,45 +211,82 @@ def _infer_reply(signed: Registry, reply: Reply) -> None:
     assert reply.status == 200, reply.body
     body = reply.json()
     assert body["model_name"] == "churn" and body["model_version"] == "3"
-    assert body["outputs"] == [{"name": "predict", "datatype": "INT64", "shape": [4],
-                                "data": expected(signed)}]
+    assert body["outputs"] == [
+        {"name": "predict", "datatype": "INT64", "shape": [4], "data": expected(signed)}
+    ]
     assert reply.headers["x-model-version"] == "3"
 
 
 def test_v2_infer_one_tensor(base: str, signed: Registry) -> None:
     flat = [x for row in ROW_LIST for x in row]
     for path in ("/v2/models/churn/infer", "/v2/models/churn/versions/3/infer"):
-        reply = post_json(base + path, {"id": "r1", "inputs": [
-            {"name": "input-0", "shape": [4, 2], "datatype": "FP64", "data": flat}]})
+        reply = post_json(
+            base + path,
+            {
+                "id": "r1",
+                "inputs": [{"name": "input-0", "shape": [4, 2], "datatype": "FP64", "data": flat}],
+            },
+        )
         _infer_reply(signed, reply)
         assert reply.json()["id"] == "r1"
-    nested = post_json(base + "/v2/models/churn/infer", {"inputs": [
-        {"name": "x", "shape": [4, 2], "datatype": "FP32", "data": ROW_LIST}]})
+    nested = post_json(
+        base + "/v2/models/churn/infer",
+        {"inputs": [{"name": "x", "shape": [4, 2], "datatype": "FP32", "data": ROW_LIST}]},
+    )
     _infer_reply(signed, nested)
     assert "id" not in nested.json()
 
 
 def test_v2_infer_named_columns(base: str, signed: Registry) -> None:
-    reply = post_json(base + "/v2/models/churn/infer", {"inputs": [
-        {"name": "b", "shape": [4], "datatype": "FP64", "data": [r[1] for r in ROW_LIST]},
-        {"name": "a", "shape": [4, 1], "datatype": "FP64", "data": [r[0] for r in ROW_LIST]},
-    ]})
+    reply = post_json(
+        base + "/v2/models/churn/infer",
+        {
+            "inputs": [
+                {"name": "b", "shape": [4], "datatype": "FP64", "data": [r[1] for r in ROW_LIST]},
+                {
+                    "name": "a",
+                    "shape": [4, 1],
+                    "datatype": "FP64",
+                    "data": [r[0] for r in ROW_LIST],
+                },
+            ]
+        },
+    )
     _infer_reply(signed, reply)
 
 
-@pytest.mark.parametrize(("path", "body", "status", "words"), [
-    ("/v2/models/other/infer", {"inputs": []}, 404, "not served here"),
-    ("/v2/models/churn/versions/2/infer", {"inputs": []}, 404, "churn version 2"),
-    ("/v2/models/churn/infer", {"inputs": []}, 400, "non-empty"),
-    ("/v2/models/churn/infer", {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP99",
-                                            "data": [1, 2]}]}, 400, "FP99"),
-    ("/v2/models/churn/infer", {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64",
-                                            "data": [1, 2]}]}, 400, "do not fill shape"),
-    ("/v2/models/churn/infer", {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "INT64",
-                                            "data": ["a", "b"]}]}, 400, "not INT64"),
-    ("/v2/models/churn/infer", {"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64",
-                                            "data": [1, 2, 3]}]}, 400, "Expected 2 columns"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "status", "words"),
+    [
+        ("/v2/models/other/infer", {"inputs": []}, 404, "not served here"),
+        ("/v2/models/churn/versions/2/infer", {"inputs": []}, 404, "churn version 2"),
+        ("/v2/models/churn/infer", {"inputs": []}, 400, "non-empty"),
+        (
+            "/v2/models/churn/infer",
+            {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP99", "data": [1, 2]}]},
+            400,
+            "FP99",
+        ),
+        (
+            "/v2/models/churn/infer",
+            {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "FP64", "data": [1, 2]}]},
+            400,
+            "do not fill shape",
+        ),
+        (
+            "/v2/models/churn/infer",
+            {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "INT64", "data": ["a", "b"]}]},
+            400,
+            "not INT64",
+        ),
+        (
+            "/v2/models/churn/infer",
+            {"inputs": [{"name": "x", "shape": [1, 3], "datatype": "FP64", "data": [1, 2, 3]}]},
+            400,
+            "Expected 2 columns",
+        ),
+    ],
+)
 def test_v2_errors(base: str, path: str, body: dict[str, Any], status: int, words: str) -> None:
     reply = post_json(base + path, body)
     assert reply.status == status, reply.body
@@ -252,21 +308,25 @@ def test_metrics(base: str) -> None:
     reply = request(base + "/metrics")
     assert reply.status == 200 and reply.headers["content-type"].startswith("text/plain")
     text = reply.body.decode()
-    assert 'registry_gen_requests_total{endpoint="/invocations",method="POST",status="200"}' \
-        in text
-    assert 'registry_gen_request_errors_total{endpoint="/invocations",' \
-           'code="INVALID_PARAMETER_VALUE"}' in text
-    assert 'registry_gen_request_duration_seconds_bucket{endpoint="/invocations",le="+Inf"}' \
-        in text
+    assert 'registry_gen_requests_total{endpoint="/invocations",method="POST",status="200"}' in text
+    assert (
+        'registry_gen_request_errors_total{endpoint="/invocations",'
+        'code="INVALID_PARAMETER_VALUE"}' in text
+    )
+    assert 'registry_gen_request_duration_seconds_bucket{endpoint="/invocations",le="+Inf"}' in text
     assert 'registry_gen_model_version{model="churn",' in text
     assert "registry_gen_model_swaps_total 0" in text
 
 
-def test_access_log_is_one_json_line_per_request(base: str,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_access_log_is_one_json_line_per_request(
+    base: str, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO, logger="registry_gen.serving.access"):
         post_json(base + "/invocations", {"inputs": ROW_LIST})
-    lines = [json.loads(r.getMessage()) for r in caplog.records
-             if r.name == "registry_gen.serving.access"]
+    lines = [
+        json.loads(r.getMessage())
+        for r in caplog.records
+        if r.name == "registry_gen.serving.access"
+    ]
     assert lines and lines[-1]["path"] == "/invocations" and lines[-1]["status"] == 200
     assert lines[-1]["model_version"] == "3" and lines[-1]["method"] == "POST"

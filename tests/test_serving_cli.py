@@ -31,9 +31,25 @@ def test_two_workers_share_the_cache_and_stop_on_sigterm(reg: Registry, tmp_path
     port = _free_port()
     env = {**os.environ, "REGISTRY_GEN_CACHE": str(tmp_path / "cache")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "registry_gen.serving", "models:/churn/Production", "--from",
-         str(reg.root), "--port", str(port), "--workers", "2", "--interval", "5"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "registry_gen.serving",
+            "models:/churn/Production",
+            "--from",
+            str(reg.root),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+            "--interval",
+            "5",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -71,9 +87,20 @@ def test_serve_reports_a_bad_uri_in_one_line(reg: Registry) -> None:
 
 def test_build_docker_bakes_the_exact_version(reg: Registry, tmp_path: Path) -> None:
     out = tmp_path / "ctx"
-    result = CliRunner().invoke(build_docker_command, [
-        "models:/churn@champion", "-t", "acme/churn:3", "-o", str(out), "--from", str(reg.root),
-        "--workers", "2"])
+    result = CliRunner().invoke(
+        build_docker_command,
+        [
+            "models:/churn@champion",
+            "-t",
+            "acme/churn:3",
+            "-o",
+            str(out),
+            "--from",
+            str(reg.root),
+            "--workers",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"docker build -t acme/churn:3 {out}" in result.output
     dockerfile = (out / "Dockerfile").read_text().splitlines()
@@ -87,30 +114,54 @@ def test_build_docker_bakes_the_exact_version(reg: Registry, tmp_path: Path) -> 
     assert command[command.index("--workers") + 1] == "2"
     assert command[command.index("--from") + 1] == "/srv/registry-gen/registry"
     # What the image copies serves offline from its own cache, verified as always.
-    model = load_model("models:/churn/3", registry=out / "registry", offline=True,
-                       cache_dir=out / "cache")
+    model = load_model(
+        "models:/churn/3", registry=out / "registry", offline=True, cache_dir=out / "cache"
+    )
     assert model.predict(ROWS).tolist() == reg.models["churn/3"].predict(ROWS).tolist()
     assert sorted(p.name for p in (out / "registry" / "models" / "churn").iterdir()) == [
-        "3", "model.yaml"]
+        "3",
+        "model.yaml",
+    ]
 
 
 def test_build_docker_without_baking_fetches_at_start(tmp_path: Path) -> None:
     out = tmp_path / "ctx"
     wheel = tmp_path / "registry_gen-0.1.0-py3-none-any.whl"
     wheel.write_bytes(b"not really a wheel")
-    result = CliRunner().invoke(build_docker_command, [
-        "models:/churn@champion", "-t", "churn", "-o", str(out), "--no-bake",
-        "--from", "https://github.com/acme/registry.git@main", "--package", str(wheel)])
+    result = CliRunner().invoke(
+        build_docker_command,
+        [
+            "models:/churn@champion",
+            "-t",
+            "churn",
+            "-o",
+            str(out),
+            "--no-bake",
+            "--from",
+            "https://github.com/acme/registry.git@main",
+            "--package",
+            str(wheel),
+        ],
+    )
     assert result.exit_code == 0, result.output
     text = (out / "Dockerfile").read_text()
     assert f"COPY {wheel.name} /tmp/{wheel.name}" in text and (out / wheel.name).is_file()
     assert "OFFLINE" not in text and not (out / "registry").exists()
-    assert '"models:/churn@champion", "--from", "https://github.com/acme/registry.git@main"' \
-        in text
+    assert '"models:/churn@champion", "--from", "https://github.com/acme/registry.git@main"' in text
 
 
 def test_build_docker_refuses_to_fetch_from_a_local_folder(reg: Registry, tmp_path: Path) -> None:
-    result = CliRunner().invoke(build_docker_command, [
-        "models:/churn/3", "-t", "churn", "-o", str(tmp_path / "ctx"), "--no-bake",
-        "--from", str(reg.root)])
+    result = CliRunner().invoke(
+        build_docker_command,
+        [
+            "models:/churn/3",
+            "-t",
+            "churn",
+            "-o",
+            str(tmp_path / "ctx"),
+            "--no-bake",
+            "--from",
+            str(reg.root),
+        ],
+    )
     assert result.exit_code == 2 and "--no-bake needs --from" in result.output

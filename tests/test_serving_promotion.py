@@ -30,18 +30,19 @@ def _predictions(reg: Registry, version: int) -> list[Any]:
 
 
 def test_moving_the_alias_reaches_the_server_with_no_failed_request(
-        reg: Registry, tmp_path: Path) -> None:
+    reg: Registry, tmp_path: Path
+) -> None:
     signed = with_signature(reg, tmp_path)
     assert _predictions(reg, 2) != _predictions(reg, 3)  # the swap is visible in the answers
     app = create_app("models:/churn@champion", registry=str(signed.root), interval=0.2)
     answers: list[tuple[int, str | None, Any]] = []
     stop = threading.Event()
     with running(app) as url:
+
         def client() -> None:
             while not stop.is_set() and len(answers) < 5000:
                 reply = post_json(url + "/invocations", {"inputs": PROBE.tolist()})
-                answers.append((reply.status, reply.headers.get("x-model-version"),
-                                reply.json()))
+                answers.append((reply.status, reply.headers.get("x-model-version"), reply.json()))
 
         thread = threading.Thread(target=client)
         thread.start()

@@ -13,40 +13,66 @@ from registry_gen.store import load_index
 
 def test_index_and_model_files(small_registry: Path) -> None:
     index = load_index(small_registry)
-    files = render_api(index, {"name": "storage", "url": "s3://bucket/path"},
-                       datetime(2026, 11, 26, 10, 0, tzinfo=UTC), revision="a" * 40)
+    files = render_api(
+        index,
+        {"name": "storage", "url": "s3://bucket/path"},
+        datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+        revision="a" * 40,
+    )
     assert sorted(files) == ["api/index.json", "api/models/churn.json", "api/models/fraud.json"]
     top = json.loads(files["api/index.json"])
     assert top == {
-        "format": 1, "revision": "a" * 40, "generated_at": "2026-11-26T10:00:00Z",
+        "format": 1,
+        "revision": "a" * 40,
+        "generated_at": "2026-11-26T10:00:00Z",
         "stages": ["None", "Staging", "Production", "Archived"],
         "dvc_remote": {"name": "storage", "url": "s3://bucket/path"},
         "models": {
-            "churn": {"href": "api/models/churn.json", "latest": 3, "aliases": {"champion": 3},
-                      "stages": {"Production": [3], "Staging": [2], "Archived": [1]}},
-            "fraud": {"href": "api/models/fraud.json", "latest": 1, "aliases": {},
-                      "stages": {"None": [1]}},
+            "churn": {
+                "href": "api/models/churn.json",
+                "latest": 3,
+                "aliases": {"champion": 3},
+                "stages": {"Production": [3], "Staging": [2], "Archived": [1]},
+            },
+            "fraud": {
+                "href": "api/models/fraud.json",
+                "latest": 1,
+                "aliases": {},
+                "stages": {"None": [1]},
+            },
         },
     }
     churn = json.loads(files["api/models/churn.json"])
     assert churn["format"] == 1 and churn["aliases"] == {"champion": 3}
     assert churn["versions"][0] == {
-        "version": 1, "stage": "Archived", "created_at": "2026-01-01T10:00:00Z",
-        "created_by": "alice", "uri": "models:/churn/1",
-        "artifact": {"path": "models/churn/1/model.skops", "format": "skops",
-                     "md5": churn["versions"][0]["artifact"]["md5"], "size": 7, "nfiles": None,
-                     "trusted_types": []},
+        "version": 1,
+        "stage": "Archived",
+        "created_at": "2026-01-01T10:00:00Z",
+        "created_by": "alice",
+        "uri": "models:/churn/1",
+        "artifact": {
+            "path": "models/churn/1/model.skops",
+            "format": "skops",
+            "md5": churn["versions"][0]["artifact"]["md5"],
+            "size": 7,
+            "nfiles": None,
+            "trusted_types": [],
+        },
     }
 
 
 def test_dvc_remote_without_credentials(tmp_path: Path) -> None:
     (tmp_path / ".dvc").mkdir()
     config = tmp_path / ".dvc" / "config"
-    config.write_text("[core]\n    remote = storage\n['remote \"storage\"']\n"
-                      "    url = https://user:secret@example.com/dvc\n")
+    config.write_text(
+        "[core]\n    remote = storage\n['remote \"storage\"']\n"
+        "    url = https://user:secret@example.com/dvc\n"
+    )
     assert read_dvc_remote(tmp_path) == {"name": "storage", "url": "https://example.com/dvc"}
-    config.write_text("[core]\n    remote = storage\n['remote \"storage\"']\n"
-                      "    url = https://example.com/dvc?sig=s3cret&se=2030#frag\n")
+    config.write_text(
+        "[core]\n    remote = storage\n['remote \"storage\"']\n"
+        "    url = https://example.com/dvc?sig=s3cret&se=2030#frag\n"
+    )
     assert read_dvc_remote(tmp_path) == {"name": "storage", "url": "https://example.com/dvc"}
     config.write_text("[core]\n    remote = local\n['remote \"local\"']\n    url = ../store\n")
     assert read_dvc_remote(tmp_path) == {"name": "local", "url": str(tmp_path / "store")}
@@ -84,9 +110,11 @@ def test_the_reader_parses_what_the_writer_writes(small_registry: Path) -> None:
 def test_dvc_remote_ignores_config_local_and_unreadable_config(tmp_path: Path) -> None:
     (tmp_path / ".dvc").mkdir()
     (tmp_path / ".dvc" / "config").write_text(
-        "[core]\n    remote = shared\n['remote \"shared\"']\n    url = s3://shared\n")
+        "[core]\n    remote = shared\n['remote \"shared\"']\n    url = s3://shared\n"
+    )
     (tmp_path / ".dvc" / "config.local").write_text(
-        "[core]\n    remote = mine\n['remote \"mine\"']\n    url = s3://mine\n")
+        "[core]\n    remote = mine\n['remote \"mine\"']\n    url = s3://mine\n"
+    )
     assert read_dvc_remote(tmp_path) == {"name": "shared", "url": "s3://shared"}
     (tmp_path / ".dvc" / "config").write_text("[core\n")
     assert read_dvc_remote(tmp_path) is None

@@ -19,9 +19,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a real Chromium per page
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 # Material draws Mermaid into a closed shadow root; keep a reference so the test can look inside.
 SHADOW_SPY = """
 (() => {
@@ -87,8 +93,12 @@ def page_errors() -> list[str]:
 def page(browser: Browser, page_errors: list[str]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     # Nothing but the local site may be fetched: the site must work offline.
-    context.route("**/*", lambda route: route.continue_()
-                  if route.request.url.startswith("http://127.0.0.1") else route.abort())
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith("http://127.0.0.1") else route.abort()
+        ),
+    )
     context.add_init_script(SHADOW_SPY)
     page = context.new_page()
     page.on("pageerror", lambda error: page_errors.append(str(error)))
@@ -113,14 +123,17 @@ def test_home_lists_models(small_site: str, page: Page, page_errors: list[str]) 
     assert page_errors == []
 
 
-def test_model_page_draws_lineage_graph(small_site: str, page: Page,
-                                        page_errors: list[str]) -> None:
+def test_model_page_draws_lineage_graph(
+    small_site: str, page: Page, page_errors: list[str]
+) -> None:
     page.goto(small_site + "models/churn/")
     page.wait_for_function(
-        "window.__shadowRoots.some(r => r.querySelector('svg g.node'))", timeout=15_000)
+        "window.__shadowRoots.some(r => r.querySelector('svg g.node'))", timeout=15_000
+    )
     labels = page.evaluate(
         "window.__shadowRoots.flatMap(r => [...r.querySelectorAll('svg g.node')]"
-        ".map(n => n.textContent))")
+        ".map(n => n.textContent))"
+    )
     assert "churn v3" in labels and "customers-2026-03" in labels and "fraud v1" in labels
     # The self-hosted Mermaid keeps its default, strict security level.
     assert page.evaluate("mermaid.mermaidAPI.getConfig().securityLevel") == "strict"
@@ -138,8 +151,7 @@ def test_version_page_opens(small_site: str, page: Page) -> None:
     text = page.locator("article").inner_text()
     assert "churn v3" in text and "Production" in text and "customers-2026-03" in text
     assert "+0.04" in text  # auc delta against v2
-    page.wait_for_function(
-        "window.__shadowRoots.some(r => r.querySelector('svg'))", timeout=15_000)
+    page.wait_for_function("window.__shadowRoots.some(r => r.querySelector('svg'))", timeout=15_000)
     _shot(page, "version")
     page.click("article a:text-is('churn')")
     page.wait_for_url("**/models/churn/")
@@ -158,7 +170,8 @@ def test_search_finds_a_model_by_description_word(small_site: str, page: Page) -
     page.fill("input.md-search__input", "")
     page.keyboard.type("classification")
     page.locator(".md-search-result__item a[href*='/models/churn/?']").first.wait_for(
-        timeout=15_000)
+        timeout=15_000
+    )
 
 
 def test_hostile_records_run_no_script(hostile_site: str, page: Page) -> None:
@@ -171,20 +184,30 @@ def test_hostile_records_run_no_script(hostile_site: str, page: Page) -> None:
     page.on("dialog", on_dialog)
     # Every page showing records or history: v2's history holds hostile stages written by
     # commits on the first-parent line, with hostile authors, subjects and dates in 2099.
-    for path in ("", "models/", "models/evil/", "models/evil/1/", "models/evil/2/",
-                 "models/activity/", "models/lineage/"):
+    for path in (
+        "",
+        "models/",
+        "models/evil/",
+        "models/evil/1/",
+        "models/evil/2/",
+        "models/activity/",
+        "models/lineage/",
+    ):
         page.goto(hostile_site + path)
         page.wait_for_load_state("networkidle")
         for element in page.locator("article a, article img, article details").all():
             element.hover(timeout=2_000, force=True)
         # Every element's handlers, had a value become one (spans may be out of view).
-        page.evaluate("document.querySelectorAll('article *').forEach(e => ['mouseover', "
-                      "'click', 'focus'].forEach(t => e.dispatchEvent(new Event(t))))")
+        page.evaluate(
+            "document.querySelectorAll('article *').forEach(e => ['mouseover', "
+            "'click', 'focus'].forEach(t => e.dispatchEvent(new Event(t))))"
+        )
         assert page.evaluate("window.__pwned") is None, path
         assert "pwned" not in page.title(), path
         # No value became markup: every class in the article is one the site chose.
         classes = page.evaluate(
-            "[...document.querySelectorAll('article [class]')].flatMap(e => [...e.classList])")
+            "[...document.querySelectorAll('article [class]')].flatMap(e => [...e.classList])"
+        )
         assert not [c for c in classes if "pwned" in c or "onerror" in c or "=" in c], path
     assert dialogs == []
     page.goto(hostile_site + "models/activity/")

@@ -31,8 +31,11 @@ class _Audit(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"<{tag} {name}=>")
-            if name in URL_ATTRIBUTES and value and value.strip().lower().startswith(
-                    ("javascript:", "data:", "vbscript:")):
+            if (
+                name in URL_ATTRIBUTES
+                and value
+                and value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+            ):
                 self.problems.append(f"<{tag} {name}={value[:40]}>")
         # (The theme's icons are inline <svg>; their attributes are checked above.)
         if tag in {"iframe", "object", "embed", "base", "frame"}:
@@ -42,8 +45,9 @@ class _Audit(HTMLParser):
             if src is None:
                 self._in_script = True
                 self.scripts.append("")
-            elif not src.split("/")[-1].startswith(("bundle.", "mermaid.min.js", "registry.js",
-                                                     "workers/")):
+            elif not src.split("/")[-1].startswith(
+                ("bundle.", "mermaid.min.js", "registry.js", "workers/")
+            ):
                 self.problems.append(f"<script src={src}>")
 
     def handle_endtag(self, tag: str) -> None:
@@ -73,8 +77,9 @@ def small_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = build_small_registry(tmp_path_factory.mktemp("build") / "registry")
     build_site_of(root)  # copies mkdocs.yml; the CLI build below is the one under test
     site = root / "cli-site"
-    result = CliRunner().invoke(main, ["-C", str(root), "docs", "build", "--strict",
-                                       "-d", str(site)])
+    result = CliRunner().invoke(
+        main, ["-C", str(root), "docs", "build", "--strict", "-d", str(site)]
+    )
     assert result.exit_code == 0, result.output
     assert f"Site written to {site}" in result.output
     return site
@@ -86,10 +91,18 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_pages_and_urls(small_site: Path) -> None:
-    for path in ("index.html", "models/index.html", "models/churn/index.html",
-                 "models/churn/3/index.html", "models/fraud/1/index.html",
-                 "models/activity/index.html", "models/lineage/index.html", "models/feed.xml",
-                 "assets/registry-gen/registry.css", "assets/registry-gen/mermaid.min.js"):
+    for path in (
+        "index.html",
+        "models/index.html",
+        "models/churn/index.html",
+        "models/churn/3/index.html",
+        "models/fraud/1/index.html",
+        "models/activity/index.html",
+        "models/lineage/index.html",
+        "models/feed.xml",
+        "assets/registry-gen/registry.css",
+        "assets/registry-gen/mermaid.min.js",
+    ):
         assert (small_site / path).is_file(), path
     model = (small_site / "models/churn/index.html").read_text()
     assert "href='3/'" in model and "Predicts <strong>churn</strong>" in model
@@ -101,7 +114,7 @@ def test_navigation_stays_small(small_site: Path) -> None:
     """Model and version pages are out of the navigation, so every page stays small."""
     for path in ("index.html", "models/churn/3/index.html"):
         html = (small_site / path).read_text()
-        outside = html[: html.index("<article")] + html[html.index("</article>"):]
+        outside = html[: html.index("<article")] + html[html.index("</article>") :]
         assert "activity/" in outside, path  # the top pages are in the navigation
         assert "churn/" not in outside and "fraud/" not in outside, path
 
@@ -112,8 +125,11 @@ def test_search_index_has_models_not_versions(small_site: Path) -> None:
     assert "models/churn/" in locations and "models/fraud/" in locations
     assert not any(loc.startswith("models/churn/3/") for loc in locations)
     # A model page offers search its head: name, description, owners, tags, aliases...
-    churn = " ".join(doc["title"] + " " + doc["text"] for doc in index["docs"]
-                     if doc["location"].startswith("models/churn/"))
+    churn = " ".join(
+        doc["title"] + " " + doc["text"]
+        for doc in index["docs"]
+        if doc["location"].startswith("models/churn/")
+    )
     assert "subscribers" in churn and "growth" in churn and "classification" in churn
     assert "@champion" in churn
     # ...not its tables, which the built page still has in full.
@@ -127,8 +143,11 @@ def test_json_api(small_site: Path) -> None:
     assert index["format"] == 1 and len(index["revision"]) == 40
     assert index["stages"] == ["None", "Staging", "Production", "Archived"]
     assert index["models"]["churn"] == {
-        "href": "api/models/churn.json", "latest": 3, "aliases": {"champion": 3},
-        "stages": {"Production": [3], "Staging": [2], "Archived": [1]}}
+        "href": "api/models/churn.json",
+        "latest": 3,
+        "aliases": {"champion": 3},
+        "stages": {"Production": [3], "Staging": [2], "Archived": [1]},
+    }
     churn = json.loads((small_site / "api/models/churn.json").read_text())
     assert churn["name"] == "churn" and [v["version"] for v in churn["versions"]] == [1, 2, 3]
     v3 = churn["versions"][2]
@@ -206,8 +225,9 @@ def test_the_plugin_adds_what_build_files_returns(small_site: Path) -> None:
     from registry_gen.store import load_index
 
     root = small_site.parent
-    files = build_files(SiteInputs(load_index(root), read_history(root), datetime.now(UTC)),
-                        SiteOptions())
+    files = build_files(
+        SiteInputs(load_index(root), read_history(root), datetime.now(UTC)), SiteOptions()
+    )
     for path in files:
         if path.endswith(".md"):
             stem = path[: -len(".md")]
@@ -242,8 +262,9 @@ def test_mkdocs_yml_that_runs_code_is_refused(tmp_path: Path, extra: str) -> Non
 
     root = build_small_registry(tmp_path / "r")
     marker = tmp_path / "ran"
-    (root / "evil_hook.py").write_text(_HOOK.format(marker=str(marker))
-                                       + "def run(*a):\n    return 1\n")
+    (root / "evil_hook.py").write_text(
+        _HOOK.format(marker=str(marker)) + "def run(*a):\n    return 1\n"
+    )
     # Appended: a repeated key replaces the project's (PyYAML keeps the last).
     (root / "mkdocs.yml").write_text((PROJECT / "mkdocs.yml").read_text() + extra)
     (root / "docs").mkdir()
@@ -260,8 +281,7 @@ def test_mkdocs_yml_checks_follow_inherit(tmp_path: Path) -> None:
 
     root = build_small_registry(tmp_path / "r")
     (root / "base.yml").write_text("hooks:\n  - evil_hook.py\n")
-    (root / "mkdocs.yml").write_text("INHERIT: base.yml\n"
-                                     + (PROJECT / "mkdocs.yml").read_text())
+    (root / "mkdocs.yml").write_text("INHERIT: base.yml\n" + (PROJECT / "mkdocs.yml").read_text())
     with pytest.raises(RecordError, match=r"base\.yml:1 \(hooks\)"):
         build_site(root)
     (root / "mkdocs.yml").write_text("INHERIT: ../elsewhere.yml\nsite_name: x\n")

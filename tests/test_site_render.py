@@ -24,11 +24,19 @@ from registry_gen.site.render import (
 from registry_gen.store import RegistryIndex, load_index
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "site"
-GOLDEN_PAGES = ["index.md", "models/index.md", "models/churn/index.md",
-                "models/churn/3/index.md", "models/fraud/1/index.md", "models/activity.md",
-                "models/lineage.md", "models/feed.xml"]
-OPTIONS = SiteOptions(repo_url="https://github.com/example/registry",
-                      site_url="https://example.github.io/registry/")
+GOLDEN_PAGES = [
+    "index.md",
+    "models/index.md",
+    "models/churn/index.md",
+    "models/churn/3/index.md",
+    "models/fraud/1/index.md",
+    "models/activity.md",
+    "models/lineage.md",
+    "models/feed.xml",
+]
+OPTIONS = SiteOptions(
+    repo_url="https://github.com/example/registry", site_url="https://example.github.io/registry/"
+)
 # Set to regenerate the golden files after a deliberate change; review the diff.
 UPDATE = os.environ.get("REGISTRY_GEN_UPDATE_GOLDEN") == "1"
 
@@ -55,11 +63,13 @@ def test_golden_pages(pages: dict[str, str], path: str) -> None:
         golden.write_text(pages[path], encoding="utf-8")
     assert pages[path] == golden.read_text(encoding="utf-8"), (
         f"{path} differs from {golden}; if the change is intended, rerun with "
-        "REGISTRY_GEN_UPDATE_GOLDEN=1 and review the diff")
+        "REGISTRY_GEN_UPDATE_GOLDEN=1 and review the diff"
+    )
 
 
-def test_every_model_and_version_has_a_page(pages: dict[str, str],
-                                            small: tuple[RegistryIndex, History]) -> None:
+def test_every_model_and_version_has_a_page(
+    pages: dict[str, str], small: tuple[RegistryIndex, History]
+) -> None:
     index, _ = small
     for version in index.versions():
         assert version_page(version.name, version.version) in pages
@@ -102,15 +112,20 @@ def test_long_tables_are_paginated(tmp_path: Path) -> None:
         write_version(root, "a", number, metrics={"auc": number / 100})
     commit(root, "many")
     pages = render_site(load_index(root), read_history(root), SiteOptions(page_size=5))
-    assert {"models/index/2.md", "models/a/versions/2.md", "models/a/versions/3.md",
-            "models/activity/2.md"} <= set(pages)
+    assert {
+        "models/index/2.md",
+        "models/a/versions/2.md",
+        "models/a/versions/3.md",
+        "models/activity/2.md",
+    } <= set(pages)
     assert "models/a/versions/4.md" not in pages
     assert pages["models/a/index.md"].count("<b>v") == 5
     assert "<a href='../../2/'><b>v2</b></a>" in pages["models/a/versions/3.md"]
 
 
 def test_pagers_and_lineage_stay_small_as_the_registry_grows(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from builders import commit, init_repo, write_model, write_version
     from registry_gen.site import _html, _pages
 
@@ -140,8 +155,7 @@ def test_pagers_and_lineage_stay_small_as_the_registry_grows(
     assert pager[0].count("<a href") <= 2 * _html.PAGER_WINDOW + 4
 
 
-def test_shallow_history_is_explained_not_invented(
-        small: tuple[RegistryIndex, History]) -> None:
+def test_shallow_history_is_explained_not_invented(small: tuple[RegistryIndex, History]) -> None:
     index, _ = small
     shallow = History.of((), complete=False, warning="this is a shallow git clone")
     page = render_site(index, shallow)["models/churn/3/index.md"]
@@ -192,8 +206,16 @@ def test_lineage_parents_resolve_with_the_one_resolver(tmp_path: Path) -> None:
     write_version(root, "a", 1, stage="Production")
     write_version(root, "a", 2, stage="Staging")
     write_model(root, "b")
-    parents = ["models:/a/LATEST", "models:/a/production", "models:/a@champ", "models:/a/2",
-               "models:/a/Nope", "models:/a/9", "models:/a@gone", "models:/zz/1"]
+    parents = [
+        "models:/a/LATEST",
+        "models:/a/production",
+        "models:/a@champ",
+        "models:/a/2",
+        "models:/a/Nope",
+        "models:/a/9",
+        "models:/a@gone",
+        "models:/zz/1",
+    ]
     write_version(root, "b", 1, lineage={"parents": parents})
     commit(root, "lineage")
     index = load_index(root)
@@ -208,7 +230,9 @@ def test_lineage_parents_resolve_with_the_one_resolver(tmp_path: Path) -> None:
         else:
             found = lookups.resolve(uri)
             assert found is not None and (found.name, found.version) == (
-                expected.name, expected.version), uri
+                expected.name,
+                expected.version,
+            ), uri
     page = render_site(index, read_history(root))["models/b/1/index.md"]
     assert page.count("→ <a href='../../a/2/'>a v2</a>") == 2  # LATEST and /2
     assert page.count("→ <a href='../../a/1/'>a v1</a>") == 2  # production and @champ
@@ -229,22 +253,29 @@ def test_build_files_is_pure_and_complete(small: tuple[RegistryIndex, History]) 
 
     index, history = small
     stamp = datetime(2026, 4, 1, tzinfo=UTC)
-    inputs = SiteInputs(index, history, stamp, dvc_remote={"name": "storage", "url": "/remote"},
-                        revision="f" * 40)
+    inputs = SiteInputs(
+        index, history, stamp, dvc_remote={"name": "storage", "url": "/remote"}, revision="f" * 40
+    )
     files = build_files(inputs, OPTIONS)
     assert files == build_files(inputs, OPTIONS)
     assert {p: t for p, t in files.items() if p.endswith(".md")} == render_site(
-        index, history, OPTIONS)
+        index, history, OPTIONS
+    )
     assert files["models/feed.xml"] == render_feed(index, history, OPTIONS)
-    assert {"api/index.json", "api/models/churn.json", f"{ASSET_DIR}/registry.css",
-            f"{ASSET_DIR}/registry.js"} <= set(files)
+    assert {
+        "api/index.json",
+        "api/models/churn.json",
+        f"{ASSET_DIR}/registry.css",
+        f"{ASSET_DIR}/registry.js",
+    } <= set(files)
     assert '"generated_at": "2026-04-01T00:00:00Z"' in files["api/index.json"]
 
 
 # Every class name a generated page may write: chosen from fixed sets, never from a value.
 _CLASSES = re.compile(
     r'class="(rg-[a-z-]+(?: rg-[a-z-]+)*|headerlink|admonition warning|admonition-title|'
-    r'mermaid)"')
+    r'mermaid)"'
+)
 
 
 def test_hostile_history_reaches_pages_as_text_only(tmp_path: Path) -> None:
@@ -261,7 +292,7 @@ def test_hostile_history_reaches_pages_as_text_only(tmp_path: Path) -> None:
     # Hostile stages are shown, as text, in plain badges.
     assert '<span class="rg-stage">"&#62;&#60;img src=x onerror' in activity
     # The direct push's 2099 date is shown as the bound, flagged.
-    assert '(claims 2099-06-01)</span>' in activity
+    assert "(claims 2099-06-01)</span>" in activity
     # Authors are git identities, marked unverified; the merged change gets the credit.
     assert "<th>Git identity (unverified)</th>" in activity
     assert '<span class="rg-git-identity" title="git identity, unverified">onmouseover' in activity

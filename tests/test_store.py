@@ -46,27 +46,43 @@ def test_index_from_working_tree(small_registry: Path) -> None:
     assert v3.artifact_md5 is not None and len(v3.artifact_md5) == 32
     assert str(v3.uri) == "models:/churn/3"
     assert [f"{v.name}/{v.version}" for v in index.versions()] == [
-        "churn/1", "churn/2", "churn/3", "fraud/1"]
+        "churn/1",
+        "churn/2",
+        "churn/3",
+        "fraud/1",
+    ]
 
 
-@pytest.mark.parametrize(("uri", "version"), [
-    ("models:/churn/2", 2), ("models:/churn/Production", 3), ("models:/churn/production", 3),
-    ("models:/churn/STAGING", 2), ("models:/churn@champion", 3), ("models:/churn/latest", 3),
-    ("models:/fraud/latest", 1), ("models:/churn/archived", 1),
-])
+@pytest.mark.parametrize(
+    ("uri", "version"),
+    [
+        ("models:/churn/2", 2),
+        ("models:/churn/Production", 3),
+        ("models:/churn/production", 3),
+        ("models:/churn/STAGING", 2),
+        ("models:/churn@champion", 3),
+        ("models:/churn/latest", 3),
+        ("models:/fraud/latest", 1),
+        ("models:/churn/archived", 1),
+    ],
+)
 def test_resolve_as_mlflow_does(small_registry: Path, uri: str, version: int) -> None:
     assert load_index(small_registry).resolve(uri).version == version
 
 
-@pytest.mark.parametrize(("uri", "error", "message"), [
-    ("models:/churn/7", VersionNotFound, "churn has no version 7; it has versions 1-3"),
-    ("models:/fraud/Production", VersionNotFound, "fraud has version 1; none in Production"),
-    ("models:/churn@nobody", VersionNotFound, "its aliases: @champion"),
-    ("models:/churn/Gold", VersionNotFound, "stages: None, Staging, Production, Archived"),
-    ("models:/ghost/1", ModelNotFound, "registered models: churn, fraud"),
-])
-def test_resolution_failures_say_what_exists(small_registry: Path, uri: str,
-                                             error: type[Exception], message: str) -> None:
+@pytest.mark.parametrize(
+    ("uri", "error", "message"),
+    [
+        ("models:/churn/7", VersionNotFound, "churn has no version 7; it has versions 1-3"),
+        ("models:/fraud/Production", VersionNotFound, "fraud has version 1; none in Production"),
+        ("models:/churn@nobody", VersionNotFound, "its aliases: @champion"),
+        ("models:/churn/Gold", VersionNotFound, "stages: None, Staging, Production, Archived"),
+        ("models:/ghost/1", ModelNotFound, "registered models: churn, fraud"),
+    ],
+)
+def test_resolution_failures_say_what_exists(
+    small_registry: Path, uri: str, error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         load_index(small_registry).resolve(uri)
 
@@ -103,12 +119,15 @@ def test_broken_records_are_collected_with_file_and_line(small_registry: Path) -
     fraud2 = write_version(small_registry, "fraud", 2) / "version.yaml"
     fraud2.write_text(fraud2.read_text().replace("stage: None", "stage: yes"))
     (small_registry / "models/churn/2/version.yaml").write_text(
-        (small_registry / "models/churn/2/version.yaml").read_text().replace(
-            "version: 2", "version: 5"))
+        (small_registry / "models/churn/2/version.yaml")
+        .read_text()
+        .replace("version: 2", "version: 5")
+    )
     index = load_index(small_registry)
     messages = sorted(str(e) for e in index.errors)
-    assert messages[0].startswith("models/churn/2/version.yaml:1 (version): version 5 does not "
-                                  "match its folder '2'")
+    assert messages[0].startswith(
+        "models/churn/2/version.yaml:1 (version): version 5 does not match its folder '2'"
+    )
     assert messages[1].startswith("models/fraud/2/version.yaml:2:")
     assert sorted(index.models) == [] and sorted(index.broken) == ["churn", "fraud"]
     with pytest.raises(InvalidRegistry, match=r"models/fraud/2/version\.yaml:2"):
@@ -117,25 +136,48 @@ def test_broken_records_are_collected_with_file_and_line(small_registry: Path) -
         index.require_valid()
 
 
-@pytest.mark.parametrize(("setup", "message"), [
-    (lambda r: write_model(r, "Bad_Name"), "models/Bad_Name: model folder name"),
-    (lambda r: (r / "models/orphan/1").mkdir(parents=True) or
-     (r / "models/orphan/1/version.yaml").write_text("version: 1\n"),
-     "models/orphan/model.yaml: missing"),
-    (lambda r: write_model(r, "mismatch").write_text("name: other\n"),
-     "models/mismatch/model.yaml:1 (name): name 'other' does not match its folder 'mismatch'"),
-    (lambda r: (r / "models/churn/01").mkdir() or
-     (r / "models/churn/01/version.yaml").write_text("version: 1\n"),
-     "models/churn/01: version folder name '01'"),
-    (lambda r: (r / "models/churn/4").mkdir() or (r / "models/churn/4/x.dvc").write_text(""),
-     "models/churn/4/version.yaml: missing"),
-    (lambda r: (r / "models/churn/3/model.skops.dvc").write_text("outs: [{md5: zz, path: m}]\n"),
-     "models/churn/3/model.skops.dvc:1"),
-    (lambda r: (r / "registry.yaml").write_text("stages: [None]\nsingle_holder: [Gold]\n"),
-     "registry.yaml:1"),
-])
-def test_each_malformed_layout_is_reported(small_registry: Path, setup: object,
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda r: write_model(r, "Bad_Name"), "models/Bad_Name: model folder name"),
+        (
+            lambda r: (
+                (r / "models/orphan/1").mkdir(parents=True)
+                or (r / "models/orphan/1/version.yaml").write_text("version: 1\n")
+            ),
+            "models/orphan/model.yaml: missing",
+        ),
+        (
+            lambda r: write_model(r, "mismatch").write_text("name: other\n"),
+            "models/mismatch/model.yaml:1 (name): "
+            "name 'other' does not match its folder 'mismatch'",
+        ),
+        (
+            lambda r: (
+                (r / "models/churn/01").mkdir()
+                or (r / "models/churn/01/version.yaml").write_text("version: 1\n")
+            ),
+            "models/churn/01: version folder name '01'",
+        ),
+        (
+            lambda r: (r / "models/churn/4").mkdir() or (r / "models/churn/4/x.dvc").write_text(""),
+            "models/churn/4/version.yaml: missing",
+        ),
+        (
+            lambda r: (r / "models/churn/3/model.skops.dvc").write_text(
+                "outs: [{md5: zz, path: m}]\n"
+            ),
+            "models/churn/3/model.skops.dvc:1",
+        ),
+        (
+            lambda r: (r / "registry.yaml").write_text("stages: [None]\nsingle_holder: [Gold]\n"),
+            "registry.yaml:1",
+        ),
+    ],
+)
+def test_each_malformed_layout_is_reported(
+    small_registry: Path, setup: object, message: str
+) -> None:
     setup(small_registry)  # type: ignore[operator]
     errors = [str(e) for e in load_index(small_registry).errors]
     assert any(e.startswith(message) for e in errors), errors
@@ -167,8 +209,9 @@ def test_edit_record_is_a_one_line_splice(small_registry: Path) -> None:
     record = edit_record(path, VersionRecord, lambda d: d.__setitem__("stage", "Production"))
     assert isinstance(record, VersionRecord) and record.stage == "Production"
     after = path.read_text()
-    changed = [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True)
-               if a != b]
+    changed = [
+        (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
+    ]
     assert changed == [("stage: Staging", "stage: Production")]
 
 
@@ -230,13 +273,20 @@ def _registry_with_every_kind_of_error(root: Path) -> Path:
     for n in range(8):
         write_model(root, f"m{n}", description=f"Model **{n}**.", aliases={"top": 1})
         for v in range(1, 4):
-            write_version(root, f"m{n}", v, stage="Production" if v == 3 else "None",
-                          description="Best." if v == 3 else "", metrics={"auc": 0.5 + v / 10})
+            write_version(
+                root,
+                f"m{n}",
+                v,
+                stage="Production" if v == 3 else "None",
+                description="Best." if v == 3 else "",
+                metrics={"auc": 0.5 + v / 10},
+            )
     broken = root / "models"
     (broken / "m1/2/version.yaml").write_text("version: 2\nstage: yes\n")  # YAML 1.1 value
     (broken / "m2/model.yaml").write_text("name: m2\nname: again\n")  # duplicate key
     (broken / "m3/3/version.yaml").write_text(
-        (broken / "m3/3/version.yaml").read_text().replace("version: 3", "version: 4"))
+        (broken / "m3/3/version.yaml").read_text().replace("version: 3", "version: 4")
+    )
     (broken / "m4/model.yaml").write_text("name: other\n")  # name does not match folder
     (broken / "m5/1/model.skops.dvc").write_text("outs: [{md5: zz, path: m}]\n")
     (broken / "m6/2/version.yaml").write_text("version: 2\nunknown: 1\n")  # schema
@@ -250,9 +300,12 @@ def _snapshot(index: object) -> tuple[object, ...]:
     from registry_gen.store import RegistryIndex
 
     assert isinstance(index, RegistryIndex)
-    return (dict(index.models), [(e.location, e.message) for e in index.errors],
-            {name: [(e.location, e.message) for e in errors]
-             for name, errors in index.broken.items()}, index.policy)
+    return (
+        dict(index.models),
+        [(e.location, e.message) for e in index.errors],
+        {name: [(e.location, e.message) for e in errors] for name, errors in index.broken.items()},
+        index.policy,
+    )
 
 
 def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
@@ -267,9 +320,21 @@ def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
     if _parse._fork_is_safe() or os.environ.get("REGISTRY_GEN_TEST_FRESH_PROCESS"):
         return False
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
-         request.node.nodeid],
-        cwd=request.config.rootpath, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:cacheprovider",
+            request.node.nodeid,
+        ],
+        cwd=request.config.rootpath,
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "REGISTRY_GEN_TEST_FRESH_PROCESS": "1"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -280,8 +345,11 @@ def _ran_in_a_fresh_process(request: pytest.FixtureRequest) -> bool:
 
 @pytest.mark.parametrize("from_git", [False, True])
 def test_parsing_in_a_worker_process_builds_the_same_index(
-        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool,
-        request: pytest.FixtureRequest) -> None:
+    small_registry: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    from_git: bool,
+    request: pytest.FixtureRequest,
+) -> None:
     from registry_gen.store import _build, _parse
 
     if _ran_in_a_fresh_process(request):
@@ -307,9 +375,9 @@ def test_parsing_in_a_worker_process_builds_the_same_index(
     assert len(errors) >= 9  # type: ignore[arg-type]
 
 
-def test_the_worker_process_parses_records_ahead(small_registry: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 request: pytest.FixtureRequest) -> None:
+def test_the_worker_process_parses_records_ahead(
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     from registry_gen.schema import DvcPointer
     from registry_gen.store import _parse
 
@@ -319,8 +387,11 @@ def test_the_worker_process_parses_records_ahead(small_registry: Path,
     if not _parse._fork_is_safe():
         pytest.skip("no second CPU or not Linux: the build parses in one process")
     source = WorkingTree(root)
-    paths = [e.path for e in source.list_files() if e.path.endswith((".yaml", ".dvc"))
-             and e.path.count("/") == 3]
+    paths = [
+        e.path
+        for e in source.list_files()
+        if e.path.endswith((".yaml", ".dvc")) and e.path.count("/") == 3
+    ]
     blobs = source.read_many(paths)
     jobs = [(VersionRecord if p.endswith("version.yaml") else DvcPointer, p) for p in paths]
     monkeypatch.setattr(_parse, "_RECORD_MEMO", {})
@@ -336,7 +407,8 @@ def test_the_worker_process_parses_records_ahead(small_registry: Path,
 
 @pytest.mark.parametrize("from_git", [False, True])
 def test_reading_in_batches_builds_the_same_index(
-        small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool) -> None:
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch, from_git: bool
+) -> None:
     """Records are read and parsed a batch of models at a time; the index is the same."""
     from registry_gen.store import _build, _parse
 
@@ -382,8 +454,8 @@ _POLICY = 1  # registry.yaml: read on every load, never memoised (it is one file
 
 
 def test_a_load_bigger_than_the_memo_parses_each_record_once(
-        small_registry: Path, monkeypatch: pytest.MonkeyPatch,
-        request: pytest.FixtureRequest) -> None:
+    small_registry: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
     """Issue 16: the memo emptied itself partway through a load bigger than its limit,
     so the worker's share (and every record after the limit) was parsed again."""
     from registry_gen.store import _build, _parse
@@ -416,7 +488,8 @@ def test_a_load_bigger_than_the_memo_parses_each_record_once(
 
 
 def test_the_memo_is_bounded_between_loads(
-        small_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Loads reuse what the previous one parsed; an unrelated load then evicts it."""
     from registry_gen.store import _build, _parse
 
@@ -435,7 +508,10 @@ def test_the_memo_is_bounded_between_loads(
     write_version(other, "spam", 1)
     _build.build_index(WorkingTree(other))
     assert {file for (_schema, file, _blob) in _parse._RECORD_MEMO} == {
-        "models/spam/model.yaml", "models/spam/1/version.yaml", "models/spam/1/model.skops.dvc"}
+        "models/spam/model.yaml",
+        "models/spam/1/version.yaml",
+        "models/spam/1/model.skops.dvc",
+    }
 
 
 def test_the_store_package_exports_agree() -> None:
@@ -445,11 +521,16 @@ def test_the_store_package_exports_agree() -> None:
     from registry_gen import store
 
     tree = ast.parse(Path(store.__file__).read_text())
-    typed = {alias.asname or alias.name
-             for node in ast.walk(tree) if isinstance(node, ast.If)
-             and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-             for stmt in node.body if isinstance(stmt, ast.ImportFrom)
-             for alias in stmt.names}
+    typed = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If)
+        and isinstance(node.test, ast.Name)
+        and node.test.id == "TYPE_CHECKING"
+        for stmt in node.body
+        if isinstance(stmt, ast.ImportFrom)
+        for alias in stmt.names
+    }
     public = {name for name in store._EXPORTS if not name.startswith("_")}
     assert set(store.__all__) == public == typed
     for name in store._EXPORTS:
@@ -471,8 +552,12 @@ print(json.dumps({"files": len(scan.entries()), "imported": imported}))
 
 def test_scanning_one_model_folder_imports_no_parser(small_registry: Path) -> None:
     """The loader's warm path scans a folder through the store without loading the parsers."""
-    result = subprocess.run([sys.executable, "-c", _SCAN_ONLY, str(small_registry)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", _SCAN_ONLY, str(small_registry)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"files": 11, "imported": []}
 
@@ -483,12 +568,17 @@ def test_every_resolution_error_comes_from_the_one_resolver(small_registry: Path
 
     index = load_index(small_registry)
     churn = index.model("churn")
-    for uri in ("models:/churn/9", "models:/churn@nope", "models:/churn/Gold",
-                "models:/churn/None"):
+    for uri in (
+        "models:/churn/9",
+        "models:/churn@nope",
+        "models:/churn/Gold",
+        "models:/churn/None",
+    ):
         with pytest.raises(VersionNotFound) as from_index:
             index.resolve(uri)
         with pytest.raises(VersionNotFound) as from_resolver:
-            resolve.resolve(ModelUri.parse(uri), churn.version_stages, churn.aliases,
-                            index.policy.stages)
+            resolve.resolve(
+                ModelUri.parse(uri), churn.version_stages, churn.aliases, index.policy.stages
+            )
         assert str(from_index.value) == str(from_resolver.value)
     assert index.resolve("models:/churn/PRODUCTION").version == 3

@@ -68,8 +68,12 @@ def test_files_the_cli_writes_follow_the_umask(tmp_path: Path, umask: int) -> No
         assert cli(root, "register", "churn", str(tmp_path / "m.onnx")).exit_code == 0
     finally:
         os.umask(old)
-    for path in ("registry.yaml", "models/churn/1/version.yaml", "models/churn/model.yaml",
-                 ".github/workflows/validate.yml"):
+    for path in (
+        "registry.yaml",
+        "models/churn/1/version.yaml",
+        "models/churn/model.yaml",
+        ".github/workflows/validate.yml",
+    ):
         assert (root / path).stat().st_mode & 0o777 == 0o666 & ~umask, path
 
 
@@ -88,8 +92,9 @@ def test_register_shows_progress_on_a_terminal_unless_quiet(
     for step in ("churn v2: copying…", "churn v2: hashing…", "churn v2: pushing to ../dvc-remote…"):
         assert step in result.stderr
     assert result.stdout.startswith("Registered models:/churn/2")
-    result = CliRunner().invoke(main, ["-C", str(root), "--quiet", "register", "churn",
-                                       str(tmp_path / "m.onnx")])
+    result = CliRunner().invoke(
+        main, ["-C", str(root), "--quiet", "register", "churn", str(tmp_path / "m.onnx")]
+    )
     assert result.exit_code == 0 and result.stderr == ""
 
 
@@ -125,13 +130,30 @@ def run_validate_workflow(origin: Path, ci: Path, branch: str, number: int) -> t
     git(ci, "clone", "-q", str(origin), "data")
     data = ci / "data"
     head_sha = git(data, "rev-parse", f"origin/{branch}").strip()
-    git(data, "-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "merge", "-q",
-        "--no-ff", "-m", f"Merge {head_sha} into main", head_sha)
+    git(
+        data,
+        "-c",
+        "user.name=GitHub",
+        "-c",
+        "user.email=noreply@github.com",
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        f"Merge {head_sha} into main",
+        head_sha,
+    )
     workflow = yaml.safe_load((ci / "base/.github/workflows/validate.yml").read_text())
     summary = ci / "summary.md"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_ACTIONS": "true",
-           "EVENT_NAME": "pull_request_target", "GROUP_BASE_SHA": "", "PR_HEAD_SHA": head_sha}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GITHUB_ACTIONS": "true",
+        "EVENT_NAME": "pull_request_target",
+        "GROUP_BASE_SHA": "",
+        "PR_HEAD_SHA": head_sha,
+    }
     output = []
     for step in workflow["jobs"]["validate"]["steps"]:
         if "run" not in step:
@@ -140,8 +162,15 @@ def run_validate_workflow(origin: Path, ci: Path, branch: str, number: int) -> t
         if "pip install" in step["run"]:
             assert cwd == ci / "base" and "-r .github/registry-gen-requirement.txt" in step["run"]
             continue
-        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env,
-                                capture_output=True, text=True, timeout=300, check=False)
+        result = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         output.append(result.stdout + result.stderr)
         if result.returncode != 0:
             return result.returncode, "".join(output)
@@ -153,8 +182,15 @@ def merge_pull_request(clone_dir: Path, branch: str, number: int) -> None:
     git(clone_dir, "checkout", "-q", "main")
     git(clone_dir, "pull", "-q", "--ff-only")
     git(clone_dir, "fetch", "-q", "origin", branch)
-    git(clone_dir, "merge", "-q", "--no-ff", "-m",
-        f"Merge pull request #{number} from {branch}", f"origin/{branch}")
+    git(
+        clone_dir,
+        "merge",
+        "-q",
+        "--no-ff",
+        "-m",
+        f"Merge pull request #{number} from {branch}",
+        f"origin/{branch}",
+    )
     git(clone_dir, "push", "-q", "origin", "main")
 
 
@@ -181,11 +217,19 @@ def test_team_flow_across_clones(tmp_path: Path) -> None:
         assert code == 0, output
         merge_pull_request(merger, branch, number)
 
-    pull_request(alice, ["register", "churn", str(tmp_path / "m.onnx"), "-d", "First",
-                         "--metric", "auc=0.8"], 1, bob)
+    pull_request(
+        alice,
+        ["register", "churn", str(tmp_path / "m.onnx"), "-d", "First", "--metric", "auc=0.8"],
+        1,
+        bob,
+    )
     (tmp_path / "m.onnx").write_bytes(b"model bytes v2")
-    pull_request(carol, ["register", "churn", str(tmp_path / "m.onnx"), "-d", "Second",
-                         "--metric", "auc=0.85"], 2, bob)
+    pull_request(
+        carol,
+        ["register", "churn", str(tmp_path / "m.onnx"), "-d", "Second", "--metric", "auc=0.85"],
+        2,
+        bob,
+    )
     pull_request(bob, ["promote", "churn", "1", "Production"], 3, carol)
     pull_request(alice, ["promote", "churn", "2", "Production", "--archive-existing"], 4, bob)
     pull_request(carol, ["alias", "churn", "champion", "2"], 5, alice)
@@ -218,14 +262,24 @@ def run_publish_workflow(checkout: Path) -> None:
     import yaml
 
     workflow = yaml.safe_load((checkout / ".github/workflows/publish.yml").read_text())
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "SITE_URL": "https://acme.github.io/registry/"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "SITE_URL": "https://acme.github.io/registry/",
+    }
     for step in workflow["jobs"]["build"]["steps"]:
         if "run" not in step:
             continue
         if "pip install" in step["run"]:
             assert "-r .github/registry-gen-requirement.txt" in step["run"]
             continue
-        result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=checkout, env=env,
-                                capture_output=True, text=True, timeout=300, check=False)
+        result = subprocess.run(
+            ["bash", "-e", "-c", step["run"]],
+            cwd=checkout,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert result.returncode == 0, result.stdout + result.stderr

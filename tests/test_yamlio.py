@@ -23,10 +23,20 @@ FILE = "models/churn/3/version.yaml"
 def test_parse_types_and_lines() -> None:
     doc = parse_yaml(
         "version: 3\nstage: Staging\nmetrics:\n  auc: 0.91\n  count: 10\nflag: true\nnone: null\n"
-        "tags:\n  - a\n  - 'yes'\nhex: 0x1F\noct: 0o17\ninf: .inf\n", FILE)
-    assert doc.data == {"version": 3, "stage": "Staging", "metrics": {"auc": 0.91, "count": 10},
-                        "flag": True, "none": None, "tags": ["a", "yes"], "hex": 31, "oct": 15,
-                        "inf": math.inf}
+        "tags:\n  - a\n  - 'yes'\nhex: 0x1F\noct: 0o17\ninf: .inf\n",
+        FILE,
+    )
+    assert doc.data == {
+        "version": 3,
+        "stage": "Staging",
+        "metrics": {"auc": 0.91, "count": 10},
+        "flag": True,
+        "none": None,
+        "tags": ["a", "yes"],
+        "hex": 31,
+        "oct": 15,
+        "inf": math.inf,
+    }
     assert doc.lines[("stage",)] == 2
     assert doc.line_of(("metrics", "auc")) == 4
     assert doc.line_of(("tags", 1)) == 10
@@ -42,23 +52,26 @@ def test_empty_document_and_bom() -> None:
     assert parse_yaml(b"\xef\xbb\xbfa: 1\n", FILE).data == {"a": 1}
 
 
-@pytest.mark.parametrize(("text", "line", "words"), [
-    ("version: 1\nstage: yes\n", 2, "quotes"),
-    ("version: 1\nflag: off\n", 2, "quotes"),
-    ("a: 012\n", 1, "quotes"),
-    ("a: 1:20\n", 1, "quotes"),
-    ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a'"),
-    ("a: &x 1\nb: *x\n", 1, "anchors"),
-    ("a: !!python/object:os.system 1\n", 1, "tags"),
-    ("a: !custom 1\n", 1, "tags"),
-    ("base: &b {x: 1}\nc:\n  <<: *b\n", 1, "anchors"),
-    ("a: 1\n---\nb: 2\n", 2, "one YAML document"),
-    ("a: [1, 2\n", 2, "YAML syntax error"),
-    ("? [1, 2]\n: x\n", 1, "plain strings"),
-    ("1: x\n", 1, "must be a string"),
-    ("a: " + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2) + "\n", 1, "nesting deeper"),
-    ("a:\n  b:\n    - 1\n    - x: 1\n      x: 2\n", 5, "duplicate key 'x'"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("version: 1\nstage: yes\n", 2, "quotes"),
+        ("version: 1\nflag: off\n", 2, "quotes"),
+        ("a: 012\n", 1, "quotes"),
+        ("a: 1:20\n", 1, "quotes"),
+        ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a'"),
+        ("a: &x 1\nb: *x\n", 1, "anchors"),
+        ("a: !!python/object:os.system 1\n", 1, "tags"),
+        ("a: !custom 1\n", 1, "tags"),
+        ("base: &b {x: 1}\nc:\n  <<: *b\n", 1, "anchors"),
+        ("a: 1\n---\nb: 2\n", 2, "one YAML document"),
+        ("a: [1, 2\n", 2, "YAML syntax error"),
+        ("? [1, 2]\n: x\n", 1, "plain strings"),
+        ("1: x\n", 1, "must be a string"),
+        ("a: " + "[" * (MAX_DEPTH + 2) + "]" * (MAX_DEPTH + 2) + "\n", 1, "nesting deeper"),
+        ("a:\n  b:\n    - 1\n    - x: 1\n      x: 2\n", 5, "duplicate key 'x'"),
+    ],
+)
 @pytest.mark.parametrize("lines", [True, False])
 def test_refused_yaml_names_file_and_line(text: str, line: int, words: str, lines: bool) -> None:
     with pytest.raises(RecordError) as info:
@@ -101,9 +114,32 @@ def test_deep_nesting_refused() -> None:
         parse_yaml(text, FILE)
 
 
-@pytest.mark.parametrize("value", ["yes", "no", "on", "1.10", "012", "1:20", "null", "~", "true",
-                                   "3", "0x1F", ".inf", "", " padded ", "a: b", "# not a comment",
-                                   "multi\nline\n", "ünïcode", "- item", "@at", "`tick"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "yes",
+        "no",
+        "on",
+        "1.10",
+        "012",
+        "1:20",
+        "null",
+        "~",
+        "true",
+        "3",
+        "0x1F",
+        ".inf",
+        "",
+        " padded ",
+        "a: b",
+        "# not a comment",
+        "multi\nline\n",
+        "ünïcode",
+        "- item",
+        "@at",
+        "`tick",
+    ],
+)
 def test_dump_round_trips_every_string(value: str) -> None:
     data = {"value": value, "nested": {"list": [value, 1, 1.5, True, None]}}
     assert parse_yaml(dump_yaml(data), FILE).data == data
@@ -114,8 +150,9 @@ def test_dump_keeps_key_order_and_block_strings() -> None:
     assert text.splitlines()[:3] == ["version: 1", "stage: None", "description: |"]
 
 
-@pytest.mark.parametrize("value", ["Production", "yes", "1.10", "", None, True, 3, 0.5,
-                                   "it's", 'say "hi"', "a: b"])
+@pytest.mark.parametrize(
+    "value", ["Production", "yes", "1.10", "", None, True, 3, 0.5, "it's", 'say "hi"', "a: b"]
+)
 def test_render_scalar_reads_back(value: str | int | float | bool | None) -> None:
     assert parse_yaml(f"v: {render_scalar(value)}\n", FILE).data == {"v": value}
 
@@ -126,7 +163,8 @@ def test_replace_scalar_changes_one_line_only() -> None:
     assert new == "# header comment\nversion: 3\nstage: Production   # keep me\ndescription: x\n"
     nested = "aliases:\n  champion: 3\n  challenger: 4\n"
     assert replace_scalar(nested, ("aliases", "champion"), 4) == (
-        "aliases:\n  champion: 4\n  challenger: 4\n")
+        "aliases:\n  champion: 4\n  challenger: 4\n"
+    )
     listed = "owners:\n  - '@a'\n  - '@b'\n"
     assert replace_scalar(listed, ("owners", 1), "@c") == "owners:\n  - '@a'\n  - '@c'\n"
     assert replace_scalar("stage: None\n", ("stage",), "yes") == "stage: 'yes'\n"
@@ -142,22 +180,31 @@ def test_replace_scalar_declines_what_it_cannot_splice() -> None:
 # Bounded numbers (issue 10): a finding with file:line, never a traceback
 
 
-@pytest.mark.parametrize("number", [
-    "9" * 5000,  # int() refuses more than 4,300 digits with a ValueError
-    "-" + "1" * (MAX_NUMBER_CHARS + 1),
-    "0x" + "f" * MAX_NUMBER_CHARS,
-    "0." + "1" * MAX_NUMBER_CHARS,
-])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "9" * 5000,  # int() refuses more than 4,300 digits with a ValueError
+        "-" + "1" * (MAX_NUMBER_CHARS + 1),
+        "0x" + "f" * MAX_NUMBER_CHARS,
+        "0." + "1" * MAX_NUMBER_CHARS,
+    ],
+)
 @pytest.mark.parametrize("where", ["value", "list", "key"])
 def test_overlong_numbers_are_record_errors(number: str, where: str) -> None:
-    text = {"value": f"a: 1\nbig: {number}\n", "list": f"a: 1\nbig: [1, {number}]\n",
-            "key": f"a: 1\n{number}: x\n"}[where]
+    text = {
+        "value": f"a: 1\nbig: {number}\n",
+        "list": f"a: 1\nbig: [1, {number}]\n",
+        "key": f"a: 1\n{number}: x\n",
+    }[where]
     with pytest.raises(RecordError) as info:
         parse_yaml(text, FILE)
     assert str(info.value).startswith(f"{FILE}:2: ")
     # libyaml itself refuses keys over 1,024 characters (a syntax error, also a finding).
-    expected = "YAML syntax error" if where == "key" and len(number) > 1024 else \
-        f"at most {MAX_NUMBER_CHARS} characters"
+    expected = (
+        "YAML syntax error"
+        if where == "key" and len(number) > 1024
+        else f"at most {MAX_NUMBER_CHARS} characters"
+    )
     assert expected in str(info.value)
 
 

@@ -39,8 +39,9 @@ class Context:
     commands that need no registry (``init``, ``cache``) work anywhere.
     """
 
-    def __init__(self, given: Path | None = None, show_traceback: bool = False,
-                 quiet: bool = False) -> None:
+    def __init__(
+        self, given: Path | None = None, show_traceback: bool = False, quiet: bool = False
+    ) -> None:
         self.given = given
         self.show_traceback = show_traceback
         self.quiet = quiet
@@ -106,8 +107,11 @@ def handle_errors(func: F) -> F:
             fail(str(error), 1, type(error).__name__)
         except OSError as error:  # the machine refused (a full disk, a permission): one line
             where = f" ({error.filename})" if error.filename else ""
-            fail(f"{error.strerror or error}{where}; check free space and permissions", 1,
-                 type(error).__name__)
+            fail(
+                f"{error.strerror or error}{where}; check free space and permissions",
+                1,
+                type(error).__name__,
+            )
 
     return wrapper  # type: ignore[return-value]
 

@@ -124,14 +124,18 @@ def _open_summary(path: str | None) -> TextIO | None:
     if path is None:
         return None
     if not path:
-        click.echo("warning: --summary is empty (GITHUB_STEP_SUMMARY is set only on GitHub "
-                   "Actions); no summary is written", err=True)
+        click.echo(
+            "warning: --summary is empty (GITHUB_STEP_SUMMARY is set only on GitHub "
+            "Actions); no summary is written",
+            err=True,
+        )
         return None
     try:
         return Path(path).open("a", encoding="utf-8")  # closed by the caller
     except OSError as error:
-        raise UsageError(f"--summary {path!r}: cannot write to it ({error.strerror or error}); "
-                         "give a file path") from None
+        raise UsageError(
+            f"--summary {path!r}: cannot write to it ({error.strerror or error}); give a file path"
+        ) from None
 
 
 def _write_summary(handle: TextIO, text: str) -> None:
@@ -144,8 +148,9 @@ def _write_summary(handle: TextIO, text: str) -> None:
         handle.write(text)
         handle.flush()
     except OSError as error:
-        raise RegistryError(f"--summary {handle.name!r}: writing failed "
-                            f"({error.strerror or error})") from None
+        raise RegistryError(
+            f"--summary {handle.name!r}: writing failed ({error.strerror or error})"
+        ) from None
 
 
 def _print_report(report: Report, output: str, strict: bool) -> None:

@@ -143,8 +143,12 @@ def init_command(
     """
     from registry_gen.scaffold import init_registry
 
-    root = init_registry(directory, remote=remote, package=package,
-                         remote_options=_pairs(remote_options, "--remote-option"))
+    root = init_registry(
+        directory,
+        remote=remote,
+        package=package,
+        remote_options=_pairs(remote_options, "--remote-option"),
+    )
     click.echo(f"Initialised a model registry in {root}")
     click.echo(
         f"Next: cd {directory} && registry-gen register NAME PATH --description TEXT --branch"
@@ -271,9 +275,7 @@ def register_command(
         "code": _code(code) if code else None,
         "datasets": [_dataset(d) for d in datasets],
         "parents": list(parents),
-        "metrics": {
-            k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()
-        },
+        "metrics": {k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()},
         "params": {k: _param(v) for k, v in _pairs(params, "--param").items()},
         "push": not no_push,
         "base": base,

@@ -35,7 +35,7 @@ The one-model scan a checkout reads through is the store's
 (:func:`registry_gen.store.scan_model_folder`), shared with the write side.
 
 Example:
-    >>> registry = locate("/srv/registry")                      # doctest: +SKIP
+    >>> registry = locate("/srv/registry")  # doctest: +SKIP
     >>> registry.resolve(ModelUri.parse("models:/churn@champion")).version  # doctest: +SKIP
     3
 """
@@ -58,9 +58,21 @@ from registry_gen.store import FolderScan, scan_model_folder
 from registry_gen.uri import ModelUri
 
 __all__ = [
-    "HTTP_TIMEOUT_S", "OFFLINE_ENV", "REGISTRY_ENV", "FolderScan", "GitRegistry", "LocalRegistry",
-    "ModelUri", "Registry", "ResolvedArtifact", "SavedResolution", "SiteRegistry", "locate",
-    "offline_mode", "parse_location", "scan_model_folder",
+    "HTTP_TIMEOUT_S",
+    "OFFLINE_ENV",
+    "REGISTRY_ENV",
+    "FolderScan",
+    "GitRegistry",
+    "LocalRegistry",
+    "ModelUri",
+    "Registry",
+    "ResolvedArtifact",
+    "SavedResolution",
+    "SiteRegistry",
+    "locate",
+    "offline_mode",
+    "parse_location",
+    "scan_model_folder",
 ]
 
 REGISTRY_ENV = "REGISTRY_GEN_URI"
@@ -77,7 +89,9 @@ def offline_mode() -> bool:
 
 
 def locate(
-    registry: str | Path | None = None, *, cache: ArtifactCache | None = None,
+    registry: str | Path | None = None,
+    *,
+    cache: ArtifactCache | None = None,
     offline: bool | None = None,
 ) -> Registry:
     """The registry named by ``registry``, ``REGISTRY_GEN_URI`` or the current git repository.
@@ -142,7 +156,7 @@ def _split_revision(text: str) -> tuple[str, str | None, bool]:
     rev: str | None = None
     forced_git = text.startswith("git+")
     if forced_git:
-        text = text[len("git+"):]
+        text = text[len("git+") :]
     if "#" in text:
         text, _, rev = text.partition("#")
         forced_git = True
@@ -160,8 +174,9 @@ def _split_revision(text: str) -> tuple[str, str | None, bool]:
 
 
 def _is_bare_repository(path: Path) -> bool:
-    return ((path / "HEAD").is_file() and (path / "objects").is_dir()
-            and not (path / ".git").exists())
+    return (
+        (path / "HEAD").is_file() and (path / "objects").is_dir() and not (path / ".git").exists()
+    )
 
 
 def _enclosing_repository(start: Path) -> Path:

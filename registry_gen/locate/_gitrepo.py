@@ -40,7 +40,12 @@ class GitRegistry:
     """
 
     def __init__(
-        self, url: str, rev: str | None, *, cache: ArtifactCache, offline: bool = False,
+        self,
+        url: str,
+        rev: str | None,
+        *,
+        cache: ArtifactCache,
+        offline: bool = False,
     ) -> None:
         self.url = url
         self.rev = rev if rev is None else _git.check_rev(rev)
@@ -65,26 +70,40 @@ class GitRegistry:
 
         self.cache.ensure()
         clone = self.clone_dir
-        lock = FileLock(str(self.cache.root / "locks" / f"git-{clone.name}.lock"),
-                        timeout=_LOCK_TIMEOUT_S)
+        lock = FileLock(
+            str(self.cache.root / "locks" / f"git-{clone.name}.lock"), timeout=_LOCK_TIMEOUT_S
+        )
         with lock:
             fresh = False
             # A clone's config and hooks run as this user: only a clone nobody else could
             # have written is used (UnsafeCache otherwise).
-            for part in (clone, clone / ".git", clone / ".git" / "config",
-                         clone / ".git" / "hooks"):
+            for part in (
+                clone,
+                clone / ".git",
+                clone / ".git" / "config",
+                clone / ".git" / "hooks",
+            ):
                 self.cache.check_private(part, "git clone")
             if not (clone / ".git").is_dir():
                 if self.offline:
                     raise OfflineMiss(
-                        f"offline mode: {self.url} has not been cloned into the cache")
+                        f"offline mode: {self.url} has not been cloned into the cache"
+                    )
                 self._clone(clone)
                 fresh = True
             if self.rev is not None and _SHA_PATTERN.match(self.rev) and self._has(self.rev):
                 return self.rev
             if not fresh and not self.offline:
-                _git.run(clone, "fetch", "--quiet", "--prune", "--tags", "--force", "origin",
-                         "+refs/heads/*:refs/remotes/origin/*")
+                _git.run(
+                    clone,
+                    "fetch",
+                    "--quiet",
+                    "--prune",
+                    "--tags",
+                    "--force",
+                    "origin",
+                    "+refs/heads/*:refs/remotes/origin/*",
+                )
             return self._rev_parse()
 
     def _clone(self, clone: Path) -> None:
@@ -107,11 +126,21 @@ class GitRegistry:
         return found is not None
 
     def _rev_parse(self) -> str:
-        candidates = ["refs/remotes/origin/HEAD", "HEAD"] if self.rev is None else [
-            f"refs/remotes/origin/{self.rev}", f"refs/tags/{self.rev}", self.rev]
+        candidates = (
+            ["refs/remotes/origin/HEAD", "HEAD"]
+            if self.rev is None
+            else [f"refs/remotes/origin/{self.rev}", f"refs/tags/{self.rev}", self.rev]
+        )
         for candidate in candidates:
-            out = _git.run(self.clone_dir, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                           f"{candidate}^{{commit}}", check=False)
+            out = _git.run(
+                self.clone_dir,
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                f"{candidate}^{{commit}}",
+                check=False,
+            )
             if out:
                 return out.strip()
         raise GitError(f"{self.rev!r} is not a branch, tag or commit of {self.url}")
@@ -128,8 +157,9 @@ class GitRegistry:
         commit = self.commit()
         source = GitRevision(self.clone_dir, commit)
         prefix = f"{MODELS_DIR}/{uri.name}/"
-        files = [e for e in source.list_files()
-                 if e.path == POLICY_FILE or e.path.startswith(prefix)]
+        files = [
+            e for e in source.list_files() if e.path == POLICY_FILE or e.path.startswith(prefix)
+        ]
         if not any(e.path.startswith(prefix) for e in files):
             raise ModelNotFound(f"no registered model named {uri.name!r} in {self.label}")
         label = f"{self.url}@{commit[:10]}"

@@ -27,7 +27,7 @@ class LocalRegistry:
     With a ``cache``, resolutions are saved and reused while the files they
     read are unchanged (see :mod:`registry_gen.locate._saved`).
 
-    >>> registry = LocalRegistry(Path("/srv/registry"))          # doctest: +SKIP
+    >>> registry = LocalRegistry(Path("/srv/registry"))  # doctest: +SKIP
     >>> registry.resolve(ModelUri.parse("models:/churn/1")).md5  # doctest: +SKIP
     '5d41402abc4b2a76b9719d911017c592'
 

@@ -82,13 +82,17 @@ def chosen_version(index: RegistryIndex, uri: ModelUri) -> ModelVersion:
         ModelNotFound: no such model. VersionNotFound: no such version, alias or stage holder.
     """
     model = index.model(uri.name)
-    number = resolve(uri, {v.version: v.stage for v in model.versions}, model.aliases,
-                     index.policy.stages)
+    number = resolve(
+        uri, {v.version: v.stage for v in model.versions}, model.aliases, index.policy.stages
+    )
     return model.version(number)
 
 
 def resolve_in_index(
-    index: RegistryIndex, uri: ModelUri, label: str, dvc: DvcSource,
+    index: RegistryIndex,
+    uri: ModelUri,
+    label: str,
+    dvc: DvcSource,
 ) -> ResolvedArtifact:
     """Resolve ``uri`` in a full index; ``dvc`` says where the registry's DVC config is.
 
@@ -106,10 +110,19 @@ def resolve_in_index(
     pointer = version.pointer
     # The pointer's own ``remote:`` is never used: the base configuration's remote is.
     source_for_version = DvcSource(
-        repo_root=dvc.repo_root, rev=dvc.rev, legacy=pointer.hash != "md5")
+        repo_root=dvc.repo_root, rev=dvc.rev, legacy=pointer.hash != "md5"
+    )
     return ResolvedArtifact(
-        uri=uri, name=version.name, version=version.version, stage=version.stage,
-        md5=pointer.md5, path=version.artifact_path, format=record.artifact.format,
-        trusted_types=tuple(record.artifact.trusted_types), size=pointer.size,
-        source=source_for_version, registry=label, sha256=record.artifact.sha256,
+        uri=uri,
+        name=version.name,
+        version=version.version,
+        stage=version.stage,
+        md5=pointer.md5,
+        path=version.artifact_path,
+        format=record.artifact.format,
+        trusted_types=tuple(record.artifact.trusted_types),
+        size=pointer.size,
+        source=source_for_version,
+        registry=label,
+        sha256=record.artifact.sha256,
     )

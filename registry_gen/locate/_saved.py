@@ -95,12 +95,20 @@ class SavedResolution:
             return None
 
     def _still_valid(self, data: Any) -> bool:
-        if (not isinstance(data, dict) or data.get("format") != RESOLUTION_FORMAT
-                or data.get("root") != str(self.root) or data.get("name") != self.name):
+        if (
+            not isinstance(data, dict)
+            or data.get("format") != RESOLUTION_FORMAT
+            or data.get("root") != str(self.root)
+            or data.get("name") != self.name
+        ):
             return False
         files, contents, listings = data["files"], data["contents"], data["listings"]
-        if not isinstance(files, dict) or not isinstance(contents, dict) or not isinstance(
-                listings, dict) or f"{MODELS_DIR}/{self.name}" not in listings:
+        if (
+            not isinstance(files, dict)
+            or not isinstance(contents, dict)
+            or not isinstance(listings, dict)
+            or f"{MODELS_DIR}/{self.name}" not in listings
+        ):
             return False
         root = os.fspath(self.root)
         for rel, names in listings.items():
@@ -110,8 +118,7 @@ class SavedResolution:
                     return False
             except OSError:
                 return False
-        return all(self._file_unchanged(root, rel, saved, contents)
-                   for rel, saved in files.items())
+        return all(self._file_unchanged(root, rel, saved, contents) for rel, saved in files.items())
 
     def _file_unchanged(self, root: str, rel: Any, saved: Any, contents: dict[str, Any]) -> bool:
         self._check_rel(rel)
@@ -130,12 +137,18 @@ class SavedResolution:
     def _check_rel(self, rel: Any) -> None:
         """A saved path must be registry.yaml or inside models/NAME/, with no way out."""
         if not isinstance(rel, str) or not (
-                rel == POLICY_FILE or rel == f"{MODELS_DIR}/{self.name}"
-                or rel.startswith(f"{MODELS_DIR}/{self.name}/")):
+            rel == POLICY_FILE
+            or rel == f"{MODELS_DIR}/{self.name}"
+            or rel.startswith(f"{MODELS_DIR}/{self.name}/")
+        ):
             raise ValueError(f"unexpected path {rel!r}")
         parts = rel.split("/")
-        if ("\\" in rel or len(parts) > 4 or any(p in {"", ".", ".."} for p in parts)
-                or any(ord(c) < 32 for c in rel)):
+        if (
+            "\\" in rel
+            or len(parts) > 4
+            or any(p in {"", ".", ".."} for p in parts)
+            or any(ord(c) < 32 for c in rel)
+        ):
             raise ValueError(f"unsafe path {rel!r}")
 
     def save(self, index: RegistryIndex, scan: FolderScan, blobs: dict[str, bytes]) -> None:
@@ -147,13 +160,20 @@ class SavedResolution:
         if any(rel not in blobs for rel, sig in signatures.items() if sig is not None):
             return  # a file vanished between listing and reading: nothing stable to save
         racy_after = time.time_ns() - RACY_NS
-        contents = {rel: hashlib.sha256(blobs[rel]).hexdigest()
-                    for rel, sig in signatures.items()
-                    if sig is not None and max(sig[2], sig[4]) >= racy_after}
+        contents = {
+            rel: hashlib.sha256(blobs[rel]).hexdigest()
+            for rel, sig in signatures.items()
+            if sig is not None and max(sig[2], sig[4]) >= racy_after
+        }
         data = {
-            "format": RESOLUTION_FORMAT, "root": str(self.root), "name": self.name,
-            "files": signatures, "contents": contents, "listings": scan.listings,
-            "stages": list(index.policy.stages), "aliases": dict(model.aliases),
+            "format": RESOLUTION_FORMAT,
+            "root": str(self.root),
+            "name": self.name,
+            "files": signatures,
+            "contents": contents,
+            "listings": scan.listings,
+            "stages": list(index.policy.stages),
+            "aliases": dict(model.aliases),
             "versions": _saved_versions(model),
         }
         try:
@@ -169,8 +189,10 @@ def _saved_versions(model: RegisteredModel) -> dict[str, dict[str, Any]]:
     for version in model.versions:
         pointer = version.pointer
         versions[str(version.version)] = {
-            "stage": version.stage, "md5": pointer.md5 if pointer else None,
-            "path": version.artifact_path, "format": version.record.artifact.format,
+            "stage": version.stage,
+            "md5": pointer.md5 if pointer else None,
+            "path": version.artifact_path,
+            "format": version.record.artifact.format,
             "trusted_types": list(version.record.artifact.trusted_types),
             "sha256": version.record.artifact.sha256,
             "size": pointer.size if pointer else None,
@@ -184,8 +206,11 @@ def _saved_facts(
 ) -> tuple[list[str], dict[int, dict[str, Any]], dict[str, int]] | None:
     # The saved stages, versions and aliases, checked; None if any has the wrong shape.
     raw_stages, raw_versions, raw_aliases = data["stages"], data["versions"], data["aliases"]
-    if not isinstance(raw_stages, list) or not isinstance(raw_versions, dict) or not isinstance(
-            raw_aliases, dict):
+    if (
+        not isinstance(raw_stages, list)
+        or not isinstance(raw_versions, dict)
+        or not isinstance(raw_aliases, dict)
+    ):
         return None
     stages = [check_stage_name(s) for s in raw_stages]
     versions = {check_version(n): v for n, v in raw_versions.items()}
@@ -196,7 +221,11 @@ def _saved_facts(
 
 
 def _pick_saved(
-    data: dict[str, Any], uri: ModelUri, name: str, root: Path, label: str,
+    data: dict[str, Any],
+    uri: ModelUri,
+    name: str,
+    root: Path,
+    label: str,
 ) -> ResolvedArtifact | None:
     """Resolve ``uri`` from saved facts, checked as untrusted input; None on any doubt."""
     facts = _saved_facts(data)
@@ -204,8 +233,9 @@ def _pick_saved(
         return None
     stages, versions, aliases = facts
     try:
-        chosen = resolve(uri, {n: check_stage_name(v["stage"]) for n, v in versions.items()},
-                         aliases, stages)
+        chosen = resolve(
+            uri, {n: check_stage_name(v["stage"]) for n, v in versions.items()}, aliases, stages
+        )
     except VersionNotFound:
         return None  # the full resolution raises it, with the file and line of the records
     entry = versions[chosen]
@@ -216,9 +246,21 @@ def _pick_saved(
     except ArtifactError:
         return None
     legacy = entry.get("legacy")
-    return None if not isinstance(legacy, bool) else ResolvedArtifact(
-        uri=uri, name=name, version=chosen, stage=str(entry["stage"]), md5=artifact.md5,
-        path=artifact.path, format=artifact.format, trusted_types=artifact.trusted_types,
-        size=artifact.size, source=DvcSource(repo_root=root, legacy=legacy),
-        registry=label, sha256=artifact.sha256,
+    return (
+        None
+        if not isinstance(legacy, bool)
+        else ResolvedArtifact(
+            uri=uri,
+            name=name,
+            version=chosen,
+            stage=str(entry["stage"]),
+            md5=artifact.md5,
+            path=artifact.path,
+            format=artifact.format,
+            trusted_types=artifact.trusted_types,
+            size=artifact.size,
+            source=DvcSource(repo_root=root, legacy=legacy),
+            registry=label,
+            sha256=artifact.sha256,
+        )
     )

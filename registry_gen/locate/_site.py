@@ -63,10 +63,18 @@ class SiteRegistry:
         chosen = resolve(uri, model.versions, model.aliases, index.stages)
         artifact = check_artifact(model.artifacts[chosen], uri.name, chosen, where)
         return ResolvedArtifact(
-            uri=uri, name=uri.name, version=chosen, stage=model.versions[chosen],
-            md5=artifact.md5, path=artifact.path, format=artifact.format,
-            trusted_types=artifact.trusted_types, size=artifact.size,
-            source=DvcSource(url=index.remote_url), registry=self.label, sha256=artifact.sha256,
+            uri=uri,
+            name=uri.name,
+            version=chosen,
+            stage=model.versions[chosen],
+            md5=artifact.md5,
+            path=artifact.path,
+            format=artifact.format,
+            trusted_types=artifact.trusted_types,
+            size=artifact.size,
+            source=DvcSource(url=index.remote_url),
+            registry=self.label,
+            sha256=artifact.sha256,
         )
 
     def _get_json(self, relative: str) -> Any:
@@ -83,8 +91,11 @@ class SiteRegistry:
         import urllib.request
 
         saved_file = self.cache.root / "http" / (hashlib.sha256(url.encode()).hexdigest() + ".json")
-        saved = _read_saved(saved_file) if self.cache.check_private(
-            saved_file, "saved HTTP response") else None
+        saved = (
+            _read_saved(saved_file)
+            if self.cache.check_private(saved_file, "saved HTTP response")
+            else None
+        )
         if self.offline:
             if saved is None:
                 raise OfflineMiss(f"offline mode: {url} is not in the cache")
@@ -109,9 +120,12 @@ class SiteRegistry:
             raise ArtifactError(f"GET {url} failed: HTTP {error.code} {error.reason}") from None
         except (urllib.error.URLError, OSError) as error:
             raise ArtifactError(f"GET {url} failed: {error}") from None
-        record = {"url": url, "etag": headers.get("ETag"),
-                  "last_modified": headers.get("Last-Modified"),
-                  "body": body.decode("utf-8", errors="strict")}
+        record = {
+            "url": url,
+            "etag": headers.get("ETag"),
+            "last_modified": headers.get("Last-Modified"),
+            "body": body.decode("utf-8", errors="strict"),
+        }
         self.cache.ensure()
         saved_file.parent.mkdir(mode=0o700, exist_ok=True)
         atomic_write(saved_file, json.dumps(record))

@@ -4,7 +4,7 @@ Installed, it registers the ``registry-gen`` URI scheme with MLflow (the
 ``mlflow.model_registry_store`` entry point), so MLflow code runs unchanged
 against a git registry::
 
-    mlflow.set_registry_uri("registry-gen:///path/to/registry")      # writes the working tree
+    mlflow.set_registry_uri("registry-gen:///path/to/registry")  # writes the working tree
     mlflow.set_registry_uri("registry-gen:///path/to/registry?branch=1")  # a branch per call
     client = mlflow.MlflowClient()
     client.create_registered_model("churn")

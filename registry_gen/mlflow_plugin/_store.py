@@ -40,8 +40,10 @@ def parse_store_uri(uri: str) -> tuple[Path, bool]:
     """
     parsed = urlparse(uri)
     if parsed.scheme != SCHEME or parsed.netloc not in {"", "localhost"} or not parsed.path:
-        raise UsageError(f"invalid registry URI {uri!r}: use {SCHEME}:///path/to/registry "
-                         "(add ?branch=1 for a branch and commit per change)")
+        raise UsageError(
+            f"invalid registry URI {uri!r}: use {SCHEME}:///path/to/registry "
+            "(add ?branch=1 for a branch and commit per change)"
+        )
     flags = parse_qs(parsed.query)
     branch = flags.get("branch", ["0"])[-1].lower() in {"1", "true", "yes"}
     return Path(unquote(parsed.path)), branch
@@ -73,9 +75,9 @@ def _tag_dict(tags: Iterable[Any] | None) -> dict[str, str]:
 class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
     """MLflow's model-registry store for ``registry-gen:///path`` URIs.
 
-    >>> import mlflow                                                       # doctest: +SKIP
-    >>> mlflow.set_registry_uri("registry-gen:///srv/registry")             # doctest: +SKIP
-    >>> mlflow.MlflowClient().get_registered_model("churn").aliases         # doctest: +SKIP
+    >>> import mlflow  # doctest: +SKIP
+    >>> mlflow.set_registry_uri("registry-gen:///srv/registry")  # doctest: +SKIP
+    >>> mlflow.MlflowClient().get_registered_model("churn").aliases  # doctest: +SKIP
     {'champion': 3}
 
     Raises:
@@ -92,43 +94,60 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
 
     # -- registered models -------------------------------------------------------
 
-    def create_registered_model(self, name: str, tags: Sequence[Any] | None = None,
-                                description: str | None = None,
-                                deployment_job_id: str | None = None) -> MlflowRegisteredModel:
+    def create_registered_model(
+        self,
+        name: str,
+        tags: Sequence[Any] | None = None,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
+    ) -> MlflowRegisteredModel:
         """Create the registered model ``name`` (``models/NAME/model.yaml``)."""
         with as_mlflow_errors():
-            return to_mlflow_model(self.client.create_registered_model(
-                name, _tag_dict(tags), description, branch=self.branch))
+            return to_mlflow_model(
+                self.client.create_registered_model(
+                    name, _tag_dict(tags), description, branch=self.branch
+                )
+            )
 
-    def update_registered_model(self, name: str, description: str | None,
-                                deployment_job_id: str | None = None) -> MlflowRegisteredModel:
+    def update_registered_model(
+        self, name: str, description: str | None, deployment_job_id: str | None = None
+    ) -> MlflowRegisteredModel:
         """Change the model's description."""
         with as_mlflow_errors():
-            return to_mlflow_model(self.client.update_registered_model(
-                name, description, branch=self.branch))
+            return to_mlflow_model(
+                self.client.update_registered_model(name, description, branch=self.branch)
+            )
 
     def rename_registered_model(self, name: str, new_name: str) -> MlflowRegisteredModel:
         """Not supported yet: a rename needs a redirect the loader follows (docs/mlflow.md)."""
         with as_mlflow_errors():
-            raise RuleViolation(f"cannot rename {name!r} to {new_name!r}: registry-gen does "
-                                "not rename models yet; register the versions under the new "
-                                "name (copy_model_version)")
+            raise RuleViolation(
+                f"cannot rename {name!r} to {new_name!r}: registry-gen does "
+                "not rename models yet; register the versions under the new "
+                "name (copy_model_version)"
+            )
 
     def delete_registered_model(self, name: str) -> None:
         """Refused: the registry keeps every model; archive its versions instead."""
         with as_mlflow_errors():
-            raise RuleViolation(f"cannot delete {name!r}: the registry keeps every model and "
-                                "version; move its versions to the archive stage instead")
+            raise RuleViolation(
+                f"cannot delete {name!r}: the registry keeps every model and "
+                "version; move its versions to the archive stage instead"
+            )
 
     def search_registered_models(
-        self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: Sequence[str] | None = None, page_token: str | None = None,
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
     ) -> PagedList[Any]:
         """Registered models matching an MLflow filter, one page of them."""
         with as_mlflow_errors():
             self.client.refresh()
             page = self.client.search_registered_models(
-                without_prompt_filter(filter_string), max_results, order_by, page_token)
+                without_prompt_filter(filter_string), max_results, order_by, page_token
+            )
             return PagedList([to_mlflow_model(m) for m in page], page.token)
 
     def get_registered_model(self, name: str) -> MlflowRegisteredModel:
@@ -137,8 +156,9 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
             self.client.refresh()
             return to_mlflow_model(self.client.get_registered_model(name))
 
-    def get_latest_versions(self, name: str,
-                            stages: Sequence[str] | None = None) -> list[MlflowModelVersion]:
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[MlflowModelVersion]:
         """The highest version in each of ``stages`` (each stage when None)."""
         with as_mlflow_errors():
             self.client.refresh()
@@ -157,9 +177,14 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
     # -- model versions ------------------------------------------------------------
 
     def create_model_version(  # noqa: PLR0917 (MLflow's signature)
-        self, name: str, source: str, run_id: str | None = None,
-        tags: Sequence[Any] | None = None, run_link: str | None = None,
-        description: str | None = None, local_model_path: str | None = None,
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: Sequence[Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        local_model_path: str | None = None,
         model_id: str | None = None,
     ) -> MlflowModelVersion:
         """Register ``source`` (any URI MLflow can download) as the next version of ``name``.
@@ -173,33 +198,47 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         if model_id:
             tag_dict.setdefault(MODEL_ID_TAG, model_id)
         lineage = run_lineage(self.tracking_uri, run_id, model_id)
-        with tempfile.TemporaryDirectory(prefix="registry-gen-mlflow-") as tmp, \
-                as_mlflow_errors():
+        with tempfile.TemporaryDirectory(prefix="registry-gen-mlflow-") as tmp, as_mlflow_errors():
             artifact = _local_artifact(source, local_model_path, Path(tmp))
             version = self.client.create_model_version(
-                name, artifact, lineage.pop("run_id"), tag_dict, run_link, description,
-                branch=self.branch, **lineage)
+                name,
+                artifact,
+                lineage.pop("run_id"),
+                tag_dict,
+                run_link,
+                description,
+                branch=self.branch,
+                **lineage,
+            )
             return to_mlflow_version(version)
 
-    def update_model_version(self, name: str, version: int | str,
-                             description: str | None) -> MlflowModelVersion:
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> MlflowModelVersion:
         """Change a version's description."""
         with as_mlflow_errors():
-            return to_mlflow_version(self.client.update_model_version(
-                name, version, description, branch=self.branch))
+            return to_mlflow_version(
+                self.client.update_model_version(name, version, description, branch=self.branch)
+            )
 
-    def transition_model_version_stage(self, name: str, version: int | str, stage: str,
-                                       archive_existing_versions: bool) -> MlflowModelVersion:
+    def transition_model_version_stage(
+        self, name: str, version: int | str, stage: str, archive_existing_versions: bool
+    ) -> MlflowModelVersion:
         """Move a version to ``stage``, under the registry's stage rules."""
         with as_mlflow_errors():
-            return to_mlflow_version(self.client.transition_model_version_stage(
-                name, version, stage, archive_existing_versions, branch=self.branch))
+            return to_mlflow_version(
+                self.client.transition_model_version_stage(
+                    name, version, stage, archive_existing_versions, branch=self.branch
+                )
+            )
 
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Refused: the registry keeps every version; archive it instead."""
         with as_mlflow_errors():
-            raise RuleViolation(f"cannot delete {name} v{version}: the registry keeps every "
-                                "version; move it to the archive stage instead")
+            raise RuleViolation(
+                f"cannot delete {name} v{version}: the registry keeps every "
+                "version; move it to the archive stage instead"
+            )
 
     def get_model_version(self, name: str, version: int | str) -> MlflowModelVersion:
         """Version ``version`` of ``name``."""
@@ -214,21 +253,24 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
             return self.client.get_model_version_download_uri(name, version)
 
     def search_model_versions(
-        self, filter_string: str | None = None, max_results: int | None = None,
-        order_by: Sequence[str] | None = None, page_token: str | None = None,
+        self,
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
     ) -> PagedList[Any]:
         """Versions matching an MLflow filter, one page of them."""
         with as_mlflow_errors():
             self.client.refresh()
             page = self.client.search_model_versions(
-                without_prompt_filter(filter_string), max_results, order_by, page_token)
+                without_prompt_filter(filter_string), max_results, order_by, page_token
+            )
             return PagedList([to_mlflow_version(v) for v in page], page.token)
 
     def set_model_version_tag(self, name: str, version: int | str, tag: Any) -> None:
         """Set one tag of a version."""
         with as_mlflow_errors():
-            self.client.set_model_version_tag(name, version, tag.key, tag.value,
-                                              branch=self.branch)
+            self.client.set_model_version_tag(name, version, tag.key, tag.value, branch=self.branch)
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Remove one tag of a version."""
@@ -252,8 +294,9 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
             return to_mlflow_version(self.client.get_model_version_by_alias(name, alias))
 
 
-def run_lineage(tracking_uri: str | None, run_id: str | None,
-                model_id: str | None) -> dict[str, Any]:
+def run_lineage(
+    tracking_uri: str | None, run_id: str | None, model_id: str | None
+) -> dict[str, Any]:
     """``run_id``, ``params`` and ``metrics`` of the run that made a model, as far as known.
 
     The run is ``run_id``, else the source run of MLflow 3's logged model
@@ -293,8 +336,9 @@ def _local_artifact(source: str, local_model_path: str | None, tmp: Path) -> Pat
         try:
             found = Path(download_artifacts(artifact_uri=source, dst_path=str(tmp / "dl")))
         except Exception as error:  # MLflow raises many kinds for an unreachable source
-            raise UsageError(f"cannot download the model version source {source!r}: "
-                             f"{error}") from error
+            raise UsageError(
+                f"cannot download the model version source {source!r}: {error}"
+            ) from error
     if not found.is_dir():
         return found
     target = tmp / "model"  # the version's artifact path: models/NAME/N/model

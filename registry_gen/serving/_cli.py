@@ -18,8 +18,10 @@ from registry_gen.errors import RegistryError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_FROM_HELP = ("A checkout, git URL (URL@REV or URL#REV) or the published site's URL; "
-              "default: REGISTRY_GEN_URI, else -C / the current repository.")
+_FROM_HELP = (
+    "A checkout, git URL (URL@REV or URL#REV) or the published site's URL; "
+    "default: REGISTRY_GEN_URI, else -C / the current repository."
+)
 
 
 def _one_line_errors(func: F) -> F:
@@ -48,20 +50,49 @@ def _registry(registry: str | None) -> str | None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8080, show_default=True, type=int)
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1))
-@click.option("--interval", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds between re-resolutions of a stage or alias URI.")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(min=0.001),
-              help="Seconds a prediction may take (then 504).")
-@click.option("--max-body", default=16 * 1024 * 1024, show_default=True,
-              type=click.IntRange(min=1), help="Largest request body in bytes (then 413).")
+@click.option(
+    "--interval",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between re-resolutions of a stage or alias URI.",
+)
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds a prediction may take (then 504).",
+)
+@click.option(
+    "--max-body",
+    default=16 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body in bytes (then 413).",
+)
 @click.option("--trust-pickle", is_flag=True, help="Allow pickle/joblib (runs their code).")
 @click.option("--offline", is_flag=True, default=None, help="Use only the cache.")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
 @_one_line_errors
-def serve_command(uri: str, registry: str | None, host: str, port: int, workers: int,
-                  interval: float, timeout: float, max_body: int, trust_pickle: bool,
-                  offline: bool | None, log_level: str) -> None:
+def serve_command(
+    uri: str,
+    registry: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    interval: float,
+    timeout: float,
+    max_body: int,
+    trust_pickle: bool,
+    offline: bool | None,
+    log_level: str,
+) -> None:
     """Serve URI over HTTP: MLflow's /invocations and the Open Inference Protocol (V2).
 
     A stage or alias URI (models:/churn@champion) follows promotions: it is
@@ -71,29 +102,65 @@ def serve_command(uri: str, registry: str | None, host: str, port: int, workers:
     from .server import serve
 
     logging.getLogger("registry_gen").setLevel(log_level.upper())
-    serve(uri, registry=_registry(registry), host=host, port=port, workers=workers,
-          interval=interval, timeout=timeout, max_body=max_body, trust_pickle=trust_pickle,
-          offline=offline or None, log_level=log_level)
+    serve(
+        uri,
+        registry=_registry(registry),
+        host=host,
+        port=port,
+        workers=workers,
+        interval=interval,
+        timeout=timeout,
+        max_body=max_body,
+        trust_pickle=trust_pickle,
+        offline=offline or None,
+        log_level=log_level,
+    )
 
 
 @click.command("build-docker")
 @click.argument("uri")
-@click.option("-t", "--tag", "image", required=True, metavar="IMAGE",
-              help="The image name the printed `docker build` command uses.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="The build context folder (default: docker-IMAGE/).")
+@click.option(
+    "-t",
+    "--tag",
+    "image",
+    required=True,
+    metavar="IMAGE",
+    help="The image name the printed `docker build` command uses.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The build context folder (default: docker-IMAGE/).",
+)
 @click.option("--from", "registry", default=None, metavar="REGISTRY", help=_FROM_HELP)
-@click.option("--no-bake", is_flag=True,
-              help="Fetch the model when the container starts (follows stages and aliases).")
-@click.option("--package", default=None, help="What pip installs in the image: a requirement "
-              "or a wheel file (default: registry-gen[serve] of this version).")
+@click.option(
+    "--no-bake",
+    is_flag=True,
+    help="Fetch the model when the container starts (follows stages and aliases).",
+)
+@click.option(
+    "--package",
+    default=None,
+    help="What pip installs in the image: a requirement "
+    "or a wheel file (default: registry-gen[serve] of this version).",
+)
 @click.option("--base-image", default="python:3.11-slim", show_default=True)
 @click.option("-p", "--port", default=8080, show_default=True, type=int)
 @click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @_one_line_errors
-def build_docker_command(uri: str, image: str, output: Path | None, registry: str | None,
-                         no_bake: bool, package: str | None, base_image: str, port: int,
-                         workers: int) -> None:
+def build_docker_command(
+    uri: str,
+    image: str,
+    output: Path | None,
+    registry: str | None,
+    no_bake: bool,
+    package: str | None,
+    base_image: str,
+    port: int,
+    workers: int,
+) -> None:
     """Write a Docker build context serving URI, and print the command that builds it.
 
     Python: registry_gen.serving.write_docker_context(uri, dest, ...).
@@ -102,6 +169,14 @@ def build_docker_command(uri: str, image: str, output: Path | None, registry: st
 
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in image)
     dest = output or Path(f"docker-{safe}")
-    write_docker_context(uri, dest, registry=_registry(registry), bake=not no_bake,
-                         package=package, base_image=base_image, port=port, workers=workers)
+    write_docker_context(
+        uri,
+        dest,
+        registry=_registry(registry),
+        bake=not no_bake,
+        package=package,
+        base_image=base_image,
+        port=port,
+        workers=workers,
+    )
     click.echo(f"wrote {dest}/Dockerfile; build it with: docker build -t {image} {dest}")

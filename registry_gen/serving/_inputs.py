@@ -7,7 +7,8 @@ them); :func:`conform` then checks it against the version's
 
 Example:
     >>> table, params = parse_mlflow_json(
-    ...     b'{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2]]}}')
+    ...     b'{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2]]}}'
+    ... )
     >>> table.columns, conform(table, None).tolist()
     (('a', 'b'), [[1, 2]])
 """
@@ -28,14 +29,25 @@ from registry_gen.schema import Signature, TensorSpec
 from ._errors import BadRequest, InvalidInput
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
-REQUIRED = (f"The input must be a JSON dictionary with exactly one of the input fields "
-            f"{', '.join(FORMATS)} (and optionally params)")
+REQUIRED = (
+    f"The input must be a JSON dictionary with exactly one of the input fields "
+    f"{', '.join(FORMATS)} (and optionally params)"
+)
 
 # Signature type names (NumPy's, as infer_signature writes them, and MLflow's) -> NumPy dtype.
 _DTYPES: dict[str, Any] = {
-    "double": np.float64, "float": np.float32, "long": np.int64, "integer": np.int32,
-    "int": np.int64, "boolean": np.bool_, "bool": np.bool_, "string": object, "str": object,
-    "object": object, "binary": object, "bytes": object,
+    "double": np.float64,
+    "float": np.float32,
+    "long": np.int64,
+    "integer": np.int32,
+    "int": np.int64,
+    "boolean": np.bool_,
+    "bool": np.bool_,
+    "string": object,
+    "str": object,
+    "object": object,
+    "binary": object,
+    "bytes": object,
 }
 
 
@@ -52,8 +64,9 @@ def decode_json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"Invalid input. Ensure that input is a valid JSON formatted "
-                           f"string. Error: {error}") from None
+        raise InvalidInput(
+            f"Invalid input. Ensure that input is a valid JSON formatted string. Error: {error}"
+        ) from None
 
 
 def parse_mlflow_json(body: bytes) -> tuple[Table, dict[str, Any] | None]:
@@ -69,8 +82,7 @@ def parse_mlflow_json(body: bytes) -> tuple[Table, dict[str, Any] | None]:
         raise BadRequest(f"{REQUIRED}. Received {kind}.")
     keys = [key for key in FORMATS if key in document]
     if len(keys) != 1:
-        raise BadRequest(f"{REQUIRED}. Received dictionary with input fields: "
-                         f"{list(document)}")
+        raise BadRequest(f"{REQUIRED}. Received dictionary with input fields: {list(document)}")
     params = document.get("params")
     if params is not None and not isinstance(params, dict):
         raise BadRequest("params must be a JSON object of parameter names to values")
@@ -84,11 +96,14 @@ def parse_mlflow_json(body: bytes) -> tuple[Table, dict[str, Any] | None]:
 
 def _split(value: Any) -> Table:
     if not isinstance(value, dict) or not isinstance(value.get("data"), list):
-        raise BadRequest('dataframe_split must be an object with "data" (a list of rows) '
-                         'and optionally "columns" and "index"')
+        raise BadRequest(
+            'dataframe_split must be an object with "data" (a list of rows) '
+            'and optionally "columns" and "index"'
+        )
     columns = value.get("columns")
-    if columns is not None and not (isinstance(columns, list)
-                                    and all(isinstance(c, str | int) for c in columns)):
+    if columns is not None and not (
+        isinstance(columns, list) and all(isinstance(c, str | int) for c in columns)
+    ):
         raise BadRequest('dataframe_split "columns" must be a list of column names')
     return Table(value["data"], tuple(str(c) for c in columns) if columns is not None else None)
 
@@ -137,8 +152,10 @@ def parse_csv(body: bytes) -> Table:
     rows = [[_csv_value(cell) for cell in row] for row in reader if row]
     for number, row in enumerate(rows, start=2):
         if len(row) != len(header):
-            raise BadRequest(f"Failed to parse input as CSV: line {number} has {len(row)} "
-                             f"fields, the header {len(header)}")
+            raise BadRequest(
+                f"Failed to parse input as CSV: line {number} has {len(row)} "
+                f"fields, the header {len(header)}"
+            )
     return Table(rows, tuple(header))
 
 
@@ -198,8 +215,9 @@ def _array(rows: Any, dtype: Any, what: str) -> Any:
         except (TypeError, ValueError):
             pass
     if array.size and not np.can_cast(array.dtype, target, casting="same_kind"):
-        raise InvalidInput(f"Invalid input. {what} holds {array.dtype} values; the "
-                           f"signature expects {target}")
+        raise InvalidInput(
+            f"Invalid input. {what} holds {array.dtype} values; the signature expects {target}"
+        )
     return array.astype(target, copy=False)
 
 
@@ -207,10 +225,13 @@ def _tensor(table: Table, spec: TensorSpec) -> Any:
     array = _array(table.rows, numpy_dtype(spec.type), "the input tensor")
     shape = spec.shape or []
     ok = array.ndim == len(shape) and all(
-        want == -1 or want == got for want, got in zip(shape, array.shape, strict=True))
+        want == -1 or want == got for want, got in zip(shape, array.shape, strict=True)
+    )
     if not ok:
-        raise InvalidInput(f"Invalid input. The signature expects a tensor of shape {shape} "
-                           f"(-1: any), got {list(array.shape)}")
+        raise InvalidInput(
+            f"Invalid input. The signature expects a tensor of shape {shape} "
+            f"(-1: any), got {list(array.shape)}"
+        )
     return array
 
 
@@ -218,20 +239,26 @@ def _columns(table: Table, specs: Sequence[TensorSpec]) -> Any:
     _array(table.rows, None, "the input")  # rectangular?
     rows = np.array(table.rows, dtype=object)  # each value as sent, until its column's type
     if rows.ndim != 2:
-        raise InvalidInput(f"Invalid input. Expected rows of {len(specs)} columns, got an "
-                           f"array of shape {list(rows.shape)}")
+        raise InvalidInput(
+            f"Invalid input. Expected rows of {len(specs)} columns, got an "
+            f"array of shape {list(rows.shape)}"
+        )
     names = [spec.name for spec in specs]
     if table.columns is not None and all(names):
         missing = [n for n in names if n not in table.columns]
         if missing:
-            raise InvalidInput(f"Invalid input. Missing columns {missing}; the signature "
-                               f"expects {names}")
+            raise InvalidInput(
+                f"Invalid input. Missing columns {missing}; the signature expects {names}"
+            )
         rows = rows[:, [table.columns.index(n) for n in names if n is not None]]
     elif rows.shape[1] != len(specs):
-        raise InvalidInput(f"Invalid input. Expected {len(specs)} columns {names}, got "
-                           f"{rows.shape[1]}")
-    columns = [_array(rows[:, i].tolist(), numpy_dtype(spec.type), f"column {spec.name or i}")
-               for i, spec in enumerate(specs)]
+        raise InvalidInput(
+            f"Invalid input. Expected {len(specs)} columns {names}, got {rows.shape[1]}"
+        )
+    columns = [
+        _array(rows[:, i].tolist(), numpy_dtype(spec.type), f"column {spec.name or i}")
+        for i, spec in enumerate(specs)
+    ]
     if any(c.dtype == object for c in columns):
         out = np.empty((rows.shape[0], len(columns)), dtype=object)
         for i, column in enumerate(columns):

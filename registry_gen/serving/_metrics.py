@@ -53,25 +53,35 @@ class Metrics:
     def render(self) -> str:
         """Every metric in Prometheus' text format."""
         with self._lock:
-            lines = _counter("registry_gen_requests_total", "HTTP requests by endpoint and "
-                             "status", {(("endpoint", e), ("method", m), ("status", str(s))): v
-                                        for (e, m, s), v in sorted(self.requests.items())})
-            lines += _counter("registry_gen_request_errors_total", "Refused or failed "
-                              "requests by endpoint and error code",
-                              {(("endpoint", e), ("code", c)): v
-                               for (e, c), v in sorted(self.errors.items())})
+            lines = _counter(
+                "registry_gen_requests_total",
+                "HTTP requests by endpoint and status",
+                {
+                    (("endpoint", e), ("method", m), ("status", str(s))): v
+                    for (e, m, s), v in sorted(self.requests.items())
+                },
+            )
+            lines += _counter(
+                "registry_gen_request_errors_total",
+                "Refused or failed requests by endpoint and error code",
+                {(("endpoint", e), ("code", c)): v for (e, c), v in sorted(self.errors.items())},
+            )
             lines += _histograms(self.latency)
-            lines += _counter("registry_gen_model_swaps_total", "Versions swapped in",
-                              {(): self.swaps})
-            lines += _counter("registry_gen_model_swap_failures_total", "Newly resolved "
-                              "versions not swapped in (load or smoke test failed)",
-                              {(): self.swap_failures})
+            lines += _counter(
+                "registry_gen_model_swaps_total", "Versions swapped in", {(): self.swaps}
+            )
+            lines += _counter(
+                "registry_gen_model_swap_failures_total",
+                "Newly resolved versions not swapped in (load or smoke test failed)",
+                {(): self.swap_failures},
+            )
             if self.model is not None:
                 name, version, md5 = self.model
-                lines += ["# HELP registry_gen_model_version The version being served",
-                          "# TYPE registry_gen_model_version gauge",
-                          f'registry_gen_model_version{{model="{_escape(name)}",'
-                          f'md5="{md5}"}} {version}']
+                lines += [
+                    "# HELP registry_gen_model_version The version being served",
+                    "# TYPE registry_gen_model_version gauge",
+                    f'registry_gen_model_version{{model="{_escape(name)}",md5="{md5}"}} {version}',
+                ]
         return "\n".join(lines) + "\n"
 
 
@@ -85,8 +95,9 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def _counter(name: str, help_text: str,
-             samples: dict[tuple[tuple[str, str], ...], int]) -> list[str]:
+def _counter(
+    name: str, help_text: str, samples: dict[tuple[tuple[str, str], ...], int]
+) -> list[str]:
     lines = [f"# HELP {name} {help_text}", f"# TYPE {name} counter"]
     lines += [f"{name}{_labels(labels)} {value}" for labels, value in samples.items()]
     return lines
@@ -94,8 +105,10 @@ def _counter(name: str, help_text: str,
 
 def _histograms(latency: dict[str, _Histogram]) -> list[str]:
     name = "registry_gen_request_duration_seconds"
-    lines = [f"# HELP {name} Time from request to response, by endpoint",
-             f"# TYPE {name} histogram"]
+    lines = [
+        f"# HELP {name} Time from request to response, by endpoint",
+        f"# TYPE {name} histogram",
+    ]
     for endpoint, histogram in sorted(latency.items()):
         label = f'endpoint="{_escape(endpoint)}"'
         running = 0

@@ -68,9 +68,14 @@ class Served:
         return self.model.version
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.model.name, "version": self.model.version,
-                "uri": str(self.model.uri), "md5": self.model.md5,
-                "format": self.model.format, "loaded_at": self.loaded_at}
+        return {
+            "name": self.model.name,
+            "version": self.model.version,
+            "uri": str(self.model.uri),
+            "md5": self.model.md5,
+            "format": self.model.format,
+            "loaded_at": self.loaded_at,
+        }
 
 
 class ModelSlot:
@@ -92,8 +97,13 @@ def load_served(config: ServeConfig, uri: str | ModelUri) -> Served:
         RegistryError: the URI does not resolve, the artifact fails verification, or
             its format is not trusted (see :func:`registry_gen.load_model`).
     """
-    model = load_model(uri, registry=config.registry, trust_pickle=config.trust_pickle,
-                       offline=config.offline, cache_dir=config.cache_dir)
+    model = load_model(
+        uri,
+        registry=config.registry,
+        trust_pickle=config.trust_pickle,
+        offline=config.offline,
+        cache_dir=config.cache_dir,
+    )
     return Served(model, recorded_signature(config.registry, model))
 
 
@@ -114,8 +124,9 @@ def recorded_signature(registry: str | None, model: LoadedModel) -> Signature | 
             return None
         record = parse_record(file.read_bytes(), str(file), VersionRecord)
     except (OSError, RegistryError) as error:
-        log.warning("%s: signature not read (%s); inputs go to the model unchecked",
-                    model.uri, error)
+        log.warning(
+            "%s: signature not read (%s); inputs go to the model unchecked", model.uri, error
+        )
         return None
     return record.signature
 
@@ -147,13 +158,13 @@ def smoke_test(served: Served, sample: Any) -> None:
         SmokeTestFailed: the prediction raised, or returned nothing for the row.
     """
     if sample is None:
-        log.info("%s: no signature and no request yet, so no smoke prediction",
-                 served.model.uri)
+        log.info("%s: no signature and no request yet, so no smoke prediction", served.model.uri)
         return
     try:
         result = served.model.predict(sample)
     except Exception as error:  # any failure of foreign model code means "do not swap"
-        raise SmokeTestFailed(f"{served.model.uri} failed its smoke prediction: "
-                              f"{type(error).__name__}: {error}") from None
+        raise SmokeTestFailed(
+            f"{served.model.uri} failed its smoke prediction: {type(error).__name__}: {error}"
+        ) from None
     if result is None or (hasattr(result, "__len__") and len(result) != len(sample)):
         raise SmokeTestFailed(f"{served.model.uri} returned no prediction for its smoke row")

@@ -6,8 +6,9 @@ and ``data`` (flat in row-major order, or nested). One tensor of shape
 are its columns, by name (as MLServer's pandas codec reads them).
 
 Example:
-    >>> table = parse_infer(b'{"inputs": [{"name": "x", "datatype": "FP64",'
-    ...                     b' "shape": [1, 2], "data": [0.5, 1.5]}]}')[1]
+    >>> table = parse_infer(
+    ...     b'{"inputs": [{"name": "x", "datatype": "FP64", "shape": [1, 2], "data": [0.5, 1.5]}]}'
+    ... )[1]
     >>> table.rows.tolist(), output_tensor("predict", [1]).get("datatype")
     ([[0.5, 1.5]], 'INT64')
 """
@@ -24,9 +25,18 @@ from ._errors import BadRequest
 from ._inputs import Table, decode_json, numpy_dtype
 
 DATATYPES: dict[str, Any] = {
-    "BOOL": np.bool_, "UINT8": np.uint8, "UINT16": np.uint16, "UINT32": np.uint32,
-    "UINT64": np.uint64, "INT8": np.int8, "INT16": np.int16, "INT32": np.int32,
-    "INT64": np.int64, "FP16": np.float16, "FP32": np.float32, "FP64": np.float64,
+    "BOOL": np.bool_,
+    "UINT8": np.uint8,
+    "UINT16": np.uint16,
+    "UINT32": np.uint32,
+    "UINT64": np.uint64,
+    "INT8": np.int8,
+    "INT16": np.int16,
+    "INT32": np.int32,
+    "INT64": np.int64,
+    "FP16": np.float16,
+    "FP32": np.float32,
+    "FP64": np.float64,
     "BYTES": object,
 }
 
@@ -48,10 +58,15 @@ def parse_infer(body: bytes) -> tuple[str | None, Table]:
             not fill its shape.
     """
     document = decode_json(body)
-    if not isinstance(document, dict) or not isinstance(document.get("inputs"), list) \
-            or not document["inputs"]:
-        raise BadRequest('an inference request is a JSON object with "inputs": a non-empty '
-                         "list of tensors (name, shape, datatype, data)")
+    if (
+        not isinstance(document, dict)
+        or not isinstance(document.get("inputs"), list)
+        or not document["inputs"]
+    ):
+        raise BadRequest(
+            'an inference request is a JSON object with "inputs": a non-empty '
+            "list of tensors (name, shape, datatype, data)"
+        )
     request_id = document.get("id")
     tensors = [_tensor(spec, i) for i, spec in enumerate(document["inputs"])]
     if len(tensors) == 1:
@@ -62,8 +77,10 @@ def parse_infer(body: bytes) -> tuple[str | None, Table]:
         if array.ndim == 2 and array.shape[1] == 1:
             array = array[:, 0]
         if array.ndim != 1 or len(array) != len(tensors[0][1]):
-            raise BadRequest(f"input {name!r}: several inputs are the columns of one batch, "
-                             f"each of shape [N] or [N, 1] with the same N")
+            raise BadRequest(
+                f"input {name!r}: several inputs are the columns of one batch, "
+                f"each of shape [N] or [N, 1] with the same N"
+            )
         columns.append(array)
     rows = np.empty((len(columns[0]), len(columns)), dtype=object)
     for i, column in enumerate(columns):
@@ -100,8 +117,12 @@ def output_tensor(name: str, predictions: Any) -> dict[str, Any]:
     """One V2 output tensor (flat data, row-major) from a model's predictions."""
     array = np.asarray(predictions)
     data = array.ravel().tolist()
-    return {"name": name, "datatype": datatype_of(array.dtype), "shape": list(array.shape),
-            "data": data}
+    return {
+        "name": name,
+        "datatype": datatype_of(array.dtype),
+        "shape": list(array.shape),
+        "data": data,
+    }
 
 
 def tensor_metadata(signature: Signature | None, side: str) -> list[dict[str, Any]]:
@@ -110,8 +131,13 @@ def tensor_metadata(signature: Signature | None, side: str) -> list[dict[str, An
     out = []
     for i, spec in enumerate(specs):
         shape = spec.shape if spec.shape is not None else [-1]
-        out.append({"name": spec.name or f"{side[:-1]}-{i}",
-                    "datatype": datatype_of(_dtype_or_object(spec.type)), "shape": shape})
+        out.append(
+            {
+                "name": spec.name or f"{side[:-1]}-{i}",
+                "datatype": datatype_of(_dtype_or_object(spec.type)),
+                "shape": shape,
+            }
+        )
     return out
 
 

@@ -41,11 +41,18 @@ class Watcher:
             place = locate(self.config.registry, cache=cache, offline=self.config.offline)
             resolved = place.resolve(ModelUri.parse(self.config.uri))
         except RegistryError as error:
-            log.warning("re-resolving %s failed (still serving %s): %s", self.config.uri,
-                        current.model.uri if current else "nothing", error)
+            log.warning(
+                "re-resolving %s failed (still serving %s): %s",
+                self.config.uri,
+                current.model.uri if current else "nothing",
+                error,
+            )
             return False
-        if current is not None and resolved.md5 == current.model.md5 \
-                and resolved.version == current.version:
+        if (
+            current is not None
+            and resolved.md5 == current.model.md5
+            and resolved.version == current.version
+        ):
             return False
         if resolved.md5 in self._rejected:
             return False
@@ -60,8 +67,13 @@ class Watcher:
         old = self.slot.swap(new)
         self.metrics.swaps += 1
         self.metrics.model = (new.model.name, new.version, new.model.md5)
-        log.info("swapped %s: %s -> %s (md5 %s)", self.config.uri,
-                 old.model.uri if old else "nothing", new.model.uri, new.model.md5[:8])
+        log.info(
+            "swapped %s: %s -> %s (md5 %s)",
+            self.config.uri,
+            old.model.uri if old else "nothing",
+            new.model.uri,
+            new.model.md5[:8],
+        )
         return True
 
     async def run(self) -> None:

@@ -13,7 +13,9 @@ Every prediction response names the version that answered in ``X-Model-Version``
 
 Example:
     >>> app = create_app("models:/churn@champion", registry="/srv/registry")  # doctest: +SKIP
-    >>> import uvicorn; uvicorn.run(app, port=8080)                           # doctest: +SKIP
+    >>> import uvicorn
+    ...
+    ... uvicorn.run(app, port=8080)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -73,14 +75,16 @@ class Server:
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         """Load the model (unless preloaded), start the promotion watcher; stop both at exit."""
-        self.executor = ThreadPoolExecutor(self.config.prediction_threads,
-                                           thread_name_prefix="registry-gen-predict")
+        self.executor = ThreadPoolExecutor(
+            self.config.prediction_threads, thread_name_prefix="registry-gen-predict"
+        )
         if self.slot.current is None:
             self.slot.swap(await asyncio.to_thread(load_served, self.config, self.config.uri))
         served = self.current()
         self.metrics.model = (served.model.name, served.version, served.model.md5)
-        log.info("serving %s as %s (md5 %s…)", self.config.uri, served.model.uri,
-                 served.model.md5[:8])
+        log.info(
+            "serving %s as %s (md5 %s…)", self.config.uri, served.model.uri, served.model.md5[:8]
+        )
         if self.watcher is not None:
             self._task = asyncio.create_task(self.watcher.run())
         try:
@@ -108,8 +112,9 @@ class Server:
         limit = self.config.max_body
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"the request body ({declared} bytes) is over the limit "
-                                  f"of {limit} bytes")
+            raise PayloadTooLarge(
+                f"the request body ({declared} bytes) is over the limit of {limit} bytes"
+            )
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
@@ -127,8 +132,10 @@ class Server:
         try:
             result = await asyncio.wait_for(future, self.config.timeout)
         except TimeoutError:
-            raise PredictionTimeout(f"the prediction took longer than {self.config.timeout:g}"
-                                    " s (the request time limit)") from None
+            raise PredictionTimeout(
+                f"the prediction took longer than {self.config.timeout:g}"
+                " s (the request time limit)"
+            ) from None
         if len(data):
             self.slot.sample = data[:1].copy()  # not a view: the request's array can go
         return result
@@ -141,7 +148,8 @@ def _predict(served: Served, data: Any) -> Any:
         raise BadRequest(
             "Encountered an unexpected error while evaluating the model. Verify that the "
             f"input is compatible with the model for inference. {type(error).__name__}: "
-            f"{error}") from None
+            f"{error}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------
@@ -149,16 +157,16 @@ def _predict(served: Served, data: Any) -> Any:
 
 
 def _mlflow_error(error: ServingError) -> Response:
-    return JSONResponse({"error_code": error.code, "message": str(error)},
-                        status_code=error.status)
+    return JSONResponse({"error_code": error.code, "message": str(error)}, status_code=error.status)
 
 
 def _v2_error(error: ServingError) -> Response:
     return JSONResponse({"error": str(error)}, status_code=error.status)
 
 
-def _guarded(server: Server, shape: Callable[[ServingError], Response],
-             handler: Handler) -> Handler:
+def _guarded(
+    server: Server, shape: Callable[[ServingError], Response], handler: Handler
+) -> Handler:
     async def endpoint(request: Request) -> Response:
         try:
             return await handler(request)
@@ -176,8 +184,9 @@ def _version_headers(served: Served) -> dict[str, str]:
 def _media_type(header: str | None) -> str:
     """The media type of an ``/invocations`` body (MLflow's rules: UTF-8, no other params)."""
     if not header:
-        raise UnsupportedMediaType("a Content-Type header is required: application/json "
-                                   "or text/csv")
+        raise UnsupportedMediaType(
+            "a Content-Type header is required: application/json or text/csv"
+        )
     mime, *parameters = (part.strip() for part in header.split(";"))
     options = dict(p.partition("=")[::2] for p in parameters if p)
     if options.get("charset", "utf-8").lower() != "utf-8":
@@ -186,8 +195,10 @@ def _media_type(header: str | None) -> str:
     if unknown:
         raise UnsupportedMediaType(f"Unrecognized content type parameters: {', '.join(unknown)}")
     if mime.lower() not in ("application/json", "text/csv"):
-        raise UnsupportedMediaType("This predictor only supports the following content "
-                                   f"types: application/json, text/csv. Got {mime!r}.")
+        raise UnsupportedMediaType(
+            "This predictor only supports the following content "
+            f"types: application/json, text/csv. Got {mime!r}."
+        )
     return mime.lower()
 
 
@@ -210,10 +221,12 @@ def _mlflow_routes(server: Server) -> list[Route]:
         return _json({"predictions": jsonable(predictions)}, _version_headers(served))
 
     guard = _mlflow_error
-    return [Route("/ping", _guarded(server, guard, ping), methods=["GET"]),
-            Route("/health", _guarded(server, guard, ping), methods=["GET"]),
-            Route("/version", _guarded(server, guard, version), methods=["GET"]),
-            Route("/invocations", _guarded(server, guard, invocations), methods=["POST"])]
+    return [
+        Route("/ping", _guarded(server, guard, ping), methods=["GET"]),
+        Route("/health", _guarded(server, guard, ping), methods=["GET"]),
+        Route("/version", _guarded(server, guard, version), methods=["GET"]),
+        Route("/invocations", _guarded(server, guard, invocations), methods=["POST"]),
+    ]
 
 
 def _json(body: Any, headers: dict[str, str]) -> Response:
@@ -232,8 +245,10 @@ def _v2_routes(server: Server) -> list[Route]:
         version = request.path_params.get("version")
         if name != served.model.name or (version is not None and version != str(served.version)):
             asked = f"{name} version {version}" if version is not None else name
-            raise UnknownModel(f"model {asked} is not served here; this server serves "
-                               f"{served.model.name} version {served.version}")
+            raise UnknownModel(
+                f"model {asked} is not served here; this server serves "
+                f"{served.model.name} version {served.version}"
+            )
         return served
 
     async def server_metadata(_request: Request) -> Response:
@@ -248,12 +263,16 @@ def _v2_routes(server: Server) -> list[Route]:
 
     async def metadata(request: Request) -> Response:
         served = model_for(request)
-        return JSONResponse({
-            "name": served.model.name, "versions": [str(served.version)],
-            "platform": served.model.format,
-            "inputs": tensor_metadata(served.signature, "inputs"),
-            "outputs": tensor_metadata(served.signature, "outputs"),
-        }, headers=_version_headers(served))
+        return JSONResponse(
+            {
+                "name": served.model.name,
+                "versions": [str(served.version)],
+                "platform": served.model.format,
+                "inputs": tensor_metadata(served.signature, "inputs"),
+                "outputs": tensor_metadata(served.signature, "outputs"),
+            },
+            headers=_version_headers(served),
+        )
 
     async def model_ready(request: Request) -> Response:
         served = model_for(request)
@@ -264,21 +283,27 @@ def _v2_routes(server: Server) -> list[Route]:
         served = model_for(request)
         request_id, table = parse_infer(body)
         predictions = await server.predict(served, table)
-        response: dict[str, Any] = {"model_name": served.model.name,
-                                    "model_version": str(served.version),
-                                    "outputs": [output_tensor("predict", predictions)]}
+        response: dict[str, Any] = {
+            "model_name": served.model.name,
+            "model_version": str(served.version),
+            "outputs": [output_tensor("predict", predictions)],
+        }
         if request_id is not None:
             response["id"] = request_id
         return _json(response, _version_headers(served))
 
     guard = _v2_error
-    routes = [Route("/v2", _guarded(server, guard, server_metadata), methods=["GET"]),
-              Route("/v2/health/live", _guarded(server, guard, live), methods=["GET"]),
-              Route("/v2/health/ready", _guarded(server, guard, ready), methods=["GET"])]
+    routes = [
+        Route("/v2", _guarded(server, guard, server_metadata), methods=["GET"]),
+        Route("/v2/health/live", _guarded(server, guard, live), methods=["GET"]),
+        Route("/v2/health/ready", _guarded(server, guard, ready), methods=["GET"]),
+    ]
     for base in ("/v2/models/{name}", "/v2/models/{name}/versions/{version}"):
-        routes += [Route(base, _guarded(server, guard, metadata), methods=["GET"]),
-                   Route(f"{base}/ready", _guarded(server, guard, model_ready), methods=["GET"]),
-                   Route(f"{base}/infer", _guarded(server, guard, infer), methods=["POST"])]
+        routes += [
+            Route(base, _guarded(server, guard, metadata), methods=["GET"]),
+            Route(f"{base}/ready", _guarded(server, guard, model_ready), methods=["GET"]),
+            Route(f"{base}/infer", _guarded(server, guard, infer), methods=["POST"]),
+        ]
     return routes
 
 
@@ -291,8 +316,16 @@ def _endpoint(path: str) -> str:
     if path.startswith("/v2/models/"):
         tail = path.rsplit("/", 1)[-1]
         return f"/v2/models/{{name}}/{tail}" if tail in ("ready", "infer") else "/v2/models/{name}"
-    known = {"/ping", "/health", "/version", "/invocations", "/metrics", "/v2",
-             "/v2/health/live", "/v2/health/ready"}
+    known = {
+        "/ping",
+        "/health",
+        "/version",
+        "/invocations",
+        "/metrics",
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+    }
     return path if path in known else "other"
 
 
@@ -327,14 +360,23 @@ class Observe:
             self.metrics.observe(_endpoint(path), scope["method"], seen["status"], elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
-                access_log.info(json.dumps({
-                    "method": scope["method"], "path": path, "status": seen["status"],
-                    "ms": round(elapsed * 1000, 3), "model_version": seen["version"],
-                    "client": client[0] if client else None}))
+                access_log.info(
+                    json.dumps(
+                        {
+                            "method": scope["method"],
+                            "path": path,
+                            "status": seen["status"],
+                            "ms": round(elapsed * 1000, 3),
+                            "model_version": seen["version"],
+                            "client": client[0] if client else None,
+                        }
+                    )
+                )
 
 
-def create_app(config: ServeConfig | str, *, served: Served | None = None,
-               **options: Any) -> Starlette:
+def create_app(
+    config: ServeConfig | str, *, served: Served | None = None, **options: Any
+) -> Starlette:
     """The ASGI app serving ``config.uri`` (a URI plus :class:`ServeConfig` options).
 
     The model loads when the app starts (its lifespan), unless ``served`` is
@@ -352,8 +394,11 @@ def create_app(config: ServeConfig | str, *, served: Served | None = None,
     async def metrics(_request: Request) -> Response:
         return Response(server.metrics.render(), media_type=CONTENT_TYPE)
 
-    routes = [*_mlflow_routes(server), *_v2_routes(server),
-              Route("/metrics", metrics, methods=["GET"])]
+    routes = [
+        *_mlflow_routes(server),
+        *_v2_routes(server),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
     app = Starlette(routes=routes, lifespan=server.lifespan)
     app.state.server = server
     app.add_middleware(Observe, metrics=server.metrics)
@@ -364,6 +409,7 @@ def app_from_env() -> Starlette:
     """The app factory each uvicorn worker calls (``serve(..., workers=N)``)."""
     text = os.environ.get(CONFIG_ENV)
     if not text:
-        raise RuntimeError(f"{CONFIG_ENV} is not set: start workers with registry_gen.serving."
-                           "serve()")
+        raise RuntimeError(
+            f"{CONFIG_ENV} is not set: start workers with registry_gen.serving.serve()"
+        )
     return create_app(ServeConfig.from_json(text))

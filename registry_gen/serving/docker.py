@@ -35,9 +35,16 @@ SRV = "/srv/registry-gen"
 
 
 def write_docker_context(
-    uri: str, dest: str | Path, *, registry: str | None = None, bake: bool = True,
-    base_image: str = BASE_IMAGE, package: str | None = None, port: int = 8080,
-    workers: int = 1, interval: float = 30.0,
+    uri: str,
+    dest: str | Path,
+    *,
+    registry: str | None = None,
+    bake: bool = True,
+    base_image: str = BASE_IMAGE,
+    package: str | None = None,
+    port: int = 8080,
+    workers: int = 1,
+    interval: float = 30.0,
 ) -> Path:
     """Write ``Dockerfile``, ``.dockerignore`` and the model (if baked) into ``dest``.
 
@@ -56,20 +63,44 @@ def write_docker_context(
         served_uri, source = _bake(uri, registry, out)
         env = {"REGISTRY_GEN_CACHE": f"{SRV}/cache", "REGISTRY_GEN_OFFLINE": "1"}
         args = [served_uri, "--from", f"{SRV}/registry"]
-        copies = [f"COPY --chown={USER_ID}:{USER_ID} registry {SRV}/registry",
-                  f"COPY --chown={USER_ID}:{USER_ID} cache {SRV}/cache"]
+        copies = [
+            f"COPY --chown={USER_ID}:{USER_ID} registry {SRV}/registry",
+            f"COPY --chown={USER_ID}:{USER_ID} cache {SRV}/cache",
+        ]
     else:
         if registry is None or parse_location(registry)[0] == "local":
-            raise UsageError("--no-bake needs --from with the registry's git URL or site URL: "
-                             "the container resolves the URI there when it starts")
+            raise UsageError(
+                "--no-bake needs --from with the registry's git URL or site URL: "
+                "the container resolves the URI there when it starts"
+            )
         source = registry
         env = {"REGISTRY_GEN_CACHE": f"{SRV}/cache"}
         args = [uri, "--from", registry]
         copies = [f"RUN mkdir -p {SRV}/cache && chown -R {USER_ID}:{USER_ID} {SRV}"]
-    command = ["python", "-m", "registry_gen.serving", *args, "--host", "0.0.0.0",  # noqa: S104 (inside a container)
-               "--port", str(port), "--workers", str(workers), "--interval", f"{interval:g}"]
-    text = _dockerfile(base_image, install, copy_wheel=copy_wheel, copies=copies, env=env,
-                       port=port, command=command, what=f"{uri} from {source}")
+    command = [
+        "python",
+        "-m",
+        "registry_gen.serving",
+        *args,
+        "--host",
+        "0.0.0.0",  # noqa: S104 (inside a container)
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--interval",
+        f"{interval:g}",
+    ]
+    text = _dockerfile(
+        base_image,
+        install,
+        copy_wheel=copy_wheel,
+        copies=copies,
+        env=env,
+        port=port,
+        command=command,
+        what=f"{uri} from {source}",
+    )
     (out / "Dockerfile").write_text(text)
     (out / ".dockerignore").write_text("**/.git\n**/__pycache__\n")
     return out
@@ -88,8 +119,10 @@ def _install_line(package: str | None, out: Path) -> tuple[str, str | None]:
 def _bake(uri: str, registry: str | None, out: Path) -> tuple[str, str]:
     """Copy the exact version's records and verified artifact; return its exact URI."""
     if registry is not None and parse_location(registry)[0] != "local":
-        raise UsageError("baking copies records from a checkout: pass --from PATH, or "
-                         "--no-bake to fetch from a URL when the container starts")
+        raise UsageError(
+            "baking copies records from a checkout: pass --from PATH, or "
+            "--no-bake to fetch from a URL when the container starts"
+        )
     resolved = resolve(uri, registry=registry)
     root = Path(resolved.registry)
     target = out / "registry"
@@ -108,8 +141,17 @@ def _bake(uri: str, registry: str | None, out: Path) -> tuple[str, str]:
     return str(resolved.exact_uri), str(root)
 
 
-def _dockerfile(base: str, install: str, *, copy_wheel: str | None, copies: list[str],
-                env: dict[str, str], port: int, command: list[str], what: str) -> str:
+def _dockerfile(
+    base: str,
+    install: str,
+    *,
+    copy_wheel: str | None,
+    copies: list[str],
+    env: dict[str, str],
+    port: int,
+    command: list[str],
+    what: str,
+) -> str:
     lines = [
         f"# Serves {what}. Written by registry-gen {__version__} (build-docker).",
         f"FROM {base}",
@@ -127,7 +169,7 @@ def _dockerfile(base: str, install: str, *, copy_wheel: str | None, copies: list
         f"WORKDIR {SRV}",
         f"EXPOSE {port}",
         "HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 CMD "
-        "python -c \"import urllib.request; urllib.request.urlopen("
+        'python -c "import urllib.request; urllib.request.urlopen('
         f"'http://127.0.0.1:{port}/ping', timeout=2)\" || exit 1",
         # exec form: the server is PID 1 and gets SIGTERM itself (graceful shutdown).
         f"CMD {json.dumps(command)}",

@@ -26,8 +26,9 @@ def require_server() -> None:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as error:
-        raise MissingExtra(f"serving needs starlette and uvicorn: pip install "
-                           f"'registry-gen[serve]' ({error})") from None
+        raise MissingExtra(
+            f"serving needs starlette and uvicorn: pip install 'registry-gen[serve]' ({error})"
+        ) from None
 
 
 def log_config(level: str = "info") -> dict[str, Any]:
@@ -36,15 +37,29 @@ def log_config(level: str = "info") -> dict[str, Any]:
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["plain"] = {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}
-    config["handlers"]["registry_gen"] = {"class": "logging.StreamHandler",
-                                          "formatter": "plain", "stream": "ext://sys.stderr"}
-    config["loggers"]["registry_gen"] = {"handlers": ["registry_gen"], "level": level.upper(),
-                                         "propagate": False}
+    config["handlers"]["registry_gen"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "plain",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["registry_gen"] = {
+        "handlers": ["registry_gen"],
+        "level": level.upper(),
+        "propagate": False,
+    }
     return config
 
 
-def serve(uri: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1,
-          log_level: str = "info", graceful_timeout: float = 30.0, **options: Any) -> None:
+def serve(
+    uri: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    log_level: str = "info",
+    graceful_timeout: float = 30.0,
+    **options: Any,
+) -> None:
     """Serve ``uri`` over HTTP until SIGINT/SIGTERM (then finish in-flight requests).
 
     Options are :class:`ServeConfig` fields: ``registry``, ``interval`` (seconds between
@@ -64,13 +79,16 @@ def serve(uri: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int =
     config = ServeConfig(uri, **options)
     served = load_served(config, uri)  # fail here, once, with the loader's one-line error
     common: dict[str, Any] = {
-        "host": host, "port": port, "log_config": log_config(log_level), "access_log": False,
-        "timeout_graceful_shutdown": graceful_timeout, "proxy_headers": False,
+        "host": host,
+        "port": port,
+        "log_config": log_config(log_level),
+        "access_log": False,
+        "timeout_graceful_shutdown": graceful_timeout,
+        "proxy_headers": False,
         "server_header": False,
     }
     if workers <= 1:
         uvicorn.run(create_app(config, served=served), **common)
         return
     os.environ[CONFIG_ENV] = config.to_json()  # read by each worker's app_from_env()
-    uvicorn.run("registry_gen.serving.app:app_from_env", factory=True, workers=workers,
-                **common)
+    uvicorn.run("registry_gen.serving.app:app_from_env", factory=True, workers=workers, **common)

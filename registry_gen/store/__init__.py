@@ -23,7 +23,7 @@ Names load lazily, so the loader's warm path can scan a model's folder
 without importing the parsers.
 
 Example:
-    >>> index = load_index("examples/registry")          # doctest: +SKIP
+    >>> index = load_index("examples/registry")  # doctest: +SKIP
     >>> index.resolve("models:/churn/Production").version  # doctest: +SKIP
     3
 """

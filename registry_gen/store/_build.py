@@ -201,8 +201,10 @@ def _jobs(by_model: dict[str, _ModelFiles]) -> list[ParseJob]:
         if files_of.model_file is not None:
             jobs.append((ModelRecord, files_of.model_file))
         for paths in files_of.versions.values():
-            jobs.extend((VersionRecord if path.endswith(f"/{VERSION_FILE}") else DvcPointer, path)
-                        for path in paths)
+            jobs.extend(
+                (VersionRecord if path.endswith(f"/{VERSION_FILE}") else DvcPointer, path)
+                for path in paths
+            )
     return jobs
 
 
@@ -216,19 +218,25 @@ def _build_model(
     except InvalidName as error:
         return None, [RecordError(Location(folder), str(error), code="model-folder-name")]
     if files.model_file is None:
-        return None, [RecordError(Location(f"{folder}/{MODEL_FILE}"),
-                                  "missing: every model folder needs a model.yaml",
-                                  code="missing-file")]
+        return None, [
+            RecordError(
+                Location(f"{folder}/{MODEL_FILE}"),
+                "missing: every model folder needs a model.yaml",
+                code="missing-file",
+            )
+        ]
     record: ModelRecord | None = None
     try:
         record = parse_record_memo(blobs[files.model_file], files.model_file, ModelRecord)
         if record.name != folder_name:
             document = parse_yaml(blobs[files.model_file], files.model_file)
-            errors.append(RecordError(
-                Location(files.model_file, document.line_of(("name",)), "name"),
-                f"name {record.name!r} does not match its folder {folder_name!r}",
-                code="name-mismatch",
-            ))
+            errors.append(
+                RecordError(
+                    Location(files.model_file, document.line_of(("name",)), "name"),
+                    f"name {record.name!r} does not match its folder {folder_name!r}",
+                    code="name-mismatch",
+                )
+            )
     except RecordError as error:
         errors.append(error)
 
@@ -244,7 +252,10 @@ def _build_model(
 
 
 def _build_version(
-    name: str, version_folder: str, paths: list[str], blobs: Mapping[str, bytes],
+    name: str,
+    version_folder: str,
+    paths: list[str],
+    blobs: Mapping[str, bytes],
     errors: list[RecordError],
 ) -> ModelVersion | None:
     folder = f"{MODELS_DIR}/{name}/{version_folder}"
@@ -255,9 +266,13 @@ def _build_version(
         return None
     record_path = f"{folder}/{VERSION_FILE}"
     if record_path not in paths:
-        errors.append(RecordError(
-            Location(record_path), "missing: a version folder needs a version.yaml",
-            code="missing-file"))
+        errors.append(
+            RecordError(
+                Location(record_path),
+                "missing: a version folder needs a version.yaml",
+                code="missing-file",
+            )
+        )
         return None
     try:
         record = parse_record_memo(blobs[record_path], record_path, VersionRecord)
@@ -266,11 +281,13 @@ def _build_version(
         return None
     if record.version != number:
         line = parse_yaml(blobs[record_path], record_path).line_of(("version",))
-        errors.append(RecordError(
-            Location(record_path, line, "version"),
-            f"version {record.version} does not match its folder {version_folder!r}",
-            code="version-mismatch",
-        ))
+        errors.append(
+            RecordError(
+                Location(record_path, line, "version"),
+                f"version {record.version} does not match its folder {version_folder!r}",
+                code="version-mismatch",
+            )
+        )
         return None
     pointer_path = f"{folder}/{record.artifact.path}.dvc"
     pointer: DvcOutput | None = None
@@ -282,5 +299,3 @@ def _build_version(
             errors.append(error)
             return None
     return ModelVersion(name=name, record=record, pointer=pointer, folder=folder)
-
-

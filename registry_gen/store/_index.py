@@ -147,8 +147,9 @@ class RegisteredModel:
         by_version: dict[int, list[str]] = {}
         for alias, number in sorted(self.record.aliases.items()):
             by_version.setdefault(number, []).append(alias)
-        versions = tuple(replace(v, alias_names=tuple(by_version.get(v.version, ())))
-                         for v in self.versions)
+        versions = tuple(
+            replace(v, alias_names=tuple(by_version.get(v.version, ()))) for v in self.versions
+        )
         object.__setattr__(self, "versions", versions)
 
     @property

@@ -125,8 +125,11 @@ def parse_ahead(jobs: Iterable[ParseJob], blobs: Mapping[str, bytes]) -> int:
     in between its own records, so no more than a batch of plain data is held at
     once whatever the size of the registry. Returns how many records the worker parsed.
     """
-    todo = [(schema, file) for schema, file in jobs
-            if file in blobs and _key(schema, file, blobs[file]) not in _RECORD_MEMO]
+    todo = [
+        (schema, file)
+        for schema, file in jobs
+        if file in blobs and _key(schema, file, blobs[file]) not in _RECORD_MEMO
+    ]
     if len(todo) < PARALLEL_MIN_RECORDS or not _fork_is_safe():
         return 0
     import multiprocessing
@@ -135,8 +138,11 @@ def parse_ahead(jobs: Iterable[ParseJob], blobs: Mapping[str, bytes]) -> int:
     mine, theirs = todo[:split], todo[split:]
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_parse_yaml_worker, daemon=True,
-                             args=(sender, [(file, blobs[file]) for _, file in theirs]))
+    worker = context.Process(
+        target=_parse_yaml_worker,
+        daemon=True,
+        args=(sender, [(file, blobs[file]) for _, file in theirs]),
+    )
     try:
         worker.start()
     except (OSError, AssertionError):  # no fork left, or this is a daemonic worker itself
@@ -241,4 +247,3 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-

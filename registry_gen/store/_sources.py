@@ -50,8 +50,11 @@ def is_record_path(rel: str) -> bool:
     (True, False)
     """
     parts = rel.split("/")
-    return (parts == [POLICY_FILE] or (len(parts) == 3 and parts[2] == MODEL_FILE)
-            or (len(parts) == 4 and (parts[3] == VERSION_FILE or parts[3].endswith(".dvc"))))
+    return (
+        parts == [POLICY_FILE]
+        or (len(parts) == 3 and parts[2] == MODEL_FILE)
+        or (len(parts) == 4 and (parts[3] == VERSION_FILE or parts[3].endswith(".dvc")))
+    )
 
 
 class Source(Protocol):
@@ -130,8 +133,11 @@ class WorkingTree:
                 if path.is_file():
                     out[rel] = path.read_bytes()
                 continue
-            if folder and folder not in checked and not self._check_folder(root, pieces[:-1],
-                                                                             checked):
+            if (
+                folder
+                and folder not in checked
+                and not self._check_folder(root, pieces[:-1], checked)
+            ):
                 continue  # a folder on the way is missing: so is the file
             data = self._read_regular(os.path.join(root, rel))  # noqa: PTH118 - see above
             if data is not None:
@@ -189,8 +195,16 @@ class GitRevision:
         _git.check_rev(rev)
         if not self.root.is_dir():
             raise GitError(f"{self.root} is not a git repository")
-        found = _git.run(self.root, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                         f"{rev}^{{commit}}", check=False, top_level=True)
+        found = _git.run(
+            self.root,
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            f"{rev}^{{commit}}",
+            check=False,
+            top_level=True,
+        )
         if found is None:
             if not _git.is_top_level(self.root):
                 raise GitError(f"{self.root} is not a git repository")
@@ -205,8 +219,18 @@ class GitRevision:
         Raises:
             GitError: git failed.
         """
-        out = _git.run(self.root, "ls-tree", "-r", "-l", "-z", "--full-tree", self.commit,
-                       "--", POLICY_FILE, MODELS_DIR)
+        out = _git.run(
+            self.root,
+            "ls-tree",
+            "-r",
+            "-l",
+            "-z",
+            "--full-tree",
+            self.commit,
+            "--",
+            POLICY_FILE,
+            MODELS_DIR,
+        )
         assert out is not None  # check=True
         entries = []
         for item in out.split("\0"):
@@ -246,8 +270,18 @@ class GitRevision:
         Raises:
             GitError: ``base`` is not a revision, or git failed.
         """
-        out = _git.run(self.root, "diff", "--name-only", "-z", "--no-renames", "--end-of-options",
-                       _git.check_rev(base), self.commit, "--", *under)
+        out = _git.run(
+            self.root,
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--end-of-options",
+            _git.check_rev(base),
+            self.commit,
+            "--",
+            *under,
+        )
         assert out is not None  # check=True
         return [path for path in out.split("\0") if path]
 
@@ -277,8 +311,9 @@ def signature(info: os.stat_result) -> Signature:
 def listing(folder: str) -> list[str]:
     """A folder's entries, sorted, with ``/`` after folders and ``@`` after symlinks."""
     with os.scandir(folder) as entries:
-        return sorted(e.name + ("@" if e.is_symlink() else "/" if e.is_dir() else "")
-                      for e in entries)
+        return sorted(
+            e.name + ("@" if e.is_symlink() else "/" if e.is_dir() else "") for e in entries
+        )
 
 
 @dataclass
@@ -327,6 +362,7 @@ def scan_model_folder(root: Path, name: str) -> FolderScan | None:
                 scan.files.append((f"{rel}/{sub}", Path(current, sub).lstat()))
         scan.files.extend((f"{rel}/{file}", Path(current, file).lstat()) for file in files)
     scan.symlinks = any(stat.S_ISLNK(info.st_mode) for _, info in scan.files) or any(
-        n.endswith("@") for names in scan.listings.values() for n in names)
+        n.endswith("@") for names in scan.listings.values() for n in names
+    )
     scan.files.sort(key=lambda item: item[0])
     return scan if base in scan.listings else None  # None: the folder vanished meanwhile

@@ -5,8 +5,11 @@ other byte as it was; a structural edit (a new key, a removed alias) goes
 through ruamel.yaml's round-trip editor, which keeps comments and key order.
 
 Example:
-    >>> edit_record(path, VersionRecord,                       # doctest: +SKIP
-    ...             lambda data: data.__setitem__("stage", "Production"))
+    >>> edit_record(
+    ...     path,
+    ...     VersionRecord,  # doctest: +SKIP
+    ...     lambda data: data.__setitem__("stage", "Production"),
+    ... )
 """
 
 from __future__ import annotations
@@ -164,8 +167,7 @@ def _quote_ambiguous(node: Any) -> None:
     """
     from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
-    if isinstance(node, dict) and any(
-            type(k) is str and not _reads_back_as(k) for k in node):
+    if isinstance(node, dict) and any(type(k) is str and not _reads_back_as(k) for k in node):
         # Keys too: ruamel reads a quoted key ('n': 5) as a plain str and writes it bare.
         if hasattr(node, "insert"):  # a CommentedMap: keep comments, replace in place
             for position, key in enumerate(list(node)):
@@ -177,8 +179,13 @@ def _quote_ambiguous(node: Any) -> None:
             for key, value in pairs:
                 quoted = type(key) is str and not _reads_back_as(key)
                 node[SingleQuotedScalarString(key) if quoted else key] = value
-    items: Any = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(
-        node, list) else ()
+    items: Any = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, value in list(items):
         if type(value) is str and not _reads_back_as(value):
             node[key] = SingleQuotedScalarString(value)
@@ -193,4 +200,3 @@ def _reads_back_as(value: str) -> bool:
         return bool(parse_yaml(f"v: {value}\n", "<edit>").data == {"v": value})
     except RecordError:
         return False
-

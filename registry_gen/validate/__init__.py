@@ -24,7 +24,7 @@ The package, by concern:
 
 Example:
     >>> report = validate_change("/path/to/registry", "origin/main", "HEAD")  # doctest: +SKIP
-    >>> [f.code for f in report.errors]                                        # doctest: +SKIP
+    >>> [f.code for f in report.errors]  # doctest: +SKIP
     ['RG404']
 """
 

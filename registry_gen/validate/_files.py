@@ -90,8 +90,12 @@ def _artifact_paths(files: Sequence[FileEntry], index: RegistryIndex) -> dict[st
 
 
 def file_findings(
-    files: Sequence[FileEntry], index: RegistryIndex, gitignores: Mapping[str, bytes],
-    out: Findings, *, working_tree: bool,
+    files: Sequence[FileEntry],
+    index: RegistryIndex,
+    gitignores: Mapping[str, bytes],
+    out: Findings,
+    *,
+    working_tree: bool,
 ) -> None:
     """Every file under ``models/`` is a known registry file or a finding.
 
@@ -103,37 +107,51 @@ def file_findings(
     pointer (ignored by git through DVC's .gitignore) are expected; in git they are
     an artifact committed directly.
     """
-    rules = _FileRules(_artifact_paths(files, index), gitignores,
-                       index.policy.max_git_file_bytes, working_tree)
+    rules = _FileRules(
+        _artifact_paths(files, index), gitignores, index.policy.max_git_file_bytes, working_tree
+    )
     folded: dict[str, list[str]] = defaultdict(list)
     for entry in files:
         parts = path_parts(entry.path)
         if entry.is_symlink:
-            out.add("RG205", "symlinks are not allowed in a registry (they can point outside "
-                    "it); replace it with the file itself", entry.path)
+            out.add(
+                "RG205",
+                "symlinks are not allowed in a registry (they can point outside "
+                "it); replace it with the file itself",
+                entry.path,
+            )
         elif parts[0] == MODELS_DIR:
             if len(parts) == 3 and parts[2] == MODEL_FILE:
                 folded[fold_name(parts[1])].append(parts[1])
             _models_file(entry, parts, rules, out)
     for names in folded.values():
         for name in sorted(names) if len(names) > 1 else ():  # one name cannot collide
-            out.add_problem(name_collision(name, names), f"{MODELS_DIR}/{name}/{MODEL_FILE}",
-                            ("name",))
+            out.add_problem(
+                name_collision(name, names), f"{MODELS_DIR}/{name}/{MODEL_FILE}", ("name",)
+            )
 
 
-def _models_file(entry: FileEntry, parts: tuple[str, ...], rules: _FileRules,
-                 out: Findings) -> None:
+def _models_file(
+    entry: FileEntry, parts: tuple[str, ...], rules: _FileRules, out: Findings
+) -> None:
     """RG206/RG207 for one file under ``models/``, by its depth."""
     if len(parts) == 2:
         if parts[1] not in MODELS_DIR_FILES:
-            out.add("RG207", "only model folders may sit in models/; move or delete this file",
-                    entry.path)
+            out.add(
+                "RG207",
+                "only model folders may sit in models/; move or delete this file",
+                entry.path,
+            )
         else:
             _size_limit(entry, rules, out)
     elif len(parts) == 3:
         if parts[2] != MODEL_FILE:
-            out.add("RG207", f"only {MODEL_FILE} and version folders may sit in a model "
-                    "folder; put documentation in the model's description", entry.path)
+            out.add(
+                "RG207",
+                f"only {MODEL_FILE} and version folders may sit in a model "
+                "folder; put documentation in the model's description",
+                entry.path,
+            )
         else:
             _size_limit(entry, rules, out)
     else:
@@ -144,39 +162,55 @@ def _size_limit(entry: FileEntry, rules: _FileRules, out: Findings) -> bool:
     """RG206 if a registry file is over ``max_git_file_bytes``; whether it was."""
     if entry.size <= rules.limit:
         return False
-    out.add("RG206", f"{entry.size:,} bytes is more than max_git_file_bytes ({rules.limit:,}); "
-            "registry files are small text", entry.path)
+    out.add(
+        "RG206",
+        f"{entry.size:,} bytes is more than max_git_file_bytes ({rules.limit:,}); "
+        "registry files are small text",
+        entry.path,
+    )
     return True
 
 
-def _version_file(entry: FileEntry, parts: tuple[str, ...], rules: _FileRules,
-                  out: Findings) -> None:
+def _version_file(
+    entry: FileEntry, parts: tuple[str, ...], rules: _FileRules, out: Findings
+) -> None:
     """RG206/RG207/RG208 for one file inside a version folder (at any depth)."""
     folder, inner = "/".join(parts[:3]), "/".join(parts[3:])
     artifacts = rules.artifacts.get(folder, frozenset())
     if any(inner == a or inner.startswith(a + "/") for a in artifacts):
         if not rules.working_tree:
-            out.add("RG206", f"the artifact {inner.split('/')[0]!r} is committed to git; track "
-                    f"it with DVC instead (git rm --cached {entry.path}; dvc add; dvc push)",
-                    entry.path)
+            out.add(
+                "RG206",
+                f"the artifact {inner.split('/')[0]!r} is committed to git; track "
+                f"it with DVC instead (git rm --cached {entry.path}; dvc add; dvc push)",
+                entry.path,
+            )
         return
     if inner in {VERSION_FILE, ".gitignore"} or (
-            inner.endswith(".dvc") and inner[: -len(".dvc")] in artifacts):
+        inner.endswith(".dvc") and inner[: -len(".dvc")] in artifacts
+    ):
         if _size_limit(entry, rules, out):
             return  # not read further: a huge .gitignore is its own finding
         if inner == ".gitignore" and entry.path in rules.gitignores and len(artifacts) == 1:
-            _check_gitignore(entry.path, rules.gitignores[entry.path], next(iter(artifacts)),
-                             out)
+            _check_gitignore(entry.path, rules.gitignores[entry.path], next(iter(artifacts)), out)
         return
     if entry.size > rules.limit:
-        out.add("RG206", f"a {entry.size:,}-byte file committed directly; artifacts go through "
-                "DVC (dvc add, dvc push) and only the .dvc pointer is committed", entry.path)
+        out.add(
+            "RG206",
+            f"a {entry.size:,}-byte file committed directly; artifacts go through "
+            "DVC (dvc add, dvc push) and only the .dvc pointer is committed",
+            entry.path,
+        )
         return
     artifact = next(iter(artifacts)) if len(artifacts) == 1 else None
-    expected = f"{VERSION_FILE}, {artifact}.dvc and .gitignore" if artifact else \
-        f"{VERSION_FILE}, the artifact's .dvc pointer and .gitignore"
-    out.add("RG207", f"a version folder holds only {expected}; move or delete this file",
-            entry.path)
+    expected = (
+        f"{VERSION_FILE}, {artifact}.dvc and .gitignore"
+        if artifact
+        else f"{VERSION_FILE}, the artifact's .dvc pointer and .gitignore"
+    )
+    out.add(
+        "RG207", f"a version folder holds only {expected}; move or delete this file", entry.path
+    )
 
 
 def _check_gitignore(path: str, raw: bytes, artifact: str, out: Findings) -> None:
@@ -185,6 +219,10 @@ def _check_gitignore(path: str, raw: bytes, artifact: str, out: Findings) -> Non
     allowed = {f"/{artifact}", artifact}
     extra = [e for e in entries if e not in allowed]
     if extra:
-        out.add("RG208", f"the .gitignore of a version folder holds only '/{artifact}' (written "
-                f"by dvc add); remove {', '.join(repr(e) for e in extra)}", path,
-                line=lines.index(extra[0]) + 1)
+        out.add(
+            "RG208",
+            f"the .gitignore of a version folder holds only '/{artifact}' (written "
+            f"by dvc add); remove {', '.join(repr(e) for e in extra)}",
+            path,
+            line=lines.index(extra[0]) + 1,
+        )

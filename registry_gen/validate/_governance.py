@@ -29,21 +29,21 @@ from ._findings import Findings
 # repository's top, a trailing "/" means a folder and everything below it, "*"
 # stays within one path segment, and a pattern without "/" matches at any depth.
 GOVERNANCE_PATTERNS: tuple[str, ...] = (
-    "/.github/",                 # workflows (the check itself), CODEOWNERS, templates
-    "/registry.yaml",            # the policy every change is judged by
-    "/.dvc/",                    # where artifacts are pushed and loaded from
+    "/.github/",  # workflows (the check itself), CODEOWNERS, templates
+    "/registry.yaml",  # the policy every change is judged by
+    "/.dvc/",  # where artifacts are pushed and loaded from
     "/.dvcignore",
-    "/mkdocs.yml",               # the published site's configuration (hooks, plugins)
+    "/mkdocs.yml",  # the published site's configuration (hooks, plugins)
     "/mkdocs.yaml",
-    "/docs/",                    # hand-written pages, assets and theme overrides: MkDocs
-                                 # publishes their HTML and scripts as written, unsanitised
+    "/docs/",  # hand-written pages, assets and theme overrides: MkDocs
+    # publishes their HTML and scripts as written, unsanitised
     "/.pre-commit-config.yaml",  # what runs on contributors' machines
-    "/requirements*",            # what CI and the publish job install
+    "/requirements*",  # what CI and the publish job install
     "/pyproject.toml",
     "/package.json",
     "/package-lock.json",
-    "*.py",                      # MkDocs hooks and anything else a build could import
-    "CODEOWNERS",                # in any of the places GitHub reads it from
+    "*.py",  # MkDocs hooks and anything else a build could import
+    "CODEOWNERS",  # in any of the places GitHub reads it from
 )
 
 
@@ -82,12 +82,20 @@ def governance_findings(changed: Iterable[str], admins: Sequence[str], out: Find
     if not files:
         return
     if admins:
-        who = (f"needs a review by the registry's admins: {', '.join(admins)} "
-               "(registry.yaml admins, enforced by CODEOWNERS)")
+        who = (
+            f"needs a review by the registry's admins: {', '.join(admins)} "
+            "(registry.yaml admins, enforced by CODEOWNERS)"
+        )
     else:
-        who = ("needs the registry's admins, but the base registry.yaml names no admins and "
-               "no approvers: add `admins:` to registry.yaml, run `registry-gen codeowners` "
-               "and require review from Code Owners")
+        who = (
+            "needs the registry's admins, but the base registry.yaml names no admins and "
+            "no approvers: add `admins:` to registry.yaml, run `registry-gen codeowners` "
+            "and require review from Code Owners"
+        )
     for path in files:
-        out.add("RG804", f"{path} is a governance file (the registry's checks, rules, site "
-                f"build or artifact storage); this change {who}", path)
+        out.add(
+            "RG804",
+            f"{path} is a governance file (the registry's checks, rules, site "
+            f"build or artifact storage); this change {who}",
+            path,
+        )

@@ -39,12 +39,13 @@ from ._governance import governance_findings
 from ._tree import CODEOWNERS_FILE, tree_findings
 
 
-def validate_tree(root: Path | str = ".", rev: str | None = None, *,
-                  check_remote: bool = False) -> Report:
+def validate_tree(
+    root: Path | str = ".", rev: str | None = None, *, check_remote: bool = False
+) -> Report:
     """Check a whole registry: the working tree at ``root``, or git revision ``rev``.
 
     >>> report = validate_tree("/path/to/registry")  # doctest: +SKIP
-    >>> report.failed()                               # doctest: +SKIP
+    >>> report.failed()  # doctest: +SKIP
     False
 
     Raises:
@@ -60,15 +61,22 @@ def _validate_tree(root: Path, rev: str | None, check_remote: bool) -> Report:
     side = _load(root, rev)
     out = Findings()
     gitignores = _gitignores(side)
-    tree_findings(side.index, side.files, gitignores, _read_codeowners(side.source), out,
-                  working_tree=rev is None)
+    tree_findings(
+        side.index,
+        side.files,
+        gitignores,
+        _read_codeowners(side.source),
+        out,
+        working_tree=rev is None,
+    )
     if check_remote:
         remote_findings(root, list(side.index.versions()), out)
     return Report(tuple(_finish(side, out, gitignores)), None, side.source.label)
 
 
-def validate_change(root: Path | str, base: str, head: str = "HEAD", *,
-                    check_remote: bool = False) -> Report:
+def validate_change(
+    root: Path | str, base: str, head: str = "HEAD", *, check_remote: bool = False
+) -> Report:
     """Check ``head`` as a whole and as a change from ``base``, both read from git objects.
 
     >>> validate_change("/path/to/registry", "origin/main", "HEAD").change  # doctest: +SKIP
@@ -89,12 +97,19 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
     changed = {name for path in paths if (name := _model_of(path)) is not None}
     # Only the models the change touches are parsed on the base side: reading a
     # 10,000-version base costs one `git ls-tree`, not 10,000 parses.
-    base_files = [e for e in base_source.list_files()
-                  if e.path == POLICY_FILE or _model_of(e.path) in changed]
+    base_files = [
+        e for e in base_source.list_files() if e.path == POLICY_FILE or _model_of(e.path) in changed
+    ]
     base_index = build_index(base_source, base_files)
     out = Findings()
-    summary = change_findings(base_index, head_side.index, out, base_label=base_source.label,
-                              head_label=head_side.source.label, changed=changed)
+    summary = change_findings(
+        base_index,
+        head_side.index,
+        out,
+        base_label=base_source.label,
+        head_label=head_side.source.label,
+        changed=changed,
+    )
     governance_findings(paths, governance_owners(base_index.policy), out)
     touched: set[tuple[str, int | None]] = set()
     for change in summary.models:
@@ -105,9 +120,15 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
     gitignores = _gitignores(head_side)
     codeowners = _read_codeowners(head_side.source)
     for index, judges_codeowners in _judged_heads(base_index.policy, head_side.index):
-        tree_findings(index, head_side.files, gitignores,
-                      codeowners if judges_codeowners else None, out, working_tree=False,
-                      markup_only=touched)
+        tree_findings(
+            index,
+            head_side.files,
+            gitignores,
+            codeowners if judges_codeowners else None,
+            out,
+            working_tree=False,
+            markup_only=touched,
+        )
     if check_remote:
         registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
         new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
@@ -143,8 +164,9 @@ class _Side:
 def _load(root: Path, rev: str | None) -> _Side:
     source: Source = WorkingTree(root) if rev is None else GitRevision(root, rev)
     if rev is None and not (root / POLICY_FILE).is_file() and not (root / MODELS_DIR).is_dir():
-        raise UsageError(f"{root} is not a registry: it has no {POLICY_FILE} and no "
-                         f"{MODELS_DIR}/ folder")
+        raise UsageError(
+            f"{root} is not a registry: it has no {POLICY_FILE} and no {MODELS_DIR}/ folder"
+        )
     files = source.list_files()
     if rev is None:
         ignored = _ignored_by_git(root)
@@ -169,8 +191,17 @@ def _ignored_by_git(root: Path) -> set[str]:
     or the OS's litter (``.DS_Store``) excluded by the user's own ignore rules.
     One ``git`` process, whatever the size of the registry; empty outside git.
     """
-    out = _git.run_bytes(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
-                         "--", MODELS_DIR, check=False)
+    out = _git.run_bytes(
+        root,
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--",
+        MODELS_DIR,
+        check=False,
+    )
     if out is None:
         return set()
     # Paths are relative to the current folder (root), like FileEntry.path.
@@ -179,8 +210,13 @@ def _ignored_by_git(root: Path) -> set[str]:
 
 def _gitignores(side: _Side) -> dict[str, bytes]:
     folders = {v.folder for v in side.index.versions()}
-    wanted = [e.path for e in side.files if e.path.endswith("/.gitignore")
-              and e.path.rsplit("/", 1)[0] in folders and not e.is_symlink]
+    wanted = [
+        e.path
+        for e in side.files
+        if e.path.endswith("/.gitignore")
+        and e.path.rsplit("/", 1)[0] in folders
+        and not e.is_symlink
+    ]
     return side.source.read_many(wanted)
 
 
@@ -214,6 +250,10 @@ def remote_findings(root: Path, versions: Sequence[ModelVersion], out: Findings)
     checked = _dvc.missing_objects(root, wanted)
     for md5, version in sorted(wanted.items(), key=lambda kv: kv[1].record_file):
         if md5 in checked.missing:
-            out.add("RG903", f"the artifact of {version.name} v{version.version} (md5 {md5}) is "
-                    f"not in the {checked.remote}; run `dvc push {version.artifact_path}.dvc`",
-                    f"{version.artifact_path}.dvc", ("outs", 0, "md5"))
+            out.add(
+                "RG903",
+                f"the artifact of {version.name} v{version.version} (md5 {md5}) is "
+                f"not in the {checked.remote}; run `dvc push {version.artifact_path}.dvc`",
+                f"{version.artifact_path}.dvc",
+                ("outs", 0, "md5"),
+            )

@@ -31,9 +31,13 @@ def version_gap_findings(index: RegistryIndex, out: Findings) -> None:
         if numbers != expected:
             missing = sorted(set(range(1, max(numbers, default=0) + 1)) - set(numbers))
             first_bad = next(n for n, e in zip(numbers, expected, strict=True) if n != e)
-            out.add("RG302", f"{model.name} has {model.describe_versions()}: versions are "
-                    f"numbered 1..N with no gaps; missing {', '.join(map(str, missing))}",
-                    model.version(first_bad).record_file, ("version",))
+            out.add(
+                "RG302",
+                f"{model.name} has {model.describe_versions()}: versions are "
+                f"numbered 1..N with no gaps; missing {', '.join(map(str, missing))}",
+                model.version(first_bad).record_file,
+                ("version",),
+            )
 
 
 def stage_findings(index: RegistryIndex, out: Findings) -> None:
@@ -44,20 +48,30 @@ def stage_findings(index: RegistryIndex, out: Findings) -> None:
         for version in model.versions:
             if version.stage not in known:
                 canonical = policy.canonical_stage(version.stage)
-                hint = (f"write {canonical!r} (stages are case-sensitive in records)" if canonical
-                        else f"use one of {', '.join(policy.stages)} (registry.yaml)")
-                out.add("RG401", f"stage {version.stage!r} is not a stage of this registry; "
-                        f"{hint}", version.record_file, ("stage",))
+                hint = (
+                    f"write {canonical!r} (stages are case-sensitive in records)"
+                    if canonical
+                    else f"use one of {', '.join(policy.stages)} (registry.yaml)"
+                )
+                out.add(
+                    "RG401",
+                    f"stage {version.stage!r} is not a stage of this registry; {hint}",
+                    version.record_file,
+                    ("stage",),
+                )
                 continue
             out.add_problem(
                 missing_requirements(policy, model.name, version.record, version.stage),
-                version.record_file, ("stage",))
+                version.record_file,
+                ("stage",),
+            )
         for stage in policy.single_holder:
             holders = model.in_stage(stage)
             for holder in holders if len(holders) > 1 else ():
                 others = [v.version for v in reversed(holders) if v is not holder]
-                out.add_problem(single_holder(policy, model.name, stage, others),
-                                holder.record_file, ("stage",))
+                out.add_problem(
+                    single_holder(policy, model.name, stage, others), holder.record_file, ("stage",)
+                )
 
 
 def alias_findings(index: RegistryIndex, out: Findings) -> None:
@@ -70,17 +84,28 @@ def alias_findings(index: RegistryIndex, out: Findings) -> None:
             try:
                 check_alias(alias, stages)
             except RegistryError as error:
-                out.add("RG502", f"{error}; models:/{model.name}@{alias} would be ambiguous",
-                        model.record_file, key)
+                out.add(
+                    "RG502",
+                    f"{error}; models:/{model.name}@{alias} would be ambiguous",
+                    model.record_file,
+                    key,
+                )
             try:
                 target = model.version(number)
             except NotFound:
-                out.add("RG501", f"alias {alias!r} points at v{number}, but {model.name} has "
-                        f"{model.describe_versions()}; point it at an existing version",
-                        model.record_file, key)
+                out.add(
+                    "RG501",
+                    f"alias {alias!r} points at v{number}, but {model.name} has "
+                    f"{model.describe_versions()}; point it at an existing version",
+                    model.record_file,
+                    key,
+                )
                 continue
-            out.add_problem(alias_on_stage(policy, model.name, number, [alias], target.stage),
-                            model.record_file, key)
+            out.add_problem(
+                alias_on_stage(policy, model.name, number, [alias], target.stage),
+                model.record_file,
+                key,
+            )
 
 
 def lineage_findings(index: RegistryIndex, out: Findings) -> None:
@@ -95,12 +120,21 @@ def lineage_findings(index: RegistryIndex, out: Findings) -> None:
             try:
                 resolved = index.resolve(uri)
             except RegistryError as error:
-                out.add("RG601", f"lineage parent {parent} does not resolve: {error}",
-                        version.record_file, key)
+                out.add(
+                    "RG601",
+                    f"lineage parent {parent} does not resolve: {error}",
+                    version.record_file,
+                    key,
+                )
                 continue
             if uri.version is None:
-                out.add("RG603", f"lineage parent {parent} moves when stages or aliases change; "
-                        f"pin it: {resolved.uri}", version.record_file, key)
+                out.add(
+                    "RG603",
+                    f"lineage parent {parent} moves when stages or aliases change; "
+                    f"pin it: {resolved.uri}",
+                    version.record_file,
+                    key,
+                )
             edges[node].append((resolved.name, resolved.version))
     reported: set[tuple[str, int]] = set()
     for cycle in _cycles(edges):
@@ -110,12 +144,17 @@ def lineage_findings(index: RegistryIndex, out: Findings) -> None:
         reported.update(cycle)
         path = " → ".join(f"{n}/{v}" for n, v in [*cycle, cycle[0]])
         model = index.models[first[0]]
-        out.add("RG602", f"lineage cycle: {path}; a version cannot be its own ancestor, fix "
-                "lineage.parents", model.version(first[1]).record_file, ("lineage", "parents"))
+        out.add(
+            "RG602",
+            f"lineage cycle: {path}; a version cannot be its own ancestor, fix lineage.parents",
+            model.version(first[1]).record_file,
+            ("lineage", "parents"),
+        )
 
 
-def _cycles(edges: Mapping[tuple[str, int], list[tuple[str, int]]]) -> Iterator[
-        list[tuple[str, int]]]:
+def _cycles(
+    edges: Mapping[tuple[str, int], list[tuple[str, int]]],
+) -> Iterator[list[tuple[str, int]]]:
     """Each cycle found by an iterative depth-first search (linear in nodes + edges)."""
     state: dict[tuple[str, int], int] = {}  # 1 on the stack, 2 done
     for start in edges:
@@ -132,7 +171,7 @@ def _cycles(edges: Mapping[tuple[str, int], list[tuple[str, int]]]) -> Iterator[
                 path.pop()
                 state[node] = 2
             elif state.get(child) == 1:
-                yield path[path.index(child):]
+                yield path[path.index(child) :]
             elif not state.get(child):
                 state[child] = 1
                 path.append(child)
@@ -142,8 +181,9 @@ def _cycles(edges: Mapping[tuple[str, int], list[tuple[str, int]]]) -> Iterator[
 _MAY_HOLD_MARKUP = re.compile(r"<|\]\s*[(:]")
 
 
-def markup_findings(index: RegistryIndex, out: Findings,
-                    only: set[tuple[str, int | None]] | None = None) -> None:
+def markup_findings(
+    index: RegistryIndex, out: Findings, only: set[tuple[str, int | None]] | None = None
+) -> None:
     """Descriptions the website's sanitiser would change (``only``: changed records)."""
     from registry_gen.markup import find_unsafe_markup, markdown_limit
 
@@ -154,8 +194,12 @@ def markup_findings(index: RegistryIndex, out: Findings,
         # sanitiser has nothing to say, but the author should know why.
         beyond = markdown_limit(text)
         if beyond is not None:
-            out.add("RG702", f"{what} is shown as plain text on the website: {beyond}",
-                    file, ("description",))
+            out.add(
+                "RG702",
+                f"{what} is shown as plain text on the website: {beyond}",
+                file,
+                ("description",),
+            )
             return
         # Rendering Markdown costs ~1 ms a text. Everything the sanitiser removes is
         # raw HTML (needs '<') or a link target (after '](' or a '[ref]:' definition).
@@ -165,9 +209,13 @@ def markup_findings(index: RegistryIndex, out: Findings,
             seen[text] = find_unsafe_markup(text)
         problems = seen[text]
         if problems:
-            out.add("RG701", f"{what} contains {'; '.join(problems)}: the website removes "
-                    "it; use plain Markdown (links to http(s) or mailto only)",
-                    file, ("description",))
+            out.add(
+                "RG701",
+                f"{what} contains {'; '.join(problems)}: the website removes "
+                "it; use plain Markdown (links to http(s) or mailto only)",
+                file,
+                ("description",),
+            )
 
     for model in index.models.values():
         if only is None or (model.name, None) in only:
@@ -183,18 +231,30 @@ def pointer_findings(index: RegistryIndex, out: Findings) -> None:
         artifact = version.record.artifact.path
         pointer_file = f"{version.folder}/{artifact}.dvc"
         if version.pointer is None:
-            out.add("RG901", f"no DVC pointer {artifact}.dvc for the artifact {artifact!r}; "
-                    "run `dvc add` on it (registry-gen register does) and commit the .dvc file",
-                    version.record_file, ("artifact", "path"))
+            out.add(
+                "RG901",
+                f"no DVC pointer {artifact}.dvc for the artifact {artifact!r}; "
+                "run `dvc add` on it (registry-gen register does) and commit the .dvc file",
+                version.record_file,
+                ("artifact", "path"),
+            )
         elif version.pointer.path != artifact:
-            out.add("RG902", f"{artifact}.dvc tracks {version.pointer.path!r} but version.yaml "
-                    f"names the artifact {artifact!r}; they must be the same file",
-                    pointer_file, ("outs", 0, "path"))
+            out.add(
+                "RG902",
+                f"{artifact}.dvc tracks {version.pointer.path!r} but version.yaml "
+                f"names the artifact {artifact!r}; they must be the same file",
+                pointer_file,
+                ("outs", 0, "path"),
+            )
         elif version.record.artifact.format in FOLDER_FORMATS and not version.pointer.is_dir:
             fmt = version.record.artifact.format
-            out.add("RG904", f"{artifact}.dvc tracks a file (its md5 has no .dir), but a {fmt} "
-                    "artifact is a folder; register the folder as a new version",
-                    pointer_file, ("outs", 0, "md5"))
+            out.add(
+                "RG904",
+                f"{artifact}.dvc tracks a file (its md5 has no .dir), but a {fmt} "
+                "artifact is a folder; register the folder as a new version",
+                pointer_file,
+                ("outs", 0, "md5"),
+            )
 
 
 def owner_findings(index: RegistryIndex, out: Findings) -> None:
@@ -215,16 +275,24 @@ def codeowners_findings(index: RegistryIndex, current: bytes | None, out: Findin
         return
     expected = render_codeowners(index)
     if current.decode("utf-8", errors="replace") != expected:
-        out.add("RG802", "CODEOWNERS does not match the owners in model.yaml and the approvers "
-                "in registry.yaml; run `registry-gen codeowners` and commit the result",
-                CODEOWNERS_FILE)
+        out.add(
+            "RG802",
+            "CODEOWNERS does not match the owners in model.yaml and the approvers "
+            "in registry.yaml; run `registry-gen codeowners` and commit the result",
+            CODEOWNERS_FILE,
+        )
 
 
 # The validator's one pass over a tree takes everything that tree's rules read; both callers
 # (working tree, PR head) name the options.
 def tree_findings(
-    index: RegistryIndex, files: Sequence[FileEntry], gitignores: Mapping[str, bytes],
-    codeowners: bytes | None, out: Findings, *, working_tree: bool,
+    index: RegistryIndex,
+    files: Sequence[FileEntry],
+    gitignores: Mapping[str, bytes],
+    codeowners: bytes | None,
+    out: Findings,
+    *,
+    working_tree: bool,
     markup_only: set[tuple[str, int | None]] | None = None,
 ) -> None:
     """Every rule that looks at one tree (the PR's head, or the working tree)."""
