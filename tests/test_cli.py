@@ -346,6 +346,6 @@ def test_every_registry_command_shows_examples() -> None:
 
 def test_an_empty_summary_path_is_a_warning_not_a_traceback(small_registry: Path) -> None:
     result = run(small_registry, "validate", "--summary", "")
-    assert "no summary written" in result.stderr and "Traceback" not in result.output
+    assert "no summary is written" in result.stderr and "Traceback" not in result.output
     result = run(small_registry, "validate", "--summary", str(small_registry / "no/such/x.md"))
     assert result.exit_code == 2 and "error: --summary" in result.stderr
