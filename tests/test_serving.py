@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -321,12 +322,22 @@ def test_metrics(base: str) -> None:
 def test_access_log_is_one_json_line_per_request(
     base: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    def access_lines() -> list[dict[str, Any]]:
+        return [
+            json.loads(r.getMessage())
+            for r in caplog.records
+            if r.name == "registry_gen.serving.access"
+        ]
+
     with caplog.at_level(logging.INFO, logger="registry_gen.serving.access"):
         post_json(base + "/invocations", {"inputs": ROW_LIST})
-    lines = [
-        json.loads(r.getMessage())
-        for r in caplog.records
-        if r.name == "registry_gen.serving.access"
-    ]
+        # The line is logged after the response is sent, in the server's thread: wait
+        # for it (bounded) rather than race it.
+        deadline = time.monotonic() + 10
+        while not any(x["path"] == "/invocations" for x in access_lines()):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+    lines = access_lines()
     assert lines and lines[-1]["path"] == "/invocations" and lines[-1]["status"] == 200
     assert lines[-1]["model_version"] == "3" and lines[-1]["method"] == "POST"
