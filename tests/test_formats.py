@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import pickle
+import sys
 from pathlib import Path
 
 import joblib
@@ -166,8 +167,13 @@ def test_pytorch_without_torch_names_the_extra(tmp_path: Path) -> None:
         load_artifact(tmp_path / "model.pt", "pytorch")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("mlflow") is not None, reason="mlflow is installed")
-def test_mlflow_folder_without_mlflow_names_the_extra(tmp_path: Path) -> None:
+def test_mlflow_folder_without_mlflow_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The dev lock installs mlflow (for the plugin's tests): hide it, as a reader install has it.
+    for name in [m for m in sys.modules if m == "mlflow" or m.startswith("mlflow.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "mlflow", None)
     (tmp_path / "MLmodel").write_text("flavors: {}\n")
     # Issue 10 (10): an MLflow folder is gated like a pickle, so these pass trust_pickle.
     with pytest.raises(MissingExtra, match=r"registry-gen\[mlflow\]"):
