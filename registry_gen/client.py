@@ -29,37 +29,32 @@ Example:
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from . import gitops
+
+# Re-exported: part of this module's API since before the split.
+from ._client_models import RegisteredModelOps
 from ._edits import (
     Branch,
-    Mutation,
-    apply_change,
-    branch_for,
     check_tag,
     fresh,
     put,
     remove,
-    stage_named,
 )
 from ._log_model import infer_signature, log_model, register_model
 from ._promotion import plan_stage_change, stage_change_commit, write_stages
 from ._registration import (
     NewVersion,
-    check_new_name,
     checked_source,
     dvc_remote,
     in_repo_remote,
     infer_format,
     model_is_new,
-    next_version,
-    validated,
     version_record,
 )
 from ._search import (
@@ -71,31 +66,21 @@ from ._search import (
 )
 from ._storage import check_in_repo_size
 from .errors import (
-    InvalidRegistry,
     RuleViolation,
-    UsageError,
     VersionNotFound,
 )
-from .paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, safe_join
 from .policy import (
-    alias_on_stage,
     enforce,
     initial_stage,
     missing_requirements,
 )
-from .schema import ModelRecord, Policy, Signature, VersionRecord
+from .schema import Signature
 from .store import (
     ModelVersion,
     RegisteredModel,
-    RegistryIndex,
-    edit_record,
-    load_index,
-    load_model_scope,
-    write_record,
 )
-from .uri import ModelUri, check_alias, check_model_name, check_version
+from .uri import ModelUri, check_model_name, check_version
 
-# Re-exported: part of this module's API since before the split.
 __all__ = [
     "Branch",
     "RegistryClient",
@@ -107,12 +92,8 @@ __all__ = [
     "version_fields",
 ]
 
-log = logging.getLogger(__name__)
 
-EditedT = TypeVar("EditedT", RegisteredModel, ModelVersion)
-
-
-class RegistryClient:
+class RegistryClient(RegisteredModelOps):
     """Read and change the registry in the git repository at ``path``.
 
     Reads use the working tree as last read (call :meth:`refresh` to see edits
@@ -126,80 +107,6 @@ class RegistryClient:
     >>> [m.name for m in client.search_registered_models("name LIKE 'ch%'")]  # doctest: +SKIP
     ['churn']
     """
-
-    def __init__(self, path: Path | str = ".") -> None:
-        self.root = Path(path).resolve()
-        if not self.root.is_dir():
-            raise UsageError(f"no registry folder at {path}")
-        self._index: RegistryIndex | None = None
-        self._scopes: dict[str, RegistryIndex] = {}  # model name → its model-scoped index
-
-    # -- reading ----------------------------------------------------------------
-
-    @property
-    def index(self) -> RegistryIndex:
-        """The registry as last read from the working tree."""
-        if self._index is None:
-            self._index = load_index(self.root)
-        return self._index
-
-    def refresh(self) -> RegistryIndex:
-        """Re-read the working tree."""
-        self._forget()
-        return self.index
-
-    def _forget(self) -> None:
-        self._index = None
-        self._scopes.clear()
-
-    def _index_for(self, name: str) -> RegistryIndex:
-        """An index that answers every question about the model ``name``.
-
-        The whole registry when it has been read; else ``registry.yaml`` and
-        ``models/NAME/`` alone (what :func:`registry_gen.locate.scan_model_folder`
-        lists), which hold everything that decides ``name``'s records, versions,
-        stages and aliases. When that narrow read does not find a healthy model
-        (no such folder, a symlink on the way, a broken record), the whole
-        registry is read instead, so errors and messages are exactly the whole
-        index's ("registered models: ...").
-        """
-        if self._index is not None:
-            return self._index
-        scoped = self._scopes.get(name)
-        if scoped is None:
-            scoped = load_model_scope(self.root, name)
-            if scoped is None:
-                return self.index
-            self._scopes[name] = scoped
-        return scoped
-
-    @property
-    def policy(self) -> Policy:
-        """``registry.yaml``; :class:`InvalidRegistry` if it cannot be read."""
-        return _policy_of(self.index)
-
-    def _policy_for(self, name: str) -> Policy:
-        """``registry.yaml`` as read with the model ``name`` (see :meth:`_index_for`)."""
-        return _policy_of(self._index_for(name))
-
-    def get_registered_model(self, name: str) -> RegisteredModel:
-        """The registered model ``name`` with its versions."""
-        checked = check_model_name(name)
-        return self._index_for(checked).model(checked)
-
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        """Version ``version`` of ``name``."""
-        return self.get_registered_model(name).version(check_version(version))
-
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version ``name@alias`` points to."""
-        uri = ModelUri(name=check_model_name(name), alias=check_alias(alias))
-        return self._index_for(uri.name).resolve(uri)
-
-    def resolve(self, uri: str | ModelUri) -> ModelVersion:
-        """The version a ``models:/`` URI names (``models:/churn/Production``, ``...@champion``)."""
-        parsed = uri if isinstance(uri, ModelUri) else ModelUri.parse(uri)
-        return self._index_for(parsed.name).resolve(parsed)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -268,165 +175,6 @@ class RegistryClient:
 
         target = self.get_model_version(name, version)
         return str(download_artifacts(target.uri, registry=self.root))
-
-    def next_version(self, name: str, base: str | None = None) -> int:
-        """1 + the highest version of ``name`` in the working tree or on ``base``.
-
-        ``base`` defaults to the current branch's upstream, else HEAD, so two
-        people registering from the same base get the same number and the
-        second pull request conflicts visibly instead of silently.
-        """
-        return next_version(self.root, name, base)
-
-    # -- registered models -------------------------------------------------------
-
-    @fresh
-    def create_registered_model(
-        self,
-        name: str,
-        tags: Mapping[str, str] | None = None,
-        description: str | None = None,
-        *,
-        owners: Sequence[str] = (),
-        branch: Branch = None,
-    ) -> RegisteredModel:
-        """Create ``models/NAME/model.yaml`` (MLflow's argument order: name, tags, description).
-
-        >>> client.create_registered_model("churn", owners=["@ml-team"])  # doctest: +SKIP
-
-        Raises:
-            InvalidName: ``name`` is not a lowercase slug.
-            AlreadyExists: the name (or a case variant of it) is taken.
-            GitError: with ``branch``, the branch exists or the file has uncommitted edits.
-        """
-        check_model_name(name)
-        check_new_name(self.root, name)
-        record = validated(
-            ModelRecord,
-            {
-                "name": name,
-                "description": description or "",
-                "owners": list(owners),
-                "tags": dict(tags or {}),
-            },
-            "registered model",
-        )
-        path = safe_join(self.root, MODELS_DIR, name, MODEL_FILE)
-
-        def write() -> None:
-            write_record(path, record)
-
-        self._apply(
-            branch, f"create/{name}", f"Create registered model {name}", [self._rel(path)], write
-        )
-        return self.get_registered_model(name)
-
-    @fresh
-    def update_registered_model(
-        self,
-        name: str,
-        description: str | None = None,
-        *,
-        branch: Branch = None,
-    ) -> RegisteredModel:
-        """Change the model's Markdown description."""
-        model = self.get_registered_model(name)
-        if description is None:
-            return model
-        return self._edit(
-            model,
-            lambda d: d.__setitem__("description", description),
-            branch,
-            f"describe/{name}",
-            f"Describe {name}",
-        )
-
-    @fresh
-    def set_registered_model_tag(
-        self, name: str, key: str, value: str, *, branch: Branch = None
-    ) -> RegisteredModel:
-        """Set the tag ``key`` of the registered model."""
-        model = self.get_registered_model(name)
-        check_tag(key, value)
-        return self._edit(
-            model,
-            put("tags", key, value),
-            branch,
-            f"tag/{name}-{key}",
-            f"Tag {name}: {key}={value}",
-        )
-
-    @fresh
-    def delete_registered_model_tag(
-        self, name: str, key: str, *, branch: Branch = None
-    ) -> RegisteredModel:
-        """Remove the tag ``key`` of the registered model (:class:`NotFound` if absent)."""
-        model = self.get_registered_model(name)
-        if key not in model.record.tags:
-            raise VersionNotFound(f"{name} has no tag {key!r}")
-        return self._edit(
-            model,
-            remove("tags", key),
-            branch,
-            f"tag/{name}-{key}-delete",
-            f"Remove tag {key} from {name}",
-        )
-
-    @fresh
-    def set_registered_model_alias(
-        self, name: str, alias: str, version: int | str, *, branch: Branch = None
-    ) -> ModelVersion:
-        """Point ``name@alias`` at ``version`` (a one-line change when the alias exists).
-
-        >>> client.set_registered_model_alias("churn", "champion", 3)  # doctest: +SKIP
-
-        Raises:
-            InvalidName: the alias reads as a version, ``latest`` or a stage.
-            NotFound: no such model or version.
-            RuleViolation: the version is in a stage aliases may not point into, or
-                (with ``branch``) the alias already points there.
-        """
-        policy = self._policy_for(check_model_name(name))
-        check_alias(alias, tuple(policy.stages))
-        target = self.get_model_version(name, version)
-        model = self.get_registered_model(name)
-        enforce(alias_on_stage(policy, name, target.version, [alias], target.stage))
-        before = model.aliases.get(alias)
-        if before == target.version:
-            if branch:
-                raise RuleViolation(f"{name}@{alias} already points at v{target.version}")
-            return target
-        message = (
-            f"Point {name}@{alias} at v{target.version}"
-            if before is None
-            else f"Move {name}@{alias}: v{before} → v{target.version}"
-        )
-        self._edit(
-            model,
-            put("aliases", alias, target.version),
-            branch,
-            f"alias/{name}-{alias}-v{target.version}",
-            message,
-        )
-        return target  # the alias lives in model.yaml: the version itself is unchanged
-
-    @fresh
-    def delete_registered_model_alias(
-        self, name: str, alias: str, *, branch: Branch = None
-    ) -> None:
-        """Remove ``name@alias``."""
-        model = self.get_registered_model(name)
-        if alias not in model.aliases:
-            known = ", ".join(f"@{a}" for a in sorted(model.aliases)) or "none"
-            raise VersionNotFound(f"{name} has no alias {alias!r}; its aliases: {known}")
-        was = model.aliases[alias]
-        self._edit(
-            model,
-            remove("aliases", alias),
-            branch,
-            f"alias/{name}-{alias}-delete",
-            f"Remove {name}@{alias} (was v{was})",
-        )
 
     # -- model versions ------------------------------------------------------------
 
@@ -675,56 +423,3 @@ class RegistryClient:
         )
         # edit_record validated what it wrote: no need to read the folder again.
         return replace(target, record=written[target.record_file])
-
-    # -- internals -------------------------------------------------------------------
-
-    def _rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
-
-    def _stage(self, stage: str, policy: Policy | None = None) -> str:
-        return stage_named(policy if policy is not None else self.policy, stage)
-
-    def _edit(
-        self, item: EditedT, mutate: Mutation, branch: Branch, branch_name: str, message: str
-    ) -> EditedT:
-        record_type = ModelRecord if isinstance(item, RegisteredModel) else VersionRecord
-        path = self.root / item.record_file
-        written: list[Any] = []
-        self._apply(
-            branch,
-            branch_name,
-            message,
-            [item.record_file],
-            lambda: written.append(edit_record(path, record_type, mutate)),
-        )
-        return replace(item, record=written[0])  # validated as written: no re-read
-
-    def _apply(
-        self,
-        branch: Branch,
-        default_branch: str,
-        message: str,
-        paths: list[str],
-        write: Callable[[], None],
-        *,
-        extra_paths: Iterable[str] = (),
-    ) -> None:
-        try:
-            apply_change(
-                self.root,
-                branch_for(branch, default_branch),
-                message,
-                paths,
-                write,
-                extra_paths=extra_paths,
-            )
-        finally:
-            self._forget()
-        log.info("%s", message)
-
-
-def _policy_of(index: RegistryIndex) -> Policy:
-    broken = [e for e in index.errors if e.location.file == POLICY_FILE]
-    if broken:
-        raise InvalidRegistry(broken)
-    return index.policy

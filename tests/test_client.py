@@ -54,12 +54,13 @@ def test_get_and_resolve(small_registry: Path) -> None:
 
 def _no_whole_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make reading the whole registry fail, to prove a call reads one model's folder."""
-    from registry_gen import client as client_module
+    from registry_gen import _client_core
 
     def refuse(*_args: object) -> None:
         raise AssertionError("read the whole registry")
 
-    monkeypatch.setattr(client_module, "load_index", refuse)
+    # The client's reads live in its core module (registry_gen/_client_core.py).
+    monkeypatch.setattr(_client_core, "load_index", refuse)
 
 
 def test_one_model_is_read_without_the_rest_of_the_registry(
