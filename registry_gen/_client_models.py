@@ -12,6 +12,7 @@ from ._edits import (
     fresh,
     put,
     remove,
+    setter,
 )
 from ._registration import (
     check_new_name,
@@ -95,7 +96,7 @@ class RegisteredModelOps(ClientCore):
             return model
         return self._edit(
             model,
-            lambda d: d.__setitem__("description", description),
+            setter("description", description),
             branch,
             f"describe/{name}",
             f"Describe {name}",

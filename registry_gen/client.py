@@ -45,6 +45,7 @@ from ._edits import (
     fresh,
     put,
     remove,
+    setter,
 )
 from ._log_model import infer_signature, log_model, register_model
 from ._promotion import plan_stage_change, stage_change_commit, write_stages
@@ -339,7 +340,7 @@ class RegistryClient(RegisteredModelOps):
             return target
         return self._edit(
             target,
-            lambda d: d.__setitem__("description", description),
+            setter("description", description),
             branch,
             f"describe/{name}-v{target.version}",
             f"Describe {name} v{target.version}",
