@@ -10,16 +10,14 @@ DVC is reached two ways, each for what it does well, both from here:
   minor versions. A subprocess keeps all of that out of the caller's process and
   its errors come back as text we can quote. It costs about a second per call,
   small next to hashing and uploading a model.
-* **Reads** of objects by md5 (:func:`open_remote`, :func:`missing_objects`) use
-  DVC's filesystem layer (fsspec), which has no command-line equivalent: the
-  loader streams one object into its cache and hashes it on the way, and the
-  validator asks whether objects exist without downloading them. Only the
-  remote (from ``.dvc/config``, ``config.local`` and DVC's credential handling)
-  is opened; no ``Repo`` method that prints or writes is called.
-* **Which remote** the loader reads is the registry's base configuration's
+* **Existence checks** (:func:`missing_objects`, for the validator) use DVC's
+  object database, which knows every remote kind DVC does.
+* **Which remote** artifacts are read from is the registry's base configuration's
   (:func:`base_remote`: the default branch's committed ``.dvc/config``), never a
-  pull request's nor a pointer's ``remote:``; an HTTP(S) remote is read by
-  :mod:`registry_gen._http_remote`, which keeps credentials on the remote's host.
+  pull request's nor a pointer's ``remote:``. Reading objects needs no DVC at all:
+  :mod:`registry_gen._remote_fs` reads the remote's content-addressed layout
+  directly (the reader install has no DVC); it uses this module only for the
+  configuration, which is plain text.
 
 ``.dvc/config`` (and ``config.local``) is read by :func:`read_config` alone,
 with configobj, the parser DVC itself uses, so checking the default remote
@@ -51,11 +49,10 @@ __all__ = [
     "DvcSource",
     "MissingObjects",
     "Remote",
-    "RemoteFs",
     "base_remote",
+    "check_same_remote",
     "default_remote",
     "missing_objects",
-    "open_remote",
     "read_config",
     "run",
 ]
@@ -187,6 +184,7 @@ class DvcSource:
     rev: str | None = None
     url: str | None = None
     legacy: bool = False  # DVC 2.x layout (pointer without ``hash: md5``)
+    options: tuple[tuple[str, str], ...] = ()  # a site's published options (``endpointurl``)
 
     def __post_init__(self) -> None:
         if (self.repo_root is None) == (self.url is None):
@@ -199,7 +197,7 @@ class BaseRemote:
 
     remote: Remote  # its name, and its URL (config.local's url if the user set one)
     committed_url: str  # the URL in the base .dvc/config
-    options: dict[str, str]  # config.local's options for it (credentials)
+    options: dict[str, str]  # its committed options overlaid with config.local's (credentials)
     where: str  # which configuration named it, for messages
 
 
@@ -226,13 +224,14 @@ def base_remote(root: Path, rev: str | None = None) -> BaseRemote:
         raise ArtifactError(
             f"no default DVC remote in {where}: run `dvc remote add -d NAME URL` and commit it"
         )
-    committed = sections.get(f'remote "{name}"', {}).get("url", "")
+    section = sections.get(f'remote "{name}"', {})
+    committed = section.get("url", "")
     local = {} if rev is not None else _read_config_file(root / DVC_DIR / "config.local")
-    options = local.get(f'remote "{name}"', {})
-    url = options.get("url") or committed
+    options = {**section, **local.get(f'remote "{name}"', {})}
+    url = options.pop("url", "") or committed
     if not url:
         raise ArtifactError(f"the default DVC remote {name!r} has no url in {where}")
-    return BaseRemote(Remote(name, url), committed, dict(options), where)
+    return BaseRemote(Remote(name, url), committed, options, where)
 
 
 def _base_config(root: Path, *, from_git: bool) -> tuple[dict[str, dict[str, str]], str]:
@@ -300,49 +299,7 @@ def _parse_config(data: bytes, where: str) -> dict[str, dict[str, str]]:
     }
 
 
-def _is_http(url: str) -> bool:
-    return url.lower().startswith(("http://", "https://"))
-
-
-@dataclass
-class RemoteFs:
-    """An opened remote: a DVC (fsspec) filesystem, the remote's root in it, a label."""
-
-    fs: Any  # a dvc.fs FileSystem, or an _http_remote.HttpRemoteFs
-    path: str
-    label: str
-
-
-@contextmanager
-def open_remote(source: DvcSource) -> Iterator[RemoteFs]:
-    """The remote's filesystem, kept open (with its DVC repo) while objects are read.
-
-    An HTTP(S) remote is read by :mod:`registry_gen._http_remote` (credentials
-    only for its own host, no redirect off it); any other through DVC, after
-    checking that the configuration DVC reads names the base remote.
-
-    Raises:
-        ArtifactError: DVC cannot open the remote (bad config, unknown remote name),
-            or the revision's configuration names another remote than the base one.
-    """
-    from ._http_remote import HttpRemoteFs, auth_header
-
-    if source.url is not None and _is_http(source.url):
-        yield RemoteFs(HttpRemoteFs(source.url, None), source.url, source.url)
-        return
-    base = None
-    if source.repo_root is not None:
-        base = base_remote(source.repo_root, source.rev)
-        if _is_http(base.remote.url):
-            fs = HttpRemoteFs(base.remote.url, auth_header(base.options))
-            yield RemoteFs(fs, base.remote.url, f"{base.remote.name!r} ({base.remote.url})")
-            return
-        _check_same_remote(source.repo_root, source.rev, base)
-    with _dvc_remote(source, base) as remote:
-        yield remote
-
-
-def _check_same_remote(root: Path, rev: str | None, base: BaseRemote) -> None:
+def check_same_remote(root: Path, rev: str | None, base: BaseRemote) -> None:
     """Refuse a revision whose committed configuration names another remote than the base."""
     from . import _git
 
@@ -360,40 +317,6 @@ def _check_same_remote(root: Path, rev: str | None, base: BaseRemote) -> None:
             "artifacts are read only from the base remote: change .dvc/config through its "
             "own reviewed pull request"
         )
-
-
-@contextmanager
-def _dvc_remote(source: DvcSource, base: BaseRemote | None) -> Iterator[RemoteFs]:
-    from dvc.exceptions import DvcException
-
-    where = source.url or source.repo_root
-    try:
-        if source.url is not None:
-            from dvc.fs import get_cloud_fs
-
-            cls, config, fs_path = get_cloud_fs({}, url=source.url)
-            yield RemoteFs(cls(**config), fs_path, source.url)
-            return
-        assert source.repo_root is not None and base is not None
-        with _repo_remote(source.repo_root, source.rev, base.remote.name, "fetch") as (
-            repo,
-            remote,
-        ):
-            url = repo.config["remote"].get(remote.name, {}).get("url", remote.path)
-            label = f"{remote.name!r} ({url})"
-            fs = remote.fs
-            if (
-                source.rev is not None
-                and remote.fs.protocol == "local"
-                and repo.fs.isdir(remote.path)
-            ):
-                # A local remote given relative to the repository (``registry-gen init``'s
-                # committed dvc-remote/ folder) lives in the git tree at that revision.
-                fs = repo.fs
-                label = f"{remote.name!r} ({url} in git at {source.rev[:10]})"
-            yield RemoteFs(fs, remote.path, label)
-    except DvcException as error:
-        raise ArtifactError(f"cannot open the DVC remote of {where}: {error}") from error
 
 
 @contextmanager

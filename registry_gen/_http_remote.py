@@ -13,9 +13,11 @@ filesystem does not make:
   is refused with :class:`CrossOriginRedirect` before anything is sent there,
   with or without credentials; a redirect within the origin is followed.
 
-An object is read with one plain ``GET`` from its first byte, streamed (no
-``Range`` requests), so a server that ignores ``Range`` serves it like any
-other. The loader hashes the bytes on the way into its cache, as for any remote.
+An object is read with one streamed ``GET``; to resume a broken download the
+fetcher asks for the rest with ``Range: bytes=N-``, and a server that ignores
+``Range`` (answers 200, not 206) simply sends the whole object again, which the
+fetcher then writes from the start. The loader hashes the bytes on the way into
+its cache, as for any remote.
 
 Example:
     >>> fs = HttpRemoteFs("https://dvc.example.org/store", auth=None)
@@ -101,7 +103,7 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class HttpRemoteFs:
-    """The small filesystem interface the fetcher needs (``join``, ``open``, ``size``)."""
+    """The small filesystem interface the fetcher needs (``join``, ``open_at``, ``size``)."""
 
     protocol = "http"
 
@@ -115,10 +117,12 @@ class HttpRemoteFs:
         """``parts`` joined with ``/``."""
         return "/".join(p.strip("/") if i else p.rstrip("/") for i, p in enumerate(parts))
 
-    def _request(self, url: str, method: str) -> Any:
+    def _request(self, url: str, method: str, offset: int = 0) -> Any:
         if origin(url) != self._origin:  # never: paths are built from base_url
             raise CrossOriginRedirect(f"refusing to read {url} outside the remote {self.base_url}")
         request = urllib.request.Request(url, method=method)  # noqa: S310 - http(s) only
+        if offset:
+            request.add_header("Range", f"bytes={offset}-")
         if self._auth is not None:
             # Unredirected: only _SameOriginRedirects may copy it onto a redirect.
             request.add_unredirected_header(*self._auth)
@@ -143,14 +147,23 @@ class HttpRemoteFs:
         response: IO[bytes] = self._request(path, "GET")
         return response
 
-    def size(self, path: str) -> int:
-        """The ``Content-Length`` of ``path`` (for the progress bar).
+    def open_at(self, path: str, offset: int) -> tuple[IO[bytes], int]:
+        """The body of ``GET path`` from ``offset``, and where it really starts.
+
+        The start is ``offset`` when the server honoured ``Range`` (206), else 0.
 
         Raises:
-            OSError: the server does not say, or the request failed.
+            FileNotFoundError: 404. OSError: any other failure. CrossOriginRedirect.
+        """
+        response = self._request(path, "GET", offset)
+        return response, offset if offset and response.status == 206 else 0
+
+    def size(self, path: str) -> int | None:
+        """The ``Content-Length`` of ``path`` (for progress), None when the server does not say.
+
+        Raises:
+            FileNotFoundError: 404. OSError: the request failed.
         """
         with self._request(path, "HEAD") as response:
             length = response.headers.get("Content-Length")
-        if length is None:
-            raise OSError("no Content-Length")
-        return int(length)
+        return int(length) if length is not None and length.isdigit() else None

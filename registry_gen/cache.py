@@ -45,12 +45,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from . import _object_cache
 from ._cache_guard import UnsafeCache, check_private, require_private
 from ._constants import MD5_PATTERN
+from ._manifest import parse_manifest as parse_manifest  # re-exported: its old home
 from .errors import ArtifactError, HashMismatch, UsageError
 from .paths import atomic_write, safe_join
 
@@ -92,46 +93,6 @@ def md5_of_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:
-    """Check a DVC ``.dir`` manifest against ``md5`` and return its (relpath, md5) pairs.
-
-    Relative paths are untrusted: ``..``, absolute paths and empty parts are refused.
-    """
-    actual = hashlib.md5(data).hexdigest()  # noqa: S324
-    if actual + ".dir" != md5:
-        raise HashMismatch(f"the folder manifest of {md5} has md5 {actual}.dir")
-    try:
-        entries = json.loads(data)
-    except ValueError as error:
-        raise ArtifactError(f"the folder manifest of {md5} is not JSON: {error}") from None
-    if not isinstance(entries, list):
-        raise ArtifactError(f"the folder manifest of {md5} is not a list")
-    out: list[tuple[str, str]] = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            raise ArtifactError(f"the folder manifest of {md5} has a malformed entry")
-        relpath, file_md5 = entry.get("relpath"), entry.get("md5")
-        if not isinstance(relpath, str) or not isinstance(file_md5, str):
-            raise ArtifactError(f"the folder manifest of {md5} has a malformed entry")
-        parts = PurePosixPath(relpath).parts
-        if any(ord(c) < 32 or c == "\x7f" for c in relpath):  # NUL, newline...: never a path
-            raise ArtifactError(
-                f"the folder manifest of {md5} has a path with a control character "
-                f"{relpath!r}; the artifact cannot be fetched"
-            )
-        if (
-            not parts
-            or relpath.startswith("/")
-            or "\\" in relpath
-            or any(p in {"", ".", ".."} for p in parts)
-        ):
-            raise ArtifactError(f"the folder manifest of {md5} has an unsafe path {relpath!r}")
-        if not MD5_PATTERN.match(file_md5) or file_md5.endswith(".dir"):
-            raise ArtifactError(f"the folder manifest of {md5} has a bad md5 for {relpath!r}")
-        out.append((relpath, file_md5))
-    return out
 
 
 def object_cache_enabled() -> bool:
@@ -340,6 +301,11 @@ class ArtifactCache:
         self.ensure()
         return self.root / "tmp" / f"{md5}.{os.getpid()}.{os.urandom(4).hex()}"
 
+    def partial_path(self, md5: str) -> Path:
+        """Where a download of ``md5`` is kept between attempts (use it under its writer's lock)."""
+        self.ensure()
+        return self.root / "tmp" / f"{md5}.partial"
+
     def remove(self, md5: str) -> None:
         """Delete the entry for ``md5``, its sidecars and its object-cache files."""
         path = self.path_for(md5)
@@ -459,9 +425,12 @@ class CacheWriter:
         self.md5 = md5
         self.entry = entry
 
-    def publish_file(self, tmp: Path, info: dict[str, Any]) -> Path:
-        """Verify ``tmp`` against the md5 and rename it into place (deleting it on mismatch)."""
-        actual = md5_of_file(tmp)
+    def publish_file(self, tmp: Path, info: dict[str, Any], *, md5: str | None = None) -> Path:
+        """Verify ``tmp`` against the md5 and rename it into place (deleting it on mismatch).
+
+        ``md5`` is the caller's own hash of the bytes it wrote (then they are not read again).
+        """
+        actual = md5 or md5_of_file(tmp)
         if actual != self.md5:
             tmp.unlink(missing_ok=True)
             raise HashMismatch(

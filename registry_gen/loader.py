@@ -6,8 +6,8 @@ A warm load from a checkout whose files did not change stats the files of
 pydantic, no YAML: :class:`~registry_gen.locate.SavedResolution`), hashes the
 cached artifact, and unpickles the object it cached after the first skops load
 (no skops: see "The object cache" in :mod:`registry_gen.cache`). It imports
-neither DVC nor git tooling nor the network stack (DVC is imported only to fetch
-a missing artifact).
+neither DVC nor git tooling nor the network stack; a cold load reads the DVC
+remote directly (:mod:`registry_gen.fetch`), never through DVC.
 
 Steps, for ``load_model("models:/churn/Production")``:
 
@@ -16,7 +16,7 @@ Steps, for ``load_model("models:/churn/Production")``:
    uses that md5, so a stage or alias moving meanwhile cannot mix versions;
 2. use the cache entry for the md5 if it is there and verifies;
 3. else, unless offline (``REGISTRY_GEN_OFFLINE=1`` → :class:`OfflineMiss`),
-   fetch exactly that md5 through DVC and verify it on the way in;
+   fetch exactly that md5 from the DVC remote and verify it on the way in;
 4. load it with the format recorded in ``version.yaml`` (see :mod:`registry_gen.formats`);
    for skops, from the verified object cache when it has the object.
 
@@ -119,7 +119,14 @@ def _artifact(resolved: ResolvedArtifact, cache: ArtifactCache, offline: bool) -
     from .fetch import fetch_artifact
 
     info = {"uri": str(resolved.exact_uri), "path": resolved.path, "registry": resolved.registry}
-    return fetch_artifact(resolved.md5, resolved.source, cache, info=info)
+    return fetch_artifact(
+        resolved.md5,
+        resolved.source,
+        cache,
+        info=info,
+        label=f"{resolved.name} v{resolved.version}",
+        size=resolved.size,
+    )
 
 
 def load_model(

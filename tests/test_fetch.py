@@ -103,22 +103,85 @@ def test_a_source_names_exactly_one_place() -> None:
         DvcSource(repo_root=Path(), url="s3://b")
 
 
-def test_a_progress_bar_only_on_a_terminal(
+def test_progress_goes_to_the_listener_and_the_library_never_prints(
+    reg: Registry, cache: ArtifactCache, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: a tqdm bar drawn by the library on a terminal. The library never prints (issue
+    11.5): it reports to registry_gen.progress, which the CLI draws (tests/test_reader.py)."""
+    from registry_gen.progress import listening
+
+    seen: list[tuple[str, str]] = []
+    size = reg.object_path(reg.md5("churn", 3)).stat().st_size
+    with listening(lambda label, what: seen.append((label, what))):
+        fetch_artifact(
+            reg.md5("churn", 3), DvcSource(repo_root=reg.root), cache, label="churn v3", size=size
+        )
+    assert seen and all(label == "churn v3" for label, _ in seen)
+    assert seen[-1][1].startswith("downloading 100%")
+    fetch_artifact(reg.md5("churn", 2), DvcSource(repo_root=reg.root), cache)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_broken_download_resumes_where_it_stopped(
     reg: Registry, cache: ArtifactCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import io
+    import registry_gen.fetch as fetch
+
+    md5 = reg.md5("churn", 1)
+    real_read = fetch._Reader.read
+    calls = {"n": 0}
+
+    def broken(self: fetch._Reader, size: int) -> bytes:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ArtifactError("could not read: connection reset")
+        return real_read(self, 100)
+
+    monkeypatch.setattr(fetch._Reader, "read", broken)
+    with pytest.raises(ArtifactError, match="connection reset"):
+        fetch_artifact(md5, DvcSource(repo_root=reg.root), cache)
+    part = cache.partial_path(md5)
+    assert part.stat().st_size == 100  # kept for the next attempt
+    monkeypatch.setattr(fetch._Reader, "read", real_read)
+    opened: list[int] = []
+    real_open = fetch._open
+
+    def spy(remote: object, candidates: list[str], offset: int, what: str) -> object:
+        opened.append(offset)
+        return real_open(remote, candidates, offset, what)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fetch, "_open", spy)
+    path = fetch_artifact(md5, DvcSource(repo_root=reg.root), cache)
+    assert opened == [100]
+    assert hashlib.md5(path.read_bytes()).hexdigest() == md5
+    assert not part.exists()
+
+
+def test_a_stale_partial_that_does_not_verify_is_downloaded_again(
+    reg: Registry, cache: ArtifactCache
+) -> None:
+    md5 = reg.md5("churn", 1)
+    part = cache.partial_path(md5)
+    part.write_bytes(b"bytes of something else")
+    part.chmod(0o600)
+    path = fetch_artifact(md5, DvcSource(repo_root=reg.root), cache)
+    assert hashlib.md5(path.read_bytes()).hexdigest() == md5
+
+
+def test_the_read_path_never_imports_dvc(reg: Registry, tmp_path: Path) -> None:
+    import subprocess
     import sys
 
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    terminal = Terminal()
-    monkeypatch.setattr(sys, "stderr", terminal)
-    fetch_artifact(reg.md5("churn", 3), DvcSource(repo_root=reg.root), cache)
-    assert "B/s" in terminal.getvalue() or "kB" in terminal.getvalue()
-
-    piped = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", piped)
-    fetch_artifact(reg.md5("churn", 2), DvcSource(repo_root=reg.root), cache)
-    assert piped.getvalue() == ""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from registry_gen.cache import ArtifactCache\n"
+        "from registry_gen.fetch import DvcSource, fetch_artifact\n"
+        f"fetch_artifact({reg.md5('onnxy', 1)!r}, DvcSource(repo_root=Path({str(reg.root)!r})),"
+        f" ArtifactCache({str(tmp_path / 'c')!r}))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dvc', 'dvc_data')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "[]"
