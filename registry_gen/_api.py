@@ -21,7 +21,14 @@ Example:
     ...     },
     ...     "api/index.json",
     ... )
-    SiteIndex(stages=('None',), models=frozenset({'m'}), remote_url='s3://b/p')
+    SiteIndex(stages=('None',), models=frozenset({'m'}), remote_url='s3://b/p', remote_options=())
+
+The remote (``dvc_remote``) is named as configured: its URL without user info,
+query or fragment, and the non-secret options :data:`PUBLIC_REMOTE_OPTIONS`
+(``endpointurl`` of an S3-compatible store...). A remote that is a folder on the
+build machine is published by the site itself (:data:`SITE_OBJECTS`, DVC's own
+layout), and its URL is then the relative reference ``objects/``, resolved
+against ``api/index.json``'s own URL like a link in a page.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ from .uri import check_alias, check_stage_name, check_version
 __all__ = [
     "API_FORMAT",
     "INDEX",
+    "PUBLIC_REMOTE_OPTIONS",
+    "SITE_OBJECTS",
+    "SITE_OBJECTS_URL",
     "ApiArtifact",
     "ApiIndex",
     "ApiModel",
@@ -57,6 +67,11 @@ __all__ = [
 ]
 
 INDEX = "api/index.json"
+# Where the site publishes a local-folder remote's objects, and how index.json names it.
+SITE_OBJECTS = "api/objects/"
+SITE_OBJECTS_URL = "objects/"
+# Remote options that say where the store is, never who may read it: published and read.
+PUBLIC_REMOTE_OPTIONS = frozenset({"endpointurl", "region", "projectname", "account_name"})
 _MAX_PATH = 600
 _SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 
@@ -79,6 +94,7 @@ class ApiRemote(TypedDict):
 
     name: str
     url: str
+    options: NotRequired[dict[str, str]]  # only PUBLIC_REMOTE_OPTIONS
 
 
 class ApiArtifact(TypedDict):
@@ -144,6 +160,7 @@ class SiteIndex:
     stages: tuple[str, ...]
     models: frozenset[str]
     remote_url: str | None
+    remote_options: tuple[tuple[str, str], ...] = ()  # PUBLIC_REMOTE_OPTIONS only
 
 
 @dataclass(frozen=True)
@@ -199,7 +216,15 @@ def parse_index(data: Any, where: str) -> SiteIndex:
         raise ArtifactError(f"{where} has no 'models' mapping")
     remote = data.get("dvc_remote")
     url = remote.get("url") if isinstance(remote, dict) else None
-    return SiteIndex(stages, frozenset(models), url if isinstance(url, str) else None)
+    raw = remote.get("options") if isinstance(remote, dict) else None
+    options = tuple(
+        sorted(
+            (k, v)
+            for k, v in (raw.items() if isinstance(raw, dict) else ())
+            if k in PUBLIC_REMOTE_OPTIONS and isinstance(v, str)
+        )
+    )
+    return SiteIndex(stages, frozenset(models), url if isinstance(url, str) else None, options)
 
 
 def parse_model(data: Any, name: str, where: str) -> SiteModel:

@@ -148,7 +148,9 @@ def _open(remote: RemoteFs, candidates: list[str], offset: int, what: str) -> tu
                 f"the DVC remote {remote.label} has no object {what} (looked for {path}); "
                 "was the artifact pushed with `dvc push`?"
             ) from None
-        except (OSError, ValueError) as error:
+        except RegistryError:
+            raise
+        except Exception as error:
             raise ArtifactError(
                 f"could not read {path} from {remote.label}: {_one_line(error)}"
             ) from None
@@ -228,7 +230,7 @@ class _Reader:
     def read(self, size: int) -> bytes:
         try:
             return self.handle.read(size)
-        except (OSError, ValueError) as error:  # fsspec and aiohttp raise many types
+        except Exception as error:
             raise ArtifactError(f"could not read {self.what}: {_one_line(error)}") from None
 
     def __enter__(self) -> _Reader:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -230,11 +231,16 @@ class EtagHandler(SimpleHTTPRequestHandler):
 
 def write_site(reg: Registry, site: Path) -> None:
     """The JSON API as the site build writes it (registry_gen.site.api)."""
+    from registry_gen.site._objects import object_files
     from registry_gen.site.api import read_dvc_remote, render_api
 
-    for relative, text in render_api(load_index(reg.root), read_dvc_remote(reg.root)).items():
+    index = load_index(reg.root)
+    for relative, text in render_api(index, read_dvc_remote(reg.root)).items():
         (site / relative).parent.mkdir(parents=True, exist_ok=True)
         (site / relative).write_text(text)
+    for relative, source in object_files(reg.root, index).items():  # the local remote's objects
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, site / relative)
 
 
 @pytest.fixture
@@ -261,9 +267,12 @@ def test_load_from_the_published_site_with_etag_revalidation(
     model = load_model("models:/churn/production", registry=url)
     assert model.version == 3
     np.testing.assert_array_equal(model.predict(ROWS), reg.models["churn/3"].predict(ROWS))
+    md5 = reg.md5("churn", 3)
+    # The artifact's bytes come from the site too (issue 12.3: the remote is a local folder).
     assert [(path, status) for path, _etag, status in seen] == [
         ("/api/index.json", 200),
         ("/api/models/churn.json", 200),
+        (f"/api/objects/files/md5/{md5[:2]}/{md5[2:]}", 200),
     ]
 
     seen.clear()
@@ -287,7 +296,8 @@ def test_a_changed_site_is_read_again(reg: Registry, site: tuple[str, Path, list
     document.write_text(json.dumps(data))
 
     assert load_model("models:/churn@champion", registry=url).version == 1
-    assert seen[-1] == ("/api/models/churn.json", seen[-1][1], 200)
+    documents = [entry for entry in seen if not entry[0].startswith("/api/objects/")]
+    assert documents[-1] == ("/api/models/churn.json", documents[-1][1], 200)
 
 
 def test_site_offline_uses_only_cached_responses(

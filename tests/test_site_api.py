@@ -74,8 +74,12 @@ def test_dvc_remote_without_credentials(tmp_path: Path) -> None:
         "    url = https://example.com/dvc?sig=s3cret&se=2030#frag\n"
     )
     assert read_dvc_remote(tmp_path) == {"name": "storage", "url": "https://example.com/dvc"}
+    # Was: the build machine's absolute path. A local folder is published by the site itself
+    # (issue 12.3), and named relative to api/index.json.
     config.write_text("[core]\n    remote = local\n['remote \"local\"']\n    url = ../store\n")
-    assert read_dvc_remote(tmp_path) == {"name": "local", "url": str(tmp_path / "store")}
+    assert read_dvc_remote(tmp_path) == {"name": "local", "url": "objects/"}
+    config.write_text("[core]\n    remote = local\n['remote \"local\"']\n    url = /srv/store\n")
+    assert read_dvc_remote(tmp_path) == {"name": "local", "url": "objects/"}
     config.write_text("['remote \"x\"']\n    url = /abs\n")
     assert read_dvc_remote(tmp_path) is None
     assert read_dvc_remote(tmp_path / "missing") is None
@@ -123,3 +127,39 @@ def test_dvc_remote_ignores_config_local_and_unreadable_config(tmp_path: Path) -
 def test_no_revision_for_a_folder_inside_another_repository(small_registry: Path) -> None:
     inner = small_registry / "models"
     assert committed_revision(inner) is None
+
+
+def test_an_s3_compatible_remote_keeps_its_endpoint_and_loses_its_keys(tmp_path: Path) -> None:
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / ".dvc" / "config").write_text(
+        "[core]\n    remote = minio\n['remote \"minio\"']\n    url = s3://models/registry\n"
+        "    endpointurl = http://127.0.0.1:9000\n    region = eu-west-1\n"
+        "    access_key_id = AKIAEXAMPLE\n    secret_access_key = s3cret\n"
+    )
+    assert read_dvc_remote(tmp_path) == {
+        "name": "minio",
+        "url": "s3://models/registry",
+        "options": {"endpointurl": "http://127.0.0.1:9000", "region": "eu-west-1"},
+    }
+
+
+def test_the_reader_takes_only_public_options_and_resolves_a_relative_remote() -> None:
+    from registry_gen._api import INDEX, parse_index
+    from registry_gen.locate._site import remote_url
+
+    data = {
+        "format": 1,
+        "stages": ["None"],
+        "models": {},
+        "dvc_remote": {
+            "name": "s",
+            "url": "s3://b/p",
+            "options": {"endpointurl": "http://127.0.0.1:9", "ssl_verify": "false", "region": 3},
+        },
+    }
+    from registry_gen._constants import API_FORMAT
+
+    data["format"] = API_FORMAT
+    assert parse_index(data, INDEX).remote_options == (("endpointurl", "http://127.0.0.1:9"),)
+    assert remote_url("http://h/site/", "objects/") == "http://h/site/api/objects/"
+    assert remote_url("http://h/site/", "https://dvc.example.org/s") == "https://dvc.example.org/s"

@@ -23,7 +23,7 @@ from registry_gen.paths import atomic_write
 from registry_gen.resolve import resolve
 from registry_gen.uri import ModelUri
 
-__all__ = ["HTTP_TIMEOUT_S", "SiteRegistry"]
+__all__ = ["HTTP_TIMEOUT_S", "SiteRegistry", "remote_url"]
 
 log = logging.getLogger("registry_gen.locate")
 
@@ -72,7 +72,8 @@ class SiteRegistry:
             format=artifact.format,
             trusted_types=artifact.trusted_types,
             size=artifact.size,
-            source=DvcSource(url=index.remote_url),
+            source=DvcSource(url=remote_url(self.base_url, index.remote_url),
+                             options=index.remote_options),
             registry=self.label,
             sha256=artifact.sha256,
         )
@@ -130,6 +131,24 @@ class SiteRegistry:
         saved_file.parent.mkdir(mode=0o700, exist_ok=True)
         atomic_write(saved_file, json.dumps(record))
         return body
+
+
+def remote_url(base_url: str, url: str) -> str:
+    """The remote ``api/index.json`` names, as an absolute URL or path.
+
+    A relative reference (``objects/``: the objects the site publishes itself) is
+    resolved against the index's own URL, as a browser resolves a link.
+
+    >>> remote_url("https://org.github.io/reg/", "objects/")
+    'https://org.github.io/reg/api/objects/'
+    >>> remote_url("https://org.github.io/reg/", "s3://bucket/store")
+    's3://bucket/store'
+    """
+    import urllib.parse
+
+    if "://" in url or url.startswith(("/", "~")):  # a URL, or an old site's local path
+        return url
+    return urllib.parse.urljoin(base_url + INDEX, url)
 
 
 def _read_saved(saved_file: Path) -> dict[str, Any] | None:

@@ -29,6 +29,8 @@ from registry_gen import _dvc, _git
 from registry_gen._api import (
     API_FORMAT,
     INDEX,
+    PUBLIC_REMOTE_OPTIONS,
+    SITE_OBJECTS_URL,
     ApiArtifact,
     ApiIndex,
     ApiModel,
@@ -117,29 +119,38 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
 
 
 def read_dvc_remote(root: Path) -> ApiRemote | None:
-    """The default DVC remote of the registry at ``root`` as ``{"name", "url"}``, or None.
+    """The default DVC remote of the registry at ``root`` as the JSON API names it, or None.
 
-    Only ``.dvc/config`` is read; user info in the URL (``user:pass@``), its query
-    and its fragment (where signed-URL tokens live) are removed,
-    and a relative local path is made absolute (DVC reads it relative to ``.dvc/``).
+    Only the committed ``.dvc/config`` is read (``config.local`` holds credentials).
+    The URL is published as configured, less user info (``user:pass@``), query and
+    fragment (where signed-URL tokens live), with the options that say where the
+    store is (``endpointurl``, ``region``...: :data:`~registry_gen._api.PUBLIC_REMOTE_OPTIONS`),
+    never a credential. A remote that is a folder on this machine is never named by
+    its path: the site publishes its objects (:mod:`registry_gen.site._objects`) and
+    names them ``objects/``, relative to ``api/index.json``.
     An unreadable config is logged and gives None: the site still builds.
 
     >>> read_dvc_remote(Path("/srv/registry"))  # doctest: +SKIP
-    {'name': 'storage', 'url': 's3://bucket/registry'}
+    {'name': 'storage', 'url': 's3://bucket/registry', 'options': {'endpointurl': 'https://minio'}}
     """
     try:
         remote = _dvc.default_remote(root, local=False)
+        section = _dvc.read_config(root, local=False).get(f'remote "{remote.name}"', {}) \
+            if remote is not None else {}
     except ArtifactError as error:
         log.warning("%s", error)
         return None
     if remote is None:
         return None
-    folder = remote.local_folder(root)
-    if folder is not None:
-        return {"name": remote.name, "url": str(folder)}
+    if remote.local_folder(root) is not None:
+        return {"name": remote.name, "url": SITE_OBJECTS_URL}
     # Never credentials: no user info, and no query or fragment (signed-URL tokens live there).
     url = _URL_CREDENTIALS.sub(r"\1", remote.url).split("?", 1)[0].split("#", 1)[0]
-    return {"name": remote.name, "url": url}
+    published: ApiRemote = {"name": remote.name, "url": url}
+    options = {k: v for k, v in sorted(section.items()) if k in PUBLIC_REMOTE_OPTIONS}
+    if options:
+        published["options"] = options
+    return published
 
 
 def committed_revision(root: Path) -> str | None:

@@ -49,6 +49,7 @@ from registry_gen.history import History, read_history
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import RegistryIndex, load_index
 
+from ._objects import object_files
 from .api import committed_revision, read_dvc_remote
 from .render import (
     ASSET_DIR,
@@ -176,6 +177,8 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             out_of_nav = path.endswith(".md") and path not in in_nav
             inclusion = InclusionLevel.NOT_IN_NAV if out_of_nav else InclusionLevel.UNDEFINED
             files.append(File.generated(config, path, content=content, inclusion=inclusion))
+        for path, source in object_files(self._root, index).items():  # a local remote's bytes
+            files.append(File.generated(config, path, abs_src_path=str(source)))
         if self._mermaid is not None:
             files.append(File.generated(config, f"{ASSET_DIR}/mermaid.min.js",
                                         abs_src_path=str(self._mermaid)))

@@ -1,0 +1,73 @@
+"""The artifact objects a site publishes when the registry's DVC remote is a local folder.
+
+``registry-gen init``'s trial default keeps the remote in the repository
+(``dvc-remote/``), and any local-folder remote is out of a reader's reach anyway:
+the site then carries the objects itself, under ``api/objects/`` in DVC's own
+layout (``files/md5/ab/cdef…``), so the site's URL alone is enough to load
+(:mod:`registry_gen._api` names them ``objects/`` in ``api/index.json``). Only
+the objects the registry's versions reference are published: each version's
+file, or its folder's ``.dir`` manifest and the files it lists.
+
+Example:
+    >>> sorted(object_files(Path("/srv/registry"), index))[:1]  # doctest: +SKIP
+    ['api/objects/files/md5/3f/2a…']
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from registry_gen import _dvc
+from registry_gen._api import SITE_OBJECTS
+from registry_gen._manifest import parse_manifest
+from registry_gen.errors import ArtifactError
+from registry_gen.store import RegistryIndex
+
+__all__ = ["object_files"]
+
+log = logging.getLogger("mkdocs.plugins.registry")
+
+
+def object_files(root: Path, index: RegistryIndex) -> dict[str, Path]:
+    """Site-relative path → file on disk, for every object the versions reference.
+
+    Empty unless the default remote (of the committed ``.dvc/config``) is a local
+    folder. An object missing from the folder is logged (the validator reports it
+    as unpushed) and left out.
+    """
+    try:
+        remote = _dvc.default_remote(root, local=False)
+    except ArtifactError as error:
+        log.warning("registry: %s", error)
+        return {}
+    folder = remote.local_folder(root) if remote is not None else None
+    if folder is None:
+        return {}
+    published: dict[str, Path] = {}
+    for model in index.models.values():
+        for version in model.versions:
+            if version.pointer is not None:
+                _add(folder, version.pointer.md5, published, str(version.uri))
+    return published
+
+
+def _add(folder: Path, md5: str, published: dict[str, Path], what: str) -> None:
+    site_path = f"{SITE_OBJECTS}files/md5/{md5[:2]}/{md5[2:]}"
+    if site_path in published:
+        return
+    for source in (folder / "files" / "md5" / md5[:2] / md5[2:], folder / md5[:2] / md5[2:]):
+        if source.is_file():
+            break
+    else:
+        log.warning("registry: the DVC remote %s has no object %s (%s)", folder, md5, what)
+        return
+    published[site_path] = source
+    if md5.endswith(".dir"):
+        try:
+            entries = parse_manifest(source.read_bytes(), md5)
+        except (ArtifactError, OSError) as error:
+            log.warning("registry: %s: %s", what, error)
+            return
+        for _rel, file_md5 in entries:
+            _add(folder, file_md5, published, what)
