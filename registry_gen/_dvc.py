@@ -60,6 +60,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DVC_DIR = ".dvc"
+# What a DVC command is for, to name it when DVC (the write extra) is missing.
+_DVC_PURPOSE = {
+    "add": "registering",
+    "push": "pushing",
+    "init": "init",
+    "remote": "adding a remote",
+}
 
 
 def run(root: Path, *args: str) -> str:
@@ -69,7 +76,11 @@ def run(root: Path, *args: str) -> str:
 
     Raises:
         ArtifactError: DVC failed; the message carries DVC's own explanation.
+        MissingExtra: DVC is not installed (the ``write`` extra).
     """
+    from ._extras import require_extra
+
+    require_extra("dvc", "write", _DVC_PURPOSE.get(args[0], f"`dvc {args[0]}`"))
     command = [sys.executable, "-m", "dvc", *args]
     log.info("running dvc %s", " ".join(args))
     env = {**os.environ, "DVC_NO_ANALYTICS": os.environ.get("DVC_NO_ANALYTICS", "1")}
@@ -357,6 +368,9 @@ def missing_objects(
     Raises:
         ArtifactError: the remote cannot be opened or asked (config, network, credentials).
     """
+    from ._extras import require_extra
+
+    require_extra("dvc", "write", "checking the DVC remote")
     wanted = sorted(set(md5s))
     try:
         with _repo_remote(root, None, remote, "status") as (_repo, opened):

@@ -62,6 +62,9 @@ Predict = Callable[[Any], Any]
 
 # The pip extra that brings the library each format needs.
 EXTRAS = {
+    "skops": "sklearn",
+    "sklearn": "sklearn",
+    "joblib": "sklearn",
     "onnxruntime": "onnx",
     "onnx": "onnx",
     "torch": "torch",

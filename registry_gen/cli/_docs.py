@@ -39,6 +39,9 @@ def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> Non
       registry-gen docs build --strict
       registry-gen docs build -d public
     """
+    from registry_gen._extras import require_extra
+
+    require_extra("mkdocs", "site", "building the site")
     from mkdocs.exceptions import MkDocsException
 
     from registry_gen.site import build_site
@@ -74,6 +77,9 @@ def docs_serve_command(ctx: Context, dev_addr: str | None, open_in_browser: bool
       registry-gen docs serve
       registry-gen docs serve -a 127.0.0.1:8001 --open
     """
+    from registry_gen._extras import require_extra
+
+    require_extra("mkdocs", "site", "serving the site")
     from registry_gen.site import serve_site
 
     serve_site(ctx.root, dev_addr=dev_addr, open_in_browser=open_in_browser)
