@@ -87,7 +87,11 @@ def init_registry(
             without ``remote``.
         GitError: git is missing or failed.
         ArtifactError: DVC could not be set up.
+        MissingExtra: DVC (the ``write`` extra) is not installed.
     """
+    from ._extras import require_extra
+
+    require_extra("dvc", "write", "init")  # before anything is written
     root = _empty_folder(directory)
     if remote_options and remote is None:
         raise UsageError("--remote-option needs --remote (the in-repo folder has no options)")

@@ -258,10 +258,18 @@ def download_command(
       registry-gen download models:/churn@champion --from https://acme.github.io/reg/
     """
     from registry_gen.loader import download_artifacts
+    from registry_gen.progress import listening
 
-    path = download_artifacts(
-        uri, output, registry=_registry_arg(ctx, registry), offline=offline or None
-    )
+    from ._output import ProgressLine
+
+    line = ProgressLine(ctx.quiet)  # "churn v3: downloading 40% (…)" on a terminal
+    with listening(line):
+        try:
+            path = download_artifacts(
+                uri, output, registry=_registry_arg(ctx, registry), offline=offline or None
+            )
+        finally:
+            line.done()
     click.echo(str(path))
 
 
