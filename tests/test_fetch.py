@@ -185,3 +185,26 @@ def test_the_read_path_never_imports_dvc(reg: Registry, tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_the_download_command_shows_progress_on_a_terminal_unless_quiet(
+    reg: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from registry_gen.cli import _output, main
+
+    def download(*options: str, cache: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("REGISTRY_GEN_CACHE", str(tmp_path / cache))
+        result = CliRunner().invoke(
+            main, ["-C", str(reg.root), *options, "download", "models:/churn/3"]
+        )
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, err = download(cache="piped")
+    assert code == 0 and out.strip().endswith(reg.md5("churn", 3)[2:]) and err == ""
+    monkeypatch.setattr(_output, "stderr_is_terminal", lambda: True)
+    code, out, err = download(cache="terminal")
+    assert code == 0, err
+    assert "churn v3: downloading 100%" in err
+    assert download("--quiet", cache="quiet")[2] == ""
