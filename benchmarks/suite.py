@@ -25,6 +25,7 @@ from typing import Any
 
 from .generate import GeneratedRegistry, RegistrySpec, ensure_registry
 from .harness import Figure, ProcessFailed, Results, Target, time_calls, time_process
+from .reader import measure_reader
 
 # The targets, at the default size (1,000 models x 10 versions) on 2 cores.
 VALIDATE_TARGET = Target(seconds=5.0, label="load + validate ≤ 5 s")
@@ -40,7 +41,9 @@ VALIDATE_FLOOR_TARGET = Target(factor=1.2)
 FLOOR_TARGET_VERSIONS = 100_000
 PARSE_FLOOR = "floor: libyaml parses every record (fresh process)"
 
-MEASUREMENTS = ("index", "validate", "history", "markdown", "site", "show", "load", "mlflow")
+MEASUREMENTS = (
+    "index", "validate", "history", "markdown", "site", "show", "load", "reader", "mlflow",
+)
 
 
 @dataclass
@@ -637,5 +640,6 @@ MEASURE: dict[str, Callable[[Bench], None]] = {
     "site": measure_site,
     "show": measure_show,
     "load": measure_load,
+    "reader": measure_reader,
     "mlflow": measure_mlflow,
 }

@@ -33,8 +33,8 @@ def object_files(root: Path, index: RegistryIndex) -> dict[str, Path]:
     """Site-relative path → file on disk, for every object the versions reference.
 
     Empty unless the default remote (of the committed ``.dvc/config``) is a local
-    folder. An object missing from the folder is logged (the validator reports it
-    as unpushed) and left out.
+    folder. Objects missing from the folder are left out and counted in one log
+    line (the validator reports unpushed artifacts; a site build is no place to fail).
     """
     try:
         remote = _dvc.default_remote(root, local=False)
@@ -45,14 +45,23 @@ def object_files(root: Path, index: RegistryIndex) -> dict[str, Path]:
     if folder is None:
         return {}
     published: dict[str, Path] = {}
+    missing: list[str] = []
     for model in index.models.values():
         for version in model.versions:
             if version.pointer is not None:
-                _add(folder, version.pointer.md5, published, str(version.uri))
+                _add(folder, version.pointer.md5, published, missing)
+    if missing:
+        log.info(
+            "registry: %d object(s) the versions reference are not in the DVC remote %s "
+            "(e.g. %s): not published",
+            len(missing),
+            folder,
+            missing[0],
+        )
     return published
 
 
-def _add(folder: Path, md5: str, published: dict[str, Path], what: str) -> None:
+def _add(folder: Path, md5: str, published: dict[str, Path], missing: list[str]) -> None:
     site_path = f"{SITE_OBJECTS}files/md5/{md5[:2]}/{md5[2:]}"
     if site_path in published:
         return
@@ -60,14 +69,14 @@ def _add(folder: Path, md5: str, published: dict[str, Path], what: str) -> None:
         if source.is_file():
             break
     else:
-        log.warning("registry: the DVC remote %s has no object %s (%s)", folder, md5, what)
+        missing.append(md5)
         return
     published[site_path] = source
     if md5.endswith(".dir"):
         try:
             entries = parse_manifest(source.read_bytes(), md5)
-        except (ArtifactError, OSError) as error:
-            log.warning("registry: %s: %s", what, error)
+        except (ArtifactError, OSError):
+            missing.append(md5)  # a corrupt manifest: the loader would refuse it too
             return
         for _rel, file_md5 in entries:
-            _add(folder, file_md5, published, what)
+            _add(folder, file_md5, published, missing)
