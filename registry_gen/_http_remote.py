@@ -45,6 +45,10 @@ class CrossOriginRedirect(ArtifactError):
     """The remote redirected a request to another origin, which the loader never follows."""
 
 
+class _RangeNotSatisfiable(OSError):
+    """416: the resumed download's offset is at or past the object's end."""
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     """``(scheme, host, port)`` of ``url``, the unit credentials are bound to.
 
@@ -132,6 +136,8 @@ class HttpRemoteFs:
             error.close()
             if error.code == 404:
                 raise FileNotFoundError(url) from None
+            if error.code == 416 and offset:
+                raise _RangeNotSatisfiable(url) from None
             raise OSError(f"HTTP {error.code} {error.reason}") from None
         except urllib.error.URLError as error:
             raise OSError(str(error.reason)) from None
@@ -155,7 +161,10 @@ class HttpRemoteFs:
         Raises:
             FileNotFoundError: 404. OSError: any other failure. CrossOriginRedirect.
         """
-        response = self._request(path, "GET", offset)
+        try:
+            response = self._request(path, "GET", offset)
+        except _RangeNotSatisfiable:  # the partial file is already whole (or too long)
+            return self._request(path, "GET"), 0
         return response, offset if offset and response.status == 206 else 0
 
     def size(self, path: str) -> int | None:

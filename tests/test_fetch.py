@@ -208,3 +208,63 @@ def test_the_download_command_shows_progress_on_a_terminal_unless_quiet(
     assert code == 0, err
     assert "churn v3: downloading 100%" in err
     assert download("--quiet", cache="quiet")[2] == ""
+
+
+def test_resuming_over_http_with_and_without_range_support(
+    reg: Registry, cache: ArtifactCache
+) -> None:
+    """A server that honours Range sends the rest (206), one that ignores it the whole object
+    (200, written from the start), and a partial that is already whole gets a 416."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    ranges: list[str | None] = []
+
+    class Ranged(SimpleHTTPRequestHandler):
+        honour = True
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            asked = self.headers.get("Range")
+            ranges.append(asked)
+            path = Path(self.translate_path(self.path))
+            if not path.is_file():
+                self.send_error(404)
+                return
+            data = path.read_bytes()
+            start = int(asked.removeprefix("bytes=").rstrip("-")) if asked else 0
+            if asked and self.honour and start >= len(data):
+                self.send_error(416)
+                return
+            body = data[start:] if asked and self.honour else data
+            self.send_response(206 if asked and self.honour else 200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Ranged, directory=str(reg.remote)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    md5 = reg.md5("churn", 2)
+    whole = reg.object_path(md5).read_bytes()
+    try:
+        for honour, kept, expected in (
+            (True, 50, "bytes=50-"),
+            (False, 50, "bytes=50-"),
+            (True, len(whole), f"bytes={len(whole)}-"),
+        ):
+            Ranged.honour = honour
+            ranges.clear()
+            cache.remove(md5)
+            part = cache.partial_path(md5)
+            part.write_bytes(whole[:kept])
+            part.chmod(0o600)
+            path = fetch_artifact(md5, DvcSource(url=url), cache)
+            assert path.read_bytes() == whole
+            assert ranges[0] == expected
+    finally:
+        server.shutdown()
+        server.server_close()
