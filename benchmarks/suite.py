@@ -42,7 +42,15 @@ FLOOR_TARGET_VERSIONS = 100_000
 PARSE_FLOOR = "floor: libyaml parses every record (fresh process)"
 
 MEASUREMENTS = (
-    "index", "validate", "history", "markdown", "site", "show", "load", "reader", "mlflow",
+    "index",
+    "validate",
+    "history",
+    "markdown",
+    "site",
+    "show",
+    "load",
+    "reader",
+    "mlflow",
 )
 
 

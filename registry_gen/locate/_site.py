@@ -72,8 +72,9 @@ class SiteRegistry:
             format=artifact.format,
             trusted_types=artifact.trusted_types,
             size=artifact.size,
-            source=DvcSource(url=remote_url(self.base_url, index.remote_url),
-                             options=index.remote_options),
+            source=DvcSource(
+                url=remote_url(self.base_url, index.remote_url), options=index.remote_options
+            ),
             registry=self.label,
             sha256=artifact.sha256,
         )
