@@ -16,9 +16,9 @@ a folder in git         a relative local remote of a git URL's revision, read fr
                         objects (:class:`GitTreeFs`; ``registry-gen init``'s ``dvc-remote/``)
 =====================  =================================================================
 
-Every filesystem offers the same three calls (:class:`ObjectFs`): ``join``,
+Every filesystem offers the same two calls (:class:`ObjectFs`): ``join`` and
 ``open_at`` (a stream from a byte offset, for resuming; it says where it really
-starts when the filesystem cannot seek) and ``size``. DVC is never imported here:
+starts when the filesystem cannot seek). DVC is never imported here:
 the reader install has none. Which remote (and with which options) comes from the
 registry's base configuration (:func:`registry_gen._dvc.base_remote`) or, for the
 published site, from its JSON API (:class:`registry_gen._dvc.DvcSource`'s ``url``).
@@ -31,9 +31,8 @@ Example:
 
 from __future__ import annotations
 
-import os
+import io
 import posixpath
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,10 +71,6 @@ class ObjectFs(Protocol):
         """
         ...
 
-    def size(self, path: str) -> int | None:
-        """The object's size in bytes, if the filesystem says it cheaply."""
-        ...
-
 
 @dataclass(frozen=True)
 class RemoteFs:
@@ -108,10 +103,6 @@ class LocalFs:
         handle.seek(offset)
         return handle, offset
 
-    def size(self, path: str) -> int | None:
-        """The file's size."""
-        return Path(path).stat().st_size
-
 
 class GitTreeFs:
     """A remote folder committed into the registry, read from git objects at ``rev``.
@@ -129,44 +120,21 @@ class GitTreeFs:
         return posixpath.join(*parts)
 
     def open_at(self, path: str, offset: int) -> tuple[Stream, int]:
-        """The blob's bytes from ``offset`` (git streams it; the skipped prefix is read)."""
+        """The blob's bytes from ``offset``.
+
+        Read whole through the one git edge (``cat-file blob``): a folder committed
+        into the repository holds only small artifacts (``register`` refuses big ones).
+        """
         from . import _git
 
-        spec = f"{self.rev}:{path}"
-        if _git.run(self.repo, "cat-file", "-e", spec, check=False, top_level=True) is None:
-            raise FileNotFoundError(path)
-        process = subprocess.Popen(
-            ["git", "cat-file", "blob", spec],
-            cwd=self.repo,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        data = _git.run_bytes(
+            self.repo, "cat-file", "blob", f"{self.rev}:{path}", check=False, top_level=True
         )
-        assert process.stdout is not None
-        return _GitBlob(process), 0
-
-    def size(self, path: str) -> int | None:
-        """The blob's size (``git cat-file -s``)."""
-        from . import _git
-
-        out = _git.run(self.repo, "cat-file", "-s", f"{self.rev}:{path}", check=False)
-        return int(out) if out and out.strip().isdigit() else None
-
-
-class _GitBlob:
-    """``git cat-file blob``'s output as a closable stream (the process is reaped on close)."""
-
-    def __init__(self, process: subprocess.Popen[bytes]) -> None:
-        self.process = process
-
-    def read(self, size: int = -1) -> bytes:
-        assert self.process.stdout is not None
-        return self.process.stdout.read(size)
-
-    def close(self) -> None:
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-        self.process.wait()
+        if data is None:
+            raise FileNotFoundError(path)
+        stream = io.BytesIO(data)
+        stream.seek(offset)
+        return stream, offset
 
 
 class FsspecFs:
@@ -185,10 +153,6 @@ class FsspecFs:
         if offset:
             handle.seek(offset)
         return handle, offset
-
-    def size(self, path: str) -> int | None:
-        """The object's size, from its metadata."""
-        return int(self.fs.size(path))
 
 
 # ---------------------------------------------------------------------------
