@@ -39,8 +39,12 @@ GENERATED: dict[str, str | None] = {
 
 
 def default_package() -> str:
-    """The pip requirement of the running registry-gen (``registry-gen==VERSION``)."""
-    return f"registry-gen=={__version__}"
+    """The pip requirement of the running registry-gen (``registry-gen[write,site]==VERSION``).
+
+    The workflows validate (DVC for the remote checks) and build the site (MkDocs):
+    the reader install alone has neither.
+    """
+    return f"registry-gen[write,site]=={__version__}"
 
 
 def _markers(target: str) -> tuple[str, str]:

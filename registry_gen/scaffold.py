@@ -78,7 +78,7 @@ def init_registry(
     ``dvc remote modify`` (e.g. ``{"endpointurl": "http://minio:9000"}``); the
     default is the committed ``dvc-remote/`` folder (see the module docstring).
     ``package`` is the pip requirement the generated workflows install registry-gen
-    from (default ``registry-gen==`` this version; a git URL at a commit or a wheel
+    from (default ``registry-gen[write,site]==`` this version; a git URL at a commit or a wheel
     URL works too), written to ``.github/registry-gen-requirement.txt``.
 
     Raises:

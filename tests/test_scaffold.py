@@ -118,10 +118,11 @@ def test_init_writes_a_ready_github_registry(fresh: Path) -> None:
     assert set(git(fresh, "ls-files").split()) >= GITHUB_FILES
     pin = (fresh / ".github/registry-gen-requirement.txt").read_text()
     requirements = [line for line in pin.splitlines() if line and not line.startswith("#")]
-    assert requirements == [f"registry-gen=={__version__}"]
+    # [write,site] since DVC and MkDocs left the base install (issue 12.1)
+    assert requirements == [f"registry-gen[write,site]=={__version__}"]
     assert (fresh / ".github/CODEOWNERS").read_text() == render_codeowners(load_index(fresh))
     hooks = yaml.safe_load((fresh / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
-    assert hooks[0]["additional_dependencies"] == [f"registry-gen=={__version__}"]
+    assert hooks[0]["additional_dependencies"] == [f"registry-gen[write,site]=={__version__}"]
 
 
 def test_the_workflows_install_the_pin_from_the_base_branch(fresh: Path) -> None:

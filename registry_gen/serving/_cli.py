@@ -144,7 +144,7 @@ def serve_command(
     "--package",
     default=None,
     help="What pip installs in the image: a requirement "
-    "or a wheel file (default: registry-gen[serve] of this version).",
+    "or a wheel file (default: registry-gen[serve,sklearn] of this version).",
 )
 @click.option("--base-image", default="python:3.11-slim", show_default=True)
 @click.option("-p", "--port", default=8080, show_default=True, type=int)

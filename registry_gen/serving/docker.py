@@ -10,7 +10,7 @@ Two ways to get the model into the container:
   the registry's git URL or published site when it starts, and follows the
   stage or alias from then on.
 
-The image is ``python:3.11-slim`` with ``registry-gen[serve]``, runs as an
+The image is ``python:3.11-slim`` with ``registry-gen[serve,sklearn]``, runs as an
 unprivileged user, and has a ``HEALTHCHECK`` on ``/ping``.
 
 Example:
@@ -49,7 +49,7 @@ def write_docker_context(
     """Write ``Dockerfile``, ``.dockerignore`` and the model (if baked) into ``dest``.
 
     ``package`` is what pip installs: a requirement (default
-    ``registry-gen[serve]==VERSION``) or the path of a wheel, copied into the context.
+    ``registry-gen[serve,sklearn]==VERSION``) or the path of a wheel, copied into the context.
 
     Raises:
         UsageError: baking from a registry that is not a checkout, or fetching at
@@ -108,11 +108,11 @@ def write_docker_context(
 
 def _install_line(package: str | None, out: Path) -> tuple[str, str | None]:
     if package is None:
-        return f'"registry-gen[serve]=={__version__}"', None
+        return f'"registry-gen[serve,sklearn]=={__version__}"', None
     wheel = Path(package)
     if wheel.is_file():
         shutil.copyfile(wheel, out / wheel.name)
-        return f'"/tmp/{wheel.name}[serve]"', f"COPY {wheel.name} /tmp/{wheel.name}"
+        return f'"/tmp/{wheel.name}[serve,sklearn]"', f"COPY {wheel.name} /tmp/{wheel.name}"
     return json.dumps(package), None
 
 
