@@ -205,8 +205,10 @@ def _is_http(url: str) -> bool:
 def _root(url: str) -> str:
     """The remote's root as its filesystem names it (``s3://b/p`` → ``b/p``)."""
     lowered = url.lower()
-    if _is_http(url) or "://" not in url:
+    if _is_http(url):
         return url
+    if "://" not in url:
+        return str(Path(url).expanduser())
     if lowered.startswith("file://"):
         return url[len("file://") :]
     return url.split("://", 1)[1].rstrip("/")
