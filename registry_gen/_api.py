@@ -27,7 +27,7 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, NotRequired, TypedDict
 
@@ -35,7 +35,7 @@ from ._constants import API_FORMAT, MD5_PATTERN
 from .errors import ArtifactError, InvalidName
 from .formats import KNOWN_FORMATS
 from .paths import MODELS_DIR
-from .uri import check_alias, check_stage_name, check_version
+from .uri import check_alias, check_model_name, check_stage_name, check_version
 
 __all__ = [
     "API_FORMAT",
@@ -122,6 +122,7 @@ class ApiIndex(TypedDict):
     stages: list[str]
     dvc_remote: ApiRemote | None
     models: dict[str, ApiModelSummary]
+    moved: NotRequired[dict[str, str]]  # renamed models: old name -> new (only when any)
 
 
 class ApiModel(TypedDict):
@@ -144,6 +145,7 @@ class SiteIndex:
     stages: tuple[str, ...]
     models: frozenset[str]
     remote_url: str | None
+    moved: dict[str, str] = field(default_factory=dict, repr=False)  # old name -> new
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,16 @@ def parse_index(data: Any, where: str) -> SiteIndex:
         raise ArtifactError(f"{where} has no 'models' mapping")
     remote = data.get("dvc_remote")
     url = remote.get("url") if isinstance(remote, dict) else None
-    return SiteIndex(stages, frozenset(models), url if isinstance(url, str) else None)
+    moved = data.get("moved", {})
+    if not isinstance(moved, dict):
+        raise ArtifactError(f"{where}: 'moved' is not a mapping")
+    try:
+        checked_moved = {check_model_name(o): check_model_name(n) for o, n in moved.items()}
+    except InvalidName as error:
+        raise ArtifactError(f"{where}: moved: {error}") from None
+    return SiteIndex(
+        stages, frozenset(models), url if isinstance(url, str) else None, checked_moved
+    )
 
 
 def parse_model(data: Any, name: str, where: str) -> SiteModel:
