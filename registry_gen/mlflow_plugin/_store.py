@@ -25,6 +25,7 @@ from registry_gen.errors import RuleViolation, UsageError
 
 from ._entities import MODEL_ID_TAG, to_mlflow_model, to_mlflow_version
 from ._errors import as_mlflow_errors
+from ._remote import PREFIX, read_only_message, remote_client
 
 SCHEME = "registry-gen"
 
@@ -87,10 +88,23 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
     def __init__(self, store_uri: str | None = None, tracking_uri: str | None = None) -> None:
         super().__init__(store_uri=store_uri, tracking_uri=tracking_uri)
         self.tracking_uri = tracking_uri
+        self.read_only: str | None = None  # why writes are refused (a git URL, the site)
         with as_mlflow_errors():
-            root, branch = parse_store_uri(store_uri or "")
-            self.client = RegistryClient(root)
+            if (store_uri or "").startswith(PREFIX):
+                remote = remote_client(store_uri or "")
+                self.read_only = read_only_message(remote.location)
+                self.client: RegistryClient = remote
+                branch = False
+            else:
+                root, branch = parse_store_uri(store_uri or "")
+                self.client = RegistryClient(root)
         self.branch: bool = branch
+
+    def _writable(self) -> None:
+        """Refuse a change to a read-only location, before anything is downloaded."""
+        if self.read_only is not None:
+            with as_mlflow_errors():
+                raise RuleViolation(self.read_only)
 
     # -- registered models -------------------------------------------------------
 
@@ -102,6 +116,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         deployment_job_id: str | None = None,
     ) -> MlflowRegisteredModel:
         """Create the registered model ``name`` (``models/NAME/model.yaml``)."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_model(
                 self.client.create_registered_model(
@@ -113,18 +128,18 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         self, name: str, description: str | None, deployment_job_id: str | None = None
     ) -> MlflowRegisteredModel:
         """Change the model's description."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_model(
                 self.client.update_registered_model(name, description, branch=self.branch)
             )
 
     def rename_registered_model(self, name: str, new_name: str) -> MlflowRegisteredModel:
-        """Not supported yet: a rename needs a redirect the loader follows (docs/mlflow.md)."""
+        """Move ``models/NAME/`` to ``models/NEW_NAME/``, leaving a redirect the loader follows."""
+        self._writable()
         with as_mlflow_errors():
-            raise RuleViolation(
-                f"cannot rename {name!r} to {new_name!r}: registry-gen does "
-                "not rename models yet; register the versions under the new "
-                "name (copy_model_version)"
+            return to_mlflow_model(
+                self.client.rename_registered_model(name, new_name, branch=self.branch)
             )
 
     def delete_registered_model(self, name: str) -> None:
@@ -166,11 +181,13 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
 
     def set_registered_model_tag(self, name: str, tag: Any) -> None:
         """Set one tag of the registered model."""
+        self._writable()
         with as_mlflow_errors():
             self.client.set_registered_model_tag(name, tag.key, tag.value, branch=self.branch)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Remove one tag of the registered model."""
+        self._writable()
         with as_mlflow_errors():
             self.client.delete_registered_model_tag(name, key, branch=self.branch)
 
@@ -194,6 +211,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         The run (given, or the logged model's source run) is recorded as
         lineage with its params and metrics when the tracking store answers.
         """
+        self._writable()
         tag_dict = _tag_dict(tags)
         if model_id:
             tag_dict.setdefault(MODEL_ID_TAG, model_id)
@@ -216,6 +234,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         self, name: str, version: int | str, description: str | None
     ) -> MlflowModelVersion:
         """Change a version's description."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_version(
                 self.client.update_model_version(name, version, description, branch=self.branch)
@@ -225,6 +244,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         self, name: str, version: int | str, stage: str, archive_existing_versions: bool
     ) -> MlflowModelVersion:
         """Move a version to ``stage``, under the registry's stage rules."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_version(
                 self.client.transition_model_version_stage(
@@ -269,21 +289,25 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
 
     def set_model_version_tag(self, name: str, version: int | str, tag: Any) -> None:
         """Set one tag of a version."""
+        self._writable()
         with as_mlflow_errors():
             self.client.set_model_version_tag(name, version, tag.key, tag.value, branch=self.branch)
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Remove one tag of a version."""
+        self._writable()
         with as_mlflow_errors():
             self.client.delete_model_version_tag(name, version, key, branch=self.branch)
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
         """Point ``name@alias`` at ``version``."""
+        self._writable()
         with as_mlflow_errors():
             self.client.set_registered_model_alias(name, alias, version, branch=self.branch)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove ``name@alias``."""
+        self._writable()
         with as_mlflow_errors():
             self.client.delete_registered_model_alias(name, alias, branch=self.branch)
 
