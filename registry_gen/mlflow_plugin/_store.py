@@ -8,7 +8,6 @@ translated back to MLflow's entities. Registry errors become
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,10 +19,11 @@ from mlflow.entities.model_registry import RegisteredModel as MlflowRegisteredMo
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.model_registry.abstract_store import AbstractStore
 
+from registry_gen._mlflow_source import MODEL_ID_TAG, local_artifact, run_lineage
 from registry_gen.client import RegistryClient
 from registry_gen.errors import RuleViolation, UsageError
 
-from ._entities import MODEL_ID_TAG, to_mlflow_model, to_mlflow_version
+from ._entities import to_mlflow_model, to_mlflow_version
 from ._errors import as_mlflow_errors
 from ._remote import PREFIX, read_only_message, remote_client
 
@@ -217,7 +217,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
             tag_dict.setdefault(MODEL_ID_TAG, model_id)
         lineage = run_lineage(self.tracking_uri, run_id, model_id)
         with tempfile.TemporaryDirectory(prefix="registry-gen-mlflow-") as tmp, as_mlflow_errors():
-            artifact = _local_artifact(source, local_model_path, Path(tmp))
+            artifact = local_artifact(source, local_model_path, Path(tmp))
             version = self.client.create_model_version(
                 name,
                 artifact,
@@ -316,55 +316,3 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         with as_mlflow_errors():
             self.client.refresh()
             return to_mlflow_version(self.client.get_model_version_by_alias(name, alias))
-
-
-def run_lineage(
-    tracking_uri: str | None, run_id: str | None, model_id: str | None
-) -> dict[str, Any]:
-    """``run_id``, ``params`` and ``metrics`` of the run that made a model, as far as known.
-
-    The run is ``run_id``, else the source run of MLflow 3's logged model
-    ``model_id``. A tracking store that cannot answer leaves only what was given:
-    lineage is a record, not a condition of registering.
-    """
-    found: dict[str, Any] = {"run_id": run_id}
-    if not run_id and not model_id:
-        return found
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    tracking = MlflowClient(tracking_uri=tracking_uri)
-    try:
-        if not run_id and model_id:
-            found["run_id"] = run_id = tracking.get_logged_model(model_id).source_run_id
-        if run_id:
-            data = tracking.get_run(run_id).data
-            found["params"] = dict(data.params) or None
-            found["metrics"] = {k: float(v) for k, v in data.metrics.items()} or None
-    except MlflowException:
-        pass  # no such run or model in this tracking store: register without lineage
-    return found
-
-
-def _local_artifact(source: str, local_model_path: str | None, tmp: Path) -> Path:
-    """A local copy of the model at ``source``, named ``model`` when it is a folder.
-
-    Raises:
-        UsageError: MLflow cannot download ``source``.
-    """
-    if local_model_path:
-        found = Path(local_model_path)
-    else:
-        from mlflow.artifacts import download_artifacts
-
-        try:
-            found = Path(download_artifacts(artifact_uri=source, dst_path=str(tmp / "dl")))
-        except Exception as error:  # MLflow raises many kinds for an unreachable source
-            raise UsageError(
-                f"cannot download the model version source {source!r}: {error}"
-            ) from error
-    if not found.is_dir():
-        return found
-    target = tmp / "model"  # the version's artifact path: models/NAME/N/model
-    shutil.copytree(found, target)
-    return target
