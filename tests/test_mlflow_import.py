@@ -157,7 +157,7 @@ def test_register_from_runs_and_logged_models(
         "churn", f"runs:/{runs['r3']}/model", create_model=True, description="From a run."
     )
     assert (version.version, version.run_id) == (1, runs["r3"])
-    assert version.record.metrics == {"auc": 0.83}
+    assert version.record.metrics == {"auc": pytest.approx(0.83)}
     assert (root / "models/churn/1/model/weights.txt").read_text() == "weights 3"
 
     result = CliRunner().invoke(
