@@ -77,7 +77,8 @@ def fetch_source(
     run_id = run_id or (runs["run"] if runs else None)
     model_id = logged["id"] if logged else None
     lineage = run_lineage(tracking_uri, run_id, model_id)
-    path = local_artifact(source, None, dest, tracking_uri=tracking_uri)
+    where = _logged_model_location(model_id, tracking_uri) if model_id else source
+    path = local_artifact(where, None, dest, tracking_uri=tracking_uri)
     found = MlflowSource(
         path,
         run_id=lineage.get("run_id"),
@@ -180,6 +181,23 @@ def local_artifact(
     target = tmp / "model"  # the version's artifact path: models/NAME/N/model
     shutil.copytree(found, target)
     return target
+
+
+def _logged_model_location(model_id: str, tracking_uri: str | None) -> str:
+    """Where MLflow 3 stored a logged model's files (asked of this tracking store).
+
+    ``download_artifacts("models:/m-…")`` would ask the process's global
+    registry instead, which may be this very registry (the plugin).
+
+    Raises:
+        UsageError: the tracking store has no such logged model.
+    """
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(_mlflow_client(tracking_uri).get_logged_model(model_id).artifact_location)
+    except MlflowException as error:
+        raise UsageError(f"cannot find the logged model {model_id!r}: {error.message}") from None
 
 
 def _mlflow_client(tracking_uri: str | None) -> Any:

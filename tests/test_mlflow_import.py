@@ -7,7 +7,6 @@ root; the registry side is a real registry (git, DVC, the in-repo remote).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,6 +167,21 @@ def test_register_from_runs_and_logged_models(
     assert load_index(root).model("churn").version(2).record.params == {"C": "0.5"}
 
     bad = CliRunner().invoke(main, ["-C", str(root), "register", "churn", "runs:/nope/model"])
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # a usage error: the source named is wrong
     assert "cannot download the model version source 'runs:/nope/model'" in bad.output
-    assert os.environ["MLFLOW_TRACKING_URI"] == tracking
+
+    # An MLflow 3 logged model: its files, its source run's lineage, its id as a tag.
+    mlflow = MlflowClient(tracking_uri=tracking)
+    experiment = mlflow.get_experiment_by_name("e")
+    assert experiment is not None
+    logged = mlflow.create_logged_model(experiment.experiment_id, source_run_id=runs["r5"])
+    folder = tmp_path / "logged"
+    folder.mkdir()
+    (folder / "weights.txt").write_text("logged weights")
+    mlflow.log_model_artifacts(logged.model_id, str(folder))
+    third = client.create_model_version("churn", f"models:/{logged.model_id}")
+    assert third.run_id == runs["r5"]
+    assert third.tags["mlflow.model_id"] == logged.model_id
+    assert (root / f"models/churn/{third.version}/model/weights.txt").read_text() == (
+        "logged weights"
+    )
