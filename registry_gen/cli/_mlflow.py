@@ -30,7 +30,7 @@ def import_mlflow_command(
     With --branch: one branch, one commit per model, ready for a pull request.
     Names and stages the registry's rules refuse are mapped (docs/mlflow.md) and listed.
 
-    Python: registry_gen.import_mlflow (registry_gen._mlflow_import).
+    Python: registry_gen._mlflow_import.import_mlflow(RegistryClient(root), tracking_uri).
 
     \b
     Examples:
