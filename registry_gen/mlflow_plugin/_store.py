@@ -74,7 +74,7 @@ def _tag_dict(tags: Iterable[Any] | None) -> dict[str, str]:
 
 
 class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
-    """MLflow's model-registry store for ``registry-gen:///path`` URIs.
+    """MLflow's registry store for ``registry-gen:///path`` (and read-only ``registry-gen+URL``).
 
     >>> import mlflow  # doctest: +SKIP
     >>> mlflow.set_registry_uri("registry-gen:///srv/registry")  # doctest: +SKIP
