@@ -38,6 +38,7 @@ def copy(reg: Registry, tmp_path: Path, cache_dir: Path) -> Registry:
 def test_rename_moves_the_folder_and_leaves_a_redirect(
     copy: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
+    assert load_model("models:/churn@champion", registry=copy.root).version == 3  # saved
     client = RegistryClient(copy.root)
     renamed = client.rename_registered_model("churn", "churn-classifier")
 
