@@ -34,7 +34,7 @@ against ``api/index.json``'s own URL like a link in a page.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, NotRequired, TypedDict
 
@@ -42,7 +42,7 @@ from ._constants import API_FORMAT, MD5_PATTERN
 from .errors import ArtifactError, InvalidName
 from .formats import KNOWN_FORMATS
 from .paths import MODELS_DIR
-from .uri import check_alias, check_stage_name, check_version
+from .uri import check_alias, check_model_name, check_stage_name, check_version
 
 __all__ = [
     "API_FORMAT",
@@ -138,6 +138,7 @@ class ApiIndex(TypedDict):
     stages: list[str]
     dvc_remote: ApiRemote | None
     models: dict[str, ApiModelSummary]
+    moved: NotRequired[dict[str, str]]  # renamed models: old name -> new (only when any)
 
 
 class ApiModel(TypedDict):
@@ -161,6 +162,7 @@ class SiteIndex:
     models: frozenset[str]
     remote_url: str | None
     remote_options: tuple[tuple[str, str], ...] = ()  # PUBLIC_REMOTE_OPTIONS only
+    moved: dict[str, str] = field(default_factory=dict, repr=False)  # old name -> new
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,20 @@ def parse_index(data: Any, where: str) -> SiteIndex:
             if k in PUBLIC_REMOTE_OPTIONS and isinstance(v, str)
         )
     )
-    return SiteIndex(stages, frozenset(models), url if isinstance(url, str) else None, options)
+    moved = data.get("moved", {})
+    if not isinstance(moved, dict):
+        raise ArtifactError(f"{where}: 'moved' is not a mapping")
+    try:
+        checked_moved = {check_model_name(o): check_model_name(n) for o, n in moved.items()}
+    except InvalidName as error:
+        raise ArtifactError(f"{where}: moved: {error}") from None
+    return SiteIndex(
+        stages,
+        frozenset(models),
+        url if isinstance(url, str) else None,
+        options,
+        checked_moved,
+    )
 
 
 def parse_model(data: Any, name: str, where: str) -> SiteModel:

@@ -18,6 +18,7 @@ from ._registration import (
     check_new_name,
     validated,
 )
+from ._rename import plan_rename, write_rename
 from .errors import (
     RuleViolation,
     VersionNotFound,
@@ -101,6 +102,34 @@ class RegisteredModelOps(ClientCore):
             f"describe/{name}",
             f"Describe {name}",
         )
+
+    @fresh
+    def rename_registered_model(
+        self, name: str, new_name: str, *, branch: Branch = None
+    ) -> RegisteredModel:
+        """Move ``models/NAME/`` to ``models/NEW_NAME/`` and leave a redirect (MLflow's rename).
+
+        ``models:/NAME/...`` keeps resolving, to NEW_NAME's versions, on every
+        route (checkout, git URL, published site), with a logged note; the client
+        itself answers to the new name only, as MLflow does.
+
+        >>> client.rename_registered_model("churn", "churn-classifier")  # doctest: +SKIP
+
+        Raises:
+            InvalidName: either name is not a lowercase slug.
+            NotFound: no registered model ``name``.
+            AlreadyExists: ``new_name`` is taken, by a model or by another model's old name.
+            GitError: with ``branch``, the branch exists or the folders have uncommitted edits.
+        """
+        plan = plan_rename(self.root, self.index, name, new_name)
+        self._apply(
+            branch,
+            f"rename/{name}-to-{new_name}",
+            plan.message,
+            plan.paths,
+            lambda: write_rename(self.root, plan),
+        )
+        return self.get_registered_model(new_name)
 
     @fresh
     def set_registered_model_tag(

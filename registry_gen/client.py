@@ -48,6 +48,7 @@ from ._edits import (
     setter,
 )
 from ._log_model import infer_signature, log_model, register_model
+from ._mlflow_source import is_mlflow_source, register_from_mlflow
 from ._promotion import plan_stage_change, stage_change_commit, write_stages
 from ._registration import (
     NewVersion,
@@ -234,6 +235,30 @@ class RegistryClient(RegisteredModelOps):
             ArtifactError: DVC is not set up, has no default remote, or failed.
         """
         check_model_name(name)
+        if is_mlflow_source(source):  # runs:/…, models:/m-…: downloaded from MLflow first
+            return register_from_mlflow(
+                self.create_model_version,
+                name,
+                str(source),
+                (run_id, tags, run_link, description),
+                dict(
+                    run_url=run_url,
+                    code=code,
+                    datasets=datasets,
+                    parents=parents,
+                    params=params,
+                    metrics=metrics,
+                    signature=signature,
+                    format=format,
+                    trusted_types=trusted_types,
+                    stage=stage,
+                    push=push,
+                    base=base,
+                    branch=branch,
+                    create_model=create_model,
+                    created_at=created_at,
+                ),
+            )
         source_path, fmt = checked_source(source, format)
         new_model = model_is_new(self.refresh(), self.root, name, create_model)
         policy = self.policy

@@ -101,6 +101,8 @@ def resolve(
     parsed = uri if isinstance(uri, ModelUri) else ModelUri.parse(uri)
     place = locate(registry, cache=cache, offline=offline)
     resolved = place.resolve(parsed)
+    if resolved.moved_note is not None:
+        log.warning("%s: %s", parsed, resolved.moved_note)
     if parsed.version is None:
         log.info("%s → %s v%d (md5 %s…)", parsed, resolved.name, resolved.version, resolved.md5[:8])
     return resolved

@@ -18,6 +18,7 @@ MODELS_DIR = "models"
 POLICY_FILE = "registry.yaml"
 MODEL_FILE = "model.yaml"
 VERSION_FILE = "version.yaml"
+MOVED_FILE = "moved.yaml"  # models/OLD/moved.yaml: a renamed model's redirect (to: NEW)
 
 
 def safe_join(root: Path, *parts: str | int) -> Path:

@@ -8,12 +8,19 @@ warm load path imports it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 
-from .errors import VersionNotFound
+from .errors import ModelNotFound, VersionNotFound
 from .uri import ModelUri
 
-__all__ = ["canonical_stage", "describe_versions", "resolve", "version_not_found"]
+__all__ = [
+    "canonical_stage",
+    "describe_versions",
+    "follow_rename",
+    "moved_note",
+    "resolve",
+    "version_not_found",
+]
 
 
 def canonical_stage(stage: str, stages: Sequence[str]) -> str | None:
@@ -82,6 +89,43 @@ def resolve(
         listed = describe_versions(list(versions))
         raise VersionNotFound(f"{uri.name} has {listed}; none in {stage}")
     return max(holders)
+
+
+def follow_rename(name: str, models: Container[str], moved: Mapping[str, str]) -> str:
+    """The model a ``models:/NAME/...`` URI reads: ``name``, or where it was renamed to.
+
+    ``moved`` maps old names to new ones (``models/OLD/moved.yaml``). A registered
+    model of the name wins over a redirect; one hop only, since the validator
+    (RG209) refuses chains: meeting one here means an unvalidated registry.
+
+    >>> follow_rename("churn-old", {"churn"}, {"churn-old": "churn"})
+    'churn'
+    >>> follow_rename("churn", {"churn"}, {})
+    'churn'
+
+    Raises:
+        ModelNotFound: the redirect's target is not a registered model (or is a redirect too).
+    """
+    if name in models or name not in moved:
+        return name
+    target = moved[name]
+    if target not in models:
+        hint = (
+            f"which was renamed again to {moved[target]!r}: point models/{name}/moved.yaml there"
+            if target in moved
+            else "which does not exist"
+        )
+        raise ModelNotFound(f"registered model {name!r} was renamed to {target!r}, {hint}")
+    return target
+
+
+def moved_note(old: str, new: str) -> str:
+    """The note a resolution through a redirect carries (logged by the loader).
+
+    >>> moved_note("churn-old", "churn")
+    "registered model 'churn-old' was renamed to 'churn'; use models:/churn/... instead"
+    """
+    return f"registered model {old!r} was renamed to {new!r}; use models:/{new}/... instead"
 
 
 def version_not_found(name: str, number: int, numbers: Iterable[int]) -> VersionNotFound:

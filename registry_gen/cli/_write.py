@@ -15,6 +15,7 @@ import click
 from registry_gen.errors import UsageError
 
 from ._app import Context, F, handle_errors, main, open_client, pass_context
+from ._source import SOURCE
 
 _BRANCH_HELP = (
     "Make a branch (default name shown after the change) from HEAD and commit "
@@ -190,7 +191,7 @@ def upgrade_command(ctx: Context, package: str | None, no_branch: bool) -> None:
 
 @main.command("register")
 @click.argument("name")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.argument("path", type=SOURCE)  # a path, or runs:/…, models:/m-… (MLflow)
 @click.option("--description", "-d", default="", help="Markdown description of this version.")
 @click.option(
     "--format",
@@ -234,7 +235,7 @@ def upgrade_command(ctx: Context, package: str | None, no_branch: bool) -> None:
 def register_command(
     ctx: Context,
     name: str,
-    path: Path,
+    path: Path | str,
     description: str,
     fmt: str | None,
     tags: tuple[str, ...],
@@ -284,7 +285,8 @@ def register_command(
     line = ProgressLine(ctx.quiet)
     with listening(line):
         try:
-            version = register_model(path.resolve(), name, **arguments)
+            source = path.resolve() if isinstance(path, Path) else path  # or runs:/…
+            version = register_model(source, name, **arguments)
         finally:
             line.done()
     pushed = "" if no_push else ", pushed to the DVC remote"

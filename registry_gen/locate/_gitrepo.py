@@ -13,14 +13,22 @@ import hashlib
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from registry_gen import _git
 from registry_gen._dvc import DvcSource
 from registry_gen.cache import ArtifactCache
 from registry_gen.errors import GitError, ModelNotFound, OfflineMiss
-from registry_gen.locate._resolved import ResolvedArtifact, build_index, resolve_in_index
+from registry_gen.locate._resolved import (
+    ResolvedArtifact,
+    build_index_following,
+    resolve_in_index,
+)
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.uri import ModelUri
+
+if TYPE_CHECKING:
+    from registry_gen.store import FileEntry
 
 __all__ = ["GitRegistry"]
 
@@ -156,14 +164,17 @@ class GitRegistry:
 
         commit = self.commit()
         source = GitRevision(self.clone_dir, commit)
-        prefix = f"{MODELS_DIR}/{uri.name}/"
-        files = [
-            e for e in source.list_files() if e.path == POLICY_FILE or e.path.startswith(prefix)
-        ]
-        if not any(e.path.startswith(prefix) for e in files):
+        listed = source.list_files()
+
+        def files_of(name: str) -> list[FileEntry] | None:
+            prefix = f"{MODELS_DIR}/{name}/"
+            files = [e for e in listed if e.path == POLICY_FILE or e.path.startswith(prefix)]
+            return files if any(e.path.startswith(prefix) for e in files) else None
+
+        if files_of(uri.name) is None:
             raise ModelNotFound(f"no registered model named {uri.name!r} in {self.label}")
         label = f"{self.url}@{commit[:10]}"
-        index = build_index(source, files, uri)
+        index, _ = build_index_following(source, files_of, uri)
         return resolve_in_index(index, uri, label, DvcSource(repo_root=self.clone_dir, rev=commit))
 
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from registry_gen._dvc import DvcSource
 from registry_gen.cache import ArtifactCache
 from registry_gen.errors import ModelNotFound, UsageError
-from registry_gen.locate._resolved import ResolvedArtifact, build_index, resolve_in_index
+from registry_gen.locate._resolved import (
+    ResolvedArtifact,
+    build_index_following,
+    resolve_in_index,
+)
 from registry_gen.locate._saved import SavedResolution
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import scan_model_folder
 from registry_gen.uri import ModelUri
 
 if TYPE_CHECKING:
-    from registry_gen.store import FileEntry, Source
+    from registry_gen.store import FileEntry, FolderScan, Source
 
 __all__ = ["LocalRegistry"]
 
@@ -63,11 +67,18 @@ class LocalRegistry:
         from registry_gen.store import WorkingTree
 
         source = _RecordingSource(WorkingTree(self.root))
-        index = build_index(source, scan.entries(), uri)
+        index, followed = build_index_following(source, self._entries(uri.name, scan), uri)
         resolved = resolve_in_index(index, uri, self.label, DvcSource(repo_root=self.root))
-        if saved is not None:
+        if saved is not None and not followed:  # a redirect's answer rests on two folders
             saved.save(index, scan, source.blobs)
         return resolved
+
+    def _entries(self, name: str, first: FolderScan) -> Callable[[str], list[FileEntry] | None]:
+        def files_of(wanted: str) -> list[FileEntry] | None:
+            scan = first if wanted == name else scan_model_folder(self.root, wanted)
+            return scan.entries() if scan is not None else None
+
+        return files_of
 
 
 class _RecordingSource:

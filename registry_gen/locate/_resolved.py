@@ -8,19 +8,26 @@ itself is chosen by :func:`registry_gen.resolve.resolve`, the one resolver.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from registry_gen._dvc import DvcSource
 from registry_gen.errors import ArtifactError, InvalidRegistry
-from registry_gen.resolve import resolve
+from registry_gen.resolve import follow_rename, moved_note, resolve
 from registry_gen.uri import ModelUri
 
 if TYPE_CHECKING:  # the store (and so pydantic and yaml) is imported only for a full resolution
     from registry_gen.store import FileEntry, ModelVersion, RegistryIndex, Source
 
-__all__ = ["Registry", "ResolvedArtifact", "build_index", "resolve_in_index"]
+__all__ = [
+    "Registry",
+    "ResolvedArtifact",
+    "build_index",
+    "build_index_following",
+    "resolve_in_index",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,11 @@ class ResolvedArtifact:
     def exact_uri(self) -> ModelUri:
         """``models:/NAME/VERSION``: the version this resolution chose."""
         return ModelUri.for_version(self.name, self.version)
+
+    @property
+    def moved_note(self) -> str | None:
+        """Set when the URI named a renamed model: what it was renamed to (for a log line)."""
+        return moved_note(self.uri.name, self.name) if self.uri.name != self.name else None
 
     @property
     def filename(self) -> str:
@@ -75,13 +87,38 @@ def build_index(source: Source, files: list[FileEntry] | None, uri: ModelUri) ->
     return index
 
 
+def build_index_following(
+    source: Source,
+    files_of: Callable[[str], list[FileEntry] | None],
+    uri: ModelUri,
+) -> tuple[RegistryIndex, bool]:
+    """The index of ``uri``'s model's files, and of its new name's too when it was renamed.
+
+    ``files_of(name)`` lists ``registry.yaml`` and ``models/NAME/`` (None: no such
+    folder). Returns the index and whether a redirect was followed.
+
+    Raises:
+        InvalidRegistry: as :func:`build_index`.
+    """
+    files = files_of(uri.name) or []
+    index = build_index(source, files, uri)
+    target = index.moved.get(uri.name)
+    if target is None or uri.name in index.models:
+        return index, False
+    seen = {entry.path for entry in files}
+    more = [entry for entry in files_of(target) or [] if entry.path not in seen]
+    return build_index(source, files + more, uri), True
+
+
 def chosen_version(index: RegistryIndex, uri: ModelUri) -> ModelVersion:
     """The version of ``index`` that ``uri`` names, chosen by the one resolver.
+
+    A renamed model's old name is followed to its new one (``models/OLD/moved.yaml``).
 
     Raises:
         ModelNotFound: no such model. VersionNotFound: no such version, alias or stage holder.
     """
-    model = index.model(uri.name)
+    model = index.model(follow_rename(uri.name, index.models, index.moved))
     number = resolve(
         uri, {v.version: v.stage for v in model.versions}, model.aliases, index.policy.stages
     )

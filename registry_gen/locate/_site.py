@@ -20,7 +20,7 @@ from registry_gen.cache import ArtifactCache
 from registry_gen.errors import ArtifactError, ModelNotFound, OfflineMiss
 from registry_gen.locate._resolved import ResolvedArtifact
 from registry_gen.paths import atomic_write
-from registry_gen.resolve import resolve
+from registry_gen.resolve import follow_rename, resolve
 from registry_gen.uri import ModelUri
 
 __all__ = ["HTTP_TIMEOUT_S", "SiteRegistry", "remote_url"]
@@ -53,18 +53,19 @@ class SiteRegistry:
             OfflineMiss: offline, and a document is not in the cache.
         """
         index = parse_index(self._get_json(INDEX), self.base_url + INDEX)
-        if uri.name not in index.models:
+        name = follow_rename(uri.name, index.models, index.moved)
+        if name not in index.models:
             raise ModelNotFound(f"no registered model named {uri.name!r} on {self.label}")
         if index.remote_url is None:
             raise ArtifactError(f"{self.base_url}{INDEX} names no DVC remote to fetch from")
-        document = model_api_path(uri.name)
+        document = model_api_path(name)
         where = self.base_url + document
-        model = parse_model(self._get_json(document), uri.name, where)
+        model = parse_model(self._get_json(document), name, where)
         chosen = resolve(uri, model.versions, model.aliases, index.stages)
-        artifact = check_artifact(model.artifacts[chosen], uri.name, chosen, where)
+        artifact = check_artifact(model.artifacts[chosen], name, chosen, where)
         return ResolvedArtifact(
             uri=uri,
-            name=uri.name,
+            name=name,
             version=chosen,
             stage=model.versions[chosen],
             md5=artifact.md5,

@@ -6,6 +6,8 @@ against a git registry::
 
     mlflow.set_registry_uri("registry-gen:///path/to/registry")  # writes the working tree
     mlflow.set_registry_uri("registry-gen:///path/to/registry?branch=1")  # a branch per call
+    mlflow.set_registry_uri("registry-gen+https://host/org/registry.git#main")  # read-only
+    mlflow.set_registry_uri("registry-gen+https://org.github.io/registry/")  # read-only (site)
     client = mlflow.MlflowClient()
     client.create_registered_model("churn")
 

@@ -12,6 +12,7 @@ from mlflow.entities.model_registry import (
 )
 from mlflow.entities.model_registry import RegisteredModel as MlflowRegisteredModel
 
+from registry_gen._mlflow_source import MODEL_ID_TAG
 from registry_gen.store import ModelVersion, RegisteredModel
 
 
@@ -49,7 +50,3 @@ def to_mlflow_model(model: RegisteredModel) -> MlflowRegisteredModel:
         tags=[RegisteredModelTag(k, v) for k, v in sorted(model.tags.items())],
         aliases=[RegisteredModelAlias(a, n) for a, n in sorted(model.aliases.items())],
     )
-
-
-# MLflow 3's logged-model id of a version registered from ``models:/m-...``.
-MODEL_ID_TAG = "mlflow.model_id"

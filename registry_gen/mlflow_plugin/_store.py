@@ -8,7 +8,6 @@ translated back to MLflow's entities. Registry errors become
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,11 +19,13 @@ from mlflow.entities.model_registry import RegisteredModel as MlflowRegisteredMo
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.model_registry.abstract_store import AbstractStore
 
+from registry_gen._mlflow_source import MODEL_ID_TAG, local_artifact, run_lineage
 from registry_gen.client import RegistryClient
 from registry_gen.errors import RuleViolation, UsageError
 
-from ._entities import MODEL_ID_TAG, to_mlflow_model, to_mlflow_version
+from ._entities import to_mlflow_model, to_mlflow_version
 from ._errors import as_mlflow_errors
+from ._remote import PREFIX, read_only_message, remote_client
 
 SCHEME = "registry-gen"
 
@@ -73,7 +74,7 @@ def _tag_dict(tags: Iterable[Any] | None) -> dict[str, str]:
 
 
 class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
-    """MLflow's model-registry store for ``registry-gen:///path`` URIs.
+    """MLflow's registry store for ``registry-gen:///path`` (and read-only ``registry-gen+URL``).
 
     >>> import mlflow  # doctest: +SKIP
     >>> mlflow.set_registry_uri("registry-gen:///srv/registry")  # doctest: +SKIP
@@ -87,10 +88,23 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
     def __init__(self, store_uri: str | None = None, tracking_uri: str | None = None) -> None:
         super().__init__(store_uri=store_uri, tracking_uri=tracking_uri)
         self.tracking_uri = tracking_uri
+        self.read_only: str | None = None  # why writes are refused (a git URL, the site)
         with as_mlflow_errors():
-            root, branch = parse_store_uri(store_uri or "")
-            self.client = RegistryClient(root)
+            if (store_uri or "").startswith(PREFIX):
+                remote = remote_client(store_uri or "")
+                self.read_only = read_only_message(remote.location)
+                self.client: RegistryClient = remote
+                branch = False
+            else:
+                root, branch = parse_store_uri(store_uri or "")
+                self.client = RegistryClient(root)
         self.branch: bool = branch
+
+    def _writable(self) -> None:
+        """Refuse a change to a read-only location, before anything is downloaded."""
+        if self.read_only is not None:
+            with as_mlflow_errors():
+                raise RuleViolation(self.read_only)
 
     # -- registered models -------------------------------------------------------
 
@@ -102,6 +116,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         deployment_job_id: str | None = None,
     ) -> MlflowRegisteredModel:
         """Create the registered model ``name`` (``models/NAME/model.yaml``)."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_model(
                 self.client.create_registered_model(
@@ -113,18 +128,18 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         self, name: str, description: str | None, deployment_job_id: str | None = None
     ) -> MlflowRegisteredModel:
         """Change the model's description."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_model(
                 self.client.update_registered_model(name, description, branch=self.branch)
             )
 
     def rename_registered_model(self, name: str, new_name: str) -> MlflowRegisteredModel:
-        """Not supported yet: a rename needs a redirect the loader follows (docs/mlflow.md)."""
+        """Move ``models/NAME/`` to ``models/NEW_NAME/``, leaving a redirect the loader follows."""
+        self._writable()
         with as_mlflow_errors():
-            raise RuleViolation(
-                f"cannot rename {name!r} to {new_name!r}: registry-gen does "
-                "not rename models yet; register the versions under the new "
-                "name (copy_model_version)"
+            return to_mlflow_model(
+                self.client.rename_registered_model(name, new_name, branch=self.branch)
             )
 
     def delete_registered_model(self, name: str) -> None:
@@ -166,11 +181,13 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
 
     def set_registered_model_tag(self, name: str, tag: Any) -> None:
         """Set one tag of the registered model."""
+        self._writable()
         with as_mlflow_errors():
             self.client.set_registered_model_tag(name, tag.key, tag.value, branch=self.branch)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Remove one tag of the registered model."""
+        self._writable()
         with as_mlflow_errors():
             self.client.delete_registered_model_tag(name, key, branch=self.branch)
 
@@ -194,12 +211,13 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         The run (given, or the logged model's source run) is recorded as
         lineage with its params and metrics when the tracking store answers.
         """
+        self._writable()
         tag_dict = _tag_dict(tags)
         if model_id:
             tag_dict.setdefault(MODEL_ID_TAG, model_id)
         lineage = run_lineage(self.tracking_uri, run_id, model_id)
         with tempfile.TemporaryDirectory(prefix="registry-gen-mlflow-") as tmp, as_mlflow_errors():
-            artifact = _local_artifact(source, local_model_path, Path(tmp))
+            artifact = local_artifact(source, local_model_path, Path(tmp))
             version = self.client.create_model_version(
                 name,
                 artifact,
@@ -216,6 +234,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         self, name: str, version: int | str, description: str | None
     ) -> MlflowModelVersion:
         """Change a version's description."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_version(
                 self.client.update_model_version(name, version, description, branch=self.branch)
@@ -225,6 +244,7 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         self, name: str, version: int | str, stage: str, archive_existing_versions: bool
     ) -> MlflowModelVersion:
         """Move a version to ``stage``, under the registry's stage rules."""
+        self._writable()
         with as_mlflow_errors():
             return to_mlflow_version(
                 self.client.transition_model_version_stage(
@@ -269,21 +289,25 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
 
     def set_model_version_tag(self, name: str, version: int | str, tag: Any) -> None:
         """Set one tag of a version."""
+        self._writable()
         with as_mlflow_errors():
             self.client.set_model_version_tag(name, version, tag.key, tag.value, branch=self.branch)
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Remove one tag of a version."""
+        self._writable()
         with as_mlflow_errors():
             self.client.delete_model_version_tag(name, version, key, branch=self.branch)
 
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
         """Point ``name@alias`` at ``version``."""
+        self._writable()
         with as_mlflow_errors():
             self.client.set_registered_model_alias(name, alias, version, branch=self.branch)
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         """Remove ``name@alias``."""
+        self._writable()
         with as_mlflow_errors():
             self.client.delete_registered_model_alias(name, alias, branch=self.branch)
 
@@ -292,55 +316,3 @@ class RegistryGenStore(AbstractStore):  # type: ignore[misc,unused-ignore]
         with as_mlflow_errors():
             self.client.refresh()
             return to_mlflow_version(self.client.get_model_version_by_alias(name, alias))
-
-
-def run_lineage(
-    tracking_uri: str | None, run_id: str | None, model_id: str | None
-) -> dict[str, Any]:
-    """``run_id``, ``params`` and ``metrics`` of the run that made a model, as far as known.
-
-    The run is ``run_id``, else the source run of MLflow 3's logged model
-    ``model_id``. A tracking store that cannot answer leaves only what was given:
-    lineage is a record, not a condition of registering.
-    """
-    found: dict[str, Any] = {"run_id": run_id}
-    if not run_id and not model_id:
-        return found
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    tracking = MlflowClient(tracking_uri=tracking_uri)
-    try:
-        if not run_id and model_id:
-            found["run_id"] = run_id = tracking.get_logged_model(model_id).source_run_id
-        if run_id:
-            data = tracking.get_run(run_id).data
-            found["params"] = dict(data.params) or None
-            found["metrics"] = {k: float(v) for k, v in data.metrics.items()} or None
-    except MlflowException:
-        pass  # no such run or model in this tracking store: register without lineage
-    return found
-
-
-def _local_artifact(source: str, local_model_path: str | None, tmp: Path) -> Path:
-    """A local copy of the model at ``source``, named ``model`` when it is a folder.
-
-    Raises:
-        UsageError: MLflow cannot download ``source``.
-    """
-    if local_model_path:
-        found = Path(local_model_path)
-    else:
-        from mlflow.artifacts import download_artifacts
-
-        try:
-            found = Path(download_artifacts(artifact_uri=source, dst_path=str(tmp / "dl")))
-        except Exception as error:  # MLflow raises many kinds for an unreachable source
-            raise UsageError(
-                f"cannot download the model version source {source!r}: {error}"
-            ) from error
-    if not found.is_dir():
-        return found
-    target = tmp / "model"  # the version's artifact path: models/NAME/N/model
-    shutil.copytree(found, target)
-    return target

@@ -107,14 +107,17 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
             "aliases": dict(sorted(model.aliases.items())),
             "versions": [_version_entry(v) for v in model.versions],
         })
-    files[INDEX] = _dump({
+    document: ApiIndex = {
         "format": API_FORMAT,
         "revision": revision or index.revision,
         "generated_at": stamp.isoformat().replace("+00:00", "Z"),
         "stages": list(index.policy.stages),
         "dvc_remote": dvc_remote,
         "models": models,
-    })
+    }
+    if index.moved:  # renamed models' redirects, which the site registry follows
+        document["moved"] = dict(sorted(index.moved.items()))
+    files[INDEX] = _dump(document)
     return files
 
 

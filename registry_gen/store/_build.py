@@ -5,12 +5,12 @@ from __future__ import annotations
 import atexit
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
 from registry_gen.errors import InvalidName, Location, RecordError, UnsafePath
-from registry_gen.paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE
+from registry_gen.paths import MODEL_FILE, MODELS_DIR, MOVED_FILE, POLICY_FILE, VERSION_FILE
 from registry_gen.schema import (
     DvcOutput,
     DvcPointer,
@@ -46,10 +46,7 @@ def load_index(root: Path | str = ".", rev: str | None = None) -> RegistryIndex:
     if isinstance(source, GitRevision):
         key = (str(Path(root).resolve()), source.commit)
         if key not in _GIT_INDEX_MEMO:
-            index = build_index(source)
-            _GIT_INDEX_MEMO[key] = RegistryIndex(
-                index.policy, index.models, index.errors, index.broken, source.commit
-            )
+            _GIT_INDEX_MEMO[key] = replace(build_index(source), revision=source.commit)
         return _GIT_INDEX_MEMO[key]
     return build_index(source)
 
@@ -128,7 +125,7 @@ _BATCH_RECORDS = 20_000
 
 
 def _build_index(source: Source, files: list[FileEntry] | None) -> RegistryIndex:
-    by_model, wanted = _group(files if files is not None else source.list_files())
+    by_model, wanted, moved_files = _group(files if files is not None else source.list_files())
     errors: list[RecordError] = []
     policy = Policy()
     if POLICY_FILE in wanted:
@@ -154,12 +151,41 @@ def _build_index(source: Source, files: list[FileEntry] | None) -> RegistryIndex
                 models[model.name] = model
         del blobs  # before the next batch is read
     trim_records(used)  # only now: this load's records stay memoised while it runs
+    moved = _read_moved(source, moved_files, errors, broken)
     return RegistryIndex(
         policy=policy,
         models=MappingProxyType(models),
         errors=tuple(errors),
         broken=MappingProxyType(broken),
+        moved=MappingProxyType(moved),
     )
+
+
+def _read_moved(
+    source: Source,
+    moved_files: Mapping[str, str],
+    errors: list[RecordError],
+    broken: dict[str, tuple[RecordError, ...]],
+) -> dict[str, str]:
+    """Old name → new name, from each ``models/OLD/moved.yaml`` (see ``registry_gen._redirect``)."""
+    if not moved_files:
+        return {}
+    from registry_gen._redirect import parse_moved
+
+    blobs = source.read_many(moved_files.values())
+    moved: dict[str, str] = {}
+    for folder_name, path in sorted(moved_files.items()):
+        try:
+            check_model_name(folder_name, what="model folder name")
+            moved[folder_name] = parse_moved(blobs[path], path).to
+        except InvalidName as error:
+            found = RecordError(Location(path), str(error), code="model-folder-name")
+            errors.append(found)
+            broken.setdefault(folder_name, (found,))
+        except RecordError as error:
+            errors.append(error)
+            broken.setdefault(folder_name, (error,))
+    return moved
 
 
 def _batches(by_model: dict[str, _ModelFiles]) -> Iterator[list[str]]:
@@ -176,10 +202,13 @@ def _batches(by_model: dict[str, _ModelFiles]) -> Iterator[list[str]]:
         yield batch
 
 
-def _group(entries: list[FileEntry]) -> tuple[dict[str, _ModelFiles], list[str]]:
-    """The record files of each model folder, and every file the index reads."""
+def _group(
+    entries: list[FileEntry],
+) -> tuple[dict[str, _ModelFiles], list[str], dict[str, str]]:
+    """The record files of each model folder, every file the index reads, the redirects."""
     by_model: dict[str, _ModelFiles] = defaultdict(_ModelFiles)
     wanted: list[str] = []
+    moved: dict[str, str] = {}  # old name -> its models/OLD/moved.yaml
     for entry in entries:
         parts = path_parts(entry.path)
         if entry.is_symlink:
@@ -192,7 +221,9 @@ def _group(entries: list[FileEntry]) -> tuple[dict[str, _ModelFiles], list[str]]
         elif len(parts) == 4 and (parts[3] == VERSION_FILE or parts[3].endswith(".dvc")):
             by_model[parts[1]].versions[parts[2]].append(entry.path)
             wanted.append(entry.path)
-    return by_model, wanted
+        elif len(parts) == 3 and parts[0] == MODELS_DIR and parts[2] == MOVED_FILE:
+            moved[parts[1]] = entry.path
+    return by_model, wanted, moved
 
 
 def _jobs(by_model: dict[str, _ModelFiles]) -> list[ParseJob]:

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from registry_gen.errors import InvalidRegistry, ModelNotFound, RecordError
 from registry_gen.paths import MODEL_FILE, MODELS_DIR, VERSION_FILE
-from registry_gen.resolve import describe_versions, resolve, version_not_found
+from registry_gen.resolve import describe_versions, follow_rename, resolve, version_not_found
 from registry_gen.schema import DvcOutput, ModelRecord, Policy, VersionRecord
 from registry_gen.uri import ModelUri
 
@@ -250,6 +250,7 @@ class RegistryIndex:
     errors: tuple[RecordError, ...] = ()
     broken: Mapping[str, tuple[RecordError, ...]] = field(default_factory=dict)
     revision: str | None = None  # commit SHA, or None for a working tree
+    moved: Mapping[str, str] = field(default_factory=dict)  # old name -> new (moved.yaml)
 
     def model(self, name: str) -> RegisteredModel:
         """The registered model called ``name``.
@@ -262,11 +263,18 @@ class RegistryIndex:
             return self.models[name]
         if name in self.broken:
             raise InvalidRegistry(list(self.broken[name]))
+        if name in self.moved:
+            raise ModelNotFound(
+                f"no registered model named {name!r}: it was renamed to {self.moved[name]!r}"
+            )
         known = ", ".join(sorted(self.models)[:10]) or "none yet"
         raise ModelNotFound(f"no registered model named {name!r}; registered models: {known}")
 
     def resolve(self, uri: str | ModelUri) -> ModelVersion:
         """The version a ``models:/`` URI points to, as MLflow resolves it.
+
+        A renamed model's old name resolves to the new name's versions (the
+        returned version's ``name`` is the new one).
 
         >>> index.resolve("models:/churn@champion").version  # doctest: +SKIP
         3
@@ -277,7 +285,9 @@ class RegistryIndex:
             VersionNotFound: no such version, alias or stage holder.
         """
         parsed = uri if isinstance(uri, ModelUri) else ModelUri.parse(uri)
-        model = self.model(parsed.name)
+        if parsed.name in self.broken:
+            raise InvalidRegistry(list(self.broken[parsed.name]))
+        model = self.model(follow_rename(parsed.name, self.models, self.moved))
         number = resolve(parsed, model.version_stages, model.aliases, self.policy.stages)
         return model.version(number)
 

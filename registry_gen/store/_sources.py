@@ -16,7 +16,14 @@ from typing import Protocol
 
 from registry_gen import _git
 from registry_gen.errors import GitError, UnsafePath
-from registry_gen.paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE, safe_join
+from registry_gen.paths import (
+    MODEL_FILE,
+    MODELS_DIR,
+    MOVED_FILE,
+    POLICY_FILE,
+    VERSION_FILE,
+    safe_join,
+)
 from registry_gen.uri import check_model_name
 
 GIT_SYMLINK_MODE = 0o120000
@@ -52,7 +59,7 @@ def is_record_path(rel: str) -> bool:
     parts = rel.split("/")
     return (
         parts == [POLICY_FILE]
-        or (len(parts) == 3 and parts[2] == MODEL_FILE)
+        or (len(parts) == 3 and parts[2] in (MODEL_FILE, MOVED_FILE))
         or (len(parts) == 4 and (parts[3] == VERSION_FILE or parts[3].endswith(".dvc")))
     )
 

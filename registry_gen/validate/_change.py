@@ -57,7 +57,14 @@ def change_findings(
     """
     policy = base.policy  # the rules in force are the base's: a PR cannot loosen its own check
     changes: list[ModelChange] = []
-    for name in sorted(set(base.models) - set(head.models) - set(head.broken)):
+    # A rename (models/OLD/ moved to NEW/, OLD/moved.yaml left): NEW is judged against OLD.
+    renamed = {
+        new: old
+        for old, new in head.moved.items()
+        if old in base.models and new in head.models and new not in base.models
+    }
+    gone = set(base.models) - set(head.models) - set(head.broken) - set(renamed.values())
+    for name in sorted(gone):
         model = base.models[name]
         out.add(
             "RG304",
@@ -67,7 +74,7 @@ def change_findings(
         )
     for name in sorted(head.models if changed is None else set(head.models) & changed):
         new = head.models[name]
-        old = base.models.get(name)
+        old = base.models.get(renamed.get(name, name))
         if old is None and name in base.broken:
             continue  # the base could not be read: nothing to compare against
         change = _model_change(policy, old, new, out)

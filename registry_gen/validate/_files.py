@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from registry_gen.errors import RecordCode, RecordError
-from registry_gen.paths import MODEL_FILE, MODELS_DIR, POLICY_FILE, VERSION_FILE
+from registry_gen.paths import MODEL_FILE, MODELS_DIR, MOVED_FILE, POLICY_FILE, VERSION_FILE
 from registry_gen.policy import name_collision
 from registry_gen.store import FileEntry, RegistryIndex, path_parts
 from registry_gen.uri import fold_name, is_reserved_name
@@ -43,6 +43,8 @@ def record_rule(error: RecordError) -> str:
     """
     file = error.location.file
     if error.code in ("yaml", "schema"):
+        if file.endswith(f"/{MOVED_FILE}"):
+            return "RG209"
         if file == POLICY_FILE:
             return "RG102"
         return "RG103" if file.endswith(".dvc") else "RG101"
@@ -145,11 +147,11 @@ def _models_file(
         else:
             _size_limit(entry, rules, out)
     elif len(parts) == 3:
-        if parts[2] != MODEL_FILE:
+        if parts[2] not in (MODEL_FILE, MOVED_FILE):
             out.add(
                 "RG207",
-                f"only {MODEL_FILE} and version folders may sit in a model "
-                "folder; put documentation in the model's description",
+                f"only {MODEL_FILE} and version folders (or a renamed model's {MOVED_FILE}) "
+                "may sit in a model folder; put documentation in the model's description",
                 entry.path,
             )
         else:

@@ -80,6 +80,13 @@ RULES: Mapping[str, Rule] = {
             "a version folder's .gitignore holds only its artifact's ignore line",
         ),
         Rule(
+            "RG209",
+            "model-redirect",
+            "error",
+            "a renamed model's models/OLD/moved.yaml is valid, points at a registered model "
+            "(not another redirect) and is the only file left in models/OLD/",
+        ),
+        Rule(
             "RG301",
             "version-folder-mismatch",
             "error",

@@ -18,6 +18,7 @@ from registry_gen.yamlio import KeyPath
 
 from ._files import file_findings, record_error_findings
 from ._findings import Findings
+from ._redirects import redirect_findings
 
 CODEOWNERS_FILE = ".github/CODEOWNERS"
 # Formats whose artifact is always a folder (an MLflow model folder with MLmodel).
@@ -298,6 +299,7 @@ def tree_findings(
     """Every rule that looks at one tree (the PR's head, or the working tree)."""
     record_error_findings(index.errors, out)
     file_findings(files, index, gitignores, out, working_tree=working_tree)
+    redirect_findings(index, out)
     version_gap_findings(index, out)
     stage_findings(index, out)
     alias_findings(index, out)
