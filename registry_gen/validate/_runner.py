@@ -34,6 +34,7 @@ from registry_gen.store import (
 )
 
 from ._change import change_findings
+from ._committed import committed_findings
 from ._findings import Finding, Findings, Report
 from ._governance import governance_findings
 from ._tree import CODEOWNERS_FILE, tree_findings
@@ -69,6 +70,7 @@ def _validate_tree(root: Path, rev: str | None, check_remote: bool) -> Report:
         out,
         working_tree=rev is None,
     )
+    committed_findings(root, side.source, list(side.index.versions()), out)
     if check_remote:
         remote_findings(root, list(side.index.versions()), out)
     return Report(tuple(_finish(side, out, gitignores)), None, side.source.label)
@@ -129,9 +131,10 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
             working_tree=False,
             markup_only=touched,
         )
+    registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
+    new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
+    committed_findings(root, head_side.source, new, out)
     if check_remote:
-        registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
-        new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
         remote_findings(root, new, out)
     return Report(tuple(_finish(head_side, out, gitignores)), summary, head_side.source.label)
 
