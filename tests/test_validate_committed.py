@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -108,3 +109,19 @@ def test_versions_merged_before_are_not_judged_again_by_a_change(tmp_path: Path)
     git(root, "commit", "-qam", "alias")
     assert not validate_change(root, "main", "HEAD").errors  # not this change's version
     assert [f.code for f in validate_tree(root, "HEAD").errors] == ["RG905"]
+
+
+def test_check_remote_looks_inside_a_folder_artifact(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    root = init_registry(tmp_path / "reg", remote=str(shared))
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "MLmodel").write_text("flavors: {}\n")
+    (folder / "weights.bin").write_bytes(b"weights")
+    register_on_branch(root, folder, "--format", "mlflow")
+    assert not validate_change(root, "main", "HEAD", check_remote=True).errors
+    weights = hashlib.md5(b"weights").hexdigest()
+    (shared / "files/md5" / weights[:2] / weights[2:]).unlink()
+    [finding] = validate_change(root, "main", "HEAD", check_remote=True).errors
+    assert finding.code == "RG903" and finding.file == "models/churn/1/model.dvc"
+    assert f"has 1 of its 2 files (first md5 {weights}) not in" in finding.message
