@@ -148,7 +148,7 @@ def test_the_consistency_check_catches_a_false_claim_and_a_wrong_author(
     v2 = clone / "models/churn-classifier/2/version.yaml"
     v2.write_text(v2.read_text().replace("created_by: Alice Martin", "created_by: Bob Merger"))
     git(clone, "commit", "-qam", "edit the records by hand")
-    problems = load_script().consistency_problems(clone)
-    assert len(problems) == 2, problems
-    assert "churn-classifier v3 says ROC AUC down" in problems[0]
-    assert "created_by 'Bob Merger'" in problems[1] and "'Alice Martin'" in problems[1]
+    claim, credit = sorted(load_script().consistency_problems(clone))
+    assert claim.startswith("churn-classifier v3 says ROC AUC down")
+    assert credit.startswith("models/churn-classifier/2/version.yaml: created_by 'Bob Merger'")
+    assert "'Alice Martin'" in credit
