@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +51,12 @@ def committed_findings(
     objects = _Objects.read(root, source, folder)
     if objects is None:
         return
+    manifests = objects.manifests(
+        sorted({m for v in wanted if (m := v.artifact_md5) and m.endswith(".dir")})
+    )
     for version in sorted(wanted, key=lambda v: v.record_file):
-        missing = objects.missing(version)
+        assert version.artifact_md5 is not None  # it has a pointer
+        missing = objects.missing(version.artifact_md5, manifests)
         if missing:
             out.add(
                 "RG905",
@@ -112,7 +116,7 @@ class _Objects:
     root: Path
     folder: str
     blobs: dict[str, str | None]  # path under the folder -> git blob id (None: read the disk)
-    where: str  # for messages: "HEAD (3f2c9a1b07)", "the working tree"
+    where: str  # for messages: "HEAD (3f2c9a1b07)", "what `git add` would commit"
 
     @classmethod
     def read(cls, root: Path, source: Source, folder: str) -> _Objects | None:
@@ -144,35 +148,41 @@ class _Objects:
                 return f"{self.folder}/{inner}"
         return None
 
-    def manifest(self, md5: str) -> list[str] | None:
-        """The md5s a committed ``.dir`` manifest lists; None if it cannot be read."""
-        path = self._path(md5)
-        if path is None:
-            return None
-        oid = self.blobs[path]
-        if oid is not None:
-            data = _git.read_blobs(self.root, [oid]).get(oid)
-        else:
-            full = self.root / path
-            data = full.read_bytes() if full.is_file() and not full.is_symlink() else None
-        try:
-            entries = json.loads(data or b"")
-            return [str(entry["md5"]) for entry in entries]
-        except (ValueError, TypeError, KeyError):
-            return None
+    def manifests(self, md5s: Sequence[str]) -> dict[str, list[str] | None]:
+        """The md5s each held ``.dir`` manifest of ``md5s`` lists (None: not DVC's JSON).
 
-    def missing(self, version: ModelVersion) -> list[str]:
-        """The object paths (under the folder) of this version that are not held; [] if none."""
-        md5 = version.artifact_md5
-        assert md5 is not None
+        Read in one batch: one ``git cat-file`` for all of them, whatever their number.
+        """
+        paths = {md5: path for md5 in md5s if (path := self._path(md5)) is not None}
+        oids = {md5: oid for md5, path in paths.items() if (oid := self.blobs[path]) is not None}
+        blobs = _git.read_blobs(self.root, oids.values())
+        found: dict[str, list[str] | None] = {}
+        for md5, path in paths.items():
+            data = blobs.get(oids[md5]) if md5 in oids else self._read_disk(path)
+            try:
+                found[md5] = [str(entry["md5"]) for entry in json.loads(data or b"")]
+            except (ValueError, TypeError, KeyError):
+                found[md5] = None
+        return found
+
+    def _read_disk(self, path: str) -> bytes | None:
+        full = self.root / path
+        return full.read_bytes() if full.is_file() and not full.is_symlink() else None
+
+    def missing(self, md5: str, manifests: Mapping[str, list[str] | None]) -> list[str]:
+        """The object paths (under the folder) of artifact ``md5`` that are not held."""
         if not self.has(md5):
-            return [f"files/md5/{md5[:2]}/{md5[2:]}"]
+            return [_object(md5)]
         if not md5.endswith(".dir"):
             return []
-        listed = self.manifest(md5)
+        listed = manifests.get(md5)
         if listed is None:
-            return [f"files/md5/{md5[:2]}/{md5[2:]} (unreadable)"]
-        return [f"files/md5/{m[:2]}/{m[2:]}" for m in listed if not self.has(m)]
+            return [f"{_object(md5)} (not a DVC folder manifest)"]
+        return [_object(m) for m in listed if not self.has(m)]
+
+
+def _object(md5: str) -> str:
+    return f"files/md5/{md5[:2]}/{md5[2:]}"
 
 
 def _message(version: ModelVersion, folder: str, missing: list[str], where: str) -> str:
