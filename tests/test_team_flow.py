@@ -373,3 +373,36 @@ def run_publish_workflow(checkout: Path, work: Path) -> None:
             check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_a_pull_request_that_forgets_dvc_remote_fails_the_workflow(
+    tmp_path: Path, local_wheel: Path
+) -> None:
+    """The zero-configuration registry: the bytes live in dvc-remote/, committed or lost."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(origin))
+    admin = init_registry(tmp_path / "admin", package=local_wheel.as_uri())
+    git(admin, "remote", "add", "origin", str(origin))
+    git(admin, "push", "-q", "origin", "main")
+    alice = clone(origin, tmp_path / "alice", "alice")
+    (tmp_path / "m.onnx").write_bytes(b"model bytes")
+    result = cli(alice, "register", "churn", str(tmp_path / "m.onnx"), "-d", "First", "--branch")
+    assert result.exit_code == 0, result.output
+    objects = git(alice, "diff", "--name-only", "main", "HEAD", "--", "dvc-remote").split()
+    assert objects  # register --branch commits them; Alice's own hands leave them out:
+    git(alice, "rm", "-q", "--cached", "--", *objects)
+    git(alice, "commit", "-q", "--amend", "--no-edit")
+    branch = git(alice, "branch", "--show-current").strip()
+    git(alice, "push", "-q", "origin", branch)
+    code, output = run_validate_workflow(origin, tmp_path / "ci", branch, 1)
+    assert code == 1
+    assert re.search(
+        r"::error file=models/churn/1/m\.onnx\.dvc,line=\d+,title=RG905 artifact-not-committed::",
+        output,
+    ), output
+    git(alice, "add", "--", *objects)
+    git(alice, "commit", "-q", "--amend", "--no-edit")
+    git(alice, "push", "-q", "--force", "origin", branch)
+    code, output = run_validate_workflow(origin, tmp_path / "ci", branch, 1)
+    assert code == 0, output
