@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -32,16 +33,25 @@ def load_script() -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_only(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
     root = tmp_path_factory.mktemp("example") / "repo"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     (root / "README.md").write_text("# project\n")
     git(root, "add", "README.md")
     git(root, "commit", "-q", "-m", "Initial commit")
-    load_script().build(root, only={"demand-forecast"})
+    load_script().build(root, only={name})
     return root
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_only(tmp_path_factory, "demand-forecast")
+
+
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_only(tmp_path_factory, "churn-classifier")
 
 
 def test_history_is_merged_pull_requests(built: Path) -> None:
@@ -105,3 +115,40 @@ def test_training_is_deterministic() -> None:
         script.train_classifier(1, fraud=True).metrics
         == script.train_classifier(1, fraud=True).metrics
     )
+
+
+def test_a_fresh_build_is_consistent(built: Path, churn: Path) -> None:
+    script = load_script()
+    assert script.consistency_problems(built) == []
+    assert script.consistency_problems(churn) == []
+    model = load_index(churn, rev="HEAD").model("churn-classifier")
+    stages = [(v.version, v.stage) for v in model.versions]
+    assert stages == [(1, "Archived"), (2, "Staging"), (3, "Production")]
+    auc = [v.record.metrics["roc_auc"] for v in model.versions]
+    assert auc == sorted(auc) and len(set(auc)) == 3  # v3 (Production) beats v2 (Staging)
+    demand = load_index(built, rev="HEAD").model("demand-forecast")
+    assert demand.version(2).record.metrics["mae"] < demand.version(1).record.metrics["mae"]
+    for version in model.versions:  # credited to the branch commit's author, at its date
+        author, date = (
+            git(churn, "log", "--diff-filter=A", "--format=%an|%aI", "--", version.record_file)
+            .strip()
+            .split("|")
+        )
+        assert version.record.created_by == author
+        assert version.record.created_at == datetime.fromisoformat(date)
+
+
+def test_the_consistency_check_catches_a_false_claim_and_a_wrong_author(
+    churn: Path, tmp_path: Path
+) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(churn), str(clone))
+    v3 = clone / "models/churn-classifier/3/version.yaml"
+    v3.write_text(v3.read_text().replace("ROC AUC up", "ROC AUC down"))
+    v2 = clone / "models/churn-classifier/2/version.yaml"
+    v2.write_text(v2.read_text().replace("created_by: Alice Martin", "created_by: Bob Merger"))
+    git(clone, "commit", "-qam", "edit the records by hand")
+    claim, credit = sorted(load_script().consistency_problems(clone))
+    assert claim.startswith("churn-classifier v3 says ROC AUC down")
+    assert credit.startswith("models/churn-classifier/2/version.yaml: created_by 'Bob Merger'")
+    assert "'Alice Martin'" in credit

@@ -238,3 +238,13 @@ def test_upgrade_refuses_a_file_without_markers(tmp_path: Path) -> None:
     (root / ".github/workflows/publish.yml").write_text("name: ours\n")
     with pytest.raises(RecordError, match=r"publish\.yml.*markers are missing"):
         upgrade_registry(root, branch=False)
+
+
+def test_the_readme_says_how_to_make_a_bare_origin_that_points_at_main(fresh: Path) -> None:
+    readme = " ".join((fresh / "README.md").read_text().split())
+    assert "git init --bare --initial-branch=main" in readme
+    assert "git -C origin.git symbolic-ref HEAD refs/heads/main" in readme
+    assert "RG905" in readme  # the in-repo remote: commit its bytes with the version
+    project = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert "git init --bare --initial-branch=main" in project
+    assert "symbolic-ref HEAD refs/heads/main" in project

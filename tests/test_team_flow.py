@@ -110,17 +110,102 @@ def clone(origin: Path, where: Path, who: str) -> Path:
     return where
 
 
+@pytest.fixture(scope="session")
+def local_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel of this checkout (its working files), built once, offline, outside the tree."""
+    import shutil
+    import subprocess
+    import sys
+
+    project = Path(__file__).parent.parent
+    source = tmp_path_factory.mktemp("wheel-source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(project / name, source / name)
+    shutil.copytree(
+        project / "registry_gen",
+        source / "registry_gen",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    dist = tmp_path_factory.mktemp("dist")
+    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(source)]
+    subprocess.run(
+        [sys.executable, "-m", "pip", *build],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = dist.glob("registry_gen-*.whl")
+    return wheel
+
+
+# `python -m pip install ARGS` as the workflow runs it, done by this checkout's uv offline
+# (from its cache, which `./dev` filled), within the runtime lock's versions: the requirement
+# file is resolved and installed for real, and the test never reaches the network.
+PIP_SHIM = """#!/usr/bin/env bash
+if [ "$1 $2 $3" = "-m pip install" ]; then
+  shift 3
+  args=()
+  for arg in "$@"; do [ "$arg" = --disable-pip-version-check ] || args+=("$arg"); done
+  exec "$UV" pip install --offline --quiet --python "$VENV/bin/python" "${args[@]}"
+fi
+exec "$VENV/bin/python" "$@"
+"""
+
+
+def fresh_venv(where: Path) -> tuple[Path, dict[str, str]]:
+    """An empty venv at ``where/venv`` and the environment of a pip step that installs into it."""
+    import subprocess
+    import sys
+
+    uv = Path(sys.executable).parent / "uv"
+    venv = where / "venv"
+    subprocess.run(
+        [str(uv), "venv", "-q", "--python", sys.executable, str(venv)],
+        check=True,
+        capture_output=True,
+    )
+    shims = where / "shims"
+    shims.mkdir()
+    (shims / "python").write_text(PIP_SHIM)
+    (shims / "python").chmod(0o755)
+    project = Path(__file__).parent.parent
+    env = {
+        "UV": str(uv),
+        "VENV": str(venv),
+        "UV_CONSTRAINT": str(project / "requirements/runtime.lock"),
+        "PATH": f"{shims}{os.pathsep}{os.environ['PATH']}",
+    }
+    return venv, env
+
+
+def run_pip_step(run: str, cwd: Path, env: dict[str, str]) -> None:
+    import subprocess
+
+    assert (
+        run.startswith("python -m pip install ")
+        and "-r .github/registry-gen-requirement.txt" in run
+    )
+    result = subprocess.run(
+        ["bash", "-e", "-c", run],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def run_validate_workflow(origin: Path, ci: Path, branch: str, number: int) -> tuple[int, str]:
     """The generated validate.yml's ``run:`` steps, in order, as GitHub runs them for PR #N.
 
     ``base/`` is the base branch (where the workflow and the pin come from); ``data/``
     is the merge of the PR's head into the base, as refs/pull/N/merge; the steps get
-    GitHub's environment. The pip step is checked, not run: the test's registry-gen
-    (this checkout, first on PATH) stands for what the pin installs.
+    GitHub's environment. The pip step installs the base's pin into a fresh venv
+    (:func:`fresh_venv`), and the steps after it run that venv's registry-gen.
     """
     import shutil
     import subprocess
-    import sys
 
     import yaml
 
@@ -145,9 +230,10 @@ def run_validate_workflow(origin: Path, ci: Path, branch: str, number: int) -> t
     )
     workflow = yaml.safe_load((ci / "base/.github/workflows/validate.yml").read_text())
     summary = ci / "summary.md"
+    venv, pip_env = fresh_venv(ci)
     env = {
         **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_ACTIONS": "true",
         "EVENT_NAME": "pull_request_target",
@@ -160,7 +246,8 @@ def run_validate_workflow(origin: Path, ci: Path, branch: str, number: int) -> t
             continue
         cwd = ci / step.get("working-directory", ".")
         if "pip install" in step["run"]:
-            assert cwd == ci / "base" and "-r .github/registry-gen-requirement.txt" in step["run"]
+            assert cwd == ci / "base"
+            run_pip_step(step["run"], cwd, pip_env)
             continue
         result = subprocess.run(
             ["bash", "-e", "-c", step["run"]],
@@ -195,11 +282,13 @@ def merge_pull_request(clone_dir: Path, branch: str, number: int) -> None:
 
 
 @pytest.mark.slow
-def test_team_flow_across_clones(tmp_path: Path) -> None:
+def test_team_flow_across_clones(tmp_path: Path, local_wheel: Path) -> None:
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(origin))
     storage = tmp_path / "storage"
-    admin = init_registry(tmp_path / "admin", remote=str(storage))
+    admin = init_registry(tmp_path / "admin", remote=str(storage), package=local_wheel.as_uri())
+    pin = (admin / ".github/registry-gen-requirement.txt").read_text()
+    assert local_wheel.as_uri() in pin
     git(admin, "remote", "add", "origin", str(origin))
     git(admin, "push", "-q", "origin", "main")
     alice, bob, carol = (clone(origin, tmp_path / who, who) for who in PEOPLE)
@@ -250,28 +339,29 @@ def test_team_flow_across_clones(tmp_path: Path) -> None:
 
     # The publish workflow's run: steps build the site from main.
     git(admin, "pull", "-q", "origin", "main")
-    run_publish_workflow(admin)
+    run_publish_workflow(admin, tmp_path / "publish")
     assert (admin / "_site/index.html").is_file()
 
 
-def run_publish_workflow(checkout: Path) -> None:
-    """publish.yml's build job ``run:`` steps in ``checkout`` (the pip step checked, not run)."""
+def run_publish_workflow(checkout: Path, work: Path) -> None:
+    """publish.yml's build job ``run:`` steps in ``checkout``, the pin installed in a fresh venv."""
     import subprocess
-    import sys
 
     import yaml
 
     workflow = yaml.safe_load((checkout / ".github/workflows/publish.yml").read_text())
+    work.mkdir()
+    venv, pip_env = fresh_venv(work)
     env = {
         **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "SITE_URL": "https://acme.github.io/registry/",
     }
     for step in workflow["jobs"]["build"]["steps"]:
         if "run" not in step:
             continue
         if "pip install" in step["run"]:
-            assert "-r .github/registry-gen-requirement.txt" in step["run"]
+            run_pip_step(step["run"], checkout, pip_env)
             continue
         result = subprocess.run(
             ["bash", "-e", "-c", step["run"]],
@@ -283,3 +373,36 @@ def run_publish_workflow(checkout: Path) -> None:
             check=False,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_a_pull_request_that_forgets_dvc_remote_fails_the_workflow(
+    tmp_path: Path, local_wheel: Path
+) -> None:
+    """The zero-configuration registry: the bytes live in dvc-remote/, committed or lost."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "--initial-branch=main", str(origin))
+    admin = init_registry(tmp_path / "admin", package=local_wheel.as_uri())
+    git(admin, "remote", "add", "origin", str(origin))
+    git(admin, "push", "-q", "origin", "main")
+    alice = clone(origin, tmp_path / "alice", "alice")
+    (tmp_path / "m.onnx").write_bytes(b"model bytes")
+    result = cli(alice, "register", "churn", str(tmp_path / "m.onnx"), "-d", "First", "--branch")
+    assert result.exit_code == 0, result.output
+    objects = git(alice, "diff", "--name-only", "main", "HEAD", "--", "dvc-remote").split()
+    assert objects  # register --branch commits them; Alice's own hands leave them out:
+    git(alice, "rm", "-q", "--cached", "--", *objects)
+    git(alice, "commit", "-q", "--amend", "--no-edit")
+    branch = git(alice, "branch", "--show-current").strip()
+    git(alice, "push", "-q", "origin", branch)
+    code, output = run_validate_workflow(origin, tmp_path / "ci", branch, 1)
+    assert code == 1
+    assert re.search(
+        r"::error file=models/churn/1/m\.onnx\.dvc,line=\d+,title=RG905 artifact-not-committed::",
+        output,
+    ), output
+    git(alice, "add", "--", *objects)
+    git(alice, "commit", "-q", "--amend", "--no-edit")
+    git(alice, "push", "-q", "--force", "origin", branch)
+    code, output = run_validate_workflow(origin, tmp_path / "ci", branch, 1)
+    assert code == 0, output

@@ -20,6 +20,7 @@ The package, by concern:
   the :class:`Findings` collector;
 * ``_files``: record errors (by their code) and the list of files (RG1xx, RG2xx);
 * ``_tree``: rules on one tree; ``_change``: rules on a change from base to head;
+* ``_committed``: RG905, the in-repository remote's objects are committed with the tree;
 * ``_runner``: the IO edge, :func:`validate_tree` and :func:`validate_change`.
 
 Example:

@@ -209,6 +209,13 @@ RULES: Mapping[str, Rule] = {
             "error",
             "the .dvc pointer tracks a folder exactly when the format needs one (mlflow)",
         ),
+        Rule(
+            "RG905",
+            "artifact-not-committed",
+            "error",
+            "with the in-repository DVC remote: each artifact's objects (a folder's .dir "
+            "manifest and its files too) are committed with the version",
+        ),
     )
 }
 

@@ -13,13 +13,14 @@ CODEOWNERS file) go through the one git edge, :mod:`registry_gen._git`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from registry_gen import _dvc, _git
 from registry_gen.codeowners import governance_owners
-from registry_gen.errors import UsageError
+from registry_gen.errors import ArtifactError, UsageError
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.schema import Policy
 from registry_gen.store import (
@@ -34,6 +35,7 @@ from registry_gen.store import (
 )
 
 from ._change import change_findings
+from ._committed import committed_findings
 from ._findings import Finding, Findings, Report
 from ._governance import governance_findings
 from ._tree import CODEOWNERS_FILE, tree_findings
@@ -69,6 +71,7 @@ def _validate_tree(root: Path, rev: str | None, check_remote: bool) -> Report:
         out,
         working_tree=rev is None,
     )
+    committed_findings(root, side.source, list(side.index.versions()), out)
     if check_remote:
         remote_findings(root, list(side.index.versions()), out)
     return Report(tuple(_finish(side, out, gitignores)), None, side.source.label)
@@ -129,9 +132,10 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
             working_tree=False,
             markup_only=touched,
         )
+    registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
+    new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
+    committed_findings(root, head_side.source, new, out)
     if check_remote:
-        registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
-        new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
         remote_findings(root, new, out)
     return Report(tuple(_finish(head_side, out, gitignores)), summary, head_side.source.label)
 
@@ -240,6 +244,8 @@ def remote_findings(root: Path, versions: Sequence[ModelVersion], out: Findings)
 
     A local-folder remote is checked in DVC 3's layout (``REMOTE/files/md5/ab/cdef...``)
     with plain ``stat`` calls; any other remote through DVC's filesystem ``exists``.
+    A folder artifact's files are checked too: its ``.dir`` manifest (a few hundred
+    bytes a file) is the only object read.
 
     Raises:
         ArtifactError: DVC could not read its configuration or reach the remote.
@@ -248,12 +254,45 @@ def remote_findings(root: Path, versions: Sequence[ModelVersion], out: Findings)
     if not wanted:
         return
     checked = _dvc.missing_objects(root, wanted)
+    folders = {m: v for m, v in wanted.items() if m.endswith(".dir") and m not in checked.missing}
+    contents = _folder_contents(root, sorted(folders))
+    inside = {m for files in contents.values() for m in files}
+    lacking = _dvc.missing_objects(root, inside).missing if inside else frozenset()
     for md5, version in sorted(wanted.items(), key=lambda kv: kv[1].record_file):
+        files = [m for m in contents.get(md5, ()) if m in lacking]
         if md5 in checked.missing:
-            out.add(
-                "RG903",
-                f"the artifact of {version.name} v{version.version} (md5 {md5}) is "
-                f"not in the {checked.remote}; run `dvc push {version.artifact_path}.dvc`",
-                f"{version.artifact_path}.dvc",
-                ("outs", 0, "md5"),
-            )
+            what = "is not"
+        elif files:
+            what = f"has {len(files)} of its {len(contents[md5])} files (first md5 {files[0]}) not"
+        else:
+            continue
+        out.add(
+            "RG903",
+            f"the artifact of {version.name} v{version.version} (md5 {md5}) {what} "
+            f"in the {checked.remote}; run `dvc push {version.artifact_path}.dvc`",
+            f"{version.artifact_path}.dvc",
+            ("outs", 0, "md5"),
+        )
+
+
+def _folder_contents(root: Path, manifests: Sequence[str]) -> dict[str, list[str]]:
+    """The file md5s each ``.dir`` manifest in the remote lists.
+
+    Raises:
+        ArtifactError: the remote cannot be opened, or a manifest is not DVC's JSON.
+    """
+    if not manifests:
+        return {}
+    found: dict[str, list[str]] = {}
+    with _dvc.open_remote(_dvc.DvcSource(repo_root=root)) as remote:
+        for md5 in manifests:
+            path = remote.fs.join(remote.path, "files", "md5", md5[:2], md5[2:])
+            try:
+                with remote.fs.open(path, mode="rb") as handle:
+                    found[md5] = [str(entry["md5"]) for entry in json.loads(handle.read())]
+            except (OSError, ValueError, TypeError, KeyError) as error:
+                raise ArtifactError(
+                    f"cannot read the folder manifest {md5} in the DVC remote {remote.label}: "
+                    f"{error}"
+                ) from error
+    return found
