@@ -1,10 +1,9 @@
 """``mlflow server --registry-store-uri registry-gen:///…``: MLflow's REST API over a registry.
 
-mlflow-skinny has no server, so the full ``mlflow`` package runs from a venv of
-its own (never the dev lock): ``$REGISTRY_GEN_MLFLOW_SERVER_PYTHON``, else
-``benchmarks/.work/mlflow-server-venv``, created here with uv on first use (the
-same MLflow version as the dev lock's mlflow-skinny, plus this checkout). When
-it cannot be installed (offline), the tests skip and say why.
+mlflow-skinny ships the server's code and its ``mlflow server`` command; the REST
+API needs only Flask, flask-cors and graphene besides, which the dev lock pins, so
+the server runs from the test's own interpreter (MLflow's web UI, whose built
+JavaScript only the full ``mlflow`` package carries, is not tested).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -28,48 +26,8 @@ from builders import git, small_registry_at
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / "benchmarks" / ".work" / "mlflow-server-venv"
 STARTUP_DEADLINE_S = 600  # a deadline to give up, not a timing assertion: the server is slow
 # to import on a loaded machine
-
-
-def _server_python() -> Path:
-    given = os.environ.get("REGISTRY_GEN_MLFLOW_SERVER_PYTHON")
-    if given:
-        return Path(given)
-    python = VENV / "bin" / "python"
-    uv = Path(sys.executable).parent / "uv"
-    try:
-        if not python.exists():
-            subprocess.run(
-                [str(uv), "venv", "--quiet", "--python", sys.executable, str(VENV)],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        # Each session: this checkout's registry-gen (its entry points) beside the
-        # full mlflow of the dev lock's version; quick when nothing changed.
-        subprocess.run(
-            [
-                str(uv),
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                str(python),
-                f"mlflow=={version('mlflow-skinny')}",
-                "-e",
-                str(ROOT),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    except (OSError, subprocess.CalledProcessError) as error:
-        detail = getattr(error, "stderr", "") or str(error)
-        pytest.skip(f"the full mlflow package could not be installed into {VENV}: {detail}")
-    return python
 
 
 def _free_port() -> int:
@@ -146,7 +104,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server_python() -> Path:
-    return _server_python()
+    return Path(sys.executable)
 
 
 @pytest.fixture
