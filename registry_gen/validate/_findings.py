@@ -202,6 +202,13 @@ RULES: Mapping[str, Rule] = {
             "error",
             "the .dvc pointer tracks a folder exactly when the format needs one (mlflow)",
         ),
+        Rule(
+            "RG906",
+            "trusted-type",
+            "error",
+            "artifact.trusted_types are dotted names of importable types, none that reach "
+            "the system or the interpreter (builtins.eval, os.*, subprocess.*...)",
+        ),
     )
 }
 
