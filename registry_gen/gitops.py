@@ -245,7 +245,7 @@ def user_name(root: Path) -> str:
     fallback = os.environ.get("USER") or "unknown"
     log.warning(
         "git has no user.name for %s; recording %r as who made the change "
-        "(set it with `git config user.name \"Your Name\"`)",
+        '(set it with `git config user.name "Your Name"`)',
         root,
         fallback,
     )
