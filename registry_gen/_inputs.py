@@ -259,11 +259,19 @@ def _array(values: Any, dtype: Any, what: str) -> Any:
             return array.astype(target)
         except (TypeError, ValueError):
             pass
+    if array.dtype.kind == "f" and target.kind in "iu" and _whole(array):
+        return array.astype(target)  # 3.0 for a long column: a float array of rows, lossless
     if array.size and not np.can_cast(array.dtype, target, casting="same_kind"):
         raise SignatureMismatch(
             f"{what} holds {array.dtype} values; the signature expects {target}"
         )
     return array.astype(target, copy=False)
+
+
+def _whole(array: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isfinite(array).all() and (array == np.trunc(array)).all())
 
 
 def _tensor(table: Table, spec: SpecLike) -> Any:

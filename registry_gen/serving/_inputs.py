@@ -39,6 +39,7 @@ REQUIRED = (
     f"{', '.join(FORMATS)} (and optionally params)"
 )
 
+
 def decode_json(body: bytes) -> Any:
     """The JSON document in ``body``, or :class:`InvalidInput` saying why not."""
     try:
