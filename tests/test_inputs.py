@@ -158,3 +158,39 @@ def test_pandas_stays_optional(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()
     frame = model_input({"b": [2], "a": [1.0]}, SPECS, Fitted())
     assert list(frame.columns) == ["a", "b"] and frame["b"].dtype == np.int64
+
+
+@pytest.mark.slow
+def test_a_model_loaded_from_the_published_site_checks_its_signature(
+    registry: Path, tmp_path: Path
+) -> None:
+    """The site's JSON API publishes each version's signature with its artifact."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from registry_gen.site.api import read_dvc_remote, render_api
+    from registry_gen.store import load_index
+
+    site = tmp_path / "site"
+    for relative, text in render_api(load_index(registry), read_dvc_remote(registry)).items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text(text)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        model = load_model("models:/framed/1", registry=url)
+        assert [s.name for s in model.resolved.inputs or ()] == COLUMNS
+        expected = model.unwrap().predict(FRAME)
+        np.testing.assert_array_equal(model.predict(FRAME.to_dict(orient="list")), expected)
+        with pytest.raises(SignatureMismatch, match=r"Missing columns \['tickets'\]"):
+            model.predict(FRAME.drop(columns="tickets"))
+    finally:
+        server.shutdown()
+        server.server_close()
