@@ -43,6 +43,7 @@ DENIED_MODULES = frozenset(
         "zipimport",
         # Importing these does something (prints, opens a browser): never imported to check.
         "antigravity", "this", "__hello__", "__phello__", "turtle", "tkinter", "idlelib",
+        "test",
     }
 )  # fmt: skip
 # Single objects of otherwise harmless modules that evaluate, import, open or reach

@@ -67,6 +67,7 @@ EXTRAS = {
     "torch": "torch",
     "safetensors": "torch",
     "mlflow": "mlflow",
+    "skops": "sklearn",
 }
 
 
