@@ -165,16 +165,13 @@ def conform(table: Table, inputs: Sequence[SpecLike] | None) -> Any:
         SignatureMismatch: a missing column, a wrong column count or shape, or a
             value that does not fit its column's type.
     """
-    import numpy as np
-
     if not inputs:
         if table.by_column is not None:
             return _stack([_array(v, None, f"column {k}") for k, v in table.by_column.items()])
         return _array(table.rows, None, "the input")
     if len(inputs) == 1 and inputs[0].shape is not None:
         return _tensor(table, inputs[0])
-    columns = conform_columns(table, inputs)
-    return _stack(columns) if columns else np.empty((0, 0))
+    return _stack(conform_columns(table, inputs))
 
 
 def conform_columns(table: Table, specs: Sequence[SpecLike]) -> list[Any]:
@@ -234,6 +231,8 @@ def _column(rows: Any, i: int) -> Any:
 def _stack(columns: list[Any]) -> Any:
     import numpy as np
 
+    if not columns:
+        return np.empty((0, 0))
     if any(c.dtype == object for c in columns):
         out = np.empty((len(columns[0]), len(columns)), dtype=object)
         for i, column in enumerate(columns):
@@ -317,8 +316,11 @@ def model_input(data: Any, inputs: Sequence[SpecLike] | None, model: Any) -> Any
         return _tensor(table, inputs[0])
     columns = conform_columns(table, inputs)
     frame = _dataframe_class() if features is not None else None
-    if frame is not None:
-        return frame({str(s.name): c for s, c in zip(inputs, columns, strict=True)})
+    if frame is not None and features is not None:
+        by_name = {str(s.name): c for s, c in zip(inputs, columns, strict=True)}
+        order = [str(f) for f in features]  # the order the model was fitted in, when known
+        names = order if set(order) <= set(by_name) else list(by_name)
+        return frame({name: by_name[name] for name in names})
     return _stack(columns)
 
 

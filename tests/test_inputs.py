@@ -194,3 +194,12 @@ def test_a_model_loaded_from_the_published_site_checks_its_signature(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_dataframe_model_gets_its_columns_in_the_order_it_was_fitted_in() -> None:
+    class Fitted:
+        feature_names_in_ = np.array(["b", "a"])
+
+    frame = model_input([[1.0, 2]], SPECS, Fitted())  # rows in the signature's order
+    assert list(frame.columns) == ["b", "a"] and frame.to_numpy().tolist() == [[2, 1.0]]
+    assert model_input({}, None, object()).shape == (0, 0)
