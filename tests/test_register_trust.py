@@ -206,3 +206,14 @@ def test_the_validator_refuses_a_pull_request_trusting_a_dangerous_type(
     assert finding.line == text.splitlines().index(f"  - {TREE_TYPE}") + 2
     assert "'posix.system' reaches the operating system" in finding.message
     assert [f.code for f in validate_tree(registry).errors] == ["RG906"]
+
+
+def test_a_skops_file_that_cannot_be_read_is_refused_at_registration(tmp_path: Path) -> None:
+    """Its types cannot be recorded, and it could never load: refused before anything is written."""
+    from registry_gen._registration import version_record
+    from registry_gen.errors import ArtifactError
+
+    broken = tmp_path / "model.skops"
+    broken.write_bytes(b"PK\x03\x04")
+    with pytest.raises(ArtifactError, match=r"model\.skops cannot be read"):
+        version_record(1, "None", broken, "skops", created_by="me", fields={})
