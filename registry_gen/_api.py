@@ -107,6 +107,7 @@ class ApiArtifact(TypedDict):
     nfiles: int | None
     trusted_types: list[str]
     sha256: NotRequired[str]  # the reviewed sha256 of a gated (pickle/joblib/mlflow) artifact
+    signature: NotRequired[dict[str, Any]]  # the version's signature (inputs, outputs)
 
 
 class ApiVersion(TypedDict):

@@ -46,8 +46,11 @@ def infer_signature(model: Any, input_example: Any) -> Signature:
     return Signature(inputs=spec(input_example), outputs=outputs)
 
 
-def save_model(model: Any, format: str, folder: Path) -> tuple[Path, list[str]]:
-    """Write ``model`` into ``folder`` as ``format``; its path and the types skops must trust.
+def save_model(model: Any, format: str, folder: Path) -> Path:
+    """Write ``model`` into ``folder`` as ``format``; the file's path.
+
+    The types a skops file needs trusted are read from the file by registration,
+    as for every other route (see :func:`registry_gen.formats.skops_untrusted_types`).
 
     Raises:
         UsageError: ``format`` is not skops, joblib or pickle.
@@ -58,13 +61,10 @@ def save_model(model: Any, format: str, folder: Path) -> tuple[Path, list[str]]:
             "use register_model for other formats"
         )
     path = folder / f"model.{SAVE_FORMATS[format]}"
-    trusted: list[str] = []
     if format == "skops":
         import skops.io
 
-        data = skops.io.dumps(model)
-        trusted = sorted(skops.io.get_untrusted_types(data=data))
-        path.write_bytes(data)
+        skops.io.dump(model, path)
     elif format == "joblib":
         import joblib
 
@@ -74,7 +74,7 @@ def save_model(model: Any, format: str, folder: Path) -> tuple[Path, list[str]]:
 
         with path.open("wb") as handle:
             pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return path, trusted
+    return path
 
 
 def register_model(
@@ -112,7 +112,8 @@ def log_model(
 
     The default format is skops, which loads without running code from the
     file; the types skops does not trust by default are recorded in
-    ``artifact.trusted_types`` (the registrant vouches for them).
+    ``artifact.trusted_types`` (the registrant vouches for them), as for a
+    skops file registered by any route.
     ``format="joblib"`` or ``"pickle"`` only when asked: loading those runs
     code. With ``input_example`` the signature is inferred from it.
 
@@ -126,9 +127,7 @@ def log_model(
     ... )
     """
     with tempfile.TemporaryDirectory(prefix="registry-gen-") as tmp:
-        path, trusted = save_model(model, format, Path(tmp))  # refuses other formats
+        path = save_model(model, format, Path(tmp))  # refuses other formats
         if input_example is not None and "signature" not in kwargs:
             kwargs["signature"] = infer_signature(model, input_example)
-        return register_model(
-            path, name, registry=registry, format=format, trusted_types=trusted, **kwargs
-        )
+        return register_model(path, name, registry=registry, format=format, **kwargs)

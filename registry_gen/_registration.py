@@ -9,7 +9,7 @@ behind when any step fails.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +19,9 @@ from pydantic import ValidationError
 
 from . import artifacts, gitops, progress
 from ._search import aware
+from ._trusted_types import check_trusted_types
 from .errors import AlreadyExists, ArtifactError, InvalidRegistry, ModelNotFound, UsageError
-from .formats import reviewed_sha256
+from .formats import reviewed_sha256, skops_untrusted_types
 from .paths import MODEL_FILE, MODELS_DIR, VERSION_FILE, safe_join
 from .policy import name_collision
 from .schema import ArtifactFormat, ModelRecord, Signature, VersionRecord
@@ -86,7 +87,7 @@ def version_record(
         "artifact": {
             "path": source.name,
             "format": fmt,
-            "trusted_types": list(fields.get("trusted_types", ())),
+            "trusted_types": recorded_trusted_types(source, fmt, fields.get("trusted_types", ())),
             "sha256": reviewed_sha256(source, fmt),
         },
         "lineage": {
@@ -103,6 +104,43 @@ def version_record(
     }
     record: VersionRecord = validated(VersionRecord, data, "model version")
     return record
+
+
+def recorded_trusted_types(source: Path, fmt: str, extra: Sequence[str] = ()) -> list[str]:
+    """What ``artifact.trusted_types`` records: a skops artifact's own types, plus ``extra``.
+
+    Every registration route records them (the registrant vouches for them, the
+    pull request shows them), so every route's version loads. Each type must pass
+    :func:`registry_gen._trusted_types.trusted_type_problem` here, where it was saved.
+
+    Raises:
+        UsageError: a type is refused, or ``extra`` is given for an artifact that is not skops.
+        ArtifactError: the skops artifact cannot be read.
+        MissingExtra: skops is not installed.
+    """
+    if fmt != "skops":
+        if extra:
+            raise UsageError(
+                f"trusted types apply to skops artifacts only; this artifact is {fmt} "
+                f"(drop {', '.join(sorted(extra))})"
+            )
+        return []
+    return check_trusted_types([*skops_untrusted_types(source), *extra], require_installed=True)
+
+
+def registrant(root: Path, created_by: str | None) -> str:
+    """Who a new version's ``created_by`` credits: ``created_by`` when given, else the
+    registering user's git identity for ``root`` (see :func:`registry_gen.gitops.user_name`,
+    which says so in a warning when git has none and it falls back).
+
+    Raises:
+        UsageError: ``created_by`` is given but blank.
+    """
+    if created_by is None:
+        return gitops.user_name(root)
+    if not created_by.strip():
+        raise UsageError("created_by is blank; give a name, or leave it out to use git's user.name")
+    return created_by.strip()
 
 
 def dvc_remote(root: Path, push: bool) -> artifacts.Remote | None:

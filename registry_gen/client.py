@@ -35,8 +35,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import gitops
-
 # Re-exported: part of this module's API since before the split.
 from ._client_models import RegisteredModelOps
 from ._edits import (
@@ -57,6 +55,7 @@ from ._registration import (
     in_repo_remote,
     infer_format,
     model_is_new,
+    registrant,
     version_record,
 )
 from ._search import (
@@ -205,6 +204,7 @@ class RegistryClient(RegisteredModelOps):
         branch: Branch = None,
         create_model: bool = False,
         created_at: datetime | None = None,
+        created_by: str | None = None,
     ) -> ModelVersion:
         """Add the next version of ``name`` from the file or folder ``source``.
 
@@ -217,8 +217,16 @@ class RegistryClient(RegisteredModelOps):
         and pushed to the default DVC remote (``push=False`` skips the upload);
         then ``version.yaml`` is written. On any failure the half-made version
         folder is removed. The model must exist unless ``create_model`` is true
-        (as :func:`register_model` does). ``created_at`` defaults to now; give it
-        when importing history from another registry.
+        (as :func:`register_model` does). ``created_at`` defaults to now and
+        ``created_by`` to the registering user's git identity (``user.name`` of
+        the registry's repository); give them when importing history from another
+        registry.
+
+        A skops artifact's types that skops does not trust by default are read
+        from the file and recorded in ``artifact.trusted_types`` with the types in
+        ``trusted_types`` (reviewed in the pull request like any field), so the
+        version loads; a type that reaches the system or the interpreter, or that
+        is not importable here, is refused.
 
         >>> client.create_model_version(
         ...     "churn",
@@ -229,7 +237,8 @@ class RegistryClient(RegisteredModelOps):
         ... )  # doctest: +SKIP
 
         Raises:
-            UsageError: ``source`` is missing, or an argument does not fit the schema.
+            UsageError: ``source`` is missing, an argument does not fit the schema, or
+                a trusted type is refused.
             ModelNotFound: the model does not exist and ``create_model`` is false.
             RuleViolation: ``stage`` cannot be started in, or its requirements are not met.
             ArtifactError: DVC is not set up, has no default remote, or failed.
@@ -281,7 +290,7 @@ class RegistryClient(RegisteredModelOps):
             self._stage(stage) if stage else policy.default_stage,
             source_path,
             fmt,
-            created_by=gitops.user_name(self.root),
+            created_by=registrant(self.root, created_by),
             fields={**fields, "created_at": created_at},
         )
         if record.stage != policy.default_stage:

@@ -50,6 +50,10 @@ class InvalidUri(UsageError):
     """A ``models:/`` URI is malformed."""
 
 
+class SignatureMismatch(UsageError):
+    """Data given to ``predict`` does not fit the version's recorded signature."""
+
+
 class UnsafePath(RegistryError, ValueError):
     """A path would leave the registry folder or pass through a symlink."""
 

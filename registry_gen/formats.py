@@ -70,6 +70,7 @@ EXTRAS = {
     "torch": "torch",
     "safetensors": "torch",
     "mlflow": "mlflow",
+    "skops": "sklearn",
 }
 
 
@@ -278,20 +279,38 @@ def _predict_method(model: Any) -> Predict:
     return predict
 
 
-def _load_skops(path: Path, trusted_types: Sequence[str]) -> tuple[Any, Predict]:
+def skops_untrusted_types(path: Path) -> list[str]:
+    """The types of the skops artifact at ``path`` (a file, or a folder holding one) that
+    skops does not trust by default, sorted: what registration records and loading checks.
+
+    Raises:
+        MissingExtra: skops is not installed.
+        ArtifactError: the file is not a readable skops file, or a folder without exactly one.
+    """
     sio = require("skops.io")
     file = _single(path, ".skops", "skops")
     try:
-        untrusted = [t for t in sio.get_untrusted_types(file=file) if t not in set(trusted_types)]
+        return sorted(sio.get_untrusted_types(file=file))
     except Exception as error:  # skops raises plain exceptions for a broken zip
-        raise ArtifactError(f"the skops artifact cannot be read: {error}") from error
+        raise ArtifactError(f"the skops artifact {file.name} cannot be read: {error}") from error
+
+
+def _load_skops(path: Path, trusted_types: Sequence[str]) -> tuple[Any, Predict]:
+    from ._trusted_types import trusted_type_problem
+
+    # A record from before the rule, or from a site: refused types are never passed to skops.
+    problems = [p for t in trusted_types if (p := trusted_type_problem(t)) is not None]
+    if problems:
+        raise UntrustedFormat(f"the record trusts a type it may not: {problems[0]}; not loaded")
+    untrusted = [t for t in skops_untrusted_types(path) if t not in set(trusted_types)]
     if untrusted:
         raise UntrustedFormat(
             "the skops artifact contains types that were not trusted at registration: "
-            f"{', '.join(sorted(untrusted))}; it was not loaded. Trusted types are recorded in "
+            f"{', '.join(untrusted)}; it was not loaded. Trusted types are recorded in "
             "version.yaml (artifact.trusted_types) and reviewed in the pull request."
         )
-    model = sio.load(file, trusted=list(trusted_types))
+    sio = require("skops.io")
+    model = sio.load(_single(path, ".skops", "skops"), trusted=list(trusted_types))
     return model, _predict_method(model)
 
 

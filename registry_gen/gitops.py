@@ -240,7 +240,16 @@ def user_name(root: Path) -> str:
         name = _config(open_repo(root), "user.name")
     except GitError:
         name = None
-    return name or os.environ.get("USER") or "unknown"
+    if name:
+        return name
+    fallback = os.environ.get("USER") or "unknown"
+    log.warning(
+        "git has no user.name for %s; recording %r as who made the change "
+        '(set it with `git config user.name "Your Name"`)',
+        root,
+        fallback,
+    )
+    return fallback
 
 
 @contextmanager

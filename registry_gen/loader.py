@@ -38,13 +38,16 @@ from pathlib import Path
 from typing import Any
 
 from .cache import ArtifactCache, object_cache_enabled
-from .errors import OfflineMiss
+from .errors import OfflineMiss, SignatureMismatch
 from .formats import Predict, check_trusted, load_artifact, object_cache_key, predict_method
 from .locate import ResolvedArtifact, locate, offline_mode
 from .paths import safe_join
 from .uri import ModelUri
 
 log = logging.getLogger(__name__)
+
+# Formats whose model takes a 2-D batch: their input is converted and checked (_inputs).
+_BATCH_FORMATS = frozenset({"skops", "pickle", "joblib"})
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,25 @@ class LoadedModel:
         return self.resolved.md5
 
     def predict(self, data: Any) -> Any:
-        """Predict with the model, whatever its format (the seed's ``model.predict(data)``)."""
+        """Predict with the model, whatever its format (the seed's ``model.predict(data)``).
+
+        A scikit-learn-like model (skops, pickle, joblib) takes a pandas DataFrame, a
+        NumPy array, a list of rows, a list of records or a dict of columns, as MLflow's
+        pyfunc does, checked against the recorded signature (see :mod:`registry_gen._inputs`).
+
+        Raises:
+            SignatureMismatch: a column is missing, a value has the wrong type, or a
+                tensor the wrong shape (the message names the column).
+        """
+        if self.format in _BATCH_FORMATS:
+            from ._inputs import model_input
+
+            try:
+                data = model_input(data, self.resolved.inputs, self._native)
+            except SignatureMismatch as error:
+                raise SignatureMismatch(
+                    f"{self.uri}: the input does not fit its recorded signature. {error}"
+                ) from None
         return self._predict(data)
 
     def unwrap(self) -> Any:

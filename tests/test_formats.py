@@ -13,7 +13,7 @@ import pytest
 from loader_fixtures import ROWS, Linear, Payload, train
 
 from registry_gen.errors import ArtifactError, MissingExtra, UntrustedFormat
-from registry_gen.formats import load_artifact
+from registry_gen.formats import load_artifact, skops_untrusted_types
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,25 @@ def test_a_broken_skops_file_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"not a zip")
     with pytest.raises(ArtifactError, match="cannot be read"):
         load_artifact(path, "skops")
+
+
+def test_the_types_registration_records_are_the_ones_loading_checks(
+    tmp_path: Path, tree: object
+) -> None:
+    """One reader (skops_untrusted_types) for a file and for a folder holding one."""
+    import skops.io as sio
+
+    folder = tmp_path / "artifact"
+    folder.mkdir()
+    sio.dump(tree, folder / "model.skops")
+    types = skops_untrusted_types(folder)
+    assert types == sorted(sio.get_untrusted_types(file=folder / "model.skops"))
+    assert skops_untrusted_types(folder / "model.skops") == types
+    native, _ = load_artifact(folder, "skops", trusted_types=types)
+    assert type(native) is type(tree)
+    (folder / "model.skops").write_bytes(b"not a zip")
+    with pytest.raises(ArtifactError, match=r"model\.skops cannot be read"):
+        skops_untrusted_types(folder)
 
 
 @pytest.mark.parametrize("fmt", ["pickle", "joblib"])

@@ -228,6 +228,14 @@ def upgrade_command(ctx: Context, package: str | None, no_branch: bool) -> None:
     metavar="REF",
     help="Take the next version number from REF too (default: the branch's upstream, else HEAD).",
 )
+@click.option(
+    "--trust-type",
+    "trust_types",
+    multiple=True,
+    metavar="TYPE",
+    help="A type skops may rebuild besides those the file names (recorded in "
+    "artifact.trusted_types, reviewed in the pull request), e.g. sklearn.tree._tree.Tree.",
+)
 @click.option("--no-push", is_flag=True, help="Track the artifact but do not dvc push it.")
 @_branch_option
 @pass_context
@@ -247,6 +255,7 @@ def register_command(
     metrics: tuple[str, ...],
     params: tuple[str, ...],
     base: str | None,
+    trust_types: tuple[str, ...],
     no_push: bool,
     branch: str | None,
 ) -> None:
@@ -254,12 +263,16 @@ def register_command(
 
     Copies it to models/NAME/N/, dvc-adds and pushes it, writes version.yaml
     (and model.yaml for a new model). Python: registry_gen.register_model.
+    For a skops file, the types it names that skops does not trust by default
+    are recorded (and printed) as artifact.trusted_types; types that reach the
+    system or the interpreter, or that are not importable, are refused.
 
     \b
     Examples:
       registry-gen register churn model.skops -d "Gradient boosting" --branch
       registry-gen register churn model/ --metric auc=0.91 --param depth=6
       registry-gen register churn m.onnx --code https://github.com/acme/churn@3f2a9c1
+      registry-gen register churn model.skops --trust-type sklearn.tree._tree.Tree
     """
     from registry_gen.client import register_model
     from registry_gen.progress import listening
@@ -278,6 +291,7 @@ def register_command(
         "parents": list(parents),
         "metrics": {k: _number(v, f"--metric {k}") for k, v in _pairs(metrics, "--metric").items()},
         "params": {k: _param(v) for k, v in _pairs(params, "--param").items()},
+        "trusted_types": list(trust_types),
         "push": not no_push,
         "base": base,
         "branch": _branch_arg(branch),
@@ -290,12 +304,14 @@ def register_command(
         finally:
             line.done()
     pushed = "" if no_push else ", pushed to the DVC remote"
-    _echo_change(
+    message = (
         f"Registered {version.uri} ({version.record.artifact.format}, "
-        f"md5 {version.artifact_md5}{pushed})",
-        _branch_arg(branch),
-        ctx,
+        f"md5 {version.artifact_md5}{pushed})"
     )
+    trusted = version.record.artifact.trusted_types
+    if trusted:
+        message += f"\nTrusted types (reviewed in the pull request): {', '.join(trusted)}"
+    _echo_change(message, _branch_arg(branch), ctx)
 
 
 @main.command("promote")

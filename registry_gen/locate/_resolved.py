@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Protocol
 
 from registry_gen._dvc import DvcSource
+from registry_gen._inputs import InputSpec, input_specs
 from registry_gen.errors import ArtifactError, InvalidRegistry
 from registry_gen.resolve import follow_rename, moved_note, resolve
 from registry_gen.uri import ModelUri
@@ -46,6 +47,7 @@ class ResolvedArtifact:
     source: DvcSource
     registry: str  # where it was resolved, for messages
     sha256: str | None = None  # the reviewed sha256 of a gated format (artifact.sha256)
+    inputs: tuple[InputSpec, ...] | None = None  # the recorded signature's inputs
 
     @property
     def exact_uri(self) -> ModelUri:
@@ -162,4 +164,5 @@ def resolve_in_index(
         source=source_for_version,
         registry=label,
         sha256=record.artifact.sha256,
+        inputs=input_specs(record.signature.inputs) if record.signature else None,
     )

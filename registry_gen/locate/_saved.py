@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from registry_gen._api import check_artifact
 from registry_gen._dvc import DvcSource
+from registry_gen._inputs import input_specs
 from registry_gen.cache import RESOLVED_DIR, ArtifactCache
 from registry_gen.errors import ArtifactError, RegistryError, VersionNotFound
 from registry_gen.locate._resolved import ResolvedArtifact
@@ -51,7 +52,7 @@ __all__ = ["RESOLUTION_FORMAT", "SavedResolution"]
 
 log = logging.getLogger("registry_gen.locate")
 
-RESOLUTION_FORMAT = 2
+RESOLUTION_FORMAT = 3  # 3: versions carry their signature inputs
 # A file changed within this long before its resolution was saved may change again
 # without its (coarse) timestamps changing: such files are also checked by content.
 RACY_NS = 3_000_000_000
@@ -187,7 +188,7 @@ class SavedResolution:
 def _saved_versions(model: RegisteredModel) -> dict[str, dict[str, Any]]:
     versions = {}
     for version in model.versions:
-        pointer = version.pointer
+        pointer, recorded = version.pointer, version.record.signature
         versions[str(version.version)] = {
             "stage": version.stage,
             "md5": pointer.md5 if pointer else None,
@@ -197,6 +198,7 @@ def _saved_versions(model: RegisteredModel) -> dict[str, dict[str, Any]]:
             "sha256": version.record.artifact.sha256,
             "size": pointer.size if pointer else None,
             "legacy": pointer.hash != "md5" if pointer else False,
+            "inputs": recorded.model_dump()["inputs"] if recorded else None,
         }
     return versions
 
@@ -262,5 +264,6 @@ def _pick_saved(
             source=DvcSource(repo_root=root, legacy=legacy),
             registry=label,
             sha256=artifact.sha256,
+            inputs=input_specs(entry.get("inputs")),  # checked; None (unchecked) on any doubt
         )
     )

@@ -16,6 +16,7 @@ from typing import Any
 
 from registry_gen._api import INDEX, check_artifact, model_api_path, parse_index, parse_model
 from registry_gen._dvc import DvcSource
+from registry_gen._inputs import input_specs
 from registry_gen.cache import ArtifactCache
 from registry_gen.errors import ArtifactError, ModelNotFound, OfflineMiss
 from registry_gen.locate._resolved import ResolvedArtifact
@@ -63,6 +64,7 @@ class SiteRegistry:
         model = parse_model(self._get_json(document), name, where)
         chosen = resolve(uri, model.versions, model.aliases, index.stages)
         artifact = check_artifact(model.artifacts[chosen], name, chosen, where)
+        signature = model.artifacts[chosen].get("signature")  # checked by input_specs
         return ResolvedArtifact(
             uri=uri,
             name=name,
@@ -78,6 +80,7 @@ class SiteRegistry:
             ),
             registry=self.label,
             sha256=artifact.sha256,
+            inputs=input_specs(signature.get("inputs") if isinstance(signature, dict) else None),
         )
 
     def _get_json(self, relative: str) -> Any:

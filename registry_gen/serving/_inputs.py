@@ -3,7 +3,9 @@
 Pure functions over bytes and NumPy (no pandas: the server must not need it).
 A body becomes a :class:`Table` (rows, and column names when the request named
 them); :func:`conform` then checks it against the version's
-:class:`~registry_gen.schema.Signature` and returns the array the model gets.
+:class:`~registry_gen.schema.Signature` with the loader's rule
+(:mod:`registry_gen._inputs`) and returns the array the model gets, its
+mismatches as MLflow's ``INVALID_PARAMETER_VALUE``.
 
 Example:
     >>> table, params = parse_mlflow_json(
@@ -18,13 +20,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from registry_gen.schema import Signature, TensorSpec
+from registry_gen import _inputs as _shared
+from registry_gen._inputs import Table, numpy_dtype, records
+
+__all__ = ["Table", "conform", "jsonable", "numpy_dtype", "parse_csv", "parse_mlflow_json"]
+from registry_gen.errors import SignatureMismatch
+from registry_gen.schema import Signature
 
 from ._errors import BadRequest, InvalidInput
 
@@ -33,30 +38,6 @@ REQUIRED = (
     f"The input must be a JSON dictionary with exactly one of the input fields "
     f"{', '.join(FORMATS)} (and optionally params)"
 )
-
-# Signature type names (NumPy's, as infer_signature writes them, and MLflow's) -> NumPy dtype.
-_DTYPES: dict[str, Any] = {
-    "double": np.float64,
-    "float": np.float32,
-    "long": np.int64,
-    "integer": np.int32,
-    "int": np.int64,
-    "boolean": np.bool_,
-    "bool": np.bool_,
-    "string": object,
-    "str": object,
-    "object": object,
-    "binary": object,
-    "bytes": object,
-}
-
-
-@dataclass(frozen=True)
-class Table:
-    """A batch: row-major values and, when the request named them, the column names."""
-
-    rows: Any  # a list of rows, or an array
-    columns: tuple[str, ...] | None = None
 
 
 def decode_json(body: bytes) -> Any:
@@ -111,11 +92,7 @@ def _split(value: Any) -> Table:
 def _records(value: Any) -> Table:
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
         raise BadRequest("dataframe_records must be a list of objects, one per row")
-    columns: dict[str, None] = {}  # the union of the keys, in order of appearance (as pandas)
-    for record in value:
-        columns.update(dict.fromkeys(record))
-    names = tuple(columns)
-    return Table([[record.get(name) for name in names] for record in value], names)
+    return records(value)
 
 
 def _tensor_input(value: Any, key: str) -> Table:
@@ -169,17 +146,7 @@ def _csv_value(cell: str) -> Any:
 
 
 # ---------------------------------------------------------------------------
-# Checking against the signature
-
-
-def numpy_dtype(type_name: str) -> Any:
-    """The NumPy dtype of a signature type name (``float64``, ``double``, ``string``...)."""
-    if type_name in _DTYPES:
-        return _DTYPES[type_name]
-    try:
-        return np.dtype(type_name).type
-    except TypeError:
-        return object
+# Checking against the signature: the loader's rule (registry_gen._inputs), as MLflow's errors
 
 
 def conform(table: Table, signature: Signature | None) -> Any:
@@ -191,80 +158,10 @@ def conform(table: Table, signature: Signature | None) -> Any:
         InvalidInput: a missing column, a wrong column count or shape, or a value
             that does not fit its column's type.
     """
-    inputs = signature.inputs if signature is not None else []
-    if not inputs:
-        return _array(table.rows, None, "the input")
-    if len(inputs) == 1 and inputs[0].shape is not None:
-        return _tensor(table, inputs[0])
-    return _columns(table, inputs)
-
-
-def _array(rows: Any, dtype: Any, what: str) -> Any:
     try:
-        array = np.asarray(rows)
-    except ValueError as error:  # ragged rows
-        raise InvalidInput(f"Invalid input. {what} is not rectangular: {error}") from None
-    if array.dtype == object and array.ndim == 1 and any(isinstance(r, list) for r in rows):
-        raise InvalidInput(f"Invalid input. {what}: rows have different lengths")
-    if dtype is None or dtype is object:
-        return array
-    target = np.dtype(dtype)
-    if array.dtype == object and target.kind == "f":  # None (a missing value) -> NaN
-        try:
-            return array.astype(target)
-        except (TypeError, ValueError):
-            pass
-    if array.size and not np.can_cast(array.dtype, target, casting="same_kind"):
-        raise InvalidInput(
-            f"Invalid input. {what} holds {array.dtype} values; the signature expects {target}"
-        )
-    return array.astype(target, copy=False)
-
-
-def _tensor(table: Table, spec: TensorSpec) -> Any:
-    array = _array(table.rows, numpy_dtype(spec.type), "the input tensor")
-    shape = spec.shape or []
-    ok = array.ndim == len(shape) and all(
-        want == -1 or want == got for want, got in zip(shape, array.shape, strict=True)
-    )
-    if not ok:
-        raise InvalidInput(
-            f"Invalid input. The signature expects a tensor of shape {shape} "
-            f"(-1: any), got {list(array.shape)}"
-        )
-    return array
-
-
-def _columns(table: Table, specs: Sequence[TensorSpec]) -> Any:
-    _array(table.rows, None, "the input")  # rectangular?
-    rows = np.array(table.rows, dtype=object)  # each value as sent, until its column's type
-    if rows.ndim != 2:
-        raise InvalidInput(
-            f"Invalid input. Expected rows of {len(specs)} columns, got an "
-            f"array of shape {list(rows.shape)}"
-        )
-    names = [spec.name for spec in specs]
-    if table.columns is not None and all(names):
-        missing = [n for n in names if n not in table.columns]
-        if missing:
-            raise InvalidInput(
-                f"Invalid input. Missing columns {missing}; the signature expects {names}"
-            )
-        rows = rows[:, [table.columns.index(n) for n in names if n is not None]]
-    elif rows.shape[1] != len(specs):
-        raise InvalidInput(
-            f"Invalid input. Expected {len(specs)} columns {names}, got {rows.shape[1]}"
-        )
-    columns = [
-        _array(rows[:, i].tolist(), numpy_dtype(spec.type), f"column {spec.name or i}")
-        for i, spec in enumerate(specs)
-    ]
-    if any(c.dtype == object for c in columns):
-        out = np.empty((rows.shape[0], len(columns)), dtype=object)
-        for i, column in enumerate(columns):
-            out[:, i] = column
-        return out
-    return np.column_stack(columns) if columns else rows
+        return _shared.conform(table, signature.inputs if signature is not None else None)
+    except SignatureMismatch as error:
+        raise InvalidInput(f"Invalid input. {error}") from None
 
 
 def jsonable(value: Any) -> Any:

@@ -66,6 +66,8 @@ def _version_entry(version: ModelVersion) -> ApiVersion:
     }
     if record.artifact.sha256 is not None:
         artifact["sha256"] = record.artifact.sha256
+    if record.signature is not None:  # what the loader checks a batch against
+        artifact["signature"] = record.signature.model_dump()
     return {
         "version": version.version,
         "stage": version.stage,

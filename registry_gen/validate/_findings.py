@@ -216,6 +216,13 @@ RULES: Mapping[str, Rule] = {
             "with the in-repository DVC remote: each artifact's objects (a folder's .dir "
             "manifest and its files too) are committed with the version",
         ),
+        Rule(
+            "RG906",
+            "trusted-type",
+            "error",
+            "artifact.trusted_types are dotted names of importable types, none that reach "
+            "the system or the interpreter (builtins.eval, os.*, subprocess.*...)",
+        ),
     )
 }
 

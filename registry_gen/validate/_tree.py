@@ -226,6 +226,28 @@ def markup_findings(
                 check(version.record.description, version.record_file, "the description")
 
 
+def trusted_type_findings(
+    index: RegistryIndex, out: Findings, only: set[tuple[str, int | None]] | None = None
+) -> None:
+    """RG906: the rule registration applies to trusted types (``only``: changed records)."""
+    from registry_gen._trusted_types import trusted_type_problem
+
+    for model in index.models.values():
+        for version in model.versions:
+            if only is not None and (model.name, version.version) not in only:
+                continue
+            for i, name in enumerate(version.record.artifact.trusted_types):
+                problem = trusted_type_problem(name)
+                if problem is not None:
+                    out.add(
+                        "RG906",
+                        f"{problem}: remove it from the record (skops then refuses the file, "
+                        "as it should) or register a model that does not need it",
+                        version.record_file,
+                        ("artifact", "trusted_types", i),
+                    )
+
+
 def pointer_findings(index: RegistryIndex, out: Findings) -> None:
     """RG901 a pointer exists, RG902 it tracks the named artifact, RG904 of the right kind."""
     for version in index.versions():
@@ -305,6 +327,7 @@ def tree_findings(
     alias_findings(index, out)
     lineage_findings(index, out)
     markup_findings(index, out, markup_only)
+    trusted_type_findings(index, out, markup_only)
     pointer_findings(index, out)
     owner_findings(index, out)
     codeowners_findings(index, codeowners, out)
