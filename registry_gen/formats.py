@@ -70,7 +70,6 @@ EXTRAS = {
     "torch": "torch",
     "safetensors": "torch",
     "mlflow": "mlflow",
-    "skops": "sklearn",
 }
 
 

@@ -13,12 +13,13 @@ CODEOWNERS file) go through the one git edge, :mod:`registry_gen._git`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from registry_gen import _dvc, _git
+from registry_gen._manifest import parse_manifest
+from registry_gen._remote_fs import open_remote
 from registry_gen.codeowners import governance_owners
 from registry_gen.errors import ArtifactError, UsageError
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
@@ -284,15 +285,18 @@ def _folder_contents(root: Path, manifests: Sequence[str]) -> dict[str, list[str
     if not manifests:
         return {}
     found: dict[str, list[str]] = {}
-    with _dvc.open_remote(_dvc.DvcSource(repo_root=root)) as remote:
-        for md5 in manifests:
-            path = remote.fs.join(remote.path, "files", "md5", md5[:2], md5[2:])
+    remote = open_remote(_dvc.DvcSource(repo_root=root))
+    for md5 in manifests:
+        path = remote.candidates(md5, legacy=False)[0]
+        try:
+            stream, _ = remote.fs.open_at(path, 0)
             try:
-                with remote.fs.open(path, mode="rb") as handle:
-                    found[md5] = [str(entry["md5"]) for entry in json.loads(handle.read())]
-            except (OSError, ValueError, TypeError, KeyError) as error:
-                raise ArtifactError(
-                    f"cannot read the folder manifest {md5} in the DVC remote {remote.label}: "
-                    f"{error}"
-                ) from error
+                data = stream.read()
+            finally:
+                stream.close()
+            found[md5] = [entry_md5 for _relpath, entry_md5 in parse_manifest(data, md5)]
+        except (OSError, ArtifactError) as error:
+            raise ArtifactError(
+                f"cannot read the folder manifest {md5} in the DVC remote {remote.label}: {error}"
+            ) from error
     return found
