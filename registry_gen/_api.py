@@ -45,6 +45,7 @@ __all__ = [
     "ApiModel",
     "ApiModelSummary",
     "ApiRemote",
+    "ApiStageChange",
     "ApiVersion",
     "CheckedArtifact",
     "SiteIndex",
@@ -93,8 +94,21 @@ class ApiArtifact(TypedDict):
     sha256: NotRequired[str]  # the reviewed sha256 of a gated (pickle/joblib/mlflow) artifact
 
 
+class ApiStageChange(TypedDict):
+    """One entry of a version's ``stage_history``: when (ISO, UTC), from, to, which commit."""
+
+    at: str
+    old: str | None
+    new: str | None
+    commit: str
+
+
 class ApiVersion(TypedDict):
-    """One entry of ``versions`` in ``api/models/NAME.json``."""
+    """One entry of ``versions`` in ``api/models/NAME.json``.
+
+    The fields after ``artifact`` are for people comparing versions (the site's
+    compare page); :func:`parse_model` does not read them.
+    """
 
     version: int
     stage: str
@@ -102,6 +116,12 @@ class ApiVersion(TypedDict):
     created_by: str
     uri: str
     artifact: ApiArtifact
+    params: NotRequired[dict[str, Any]]
+    metrics: NotRequired[dict[str, float]]
+    tags: NotRequired[dict[str, str]]
+    signature: NotRequired[dict[str, Any] | None]
+    lineage: NotRequired[dict[str, Any]]
+    stage_history: NotRequired[list[ApiStageChange]]
 
 
 class ApiModelSummary(TypedDict):

@@ -91,7 +91,8 @@ def test_links_point_at_generated_pages(pages: dict[str, str]) -> None:
     checked = 0
     for path, text in pages.items():
         for target in re.findall(r"href='([^']+)'", text):
-            resolved = os.path.normpath(os.path.join(_page_url(path), target.split("#")[0]))
+            target_path = target.split("#")[0].split("?")[0]  # the compare page takes a query
+            resolved = os.path.normpath(os.path.join(_page_url(path), target_path))
             resolved = "" if resolved == "." else resolved
             assert resolved in by_url or resolved in files, f"{path} links to missing {target}"
             checked += 1
