@@ -52,9 +52,7 @@ def site_url(built: Path) -> Iterator[str]:
 
 
 def _entries(site: Path) -> list[dict[str, str]]:
-    docs: list[dict[str, str]] = json.loads((site / "search/search_index.json").read_text())[
-        "docs"
-    ]
+    docs: list[dict[str, str]] = json.loads((site / "search/search_index.json").read_text())["docs"]
     return docs
 
 
@@ -101,9 +99,7 @@ def test_search_box_finds_versions(site_url: str, page: Page) -> None:  # noqa: 
     ):
         page.fill("input.md-search__input", "")
         page.keyboard.type(query)
-        page.locator(f".md-search-result__item a[href*='{href}']").first.wait_for(
-            timeout=15_000
-        )
+        page.locator(f".md-search-result__item a[href*='{href}']").first.wait_for(timeout=15_000)
     _shot(page, "search-version")
 
 
@@ -119,8 +115,11 @@ def test_filter_box_hides_rows(site_url: str, page: Page, page_errors: list[str]
     assert all(r.is_visible() for r in rows.all())
     page.goto(site_url + "models/")
     page.fill("input.rg-filter-input", "fraudulent")
-    visible = [r.inner_text() for r in page.locator("table[data-rg-filter] tbody tr").all()
-               if r.is_visible()]
+    visible = [
+        r.inner_text()
+        for r in page.locator("table[data-rg-filter] tbody tr").all()
+        if r.is_visible()
+    ]
     assert len(visible) == 1 and visible[0].startswith("fraud")
     assert page_errors == []
 
