@@ -179,3 +179,54 @@ def test_activity_and_lineage_are_in_the_navigation(site_url: str, page: Page) -
         nav = page.locator(".md-sidebar--primary .md-nav__link:visible")
         labels = {link.inner_text().strip() for link in nav.all()}
         assert {"Activity", "Lineage"} <= labels, (path, labels)
+
+
+@pytest.fixture(scope="module")
+def instant_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same registry with Material's instant navigation (pages swapped by script)."""
+    import os
+
+    from registry_gen.site import build_site
+
+    root = _registry(tmp_path_factory.mktemp("instant") / "registry")
+    (root / "site").mkdir()
+    server = _serve(root / "site")
+    url = next(server)
+    project = Path(__file__).resolve().parent.parent
+    # Instant navigation follows only the sitemap's links, so the site must know its address.
+    config = (project / "mkdocs.yml").read_text()
+    config = config.replace("  features:\n", "  features:\n    - navigation.instant\n", 1)
+    config = config.replace("site_url: !ENV [SITE_URL]", f"site_url: {url}")
+    (root / "mkdocs.yml").write_text(config)
+    (root / "docs").mkdir(exist_ok=True)
+    os.symlink(project / "node_modules", root / "node_modules")
+    build_site(root, strict=True)
+    yield url
+    server.close()
+
+
+@pytest.mark.browser
+def test_filter_and_compare_survive_instant_navigation(
+    instant_site: str,
+    page: Page,  # noqa: F811
+    page_errors: list[str],  # noqa: F811
+) -> None:
+    page.goto(instant_site + "models/")
+    page.wait_for_load_state("networkidle")  # the sitemap, which instant navigation follows
+    assert page.locator("input.rg-filter-input").count() == 1
+    page.evaluate("window.__sameDocument = true")
+    page.click("article a[href$='/models/churn/']")
+    page.wait_for_url("**/models/churn/")
+    page.locator("input.rg-filter-input").wait_for(timeout=15_000)
+    # Instant navigation swapped the page in place: no new document was loaded.
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("input.rg-filter-input").count() == 1
+    page.fill("input.rg-filter-input", "dana")
+    assert page.locator("table[data-rg-filter] tbody tr:visible").count() == 1
+    page.click("article a[href$='/models/churn/4/']")
+    page.wait_for_url("**/models/churn/4/")
+    page.click("article a:text-is('Compare with…')")
+    page.wait_for_url("**/models/compare/?model=churn&v=4")
+    page.locator(".rg-compare-table table").wait_for(timeout=15_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page_errors == []
