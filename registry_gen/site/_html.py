@@ -130,7 +130,8 @@ def search_text(parts: Iterable[str]) -> str:
     instead of the page's tables: cost per page stays constant. Hidden, because
     the page shows the same values in its tables.
     """
-    return block(f'<p class="rg-search-text" hidden>{" · ".join(p for p in parts if p)}</p>')
+    # An ASCII separator: the search index escapes every other character (six bytes).
+    return block(f'<p class="rg-search-text" hidden>{" | ".join(p for p in parts if p)}</p>')
 
 
 @lru_cache(maxsize=64)

@@ -45,8 +45,8 @@ def _search_words(model: RegisteredModel, version: ModelVersion, description: st
         e.commit.author for e in site.history.for_version(version.name, version.version))])
     return _html.search_text([
         description,
-        "by " + ", ".join(text(a) for a in authors if a),
-        _html.name(version.stage),
+        "by " + ", ".join(text(a) for a in authors if a),  # created_by, then git identities
+        "" if version.stage == site.index.policy.default_stage else _html.name(version.stage),
         # Plain words: the search splits words at spaces and hyphens only, so "@champion"
         # would not be found by "champion".
         " ".join(f"alias {text(a)}" for a in model.aliases_of(version.version)),

@@ -54,7 +54,8 @@ def _dump(data: ApiIndex | ApiModel) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """A commit's date to the second (the history's bounds may add microseconds)."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _stage_history(version: ModelVersion, history: History) -> list[ApiStageChange]:
@@ -80,14 +81,15 @@ def _version_entry(version: ModelVersion, history: History | None = None) -> Api
     entry: ApiVersion = {
         "version": version.version,
         "stage": version.stage,
-        "created_at": _iso(record.created_at),
+        "created_at": record.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "created_by": record.created_by,
         "uri": str(version.uri),
         "artifact": artifact,
         "params": dict(record.params),
         "metrics": dict(record.metrics),
         "tags": dict(record.tags),
-        "signature": record.signature.model_dump(mode="json") if record.signature else None,
+        "signature": (record.signature.model_dump(mode="json", exclude_none=True)
+                      if record.signature else None),
         "lineage": record.lineage.model_dump(mode="json", exclude_none=True),
     }
     if history is not None:
