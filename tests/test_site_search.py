@@ -144,6 +144,14 @@ def test_compare_two_versions(site_url: str, page: Page, page_errors: list[str])
     assert "GradientBoostingClassifier" in params.inner_text()
     history = table.locator("tr", has=page.locator("td.rg-compare-label:text-is('Changes')"))
     assert "None → Production" in history.inner_text()  # v1's promotion
+    # Dates on one line: each created cell's text is one line box.
+    created = table.locator("tr", has=page.locator("td.rg-compare-label:text-is('Created (UTC)')"))
+    lines = created.evaluate(
+        "row => [...row.querySelectorAll('td')].slice(1).map(td => {"
+        " const range = document.createRange(); range.selectNodeContents(td);"
+        " return range.getClientRects().length; })"
+    )
+    assert lines == [1, 1, 1]
     _shot(page, "compare")
     assert page_errors == []
 
