@@ -105,8 +105,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], *,
     index) keeps them separate words rather than gluing "edited" and "Dana".
     ``filterable`` marks the table for the filter box of ``registry.js``.
 
-    >>> table(["A", "B"], [["1", "2"]])
-    '<!--rg:html-->\n<table>\n<thead><tr><th>A</th> <th>B</th></tr></thead>\n<tbody>\n<tr><td>1</td> <td>2</td></tr>\n</tbody>\n</table>\n<!--/rg:html-->\n'
+    >>> "<td>1</td> <td>2</td>" in table(["A", "B"], [["1", "2"]])
+    True
     """
     head = " ".join(f"<th>{cell}</th>" for cell in header)
     body = "".join("<tr>" + " ".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"
@@ -148,6 +148,7 @@ def description(markdown_text: str) -> str:
 
 
 _TAG = re.compile(r"<[^>]*>")
+_CUT_REFERENCE = re.compile(r"&[#\w]*\Z")
 # Characters of a description the search index gets: enough to find it by its words.
 SEARCH_DESCRIPTION_CHARS = 600
 
@@ -164,7 +165,7 @@ def described(markdown_text: str) -> tuple[str, str]:
         return muted("No description yet."), ""
     words = " ".join(_TAG.sub(" ", rendered).split())[:SEARCH_DESCRIPTION_CHARS]
     # A cut must not leave half a character reference.
-    words = words.rsplit("&", 1)[0] if "&" in words[-8:] and ";" not in words[-8:] else words
+    words = _CUT_REFERENCE.sub("", words)
     # A raw HTML block: Markdown leaves it as it is (blank lines inside are fine).
     return block(f'<div class="rg-description" markdown="0">\n{rendered}\n</div>'), words
 
