@@ -20,7 +20,7 @@ from ._tables import (
     version_link,
     version_rows,
 )
-from ._urls import ACTIVITY, PageLinks, model_page, page_series
+from ._urls import ACTIVITY, PageLinks, compare_href, model_page, page_series
 
 KEY_METRICS = 3
 MODEL_EVENTS = 15
@@ -40,6 +40,8 @@ def _facts(model: RegisteredModel, links: PageLinks, site: Site) -> str:
         ["Aliases", aliases or NONE],
         ["Versions", str(len(model.versions))],
         ["Latest", version_link(links, name, latest.version) if latest else NONE],
+        *([["Compare", anchor(compare_href(links, name, [latest.version]), "Compare versions…")]]
+          if latest and len(model.versions) > 1 else []),
     ])
 
 
