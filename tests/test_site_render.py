@@ -391,3 +391,13 @@ def test_every_version_page_links_the_compare_page(pages: dict[str, str]) -> Non
 def test_dates_do_not_wrap(pages: dict[str, str]) -> None:
     assert '<span class="rg-date">2026-03-05&nbsp;10:00</span>' in pages["models/activity.md"]
     assert '<td><span class="rg-date">2026-03-01</span></td>' in pages["models/index.md"]
+
+
+def test_compare_page_finds_the_api_without_directory_urls(
+    small: tuple[RegistryIndex, History],
+) -> None:
+    pages = render_site(*small, SiteOptions(directory_urls=False))
+    compare = pages["models/compare.md"]  # built as models/compare.html
+    assert 'data-root="../"' in compare
+    assert 'data-version-url="__rg_name__/__rg_version__/index.html"' in compare
+    assert "href='../../compare.html?model=churn&amp;v=3'" in pages["models/churn/3/index.md"]
