@@ -23,6 +23,9 @@ from ._tables import (
 from ._urls import ACTIVITY, PageLinks, compare_href, model_page, page_series
 
 KEY_METRICS = 3
+# The alias the "Load it" snippet prefers after a Production stage (MLflow's convention).
+PREFERRED_ALIAS = "champion"
+PRODUCTION = "production"
 MODEL_EVENTS = 15
 TIMELINE_ROWS = 12
 GRAPH_VERSIONS = 8
@@ -43,11 +46,6 @@ def _facts(model: RegisteredModel, links: PageLinks, site: Site) -> str:
         *([["Compare", anchor(compare_href(links, name, [latest.version]), "Compare versions…")]]
           if latest and len(model.versions) > 1 else []),
     ])
-
-
-# The alias the "Load it" snippet prefers after a Production stage (MLflow's convention).
-PREFERRED_ALIAS = "champion"
-PRODUCTION = "production"
 
 
 def _search_words(model: RegisteredModel) -> str:
