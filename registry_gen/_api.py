@@ -55,6 +55,7 @@ __all__ = [
     "ApiModel",
     "ApiModelSummary",
     "ApiRemote",
+    "ApiStageChange",
     "ApiVersion",
     "CheckedArtifact",
     "SiteIndex",
@@ -110,8 +111,21 @@ class ApiArtifact(TypedDict):
     signature: NotRequired[dict[str, Any]]  # the version's signature (inputs, outputs)
 
 
+class ApiStageChange(TypedDict):
+    """One entry of a version's ``stage_history``: when (ISO, UTC), from, to, which commit."""
+
+    at: str
+    old: str | None
+    new: str | None
+    commit: str
+
+
 class ApiVersion(TypedDict):
-    """One entry of ``versions`` in ``api/models/NAME.json``."""
+    """One entry of ``versions`` in ``api/models/NAME.json``.
+
+    The fields after ``artifact`` are for people comparing versions (the site's
+    compare page); :func:`parse_model` does not read them.
+    """
 
     version: int
     stage: str
@@ -119,6 +133,11 @@ class ApiVersion(TypedDict):
     created_by: str
     uri: str
     artifact: ApiArtifact
+    params: NotRequired[dict[str, Any]]
+    metrics: NotRequired[dict[str, float]]
+    tags: NotRequired[dict[str, str]]
+    lineage: NotRequired[dict[str, Any]]
+    stage_history: NotRequired[list[ApiStageChange]]
 
 
 class ApiModelSummary(TypedDict):

@@ -316,6 +316,19 @@ def first_line(text: str, limit: int = 160) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
+def plain_text(text: str) -> str:
+    """A user's Markdown description as plain text for a terminal: the words the site shows,
+    paragraphs apart, list items as ``- ``, a link's address after its label; no
+    Markdown syntax, no HTML, no control characters.
+
+    >>> plain_text("# Churn\\n\\nSee **[the card](https://x.io/c)**.\\n\\n- a\\n- b")
+    'Churn\\n\\nSee the card (https://x.io/c).\\n\\n- a\\n- b'
+    """
+    from ._plain_text import html_to_text  # only the CLI needs it
+
+    return html_to_text(render_markdown(text))
+
+
 def escape_text(text: object, *, single_line: bool = True) -> str:
     """Escape plain user text for a generated Markdown page: shown literally, never markup.
 

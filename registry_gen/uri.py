@@ -38,7 +38,9 @@ STAGE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*\Z")
 # list (tests/test_uri.py renders a site and checks every name it writes against it):
 # a model name is refused if it is one of them with or without a suffix (``feed.xml``,
 # ``index.html``), so no page the site writes can collide with a model's folder.
-RESERVED_NAMES = frozenset({"index", "assets", "api", "search", "activity", "lineage", "feed"})
+RESERVED_NAMES = frozenset(
+    {"index", "assets", "api", "search", "activity", "lineage", "feed", "compare"}
+)
 
 URI_SCHEME = "models:/"
 URI_FORMS = (

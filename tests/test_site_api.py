@@ -58,6 +58,11 @@ def test_index_and_model_files(small_registry: Path) -> None:
             "nfiles": None,
             "trusted_types": [],
         },
+        # For the compare page: what a reader compares versions by.
+        "params": {},
+        "metrics": {"auc": 0.81},
+        "tags": {},
+        "lineage": {"datasets": [], "parents": []},
     }
 
 

@@ -209,6 +209,17 @@ def test_hostile_records_run_no_script(hostile_site: str, page: Page) -> None:
             "[...document.querySelectorAll('article [class]')].flatMap(e => [...e.classList])"
         )
         assert not [c for c in classes if "pwned" in c or "onerror" in c or "=" in c], path
+    # The compare page draws the JSON API's hostile values with textContent only.
+    page.goto(hostile_site + "models/compare/?model=evil&v=1&v=2")
+    page.locator(".rg-compare-table table").wait_for(timeout=15_000)
+    compare = page.locator(".rg-compare-table").inner_text()
+    assert "<script>" in compare and "onerror" in compare  # shown as text
+    page.evaluate(
+        "document.querySelectorAll('article *').forEach(e => ['mouseover', "
+        "'click', 'focus'].forEach(t => e.dispatchEvent(new Event(t))))"
+    )
+    assert page.locator(".rg-compare-table script, .rg-compare-table img").count() == 0
+    assert page.evaluate("window.__pwned") is None
     assert dialogs == []
     page.goto(hostile_site + "models/activity/")
     _shot(page, "hostile-activity")

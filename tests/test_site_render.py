@@ -14,6 +14,7 @@ from site_builders import PAYLOAD, build_hostile_registry, build_small_registry
 from registry_gen.history import History, read_history
 from registry_gen.site.render import (
     NAV_PAGES,
+    SEARCH_END,
     SiteOptions,
     model_page,
     nav_pages,
@@ -91,7 +92,8 @@ def test_links_point_at_generated_pages(pages: dict[str, str]) -> None:
     checked = 0
     for path, text in pages.items():
         for target in re.findall(r"href='([^']+)'", text):
-            resolved = os.path.normpath(os.path.join(_page_url(path), target.split("#")[0]))
+            target_path = target.split("#")[0].split("?")[0]  # the compare page takes a query
+            resolved = os.path.normpath(os.path.join(_page_url(path), target_path))
             resolved = "" if resolved == "." else resolved
             assert resolved in by_url or resolved in files, f"{path} links to missing {target}"
             checked += 1
@@ -298,3 +300,104 @@ def test_hostile_history_reaches_pages_as_text_only(tmp_path: Path) -> None:
     assert '<span class="rg-git-identity" title="git identity, unverified">onmouseover' in activity
     assert '/pull/9"' in activity  # the merge commit of the pull request
     assert "/pull/778" not in activity  # a merge subject on a single-parent commit
+
+
+# Issue 15: search that finds versions, filter boxes, compare, reading comfort.
+
+
+def _load_it_uris(page: str) -> list[str]:
+    section = page.split("## Load it", 1)[1].split("## Versions", 1)[0]
+    return [html.unescape(u) for u in re.findall(r'<code class="rg-uri">([^<]+)</code>', section)]
+
+
+def test_load_it_prefers_production_then_champion_then_aliases_then_latest(
+    tmp_path: Path,
+) -> None:
+    from builders import commit, init_repo, write_model, write_version
+
+    root = init_repo(tmp_path / "r")
+    write_model(root, "m", aliases={"challenger": 2, "champion": 3, "backup": 1})
+    for number, stage in ((1, "Archived"), (2, "Staging"), (3, "Production"), (4, "None")):
+        write_version(root, "m", number, stage=stage)
+    commit(root, "m")
+    page = render_site(load_index(root), read_history(root))["models/m/index.md"]
+    assert _load_it_uris(page) == [
+        "models:/m/Production",
+        "models:/m@champion",
+        "models:/m@backup",
+        "models:/m@challenger",
+        "models:/m/None",
+        "models:/m/Staging",
+        "models:/m/Archived",
+        "models:/m/latest",
+    ]
+    assert 'load_model("models:/m/Production")' in page
+    # Without a Production version, @champion comes first.
+    write_version(root, "m", 3, stage="Staging")
+    commit(root, "demote")
+    page = render_site(load_index(root), read_history(root))["models/m/index.md"]
+    assert _load_it_uris(page)[0] == "models:/m@champion"
+    assert 'load_model("models:/m@champion")' in page
+
+
+def test_version_pages_offer_search_one_paragraph_of_their_words(pages: dict[str, str]) -> None:
+    page = pages["models/churn/3/index.md"]
+    assert "search:" not in page.split("# churn v3", 1)[0]  # in the search index
+    head, _, body = page.partition(SEARCH_END)
+    assert head.count("<table") == 0 and "<table" in body
+    words = re.search(r'<p class="rg-search-text" hidden>(.*)</p>', head)
+    assert words is not None
+    for value in (
+        "Adds tenure buckets.",
+        "Production",
+        "alias champion",
+        "max_depth 6",
+        "lr 0.05",
+        "auc 0.9",
+        "run-c3",
+        "customers-2026-03",
+        "alice",
+    ):
+        assert value in html.unescape(words[1]), value
+
+
+def test_table_cells_are_separate_words(pages: dict[str, str]) -> None:
+    """Text extracted from a page (the search index) must not glue cells together."""
+    text = re.sub(r"<[^>]+>", "", pages["models/index.md"])
+    assert "Predicts churn for subscribers. Staging" in text
+    assert "subscribers.Staging" not in text and "v2Production" not in text
+
+
+def test_model_and_version_tables_have_a_filter_box(pages: dict[str, str]) -> None:
+    assert "<table data-rg-filter>" in pages["models/index.md"]
+    assert "<table data-rg-filter>" in pages["models/churn/index.md"]
+    assert "data-rg-filter" not in pages["models/activity.md"]
+
+
+def test_every_version_page_links_the_compare_page(pages: dict[str, str]) -> None:
+    compare = pages["models/compare.md"]
+    assert "search:\n  exclude: true" in compare and 'id="rg-compare"' in compare
+    assert 'data-root="../../"' in compare
+    assert 'data-version-url="../__rg_name__/__rg_version__/"' in compare
+    for number in (1, 2, 3):
+        assert (
+            f"<a href='../../compare/?model=churn&amp;v={number}'>Compare with…</a>"
+            in pages[f"models/churn/{number}/index.md"]
+        )
+    # A model with one version has nothing to compare with.
+    assert "Compare with" not in pages["models/fraud/1/index.md"]
+
+
+def test_dates_do_not_wrap(pages: dict[str, str]) -> None:
+    assert '<span class="rg-date">2026-03-05&nbsp;10:00</span>' in pages["models/activity.md"]
+    assert '<td><span class="rg-date">2026-03-01</span></td>' in pages["models/index.md"]
+
+
+def test_compare_page_finds_the_api_without_directory_urls(
+    small: tuple[RegistryIndex, History],
+) -> None:
+    pages = render_site(*small, SiteOptions(directory_urls=False))
+    compare = pages["models/compare.md"]  # built as models/compare.html
+    assert 'data-root="../"' in compare
+    assert 'data-version-url="__rg_name__/__rg_version__/index.html"' in compare
+    assert "href='../../compare.html?model=churn&amp;v=3'" in pages["models/churn/3/index.md"]

@@ -65,15 +65,29 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
 
 def first_line(text: str, width: int = 50) -> str:
-    """The first line of ``text``, cut to ``width`` characters with an ellipsis.
+    """The first paragraph of a Markdown description as plain text, cut to ``width``
+    characters at a word with an ellipsis (:func:`registry_gen.markup.first_line`).
 
-    >>> first_line("Churn model.\\n\\nDetails follow.")
+    >>> first_line("Churn **model**.\\n\\nDetails follow.")
     'Churn model.'
     >>> first_line("abcdefgh", width=5)
     'abcd…'
     """
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    from registry_gen.markup import first_line as plain_first_line  # Markdown: only when used
+
+    return plain_first_line(text, width)
+
+
+def description_text(text: str) -> str:
+    """A Markdown description as the terminal shows it: plain text, no Markdown syntax
+    (:func:`registry_gen.markup.plain_text`).
+
+    >>> description_text("Predicts **churn**.")
+    'Predicts churn.'
+    """
+    from registry_gen.markup import plain_text
+
+    return plain_text(text)
 
 
 def human_size(size: int) -> str:

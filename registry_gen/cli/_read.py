@@ -12,6 +12,7 @@ from registry_gen.errors import UsageError
 
 from ._app import Context, handle_errors, main, open_client, pass_context
 from ._output import (
+    description_text,
     echo_json,
     echo_table,
     first_line,
@@ -117,7 +118,7 @@ def show_command(ctx: Context, target: str, as_json: bool) -> None:
         click.echo("aliases: " + ", ".join(f"@{a} → v{n}" for a, n in model.aliases.items()))
     if model.record.description.strip():
         click.echo("")
-        click.echo(model.record.description.rstrip())
+        click.echo(description_text(model.record.description))
     click.echo("")
     newest_first = list(reversed(model.versions))
     echo_table(
@@ -152,7 +153,7 @@ def _show_version(version: Any, model: Any) -> None:
         click.echo("tags: " + ", ".join(f"{k}={v}" for k, v in record.tags.items()))
     if record.description.strip():
         click.echo("")
-        click.echo(record.description.rstrip())
+        click.echo(description_text(record.description))
 
 
 @main.command("search")

@@ -97,18 +97,41 @@ def one_block(parts: Iterable[str]) -> str:
     return block(body.strip("\n"))
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A table as one raw HTML block: Markdown passes it through without parsing its cells."""
-    head = "".join(f"<th>{cell}</th>" for cell in header)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], *,
+          filterable: bool = False) -> str:
+    """A table as one raw HTML block: Markdown passes it through without parsing its cells.
+
+    Cells are separated by a space, so text extracted from the page (the search
+    index) keeps them separate words rather than gluing "edited" and "Dana".
+    ``filterable`` marks the table for the filter box of ``registry.js``.
+
+    >>> "<td>1</td> <td>2</td>" in table(["A", "B"], [["1", "2"]])
+    True
+    """
+    head = " ".join(f"<th>{cell}</th>" for cell in header)
+    body = "".join("<tr>" + " ".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"
                    for row in rows)
-    return block(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>")
+    # A data attribute, not a class: Material styles only tables without a class.
+    opening = "<table data-rg-filter>" if filterable else "<table>"
+    return block(f"{opening}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>")
 
 
 def facts(rows: Sequence[Sequence[str]]) -> str:
-    """A definition list of (label, HTML value) rows."""
-    items = "".join(f"<dt>{label}</dt><dd>{value}</dd>\n" for label, value in rows)
+    """A definition list of (label, HTML value) rows (a space between them, as in tables)."""
+    items = "".join(f"<dt>{label}</dt> <dd>{value}</dd>\n" for label, value in rows)
     return block(f'<dl class="rg-facts">\n{items}</dl>')
+
+
+def search_text(parts: Iterable[str]) -> str:
+    """What a page offers the search index beyond its title, as a hidden paragraph.
+
+    ``parts`` are HTML built by this module (escaped values). The paragraph goes
+    before :data:`SEARCH_END`, so the search plugin reads this one short block
+    instead of the page's tables: cost per page stays constant. Hidden, because
+    the page shows the same values in its tables.
+    """
+    # An ASCII separator: the search index escapes every other character (six bytes).
+    return block(f'<p class="rg-search-text" hidden>{" | ".join(p for p in parts if p)}</p>')
 
 
 @lru_cache(maxsize=64)
@@ -121,11 +144,30 @@ def heading(title: str) -> str:
 
 def description(markdown_text: str) -> str:
     """A user's Markdown description, rendered and sanitised."""
+    return described(markdown_text)[0]
+
+
+_TAG = re.compile(r"<[^>]*>")
+_CUT_REFERENCE = re.compile(r"&[#\w]*\Z")
+# Characters of a description the search index gets: enough to find it by its words.
+SEARCH_DESCRIPTION_CHARS = 600
+
+
+def described(markdown_text: str) -> tuple[str, str]:
+    """A user's Markdown description rendered and sanitised (as :func:`description`), and
+    its words for :func:`search_text`: the same rendering, tags dropped, entities kept.
+
+    >>> described("**Churn** model")[1]
+    'Churn model'
+    """
     rendered = render_markdown(markdown_text)
     if not rendered:
-        return muted("No description yet.")
+        return muted("No description yet."), ""
+    words = " ".join(_TAG.sub(" ", rendered).split())[:SEARCH_DESCRIPTION_CHARS]
+    # A cut must not leave half a character reference.
+    words = _CUT_REFERENCE.sub("", words)
     # A raw HTML block: Markdown leaves it as it is (blank lines inside are fine).
-    return block(f'<div class="rg-description" markdown="0">\n{rendered}\n</div>')
+    return block(f'<div class="rg-description" markdown="0">\n{rendered}\n</div>'), words
 
 
 # The stages the stylesheet colours. A class name is chosen from this set, never built
@@ -171,12 +213,12 @@ def commit_date(value: datetime, claimed: datetime | None) -> str:
     >>> from datetime import datetime, UTC
     >>> commit_date(datetime(2026, 1, 2, 10, tzinfo=UTC),
     ...             datetime(2099, 1, 1, tzinfo=UTC))  # doctest: +ELLIPSIS
-    '≤&nbsp;2026-01-02&nbsp;10:00 <span class="rg-date-claim" title="...">(claims 2099-01-01)...'
+    '≤&nbsp;<span class="rg-date">2026-01-02&nbsp;10:00</span> <span class="rg-date-claim"...'
     """
     if claimed is None:
         return date(value)
     return (f'≤&nbsp;{date(value)} <span class="rg-date-claim" title="{_CLAIM_NOTE}">'
-            f"(claims {day(claimed)})</span>")
+            f"(claims {claimed.astimezone(UTC):%Y-%m-%d})</span>")
 
 
 @lru_cache(maxsize=1 << 12)
@@ -199,13 +241,18 @@ def uri_cell(uri: str) -> str:
 
 
 def date(value: datetime) -> str:
-    """``2026-01-02&nbsp;10:00`` (UTC)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d&nbsp;%H:%M")
+    """``2026-01-02 10:00`` (UTC), never wrapped (a hyphen is a line-break opportunity).
+
+    >>> from datetime import datetime, UTC
+    >>> date(datetime(2026, 1, 2, 10, tzinfo=UTC))
+    '<span class="rg-date">2026-01-02&nbsp;10:00</span>'
+    """
+    return value.astimezone(UTC).strftime('<span class="rg-date">%Y-%m-%d&nbsp;%H:%M</span>')
 
 
 def day(value: datetime) -> str:
-    """``2026-01-02`` (UTC)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d")
+    """``2026-01-02`` (UTC), never wrapped."""
+    return value.astimezone(UTC).strftime('<span class="rg-date">%Y-%m-%d</span>')
 
 
 def number(value: float | int | bool | str | None) -> str:

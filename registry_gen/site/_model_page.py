@@ -20,9 +20,12 @@ from ._tables import (
     version_link,
     version_rows,
 )
-from ._urls import ACTIVITY, PageLinks, model_page, page_series
+from ._urls import ACTIVITY, PageLinks, compare_href, model_page, page_series
 
 KEY_METRICS = 3
+# The alias the "Load it" snippet prefers after a Production stage (MLflow's convention).
+PREFERRED_ALIAS = "champion"
+PRODUCTION = "production"
 MODEL_EVENTS = 15
 TIMELINE_ROWS = 12
 GRAPH_VERSIONS = 8
@@ -40,16 +43,34 @@ def _facts(model: RegisteredModel, links: PageLinks, site: Site) -> str:
         ["Aliases", aliases or NONE],
         ["Versions", str(len(model.versions))],
         ["Latest", version_link(links, name, latest.version) if latest else NONE],
+        *([["Compare", anchor(compare_href(links, name, [latest.version]), "Compare versions…")]]
+          if latest and len(model.versions) > 1 else []),
+    ])
+
+
+def _search_words(model: RegisteredModel) -> str:
+    """Aliases and owners as the search splits words (at spaces and hyphens): the page
+    shows them as ``@champion`` and ``@ml-team``, which "champion" would not find."""
+    return _html.search_text([
+        " ".join(f"alias {text(alias)}" for alias in sorted(model.aliases)),
+        " ".join(text(owner.lstrip("@")) for owner in model.record.owners),
     ])
 
 
 def _uris(model: RegisteredModel, site: Site) -> list[tuple[str, int]]:
-    """The URIs that load a version of the model: aliases, stages, ``latest``."""
-    uris = [(f"models:/{model.name}@{alias}", number)
-            for alias, number in sorted(model.aliases.items())]
+    """The URIs that load a version of the model, in the order people should reach for
+    them: Production, ``@champion``, the other aliases, the other stages, ``latest``.
+
+    The first is the one the snippet below the table uses.
+    """
+    aliases = sorted(model.aliases.items(), key=lambda item: (item[0] != PREFERRED_ALIAS, item))
+    stages = []
     for number in site.lookups.stage_top.get(model.name, {}).values():
         spelled = model.version(number).stage
-        uris.append((f"models:/{model.name}/{spelled}", number))
+        stages.append((spelled.lower() != PRODUCTION, f"models:/{model.name}/{spelled}", number))
+    uris = [(uri, number) for first, uri, number in stages if not first]
+    uris += [(f"models:/{model.name}@{alias}", number) for alias, number in aliases]
+    uris += [(uri, number) for first, uri, number in stages if first]
     if model.latest:
         uris.append((f"models:/{model.name}/latest", model.latest.version))
     return uris
@@ -148,10 +169,11 @@ def model_pages(model: RegisteredModel, site: Site) -> dict[str, str]:
     paths = page_series(page, f"models/{name}/versions", len(chunks))
     header, metrics = _version_header(model), _key_metrics(model)
     out = [WIDE, f"# {_html.name(name)}\n\n", _html.description(model.record.description),
-           "\n" + _facts(model, links, site), "\n" + _html.block(SEARCH_END),
+           "\n" + _facts(model, links, site), "\n" + _search_words(model),
+           "\n" + _html.block(SEARCH_END),
            "\n## Load it\n\n", _load_it(model, links, site),
            "\n## Versions\n\n", _html.pager(links, paths, 1),
-           table(header, version_rows(model, chunks[0], links, metrics))
+           table(header, version_rows(model, chunks[0], links, metrics), filterable=True)
            if versions else muted("No versions yet."),
            _timeline_section(model, site), _lineage_section(versions, site),
            _history_section(model, links, site)]
@@ -162,6 +184,7 @@ def model_pages(model: RegisteredModel, site: Site) -> dict[str, str]:
             NO_SEARCH, f"# {_html.name(name)}: versions (page {number})\n\n",
             f"{anchor(here.href(page), f'← {_html.name(name)}')}\n\n",
             _html.pager(here, paths, number),
-            table(header, version_rows(model, chunks[number - 1], here, metrics)),
+            table(header, version_rows(model, chunks[number - 1], here, metrics),
+                  filterable=True),
         ])
     return pages

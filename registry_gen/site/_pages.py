@@ -18,10 +18,11 @@ from ._tables import (
 )
 from ._urls import ACTIVITY, FEED, HOME, LINEAGE, MODELS, model_page, page_series
 
-# Front matter: a page out of the search index and without the side bars, and a
-# page without the navigation bar (tables need the width).
-NO_SEARCH = "---\nsearch:\n  exclude: true\nhide:\n  - navigation\n  - toc\n---\n\n"
-WIDE = "---\nhide:\n  - navigation\n---\n\n"
+# Front matter: a page out of the search index, and a searched one. Both keep the
+# navigation (it is how Activity and Lineage are reached from every page) and drop
+# the table of contents, so tables get the width.
+NO_SEARCH = "---\nsearch:\n  exclude: true\nhide:\n  - toc\n---\n\n"
+WIDE = "---\nhide:\n  - toc\n---\n\n"
 RECENT_EVENTS = 10
 HOME_MODELS = 20
 GLOBAL_GRAPH_NODES = 150
@@ -85,7 +86,7 @@ def model_list(site: Site) -> dict[str, str]:
         if not names:
             body.append(muted("No registered models yet."))
         else:
-            body.append(table(MODEL_HEADER, model_rows(chunk, links, site)))
+            body.append(table(MODEL_HEADER, model_rows(chunk, links, site), filterable=True))
         pages[path] = "".join(body)
     return pages
 

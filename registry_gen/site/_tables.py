@@ -132,7 +132,7 @@ def _stage_cell(name: str, links: PageLinks, site: Site) -> str:
         more = (f" +{len(numbers) - STAGE_CELL_VERSIONS}"
                 if len(numbers) > STAGE_CELL_VERSIONS else "")
         parts.append(f"{_html.stage_badge(stage)} {shown}{more}")
-    return "<br>".join(parts) or NONE
+    return "<br> ".join(parts) or NONE
 
 
 def model_row(model: RegisteredModel, links: PageLinks, site: Site) -> list[str]:

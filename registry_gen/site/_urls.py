@@ -5,19 +5,22 @@ built site's URLs, which depend on MkDocs' ``use_directory_urls``. A
 :class:`Linker` carries that setting and is handed to every piece of code that
 writes a link, so two sites with different settings can render side by side.
 
-``index``, ``activity``, ``lineage`` and ``feed`` are in
+``index``, ``activity``, ``lineage``, ``compare`` and ``feed`` are in
 :data:`registry_gen.uri.RESERVED_NAMES`, so no model's pages can collide with them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 HOME = "index.md"
 MODELS = "models/index.md"
 ACTIVITY = "models/activity.md"
 LINEAGE = "models/lineage.md"
 FEED = "models/feed.xml"
+COMPARE = "models/compare.md"
 # Pages listed in the navigation; every other generated page is reached by links,
 # which keeps MkDocs' per-page navigation (rendered into every page) small.
 NAV_PAGES = (HOME, MODELS, ACTIVITY, LINEAGE)
@@ -102,3 +105,13 @@ class PageLinks:
     def href(self, target: str) -> str:
         """The URL of docs file ``target`` seen from this page."""
         return self.linker.url(self.page, target)
+
+
+def compare_href(links: PageLinks, name: str, versions: Sequence[int]) -> str:
+    """The URL of the compare page (see ``_compare``) with ``versions`` of ``name`` picked.
+
+    >>> compare_href(Linker().at("models/churn/3/index.md"), "churn", [3])
+    '../../compare/?model=churn&v=3'
+    """
+    query = urlencode([("model", name), *(("v", str(n)) for n in versions)])
+    return f"{links.href(COMPARE)}?{query}"

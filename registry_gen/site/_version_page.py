@@ -1,8 +1,11 @@
 """A version's page (``models/NAME/VERSION/index.md``).
 
 There is one per version (10,000 in the benchmarks), so the page is written as
-one raw HTML block (see :func:`registry_gen.site._html.one_block`) and kept out
-of the search index.
+one raw HTML block (see :func:`registry_gen.site._html.one_block`), and the
+search index reads only its title and one short hidden paragraph of its words
+(:func:`_search_words`: description, authors, stage, aliases, params, metrics,
+tags, run and datasets), which comes before :data:`~registry_gen.site._html.SEARCH_END`:
+a constant cost per version, and no table indexed twice.
 """
 
 from __future__ import annotations
@@ -12,21 +15,47 @@ from registry_gen.store import ModelVersion, RegisteredModel
 from . import _html
 from ._context import Site
 from ._graph import Graph, add_version
-from ._html import NONE, anchor, heading, muted, table, text
-from ._pages import NO_SEARCH
+from ._html import NONE, SEARCH_END, anchor, heading, muted, table, text
+from ._pages import WIDE
 from ._tables import EVENT_HEADER, event_rows, history_note, version_link
-from ._urls import PageLinks, model_page, version_page
+from ._urls import PageLinks, compare_href, model_page, version_page
 
 
-def _summary(model: RegisteredModel, version: ModelVersion) -> str:
+def _summary(model: RegisteredModel, version: ModelVersion, links: PageLinks) -> str:
     record = version.record
     aliases = " ".join(_html.alias_chip(a) for a in model.aliases_of(version.version))
-    return _html.facts([
+    rows = [
         ["Stage", _html.stage_badge(version.stage)],
         ["Aliases", aliases or NONE],
         ["URI", _html.uri_cell(str(version.uri))],
         ["Created", f"{_html.date(record.created_at)} UTC by {text(record.created_by)}"],
         ["Tags", _html.tag_chips(record.tags)],
+    ]
+    if len(model.versions) > 1:
+        rows.append(["Compare", anchor(compare_href(links, model.name, [version.version]),
+                                       "Compare with…")])
+    return _html.facts(rows)
+
+
+def _search_words(model: RegisteredModel, version: ModelVersion, description: str,
+                  site: Site) -> str:
+    """The version's searchable words, each value a separate word (see the module)."""
+    record, lineage = version.record, version.record.lineage
+    authors = dict.fromkeys([record.created_by, *(
+        e.commit.author for e in site.history.for_version(version.name, version.version))])
+    return _html.search_text([
+        description,
+        "by " + ", ".join(text(a) for a in authors if a),  # created_by, then git identities
+        "" if version.stage == site.index.policy.default_stage else _html.name(version.stage),
+        # Plain words: the search splits words at spaces and hyphens only, so "@champion"
+        # would not be found by "champion".
+        " ".join(f"alias {text(a)}" for a in model.aliases_of(version.version)),
+        " ".join(f"{text(k)} {_html.number(v)}" for k, v in record.params.items()),
+        " ".join(f"{text(k)} {_html.number(v)}" for k, v in record.metrics.items()),
+        " ".join(f"{text(k)} {text(v)}" for k, v in record.tags.items()),
+        text(lineage.run_id or ""),
+        " ".join(text(d.name) for d in lineage.datasets),
+        " ".join(text(p) for p in lineage.parents),
     ])
 
 
@@ -146,7 +175,9 @@ def version_page_text(model: RegisteredModel, version: ModelVersion,
     name, number = model.name, version.version
     links = site.linker.at(version_page(name, number))
     crumbs = f"<p>{anchor(links.href(model_page(name)), _html.name(name))} › v{number}</p>\n"
-    body = [crumbs, _summary(model, version), "\n" + _html.description(version.record.description),
+    description, words = _html.described(version.record.description)
+    body = [_search_words(model, version, words, site), f"\n{SEARCH_END}\n", crumbs,
+            _summary(model, version, links), "\n" + description,
             _artifact(version), _lineage(version, links, site), _numbers(version, previous),
             _signature(version), _history(version, links, site)]
-    return f"{NO_SEARCH}# {_html.name(name)} v{number}\n\n{_html.one_block(body)}"
+    return f"{WIDE}# {_html.name(name)} v{number}\n\n{_html.one_block(body)}"

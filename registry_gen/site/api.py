@@ -36,10 +36,12 @@ from registry_gen._api import (
     ApiModel,
     ApiModelSummary,
     ApiRemote,
+    ApiStageChange,
     ApiVersion,
     model_api_path,
 )
 from registry_gen.errors import ArtifactError, GitError
+from registry_gen.history import History
 from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
 
 __all__ = ["INDEX", "committed_revision", "model_api_path", "read_dvc_remote", "render_api"]
@@ -53,7 +55,19 @@ def _dump(data: ApiIndex | ApiModel) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def _version_entry(version: ModelVersion) -> ApiVersion:
+def _iso(moment: datetime) -> str:
+    """A commit's date to the second (the history's bounds may add microseconds)."""
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _stage_history(version: ModelVersion, history: History) -> list[ApiStageChange]:
+    """The version's stage changes, oldest first, for the compare page."""
+    return [{"at": _iso(e.commit.date), "old": e.old, "new": e.new, "commit": e.commit.sha}
+            for e in history.for_version(version.name, version.version)
+            if e.kind in {"registered", "stage"}]
+
+
+def _version_entry(version: ModelVersion, history: History | None = None) -> ApiVersion:
     record = version.record
     pointer = version.pointer
     artifact: ApiArtifact = {
@@ -66,16 +80,23 @@ def _version_entry(version: ModelVersion) -> ApiVersion:
     }
     if record.artifact.sha256 is not None:
         artifact["sha256"] = record.artifact.sha256
-    if record.signature is not None:  # what the loader checks a batch against
-        artifact["signature"] = record.signature.model_dump()
-    return {
+    if record.signature is not None:  # what the loader checks a batch against, and compare shows
+        artifact["signature"] = record.signature.model_dump(mode="json", exclude_none=True)
+    entry: ApiVersion = {
         "version": version.version,
         "stage": version.stage,
         "created_at": record.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "created_by": record.created_by,
         "uri": str(version.uri),
         "artifact": artifact,
+        "params": dict(record.params),
+        "metrics": dict(record.metrics),
+        "tags": dict(record.tags),
+        "lineage": record.lineage.model_dump(mode="json", exclude_none=True),
     }
+    if history is not None:
+        entry["stage_history"] = _stage_history(version, history)
+    return entry
 
 
 def _stages(model: RegisteredModel) -> dict[str, list[int]]:
@@ -87,10 +108,11 @@ def _stages(model: RegisteredModel) -> dict[str, list[int]]:
 
 def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
                generated_at: datetime | None = None, *,
-               revision: str | None = None) -> dict[str, str]:
+               revision: str | None = None, history: History | None = None) -> dict[str, str]:
     """Every file of the JSON API, keyed by site-relative path, as JSON text.
 
-    ``revision`` is the commit the records are at (default: the index's own).
+    ``revision`` is the commit the records are at (default: the index's own);
+    ``history`` adds each version's ``stage_history``.
     """
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     models: dict[str, ApiModelSummary] = {}
@@ -107,7 +129,7 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
             "format": API_FORMAT,
             "name": name,
             "aliases": dict(sorted(model.aliases.items())),
-            "versions": [_version_entry(v) for v in model.versions],
+            "versions": [_version_entry(v, history) for v in model.versions],
         })
     document: ApiIndex = {
         "format": API_FORMAT,

@@ -49,6 +49,7 @@ from registry_gen.history import History
 from registry_gen.store import ModelVersion, RegistryIndex
 
 from . import _feed, _pages
+from ._compare import compare_page
 from ._context import Site, SiteOptions
 from ._html import HTML_END, HTML_START, SEARCH_END
 from ._model_page import model_pages
@@ -103,6 +104,7 @@ def render_site(index: RegistryIndex, history: History,
             previous = version
     pages.update(_pages.activity(site))
     pages.update(_pages.lineage(site))
+    pages.update(compare_page(site))
     return pages
 
 
@@ -157,6 +159,6 @@ def build_files(inputs: SiteInputs, options: SiteOptions) -> dict[str, str]:
     files = render_site(inputs.index, inputs.history, options)
     files[FEED] = render_feed(inputs.index, inputs.history, options)
     files.update(render_api(inputs.index, inputs.dvc_remote, inputs.generated_at,
-                            revision=inputs.revision))
+                            revision=inputs.revision, history=inputs.history))
     files.update(asset_files())
     return files
