@@ -300,3 +300,22 @@ def build_site_of(root: Path) -> Path:
     if not node_modules.exists():
         os.symlink(project / "node_modules", node_modules)
     return build_site(root, strict=True)
+
+
+def write_api(root: Path, site: Path) -> None:
+    """The JSON API and a local remote's objects, as the site build writes them.
+
+    What a reader needs of a published site, without MkDocs: ``render_api`` and
+    ``object_files`` are the functions the MkDocs plugin calls.
+    """
+    from registry_gen.site._objects import object_files
+    from registry_gen.site.api import read_dvc_remote, render_api
+    from registry_gen.store import load_index
+
+    index = load_index(root)
+    for relative, text in render_api(index, read_dvc_remote(root)).items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        (site / relative).write_text(text)
+    for relative, source in object_files(root, index).items():
+        (site / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, site / relative)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from loader_fixtures import ROWS, Registry, copy_registry, set_alias
+from site_builders import write_api
 
 from builders import commit, git
 from registry_gen import load_model
@@ -30,7 +30,6 @@ from registry_gen.errors import (
     VersionNotFound,
 )
 from registry_gen.locate import GitRegistry, SiteRegistry, locate, parse_location
-from registry_gen.store import load_index
 from registry_gen.uri import ModelUri
 
 pytestmark = pytest.mark.usefixtures("cache_dir")  # a cold cache for every test
@@ -231,16 +230,7 @@ class EtagHandler(SimpleHTTPRequestHandler):
 
 def write_site(reg: Registry, site: Path) -> None:
     """The JSON API as the site build writes it (registry_gen.site.api)."""
-    from registry_gen.site._objects import object_files
-    from registry_gen.site.api import read_dvc_remote, render_api
-
-    index = load_index(reg.root)
-    for relative, text in render_api(index, read_dvc_remote(reg.root)).items():
-        (site / relative).parent.mkdir(parents=True, exist_ok=True)
-        (site / relative).write_text(text)
-    for relative, source in object_files(reg.root, index).items():  # the local remote's objects
-        (site / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, site / relative)
+    write_api(reg.root, site)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ import pytest
 from loader_fixtures import Registry, copy_registry
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from site_builders import write_api
 
 from builders import git
 from registry_gen.mlflow_plugin import RegistryGenStore
@@ -44,12 +45,8 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture
 def site(reg: Registry, tmp_path: Path) -> Iterator[str]:
-    from registry_gen.site.api import read_dvc_remote, render_api
-
     root = tmp_path / "site"
-    for relative, text in render_api(load_index(reg.root), read_dvc_remote(reg.root)).items():
-        (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text)
+    write_api(reg.root, root)
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(root)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

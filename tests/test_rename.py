@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from loader_fixtures import ROWS, Registry, copy_registry
+from site_builders import write_api
 
 from builders import commit, git
 from registry_gen import load_model
@@ -99,12 +100,8 @@ def test_the_redirect_on_a_git_url_and_on_the_published_site(
     model = load_model("models:/churn/production", registry=f"{bare}#main")
     assert (model.name, model.version) == ("churn-v2", 3)
 
-    from registry_gen.site.api import read_dvc_remote, render_api
-
     site = tmp_path / "site"
-    for relative, text in render_api(load_index(copy.root), read_dvc_remote(copy.root)).items():
-        (site / relative).parent.mkdir(parents=True, exist_ok=True)
-        (site / relative).write_text(text)
+    write_api(copy.root, site)
     assert json.loads((site / "api/index.json").read_text())["moved"] == {"churn": "churn-v2"}
     with _serve(site) as url:
         model = load_model("models:/churn/2", registry=url)
