@@ -41,6 +41,7 @@ __all__ = [
     "API_FORMAT",
     "INDEX",
     "ApiArtifact",
+    "ApiEvent",
     "ApiIndex",
     "ApiModel",
     "ApiModelSummary",
@@ -124,13 +125,38 @@ class ApiIndex(TypedDict):
     models: dict[str, ApiModelSummary]
 
 
+class ApiEvent(TypedDict):
+    """One entry of ``history`` in ``api/models/NAME.json``: a change that landed.
+
+    ``author`` is the pull request's author, ``merged_by`` who merged it (None for a
+    squash or direct commit, or a merge GitHub's web flow wrote): git identities,
+    unverified. ``date`` is when it landed; ``claimed_date`` the later date the commit
+    claimed, when it claimed an impossible one.
+    """
+
+    date: str | None
+    kind: str
+    model: str
+    version: int | None
+    alias: str | None
+    old: str | None
+    new: str | None
+    pr: int | None
+    author: str
+    merged_by: str | None
+    commit: str
+    subject: str
+    claimed_date: str | None
+
+
 class ApiModel(TypedDict):
-    """``api/models/NAME.json``."""
+    """``api/models/NAME.json``; ``history`` (oldest first) when the site has git history."""
 
     format: int
     name: str
     aliases: dict[str, int]
     versions: list[ApiVersion]
+    history: NotRequired[list[ApiEvent]]
 
 
 # ---------------------------------------------------------------------------

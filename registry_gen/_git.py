@@ -15,13 +15,14 @@ read as an option.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .errors import GitError
@@ -121,7 +122,7 @@ def run_bytes(
 
 def stream(
     root: Path | str, *args: str, top_level: bool = False, chunk_size: int = 1 << 20
-) -> Iterator[bytes]:
+) -> Generator[bytes, None, None]:
     """Run ``git ARGS`` in ``root`` and yield its standard output in pieces as git writes it.
 
     For output too large to hold (``git log`` over 230,000 commits): the caller
@@ -150,16 +151,17 @@ def stream(
             )
         except (FileNotFoundError, NotADirectoryError):
             raise _not_started(root) from None
-        assert process.stdout is not None
+        stdout = process.stdout
+        assert isinstance(stdout, io.BufferedReader)
         try:
-            while piece := process.stdout.read1(chunk_size):
+            while piece := stdout.read1(chunk_size):
                 yield piece
             code = process.wait()
         finally:
             if process.poll() is None:  # the caller stopped reading: stop git too
                 process.kill()
                 process.wait()
-            process.stdout.close()
+            stdout.close()
         if code != 0:
             errors.seek(0)
             raise GitError(f"git {_verb(args)} failed in {root}: {_first_line(errors.read())}")
@@ -240,7 +242,9 @@ def read_objects(root: Path | str, oids: Iterable[str]) -> dict[str, tuple[str, 
     return out
 
 
-def _environment(root: Path | str, env: Mapping[str, str] | None, top_level: bool) -> dict[str, str]:
+def _environment(
+    root: Path | str, env: Mapping[str, str] | None, top_level: bool
+) -> dict[str, str]:
     extra = dict(env or {})
     if top_level:
         extra["GIT_CEILING_DIRECTORIES"] = os.fspath(Path(root).resolve().parent)

@@ -100,13 +100,13 @@ class Namer:
 def diff(
     key: Key,
     final: Key,
-    before_data: Mapping[str, Any] | None,
-    after_data: Mapping[str, Any] | None,
+    sides: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None],
     change: Change,
     commit: Commit,
 ) -> list[Event]:
-    """The events of one record change; ``final`` names where the record ends up."""
-    events = _diff(key, before_data, after_data, change, commit)
+    """The events of one record change; ``final`` names where the record ends up, and
+    ``sides`` are its compared fields before and after (None: unreadable)."""
+    events = _diff(key, sides[0], sides[1], change, commit)
     if final == key:
         return events
     out = []

@@ -11,7 +11,7 @@ from typing import Any
 
 from registry_gen import _git
 
-from ._derive import ZERO, Change, Namer, diff, pair_model_renames, record_key, summary
+from ._derive import ZERO, Namer, diff, pair_model_renames, record_key, summary
 from ._gitlog import (
     WEB_FLOW_EMAIL,
     RawCommit,
@@ -102,7 +102,7 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
                 assert key is not None
                 before = _side(root, change.old_blob, change.old_path, objects, seen, keep=True)
                 after = _side(root, change.new_blob, change.new_path, objects, seen, keep=False)
-                block += diff(key, final, before, after, change, commit)
+                block += diff(key, final, (before, after), change, commit)
             if block:
                 yield block
 

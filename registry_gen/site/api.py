@@ -24,12 +24,14 @@ import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from registry_gen import _dvc, _git
 from registry_gen._api import (
     API_FORMAT,
     INDEX,
     ApiArtifact,
+    ApiEvent,
     ApiIndex,
     ApiModel,
     ApiModelSummary,
@@ -38,6 +40,7 @@ from registry_gen._api import (
     model_api_path,
 )
 from registry_gen.errors import ArtifactError, GitError
+from registry_gen.history import History, event_json
 from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
 
 __all__ = ["INDEX", "committed_revision", "model_api_path", "read_dvc_remote", "render_api"]
@@ -83,10 +86,12 @@ def _stages(model: RegisteredModel) -> dict[str, list[int]]:
 
 def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
                generated_at: datetime | None = None, *,
-               revision: str | None = None) -> dict[str, str]:
+               revision: str | None = None, history: History | None = None) -> dict[str, str]:
     """Every file of the JSON API, keyed by site-relative path, as JSON text.
 
-    ``revision`` is the commit the records are at (default: the index's own).
+    ``revision`` is the commit the records are at (default: the index's own);
+    with a complete ``history``, each model's document lists its changes (who
+    authored the pull request, who merged it, the PR, when it landed).
     """
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     models: dict[str, ApiModelSummary] = {}
@@ -99,12 +104,17 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
             "aliases": dict(sorted(model.aliases.items())),
             "stages": _stages(model),
         }
-        files[model_api_path(name)] = _dump({
+        document: ApiModel = {
             "format": API_FORMAT,
             "name": name,
             "aliases": dict(sorted(model.aliases.items())),
             "versions": [_version_entry(v) for v in model.versions],
-        })
+        }
+        if history is not None and history.complete:
+            document["history"] = [
+                cast(ApiEvent, event_json(e)) for e in history.for_model(name)
+            ]
+        files[model_api_path(name)] = _dump(document)
     files[INDEX] = _dump({
         "format": API_FORMAT,
         "revision": revision or index.revision,

@@ -52,6 +52,7 @@ from . import _feed, _pages
 from ._context import Site, SiteOptions
 from ._html import HTML_END, HTML_START, SEARCH_END
 from ._model_page import model_pages
+from ._timeline import timeline_pages
 from ._urls import FEED, HOME, NAV_PAGES, Linker, model_page, version_page
 from ._version_page import version_page_text
 from .api import render_api
@@ -96,6 +97,7 @@ def render_site(index: RegistryIndex, history: History,
     for name in site.names:
         model = index.models[name]
         pages.update(model_pages(model, site))
+        pages.update(timeline_pages(model, site))
         previous: ModelVersion | None = None
         for version in model.versions:
             pages[version_page(name, version.version)] = version_page_text(
@@ -157,6 +159,6 @@ def build_files(inputs: SiteInputs, options: SiteOptions) -> dict[str, str]:
     files = render_site(inputs.index, inputs.history, options)
     files[FEED] = render_feed(inputs.index, inputs.history, options)
     files.update(render_api(inputs.index, inputs.dvc_remote, inputs.generated_at,
-                            revision=inputs.revision))
+                            revision=inputs.revision, history=inputs.history))
     files.update(asset_files())
     return files
