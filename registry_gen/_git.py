@@ -207,9 +207,7 @@ def read_blobs(root: Path | str, oids: Iterable[str]) -> dict[str, bytes]:
     Raises:
         GitError: git failed.
     """
-    return {
-        oid: data for oid, (kind, data) in read_objects(root, oids).items() if kind == "blob"
-    }
+    return {oid: data for oid, (kind, data) in read_objects(root, oids).items() if kind == "blob"}
 
 
 def read_objects(root: Path | str, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:

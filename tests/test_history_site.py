@@ -26,7 +26,10 @@ def test_site_rows_and_api_credit_the_author_and_the_merger(tmp_path: Path) -> N
     document = json.loads(render_api(index, None, history=history)["api/models/m.json"])
     staged = next(e for e in document["history"] if e["kind"] == "stage")
     assert (staged["author"], staged["merged_by"], staged["pr"]) == (
-        "Alice Example", "Bob Builder", 2)
+        "Alice Example",
+        "Bob Builder",
+        2,
+    )
     assert staged["new"] == "Staging" and staged["date"].endswith("Z")
     assert document["versions"][0]["version"] == 1  # existing fields stay
     # Without history (``history: false``) the documents are as before.

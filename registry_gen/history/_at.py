@@ -63,8 +63,16 @@ def commit_at(root: Path | str, at: str, rev: str = "HEAD") -> PastCommit:
         _git.check_rev(at, "revision for --at")
     except GitError as error:
         raise UsageError(f"{error}, or a date such as 2026-01-31") from None
-    found = _git.run(root, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                     f"{at}^{{commit}}", check=False, top_level=True)
+    found = _git.run(
+        root,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{at}^{{commit}}",
+        check=False,
+        top_level=True,
+    )
     if found is None:
         if not _git.is_top_level(root):
             raise UsageError(f"--at needs a git checkout: {root} is not a git repository")
@@ -77,8 +85,9 @@ def _by_date(root: Path, moment: datetime, rev: str) -> PastCommit:
         raise UsageError(f"--at needs a git checkout: {root} is not a git repository")
     bound = datetime.now(UTC)
     pending = b""
-    lines = _git.stream(root, "log", "--first-parent", "--format=%H %ct", "--end-of-options",
-                        rev, top_level=True)
+    lines = _git.stream(
+        root, "log", "--first-parent", "--format=%H %ct", "--end-of-options", rev, top_level=True
+    )
     try:
         for piece in lines:
             *complete, pending = (pending + piece).split(b"\n")

@@ -113,8 +113,7 @@ def diff(
     for event in events:
         version = event.version if final.version is None else final.version
         out.append(
-            Event(event.kind, final.model, version, event.commit, event.old, event.new,
-                  event.alias)
+            Event(event.kind, final.model, version, event.commit, event.old, event.new, event.alias)
         )
     return out
 
@@ -219,8 +218,9 @@ def pair_model_renames(changes: list[Change]) -> list[Change]:
             if partner is not None:
                 used.add(id(partner))
                 paired.append(
-                    Change("R", change.old_blob, partner.new_blob, change.old_path,
-                           partner.new_path)
+                    Change(
+                        "R", change.old_blob, partner.new_blob, change.old_path, partner.new_path
+                    )
                 )
                 continue
         paired.append(change)

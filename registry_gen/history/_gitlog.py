@@ -162,8 +162,15 @@ def _commit(current: list[str]) -> RawCommit:
     )[:7]
     current.clear()
     return RawCommit(
-        sha.strip(), seconds, parents.split(), author.strip(), email.strip(),
-        committer.strip(), committer_email.strip(), message, _parse_raw(raw),
+        sha.strip(),
+        seconds,
+        parents.split(),
+        author.strip(),
+        email.strip(),
+        committer.strip(),
+        committer_email.strip(),
+        message,
+        _parse_raw(raw),
     )
 
 

@@ -68,7 +68,8 @@ def changes(
     else:
         events = history.for_version(name, version)
     return [
-        e for e in events
+        e
+        for e in events
         if (since is None or e.commit.date >= since) and (until is None or e.commit.date <= until)
     ]
 
@@ -127,10 +128,10 @@ def describe(event: Event) -> str:
             return f"{alias} moved v{event.old} → v{event.new}"
         return f"{alias} removed from v{event.old}"
     words = {
-        "description": "description edited", "removed": "version removed",
-        "model_created": "model created", "model_description": "model description edited",
+        "description": "description edited",
+        "removed": "version removed",
+        "model_created": "model created",
+        "model_description": "model description edited",
         "model_removed": "model removed",
     }
     return f"{target}: {words[kind]}"
-
-

@@ -161,8 +161,9 @@ def _commit(raw: RawCommit, objects: dict[str, tuple[str, bytes]], bound: dateti
     claimed = None
     if date > bound:
         date, claimed = bound, date
-    return Commit(raw.sha, author, date, subject(raw.message, merge=merge, pr=pr), pr, claimed,
-                  merged_by)
+    return Commit(
+        raw.sha, author, date, subject(raw.message, merge=merge, pr=pr), pr, claimed, merged_by
+    )
 
 
 def _merger(raw: RawCommit) -> str | None:
@@ -171,5 +172,3 @@ def _merger(raw: RawCommit) -> str | None:
         if name and email.lower() != WEB_FLOW_EMAIL:
             return name
     return None
-
-

@@ -20,8 +20,15 @@ from ._urls import PageLinks, model_page
 
 __all__ = ["TIMELINE_HEADER", "timeline_page", "timeline_pages"]
 
-TIMELINE_HEADER = ["Stage or alias", "Version", "From (UTC)", "Until (UTC)",
-                   "Author (git identity, unverified)", "Merged by", "PR"]
+TIMELINE_HEADER = [
+    "Stage or alias",
+    "Version",
+    "From (UTC)",
+    "Until (UTC)",
+    "Author (git identity, unverified)",
+    "Merged by",
+    "PR",
+]
 
 
 def timeline_page(name: str) -> str:
@@ -43,11 +50,17 @@ def _pr(commit: Commit, site: Site) -> str:
 
 
 def _row(interval: Interval, links: PageLinks, model: RegisteredModel, site: Site) -> list[str]:
-    held = (_html.stage_badge(interval.label) if interval.kind == "stage"
-            else _html.alias_chip(interval.label))
+    held = (
+        _html.stage_badge(interval.label)
+        if interval.kind == "stage"
+        else _html.alias_chip(interval.label)
+    )
     number = interval.version
-    version = (version_link(links, model.name, number)
-               if site.lookups.has_version(model.name, number) else f"v{number}")
+    version = (
+        version_link(links, model.name, number)
+        if site.lookups.has_version(model.name, number)
+        else f"v{number}"
+    )
     start = interval.started_by
     return [
         held,
@@ -64,11 +77,15 @@ def timeline_pages(model: RegisteredModel, site: Site) -> dict[str, str]:
     """The model's timeline page, newest interval first."""
     page = timeline_page(model.name)
     links = site.linker.at(page)
-    held = intervals(site.history.for_model(model.name),
-                     skip_stages={site.index.policy.default_stage})
-    out = [WIDE, f"# {_html.name(model.name)}: stage timeline\n\n",
-           f"{anchor(links.href(model_page(model.name)), f'← {_html.name(model.name)}')}\n\n",
-           history_note(site.history)]
+    held = intervals(
+        site.history.for_model(model.name), skip_stages={site.index.policy.default_stage}
+    )
+    out = [
+        WIDE,
+        f"# {_html.name(model.name)}: stage timeline\n\n",
+        f"{anchor(links.href(model_page(model.name)), f'← {_html.name(model.name)}')}\n\n",
+        history_note(site.history),
+    ]
     if held:
         rows = [_row(i, links, model, site) for i in reversed(held)]
         out.append(table(TIMELINE_HEADER, rows))
