@@ -279,3 +279,26 @@ def test_credit_goes_to_the_pr_author_and_the_merger(tmp_path: Path) -> None:
         # Merged by GitHub's web-flow identity: no merger is claimed.
         ("alias_set", 3, "Alice Example", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("known", "other", "expected"),
+    [
+        (b"version: 1\nstage: None\n", b"version: 1\nstage: Staging\n", "Staging"),
+        # Anything but one plain-word stage line moving is parsed in full.
+        (b"version: 1\nstage: None\n", b"version: 2\nstage: Staging\n", None),
+        (b"version: 1\nstage: None\n", b"version: 1\nstage: 'Staging'\n", None),
+        (b"version: 1\nstage: None\n", b"version: 1\nstage: yes\n", None),  # not a string
+        (b"stage: None\nx: |\n  a\nstage: None\n", b"stage: None\nx: |\n  a\nstage: Prod\n", None),
+        (b"version: 1\n  stage: None\n", b"version: 1\n  stage: Prod\n", None),
+    ],
+)
+def test_a_promotion_is_read_from_its_one_line(
+    known: bytes, other: bytes, expected: str | None
+) -> None:
+    from registry_gen.history._derive import stage_only_change
+
+    found = stage_only_change(known, {"stage": "None", "description": "d"}, other)
+    assert (found or {}).get("stage") == expected
+    if found is not None:
+        assert found["description"] == "d"

@@ -17,7 +17,7 @@ from typing import Any
 from registry_gen.errors import RecordError
 from registry_gen.paths import MODEL_FILE, MODELS_DIR, VERSION_FILE
 from registry_gen.uri import check_model_name, check_version
-from registry_gen.yamlio import parse_yaml
+from registry_gen.yamlio import MAX_RECORD_BYTES, parse_yaml
 
 from ._model import Commit, Event, EventKind
 
@@ -73,6 +73,55 @@ def summary(blob: bytes, path: str) -> dict[str, Any] | None:
     if not isinstance(data, dict):
         return None
     return {k: data[k] for k in _COMPARED if k in data}
+
+
+_STAGE_LINE = re.compile(rb"stage: [A-Za-z][A-Za-z0-9_]*")
+
+
+def stage_only_change(
+    known: bytes, fields: Mapping[str, Any], other: bytes
+) -> dict[str, Any] | None:
+    r"""The compared fields of ``other`` when it is ``known`` (whose fields are ``fields``,
+    read by a full parse) with only its top-level ``stage:`` line changed; else None.
+
+    A promotion or an archive is that one-line diff. Both lines must be a plain word
+    that the record parser reads as a string (it parses the line itself), the only
+    ``stage:`` line of the record, and ``known``'s stage must be the word on it; the
+    rest is byte-for-byte the same, so ``other`` is as readable as ``known`` and
+    differs in nothing else the history compares. Anything else is parsed in full.
+
+    >>> stage_only_change(
+    ...     b"version: 1\nstage: None\n", {"stage": "None"}, b"version: 1\nstage: Staging\n"
+    ... )
+    {'stage': 'Staging'}
+    """
+    lines = _one_moved_line(known, other) if "stage" in fields else None
+    if lines is None:
+        return None
+    try:
+        before = parse_yaml(lines[0], "stage line", lines=False).data
+        after = parse_yaml(lines[1], "stage line", lines=False).data
+    except RecordError:
+        return None
+    if before.get("stage") != fields["stage"] or not isinstance(after.get("stage"), str):
+        return None
+    return {**fields, "stage": after["stage"]}
+
+
+def _one_moved_line(known: bytes, other: bytes) -> tuple[bytes, bytes] | None:
+    """The one ``stage: WORD`` line that differs between two records, if that is all."""
+    old_lines, new_lines = known.split(b"\n"), other.split(b"\n")
+    if len(old_lines) != len(new_lines) or len(other) > MAX_RECORD_BYTES:
+        return None
+    moved = [i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=True)) if a != b]
+    if len(moved) != 1:
+        return None
+    was, now = old_lines[moved[0]], new_lines[moved[0]]
+    if not (_STAGE_LINE.fullmatch(was) and _STAGE_LINE.fullmatch(now)):
+        return None
+    if sum(1 for text in old_lines if text.startswith(b"stage:")) != 1:
+        return None
+    return was, now
 
 
 class Namer:

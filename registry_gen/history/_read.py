@@ -11,7 +11,16 @@ from typing import Any
 
 from registry_gen import _git
 
-from ._derive import ZERO, Namer, diff, pair_model_renames, record_key, summary
+from ._derive import (
+    ZERO,
+    Change,
+    Namer,
+    diff,
+    pair_model_renames,
+    record_key,
+    stage_only_change,
+    summary,
+)
 from ._gitlog import (
     WEB_FLOW_EMAIL,
     RawCommit,
@@ -100,8 +109,15 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
                     continue
                 key = record_key(change.new_path) or record_key(change.old_path)
                 assert key is not None
-                before = _side(root, change.old_blob, change.old_path, objects, seen, keep=True)
                 after = _side(root, change.new_blob, change.new_path, objects, seen, keep=False)
+                before = _before(
+                    root,
+                    change,
+                    versioned=key.version is not None,
+                    after=after,
+                    objects=objects,
+                    seen=seen,
+                )
                 block += diff(key, final, (before, after), change, commit)
             if block:
                 yield block
@@ -114,8 +130,31 @@ def _wanted(chunk: list[RawCommit], seen: dict[str, Any]) -> Iterable[str]:
         for change in raw.changes:
             if record_key(change.old_path) or record_key(change.new_path):
                 for sha in (change.old_blob, change.new_blob):
-                    if sha != ZERO and sha not in seen:
+                    # A modified record's newer bytes are wanted even when its fields are
+                    # known: the older side may then be read from the one line that moved.
+                    if sha != ZERO and (sha not in seen or change.status == "M"):
                         yield sha
+
+
+def _before(
+    root: Path,
+    change: Change,
+    *,
+    versioned: bool,
+    after: dict[str, Any] | None,
+    objects: dict[str, tuple[str, bytes]],
+    seen: dict[str, dict[str, Any] | None],
+) -> dict[str, Any] | None:
+    """The older side of a change; a version whose stage alone moved is read from its
+    newer side (see :func:`stage_only_change`) instead of parsed again."""
+    if change.status == "M" and versioned and after and change.old_blob not in seen:
+        newer, older = objects.get(change.new_blob), objects.get(change.old_blob)
+        if newer and older and newer[0] == older[0] == "blob":
+            fields = stage_only_change(newer[1], after, older[1])
+            if fields is not None:
+                seen[change.old_blob] = fields
+                return fields
+    return _side(root, change.old_blob, change.old_path, objects, seen, keep=True)
 
 
 def _side(
