@@ -51,11 +51,11 @@ __all__ = [
     "SITE_OBJECTS",
     "SITE_OBJECTS_URL",
     "ApiArtifact",
+    "ApiEvent",
     "ApiIndex",
     "ApiModel",
     "ApiModelSummary",
     "ApiRemote",
-    "ApiStageChange",
     "ApiVersion",
     "CheckedArtifact",
     "SiteIndex",
@@ -111,15 +111,6 @@ class ApiArtifact(TypedDict):
     signature: NotRequired[dict[str, Any]]  # the version's signature (inputs, outputs)
 
 
-class ApiStageChange(TypedDict):
-    """One entry of a version's ``stage_history``: when (ISO, UTC), from, to, which commit."""
-
-    at: str
-    old: str | None
-    new: str | None
-    commit: str
-
-
 class ApiVersion(TypedDict):
     """One entry of ``versions`` in ``api/models/NAME.json``.
 
@@ -137,7 +128,6 @@ class ApiVersion(TypedDict):
     metrics: NotRequired[dict[str, float]]
     tags: NotRequired[dict[str, str]]
     lineage: NotRequired[dict[str, Any]]
-    stage_history: NotRequired[list[ApiStageChange]]
 
 
 class ApiModelSummary(TypedDict):
@@ -161,13 +151,38 @@ class ApiIndex(TypedDict):
     moved: NotRequired[dict[str, str]]  # renamed models: old name -> new (only when any)
 
 
+class ApiEvent(TypedDict):
+    """One entry of ``history`` in ``api/models/NAME.json``: a change that landed.
+
+    ``author`` is the pull request's author, ``merged_by`` who merged it (None for a
+    squash or direct commit, or a merge GitHub's web flow wrote): git identities,
+    unverified. ``date`` is when it landed; ``claimed_date`` the later date the commit
+    claimed, when it claimed an impossible one.
+    """
+
+    date: str | None
+    kind: str
+    model: str
+    version: int | None
+    alias: str | None
+    old: str | None
+    new: str | None
+    pr: int | None
+    author: str
+    merged_by: str | None
+    commit: str
+    subject: str
+    claimed_date: str | None
+
+
 class ApiModel(TypedDict):
-    """``api/models/NAME.json``."""
+    """``api/models/NAME.json``; ``history`` (oldest first) when the site has git history."""
 
     format: int
     name: str
     aliases: dict[str, int]
     versions: list[ApiVersion]
+    history: NotRequired[list[ApiEvent]]
 
 
 # ---------------------------------------------------------------------------

@@ -15,17 +15,28 @@ read as an option.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import shlex
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+import tempfile
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from .errors import GitError
 
-__all__ = ["check_rev", "is_repository", "is_top_level", "read_blobs", "run", "run_bytes"]
+__all__ = [
+    "check_rev",
+    "is_repository",
+    "is_top_level",
+    "read_blobs",
+    "read_objects",
+    "run",
+    "run_bytes",
+    "stream",
+]
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +102,6 @@ def run_bytes(
     """
     command = ["git", *args]
     log.debug("git: %s (in %s)", shlex.join(command), root)
-    extra = dict(env or {})
-    if top_level:
-        extra["GIT_CEILING_DIRECTORIES"] = os.fspath(Path(root).resolve().parent)
     try:
         result = subprocess.run(
             command,
@@ -101,17 +109,62 @@ def run_bytes(
             input=input,
             capture_output=True,
             check=False,
-            env={**os.environ, **_ENV, **extra},
+            env=_environment(root, env, top_level),
         )
     except (FileNotFoundError, NotADirectoryError):
-        if not Path(root).is_dir():  # the folder to run in, not git, is what is missing
-            raise GitError(f"{root} is not a folder") from None
-        raise GitError("git is not installed or not on PATH") from None
+        raise _not_started(root) from None
     if result.returncode != 0:
         if not check:
             return None
         raise GitError(f"git {_verb(args)} failed in {root}: {_first_line(result.stderr)}")
     return result.stdout
+
+
+def stream(
+    root: Path | str, *args: str, top_level: bool = False, chunk_size: int = 1 << 20
+) -> Generator[bytes, None, None]:
+    """Run ``git ARGS`` in ``root`` and yield its standard output in pieces as git writes it.
+
+    For output too large to hold (``git log`` over 230,000 commits): the caller
+    parses each piece and keeps only what it needs. Closing the generator early
+    stops git. ``top_level`` is :func:`run_bytes`'s.
+
+    >>> b"".join(stream(".", "--version")).startswith(b"git version")  # doctest: +SKIP
+    True
+
+    Raises:
+        GitError: git is not installed, or the command failed (raised once its
+            output is read to the end).
+    """
+    command = ["git", *args]
+    log.debug("git (streamed): %s (in %s)", shlex.join(command), root)
+    # stderr goes to a file: a pipe left unread could fill and stall git.
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                env=_environment(root, None, top_level),
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            raise _not_started(root) from None
+        stdout = process.stdout
+        assert isinstance(stdout, io.BufferedReader)
+        try:
+            while piece := stdout.read1(chunk_size):
+                yield piece
+            code = process.wait()
+        finally:
+            if process.poll() is None:  # the caller stopped reading: stop git too
+                process.kill()
+                process.wait()
+            stdout.close()
+        if code != 0:
+            errors.seek(0)
+            raise GitError(f"git {_verb(args)} failed in {root}: {_first_line(errors.read())}")
 
 
 def run(
@@ -154,12 +207,25 @@ def read_blobs(root: Path | str, oids: Iterable[str]) -> dict[str, bytes]:
     Raises:
         GitError: git failed.
     """
+    return {oid: data for oid, (kind, data) in read_objects(root, oids).items() if kind == "blob"}
+
+
+def read_objects(root: Path | str, oids: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+    """``{oid: (type, contents)}`` of the objects ``oids`` (blobs, commits, trees, tags),
+    read by one ``git cat-file --batch`` process. Missing objects are left out.
+
+    >>> read_objects(".", ["HEAD"])["HEAD"][0]  # doctest: +SKIP
+    'commit'
+
+    Raises:
+        GitError: git failed.
+    """
     wanted: Sequence[str] = sorted(set(oids))
     if not wanted:
         return {}
     data = run_bytes(root, "cat-file", "--batch", input="".join(f"{o}\n" for o in wanted).encode())
     assert data is not None  # check=True
-    out: dict[str, bytes] = {}
+    out: dict[str, tuple[str, bytes]] = {}
     pos = 0
     for oid in wanted:
         header_end = data.index(b"\n", pos)
@@ -169,10 +235,24 @@ def read_blobs(root: Path | str, oids: Iterable[str]) -> dict[str, bytes]:
             continue
         _oid, kind, size = header
         start = header_end + 1
-        if kind == b"blob":
-            out[oid] = data[start : start + int(size)]
+        out[oid] = (kind.decode("ascii"), data[start : start + int(size)])
         pos = start + int(size) + 1
     return out
+
+
+def _environment(
+    root: Path | str, env: Mapping[str, str] | None, top_level: bool
+) -> dict[str, str]:
+    extra = dict(env or {})
+    if top_level:
+        extra["GIT_CEILING_DIRECTORIES"] = os.fspath(Path(root).resolve().parent)
+    return {**os.environ, **_ENV, **extra}
+
+
+def _not_started(root: Path | str) -> GitError:
+    if not Path(root).is_dir():  # the folder to run in, not git, is what is missing
+        return GitError(f"{root} is not a folder")
+    return GitError("git is not installed or not on PATH")
 
 
 def _verb(args: Sequence[str]) -> str:

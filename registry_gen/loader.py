@@ -113,14 +113,21 @@ def resolve(
     registry: str | Path | None = None,
     cache: ArtifactCache | None = None,
     offline: bool | None = None,
+    at: str | None = None,
 ) -> ResolvedArtifact:
     """Resolve ``uri`` once to the exact version and artifact md5, and log what it named.
+
+    ``at`` (a date or git revision) resolves it as the registry stood then.
 
     >>> resolve("models:/churn@champion", registry="/srv/registry").version  # doctest: +SKIP
     3
     """
     parsed = uri if isinstance(uri, ModelUri) else ModelUri.parse(uri)
     place = locate(registry, cache=cache, offline=offline)
+    if at is not None:
+        from .locate._past import at_registry
+
+        place = at_registry(place, at)
     resolved = place.resolve(parsed)
     if resolved.moved_note is not None:
         log.warning("%s: %s", parsed, resolved.moved_note)
@@ -160,6 +167,7 @@ def load_model(
     offline: bool | None = None,
     cache_dir: str | Path | None = None,
     object_cache: bool | None = None,
+    at: str | None = None,
 ) -> LoadedModel:
     """Load the model version ``uri`` names, from the cache or its DVC remote.
 
@@ -177,12 +185,15 @@ def load_model(
         cache_dir: the artifact cache (default: ``REGISTRY_GEN_CACHE`` or the user cache).
         object_cache: reuse (and keep) the verified pickle of a skops model's object
             (default: on, unless ``REGISTRY_GEN_NO_OBJECT_CACHE=1``).
+        at: resolve ``uri`` as the registry stood then: a date (``"2026-01-31"``, the
+            end of that day in UTC, or ``"2026-01-31T10:00Z"``) or a git revision; needs
+            a checkout or a git URL (see :func:`registry_gen.history.commit_at`).
 
     >>> load_model("models:/churn/3", registry="/srv/registry").predict(rows)  # doctest: +SKIP
     """
     cache = ArtifactCache(cache_dir)
     offline = offline_mode() if offline is None else offline
-    resolved = resolve(uri, registry=registry, cache=cache, offline=offline)
+    resolved = resolve(uri, registry=registry, cache=cache, offline=offline, at=at)
     # Refuse before downloading anything; the bytes are checked against the reviewed
     # sha256 (and sniffed) by load_artifact once they are here.
     check_trusted(resolved.format, trust_pickle, resolved.sha256)

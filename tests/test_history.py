@@ -232,3 +232,73 @@ def test_forged_history_credits_the_landed_change_only(tmp_path: Path) -> None:
     later = read_history(root, now=datetime(2026, 1, 3, tzinfo=UTC)).events[-1].commit
     assert later.date == datetime(2026, 1, 3, tzinfo=UTC)
     assert later.claimed_date == datetime(2026, 1, 3, 10, tzinfo=UTC)
+
+
+def _alice_branch_merged_by_bob(root: Path) -> Path:
+    init_repo(root)
+    write_model(root, "m")
+    write_version(root, "m", 1)
+    commit(root, "Register m v1 (#1)", author="Carol Squash <carol@x>")
+    git(root, "checkout", "-q", "-b", "promote")
+    write_version(root, "m", 1, stage="Staging")
+    commit(root, "Promote m v1", author="Alice Example <alice@example.com>")
+    git(root, "checkout", "-q", "main")
+    bob = {
+        "GIT_AUTHOR_NAME": "Bob Builder",
+        "GIT_AUTHOR_EMAIL": "bob@example.com",
+        "GIT_COMMITTER_NAME": "Bob Builder",
+        "GIT_COMMITTER_EMAIL": "bob@example.com",
+    }
+    message = "Merge pull request #2 from team/promote\n\nPromote m v1"
+    git(root, "merge", "-q", "--no-ff", "promote", "-m", message, env=bob)
+    git(root, "checkout", "-q", "-b", "alias")
+    write_model(root, "m", aliases={"champion": 1})
+    commit(root, "Set champion", author="Alice Example <alice@example.com>")
+    git(root, "checkout", "-q", "main")
+    web_flow = {
+        "GIT_AUTHOR_NAME": "GitHub",
+        "GIT_AUTHOR_EMAIL": "noreply@github.com",
+        "GIT_COMMITTER_NAME": "GitHub",
+        "GIT_COMMITTER_EMAIL": "noreply@github.com",
+    }
+    message = "Merge pull request #3 from team/alias\n\nSet champion"
+    git(root, "merge", "-q", "--no-ff", "alias", "-m", message, env=web_flow)
+    return root
+
+
+def test_credit_goes_to_the_pr_author_and_the_merger(tmp_path: Path) -> None:
+    root = _alice_branch_merged_by_bob(tmp_path / "r")
+    history = read_history(root)
+    credit = [(e.kind, e.commit.pr, e.commit.author, e.commit.merged_by) for e in history.events]
+    assert credit == [
+        # A squash or direct commit: its author, nobody merged it.
+        ("registered", 1, "Carol Squash", None),
+        ("model_created", 1, "Carol Squash", None),
+        # Alice's branch, merged by Bob: Alice is the author, Bob the merger.
+        ("stage", 2, "Alice Example", "Bob Builder"),
+        # Merged by GitHub's web-flow identity: no merger is claimed.
+        ("alias_set", 3, "Alice Example", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("known", "other", "expected"),
+    [
+        (b"version: 1\nstage: None\n", b"version: 1\nstage: Staging\n", "Staging"),
+        # Anything but one plain-word stage line moving is parsed in full.
+        (b"version: 1\nstage: None\n", b"version: 2\nstage: Staging\n", None),
+        (b"version: 1\nstage: None\n", b"version: 1\nstage: 'Staging'\n", None),
+        (b"version: 1\nstage: None\n", b"version: 1\nstage: yes\n", None),  # not a string
+        (b"stage: None\nx: |\n  a\nstage: None\n", b"stage: None\nx: |\n  a\nstage: Prod\n", None),
+        (b"version: 1\n  stage: None\n", b"version: 1\n  stage: Prod\n", None),
+    ],
+)
+def test_a_promotion_is_read_from_its_one_line(
+    known: bytes, other: bytes, expected: str | None
+) -> None:
+    from registry_gen.history._derive import stage_only_change
+
+    found = stage_only_change(known, {"stage": "None", "description": "d"}, other)
+    assert (found or {}).get("stage") == expected
+    if found is not None:
+        assert found["description"] == "d"

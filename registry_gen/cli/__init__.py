@@ -15,7 +15,7 @@ from __future__ import annotations
 # Importing the command modules registers their commands on ``main``.
 from registry_gen.serving._cli import build_docker_command, serve_command
 
-from . import _checks, _docs, _mlflow, _read, _rename, _write  # noqa: F401
+from . import _checks, _docs, _history, _mlflow, _read, _rename, _write  # noqa: F401
 from ._app import main
 
 # Serving registers its own commands; starlette and uvicorn load only when they run.

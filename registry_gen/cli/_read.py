@@ -82,20 +82,32 @@ def list_command(ctx: Context, as_json: bool) -> None:
 @main.command("show")
 @click.argument("target", metavar="URI|NAME")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.option(
+    "--at",
+    metavar="DATE|REV",
+    help="As the registry stood then: a date (the end of that day, UTC) or a git revision.",
+)
 @pass_context
 @handle_errors
-def show_command(ctx: Context, target: str, as_json: bool) -> None:
+def show_command(ctx: Context, target: str, as_json: bool, at: str | None) -> None:
     """Show a version (models:/NAME/VERSION|STAGE|latest, models:/NAME@ALIAS) or a model.
 
-    Python: RegistryClient.resolve / get_registered_model.
+    Python: RegistryClient.resolve / get_registered_model; with --at,
+    registry_gen.history.index_at(root, DATE|REV).
 
     \b
     Examples:
       registry-gen show churn
       registry-gen show models:/churn/Production
       registry-gen show models:/churn@champion --json
+      registry-gen show models:/churn/Production --at 2026-01-31
     """
-    client = open_client(ctx)
+    if at is None:
+        client = open_client(ctx)
+    else:
+        from ._history import client_at
+
+        client = client_at(ctx, at)
     if target.startswith("models:"):
         version = client.resolve(target)
         model = client.get_registered_model(version.name)

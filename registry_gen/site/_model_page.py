@@ -20,6 +20,7 @@ from ._tables import (
     version_link,
     version_rows,
 )
+from ._timeline import timeline_page
 from ._urls import ACTIVITY, PageLinks, compare_href, model_page, page_series
 
 KEY_METRICS = 3
@@ -110,7 +111,9 @@ def _stage_timeline(model: RegisteredModel, site: Site) -> list[list[str]]:
 
 
 def _timeline_section(model: RegisteredModel, site: Site) -> str:
-    out = ["\n## Stage timeline\n\n", history_note(site.history)]
+    page = site.linker.at(model_page(model.name)).href(timeline_page(model.name))
+    out = ["\n## Stage timeline\n\n", history_note(site.history),
+           f"<p>{anchor(page, 'Every stage and alias, who moved it, and the PR →')}</p>\n\n"]
     timeline = _stage_timeline(model, site)
     if timeline:
         out.append(table(["Stage", "Version", "From (UTC)", "Until"], timeline))

@@ -16,8 +16,8 @@ from ._urls import PageLinks, model_page, version_page
 
 _T = TypeVar("_T")
 
-EVENT_HEADER = ["When (UTC)", "Change", "Git identity (unverified)", "Commit message", "Commit",
-                "PR"]
+EVENT_HEADER = ["When (UTC)", "Change", "Author (git identity, unverified)", "Merged by",
+                "Commit message", "Commit", "PR"]
 TARGETED_EVENT_HEADER = ["When (UTC)", "Model", *EVENT_HEADER[1:]]
 MODEL_HEADER = ["Model", "Description", "Stages", "Aliases", "Owners", "Latest", "Changed"]
 # Versions of one stage a model row lists before "+N".
@@ -100,6 +100,7 @@ def event_rows(events: Iterable[Event], links: PageLinks, site: Site,
         row += [
             describe_event(event),
             _html.git_identity(event.commit.author),
+            _html.git_identity(event.commit.merged_by) if event.commit.merged_by else NONE,
             text(event.commit.subject[:120]),
             _commit_cell(event.commit, repo_url),
             _pr_cell(event.commit, repo_url),

@@ -24,6 +24,7 @@ import logging
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from registry_gen import _dvc, _git
 from registry_gen._api import (
@@ -32,16 +33,16 @@ from registry_gen._api import (
     PUBLIC_REMOTE_OPTIONS,
     SITE_OBJECTS_URL,
     ApiArtifact,
+    ApiEvent,
     ApiIndex,
     ApiModel,
     ApiModelSummary,
     ApiRemote,
-    ApiStageChange,
     ApiVersion,
     model_api_path,
 )
 from registry_gen.errors import ArtifactError, GitError
-from registry_gen.history import History
+from registry_gen.history import History, event_json
 from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
 
 __all__ = ["INDEX", "committed_revision", "model_api_path", "read_dvc_remote", "render_api"]
@@ -55,19 +56,7 @@ def _dump(data: ApiIndex | ApiModel) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
-def _iso(moment: datetime) -> str:
-    """A commit's date to the second (the history's bounds may add microseconds)."""
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _stage_history(version: ModelVersion, history: History) -> list[ApiStageChange]:
-    """The version's stage changes, oldest first, for the compare page."""
-    return [{"at": _iso(e.commit.date), "old": e.old, "new": e.new, "commit": e.commit.sha}
-            for e in history.for_version(version.name, version.version)
-            if e.kind in {"registered", "stage"}]
-
-
-def _version_entry(version: ModelVersion, history: History | None = None) -> ApiVersion:
+def _version_entry(version: ModelVersion) -> ApiVersion:
     record = version.record
     pointer = version.pointer
     artifact: ApiArtifact = {
@@ -94,8 +83,6 @@ def _version_entry(version: ModelVersion, history: History | None = None) -> Api
         "tags": dict(record.tags),
         "lineage": record.lineage.model_dump(mode="json", exclude_none=True),
     }
-    if history is not None:
-        entry["stage_history"] = _stage_history(version, history)
     return entry
 
 
@@ -112,7 +99,9 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
     """Every file of the JSON API, keyed by site-relative path, as JSON text.
 
     ``revision`` is the commit the records are at (default: the index's own);
-    ``history`` adds each version's ``stage_history``.
+    with a complete ``history``, each model's document lists its changes (who
+    authored the pull request, who merged it, the PR, when it landed), which the
+    compare page reads each version's stage changes from.
     """
     stamp = (generated_at or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     models: dict[str, ApiModelSummary] = {}
@@ -125,13 +114,18 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
             "aliases": dict(sorted(model.aliases.items())),
             "stages": _stages(model),
         }
-        files[model_api_path(name)] = _dump({
+        document: ApiModel = {
             "format": API_FORMAT,
             "name": name,
             "aliases": dict(sorted(model.aliases.items())),
-            "versions": [_version_entry(v, history) for v in model.versions],
-        })
-    document: ApiIndex = {
+            "versions": [_version_entry(v) for v in model.versions],
+        }
+        if history is not None and history.complete:
+            document["history"] = [
+                cast(ApiEvent, event_json(e)) for e in history.for_model(name)
+            ]
+        files[model_api_path(name)] = _dump(document)
+    index_document: ApiIndex = {
         "format": API_FORMAT,
         "revision": revision or index.revision,
         "generated_at": stamp.isoformat().replace("+00:00", "Z"),
@@ -140,8 +134,8 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
         "models": models,
     }
     if index.moved:  # renamed models' redirects, which the site registry follows
-        document["moved"] = dict(sorted(index.moved.items()))
-    files[INDEX] = _dump(document)
+        index_document["moved"] = dict(sorted(index.moved.items()))
+    files[INDEX] = _dump(index_document)
     return files
 
 

@@ -53,6 +53,7 @@ from ._compare import compare_page
 from ._context import Site, SiteOptions
 from ._html import HTML_END, HTML_START, SEARCH_END
 from ._model_page import model_pages
+from ._timeline import timeline_pages
 from ._urls import FEED, HOME, NAV_PAGES, Linker, model_page, version_page
 from ._version_page import version_page_text
 from .api import render_api
@@ -97,6 +98,7 @@ def render_site(index: RegistryIndex, history: History,
     for name in site.names:
         model = index.models[name]
         pages.update(model_pages(model, site))
+        pages.update(timeline_pages(model, site))
         previous: ModelVersion | None = None
         for version in model.versions:
             pages[version_page(name, version.version)] = version_page_text(

@@ -133,6 +133,17 @@
     });
     return out;
   }
+  // Each version's stage changes, from the model document's history (who, PR and when
+  // are there too; the compare page shows when and what moved).
+  function attachStageHistory(data) {
+    var changes = {};
+    (data.history || []).forEach(function (e) {
+      if (e.version !== null && (e.kind === "registered" || e.kind === "stage")) {
+        (changes[e.version] = changes[e.version] || []).push({ at: e.date, old: e.old, "new": e["new"] });
+      }
+    });
+    data.versions.forEach(function (v) { v.stage_history = changes[v.version]; });
+  }
   function stageHistory(version) {
     return (version.stage_history || []).map(function (change) {
       var day = String(change.at || "").slice(0, 16).replace("T", " ");
@@ -292,6 +303,7 @@
       if (!owns(index.models, name)) { throw new Error("No model named " + name + " in this registry."); }
       return fetch(base + "api/models/" + encodeURIComponent(name) + ".json");
     }).then(function (r) { return r.json(); }).then(function (data) {
+      attachStageHistory(data);
       var known = data.versions.map(function (v) { return v.version; });
       picked = picked.filter(function (n) { return known.indexOf(n) !== -1; });
       if (picked.length === 1 && known.length > 1) {
