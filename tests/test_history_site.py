@@ -20,7 +20,7 @@ def test_site_rows_and_api_credit_the_author_and_the_merger(tmp_path: Path) -> N
     index, history = load_index(root), read_history(root)
     pages = render_site(index, history)
     row = next(r for r in pages["models/m/1/index.md"].split("<tr>") if "→" in r)
-    cells = row.split("</td><td>")
+    cells = row.split("</td> <td>")
     # Author, then the merger, in their own columns.
     assert "Alice Example</span>" in cells[2] and "Bob Builder</span>" in cells[3]
     document = json.loads(render_api(index, None, history=history)["api/models/m.json"])

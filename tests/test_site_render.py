@@ -296,7 +296,7 @@ def test_hostile_history_reaches_pages_as_text_only(tmp_path: Path) -> None:
     # The direct push's 2099 date is shown as the bound, flagged.
     assert "(claims 2099-06-01)</span>" in activity
     # Authors are git identities, marked unverified; the merged change gets the credit.
-    assert "<th>Author (git identity, unverified)</th><th>Merged by</th>" in activity
+    assert "<th>Author (git identity, unverified)</th> <th>Merged by</th>" in activity
     assert '<span class="rg-git-identity" title="git identity, unverified">onmouseover' in activity
     assert '/pull/9"' in activity  # the merge commit of the pull request
     assert "/pull/778" not in activity  # a merge subject on a single-parent commit
