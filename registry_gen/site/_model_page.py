@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
+from registry_gen._timeline import intervals
 from registry_gen.store import ModelVersion, RegisteredModel
 
 from . import _html
@@ -89,25 +89,14 @@ def _load_it(model: RegisteredModel, links: PageLinks, site: Site) -> str:
 
 
 def _stage_timeline(model: RegisteredModel, site: Site) -> list[list[str]]:
-    """Which version held which stage, when: one row per (version, stage) interval."""
-    intervals: list[tuple[datetime, datetime | None, int, str]] = []
-    open_: dict[int, tuple[datetime, str]] = {}
-    for event in site.history.for_model(model.name):
-        if event.version is None or event.kind not in {"registered", "stage", "removed"}:
-            continue
-        previous = open_.pop(event.version, None)
-        if previous is not None:
-            intervals.append((previous[0], event.commit.date, event.version, previous[1]))
-        if event.kind != "removed" and event.new:
-            open_[event.version] = (event.commit.date, event.new)
-    for number, (start, stage) in open_.items():
-        intervals.append((start, None, number, stage))
-    default_stage = site.index.policy.default_stage
-    intervals = [i for i in intervals if i[3] != default_stage]
-    intervals.sort(key=lambda i: (i[0], i[2]), reverse=True)
-    return [[_html.stage_badge(stage), f"v{number}", _html.date(start),
-             _html.date(end) if end else "now"]
-            for start, end, number, stage in intervals[:TIMELINE_ROWS]]
+    """Which version held which stage, when: the newest stage intervals, one row each."""
+    held = [i for i in intervals(site.history.for_model(model.name),
+                                 skip_stages={site.index.policy.default_stage})
+            if i.kind == "stage"]
+    held.sort(key=lambda i: (i.start, i.version), reverse=True)
+    return [[_html.stage_badge(i.label), f"v{i.version}", _html.date(i.start),
+             _html.date(i.end) if i.end else "now"]
+            for i in held[:TIMELINE_ROWS]]
 
 
 def _timeline_section(model: RegisteredModel, site: Site) -> str:
