@@ -38,28 +38,23 @@ from typing import Any
 from markdown import Markdown  # type: ignore[import-untyped]
 from markdown.extensions import Extension  # type: ignore[import-untyped]
 from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
+from mkdocs import utils
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
-from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from registry_gen.history import History, read_history
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import RegistryIndex, load_index
 
+from ._incremental import CacheStats, PageCache, build_fingerprint, site_cache_folder
+from ._stream import PageWriter
 from .api import committed_revision, read_dvc_remote
-from .render import (
-    ASSET_DIR,
-    HTML_END,
-    HTML_START,
-    SEARCH_END,
-    SiteInputs,
-    SiteOptions,
-    build_files,
-    nav_pages,
-)
+from .render import ASSET_DIR, HTML_END, HTML_START, SEARCH_END, SiteInputs, SiteOptions, iter_files
 
 log = logging.getLogger("mkdocs.plugins.registry")
 
@@ -100,6 +95,7 @@ class RegistryPluginConfig(Config):  # type: ignore[no-untyped-call]
     history = c.Type(bool, default=True)
     page_size = c.Type(int, default=30)
     mermaid = c.Optional(c.Type(str))
+    cache = c.Type(bool, default=True)
 
 
 class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyped-call]
@@ -111,6 +107,13 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         self._mermaid: Path | None = None
         self._command = "build"
         self._full_content: dict[str, str] = {}
+        self._existing: set[str] = set()
+        self._options = SiteOptions()
+        self._inputs: SiteInputs | None = None
+        self._files = Files([])
+        self._nav: Navigation | None = None
+        self._env: Any = None
+        self.last_stats: CacheStats | None = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Find the registry and Mermaid; add the assets and the Markdown extension."""
@@ -152,34 +155,86 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return load_index(self._root), read_history(self._root)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        """Read the registry and add every file :func:`build_files` returns."""
+        """Read the registry and add the navigation's generated pages (the rest is streamed).
+
+        Every other file :func:`build_files` returns is written in :meth:`on_post_build`,
+        one at a time, so the build holds the index and one page, never the whole site.
+        """
         index, history = self._read_registry()
         for error in index.errors:
             log.warning("registry: %s", error)
         if history.warning:
             log.info("registry: %s", history.warning)
-        existing = set(files.src_uris)
-        options = SiteOptions(
+        self._existing = set(files.src_uris)
+        self._options = SiteOptions(
             repo_url=config.repo_url, page_size=max(5, self.config.page_size),
-            home="index.md" not in existing, site_url=config.site_url,
+            home="index.md" not in self._existing, site_url=config.site_url,
             directory_urls=config.use_directory_urls,
         )
-        inputs = SiteInputs(index, history, datetime.now(UTC),
-                            dvc_remote=read_dvc_remote(self._root),
-                            revision=committed_revision(self._root))
-        generated = build_files(inputs, options)
-        in_nav = nav_pages(generated)
-        for path, content in generated.items():
-            if path in existing:
-                log.info("registry: docs/%s is hand-written; not generating it", path)
-                continue
-            out_of_nav = path.endswith(".md") and path not in in_nav
-            inclusion = InclusionLevel.NOT_IN_NAV if out_of_nav else InclusionLevel.UNDEFINED
-            files.append(File.generated(config, path, content=content, inclusion=inclusion))
+        self._inputs = SiteInputs(index, history, datetime.now(UTC),
+                                  dvc_remote=read_dvc_remote(self._root),
+                                  revision=committed_revision(self._root))
+        for path, content in iter_files(self._inputs, self._options, nav=True):
+            if not self._hand_written(path):
+                files.append(File.generated(config, path, content=content))
         if self._mermaid is not None:
             files.append(File.generated(config, f"{ASSET_DIR}/mermaid.min.js",
                                         abs_src_path=str(self._mermaid)))
+        self._files = files
         return files
+
+    def _hand_written(self, path: str) -> bool:
+        if path in self._existing:
+            log.info("registry: docs/%s is hand-written; not generating it", path)
+            return True
+        return False
+
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Keep the navigation: every streamed page renders it."""
+        self._nav = nav
+        return nav
+
+    @event_priority(-100)
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """Keep the theme's environment, as every plugin left it, for the streamed pages."""
+        self._env = env
+        return env
+
+    # Before the search plugin's own (priority 0), which writes the index.
+    @event_priority(50)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write every generated file but the navigation's pages, one at a time."""
+        if self._inputs is None or self._nav is None:
+            return
+        writer = PageWriter(config, self._files, self._nav, self._env)
+        cache = self._open_cache(config, writer)
+        site_dir = Path(config.site_dir)
+        for path, content in iter_files(self._inputs, self._options, nav=False):
+            if self._hand_written(path):
+                continue
+            if path.endswith(".md"):
+                _write_page(writer, cache, path, content)
+            else:
+                utils.write_file(content.encode("utf-8"), str(site_dir / path))
+        writer.finish_sitemap()
+        self._inputs = None
+        if cache is not None:
+            cache.save()
+            stats = cache.stats
+            log.info("registry: %d generated pages rendered, %d unchanged reused%s",
+                     stats.rendered, stats.reused, f" ({stats.reason})" if stats.reason else "")
+            self.last_stats = stats
+
+    def _open_cache(self, config: MkDocsConfig, writer: PageWriter) -> PageCache | None:
+        """The incremental cache of this site, or None when it is off or cannot be exact."""
+        if not self.config.cache:
+            return None
+        if not writer.search.known:
+            log.info("registry: the search plugin's index is not recognised; "
+                     "rendering every page (no incremental cache)")
+            return None
+        return PageCache.open(site_cache_folder(config),
+                              build_fingerprint(config, self._nav, self.config))
 
     # The search plugin indexes `page.content` in its own `on_page_context`. A model page
     # offers it only its head (see render.SEARCH_END) and gets its full content back
@@ -209,3 +264,21 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             if watched.exists():
                 server.watch(str(watched))
         return server
+
+
+def _write_page(writer: PageWriter, cache: PageCache | None, path: str, text: str) -> None:
+    """Build one generated page (or take it from the cache when its input is unchanged)."""
+    destination = writer.destination(path)
+    key = cache.key(path, text) if cache is not None else ""
+    hit = cache.lookup(path, key) if cache is not None else None
+    if hit is not None:
+        html, entries = hit
+        writer.search.extend(entries)
+    else:
+        html, entries = writer.render(path, text)
+        if cache is not None:
+            cache.store(path, key, html, entries)
+    if html.strip():
+        utils.write_file(html, str(destination))
+    else:
+        log.info("registry: page %s generated empty output; not written", path)
