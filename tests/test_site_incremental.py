@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from builders import commit
 from site_builders import build_site_of, build_small_registry
 
+from builders import commit
 from registry_gen.client import RegistryClient
 from registry_gen.site import build_site
 

@@ -1,12 +1,19 @@
 """The MkDocs adapter: ``plugins: [registry]`` in ``mkdocs.yml``.
 
 Thin on purpose (MkDocs 1.x is in maintenance): it reads the registry, its git
-history, its DVC remote and revision, and adds the files that the pure
-:func:`registry_gen.site.render.build_files` returns as generated files. Nothing
-is written into ``docs/``; a hand-written page at the same path wins. Beyond
-that it only wires MkDocs: the stylesheet, script and self-hosted Mermaid, the
-Markdown extension that passes generated HTML blocks through, the search index
-of model pages, and live reload during ``mkdocs serve``.
+history, its DVC remote and revision, and writes the files that the pure
+:func:`registry_gen.site.render.iter_files` yields (the stream of
+:func:`~registry_gen.site.render.build_files`). The navigation's few pages are
+handed to MkDocs as generated files; every other file is written in
+``on_post_build``, one at a time, each page through MkDocs' own page steps
+(:mod:`registry_gen.site._stream`), so the build never holds the whole site. A
+page whose Markdown and build settings are those of the last build is taken from
+the incremental cache instead of being rendered again
+(:mod:`registry_gen.site._incremental`). Nothing is written into ``docs/``; a
+hand-written page at the same path wins. Beyond that it only wires MkDocs: the
+stylesheet, script and self-hosted Mermaid, the Markdown extension that passes
+generated HTML blocks through, the search index of model pages, and live reload
+during ``mkdocs serve``.
 
 Options (all optional)::
 
@@ -17,6 +24,7 @@ Options (all optional)::
           history: true        # read stage/alias history from git
           page_size: 30        # rows per table page
           mermaid: node_modules/mermaid/dist/mermaid.min.js   # self-hosted Mermaid
+          cache: true          # incremental builds (cache in the user's cache folder)
 
 Only the few top pages (home, models, activity, lineage) go into the
 navigation; model and version pages are reached through links. MkDocs renders
@@ -47,6 +55,8 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from registry_gen import _git
+from registry_gen.errors import GitError
 from registry_gen.history import History, read_history
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import RegistryIndex, load_index
@@ -57,6 +67,11 @@ from .api import committed_revision, read_dvc_remote
 from .render import ASSET_DIR, HTML_END, HTML_START, SEARCH_END, SiteInputs, SiteOptions, iter_files
 
 log = logging.getLogger("mkdocs.plugins.registry")
+
+# `docs serve` rebuilds in the same process after every edit. The history is git's: an edit
+# in the working tree does not change it, a new commit does. So it is read again only when
+# HEAD moves (one entry: the registry being served).
+_HISTORY_OF_HEAD: dict[Path, tuple[str, History]] = {}
 
 DEFAULT_MERMAID = "node_modules/mermaid/dist/mermaid.min.js"
 _FENCE = re.compile(f"{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}", re.DOTALL)
@@ -152,7 +167,7 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
                 pending = pool.submit(read_history, self._root)
                 index = load_index(self._root)
                 return index, pending.result()
-        return load_index(self._root), read_history(self._root)
+        return load_index(self._root), _history_of_head(self._root)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Read the registry and add the navigation's generated pages (the rest is streamed).
@@ -282,3 +297,21 @@ def _write_page(writer: PageWriter, cache: PageCache | None, path: str, text: st
         utils.write_file(html, str(destination))
     else:
         log.info("registry: page %s generated empty output; not written", path)
+
+
+def _history_of_head(root: Path) -> History:
+    """The history of ``root``, read again only when its HEAD commit has changed."""
+    try:
+        head = _git.run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                        check=False, top_level=True)
+    except GitError:
+        head = None
+    head = (head or "").strip()
+    kept = _HISTORY_OF_HEAD.get(root)
+    if head and kept is not None and kept[0] == head:
+        return kept[1]
+    history = read_history(root)
+    _HISTORY_OF_HEAD.clear()
+    if head:
+        _HISTORY_OF_HEAD[root] = (head, history)
+    return history
