@@ -54,8 +54,11 @@ def _build(root: Path, name: str, caplog: pytest.LogCaptureFixture) -> tuple[Pat
 
 def _files(site: Path) -> dict[str, bytes]:
     """Every file of the site (the API's `generated_at` stamp left out)."""
-    files = {p.relative_to(site).as_posix(): p.read_bytes()
-             for p in sorted(site.rglob("*")) if p.is_file()}
+    files = {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
     files["api/index.json"] = re.sub(rb'"generated_at": "[^"]*"', b"", files["api/index.json"])
     return files
 
@@ -94,12 +97,20 @@ def test_a_promotion_rerenders_only_the_pages_it_changes(
     changed = {p for p in _generated_pages(after) if after[p] != before.get(p)}
     assert "models/fraud/1/index.html" in changed and "models/fraud/index.html" in changed
     # The other version pages: byte for byte the same, and taken from the cache.
-    for page in ("models/churn/1/index.html", "models/churn/2/index.html",
-                 "models/churn/3/index.html"):
+    for page in (
+        "models/churn/1/index.html",
+        "models/churn/2/index.html",
+        "models/churn/3/index.html",
+    ):
         assert after[page] == before[page], page
     # The navigation's pages (home, models, activity, lineage) go through MkDocs itself.
-    assert len(changed - {"models/index.html", "models/activity/index.html",
-                          "models/lineage/index.html"}) <= rendered_after
+    assert (
+        len(
+            changed
+            - {"models/index.html", "models/activity/index.html", "models/lineage/index.html"}
+        )
+        <= rendered_after
+    )
     # And the result is exactly what a build without any cache makes.
     assert after == _uncached(registry, "site-uncached")
     search = json.loads(after["search/search_index.json"])
@@ -113,9 +124,7 @@ def test_sitemap_lists_the_streamed_pages(registry: Path, caplog: pytest.LogCapt
     assert "<loc>https://registry.example.org/models/</loc>" in sitemap
 
 
-def test_a_damaged_cache_is_never_trusted(
-    registry: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_damaged_cache_is_never_trusted(registry: Path, caplog: pytest.LogCaptureFixture) -> None:
     first, rendered, _ = _build(registry, "site-1", caplog)
     expected = _files(first)
     folder = _cache_folder(registry)
@@ -147,8 +156,9 @@ def test_a_configuration_change_invalidates_the_cache(
 ) -> None:
     _, rendered, _ = _build(registry, "site-1", caplog)
     config = registry / "mkdocs.yml"
-    config.write_text(config.read_text().replace("site_name: Model registry",
-                                                 "site_name: Renamed registry"))
+    config.write_text(
+        config.read_text().replace("site_name: Model registry", "site_name: Renamed registry")
+    )
     site, rendered_now, reused_now = _build(registry, "site-2", caplog)
     assert (rendered_now, reused_now) == (rendered, 0)
     assert "Renamed registry" in (site / "models/churn/3/index.html").read_text()

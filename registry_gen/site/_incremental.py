@@ -18,8 +18,8 @@ cache folder (:func:`registry_gen.cache.default_cache_dir`), not in the
 registry, so a pull request cannot plant one.
 
 Example:
-    >>> cache = PageCache.open(folder, fingerprint)           # doctest: +SKIP
-    >>> hit = cache.lookup("models/churn/3/index.md", key)   # doctest: +SKIP
+    >>> cache = PageCache.open(folder, fingerprint)  # doctest: +SKIP
+    >>> hit = cache.lookup("models/churn/3/index.md", key)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ def fingerprint(*parts: Any) -> str:
 
 
 # Settings that do not change a page's HTML (and differ between `build` and `serve`).
-_IGNORED_SETTINGS = frozenset({"site_dir", "docs_dir", "config_file_path", "strict", "watch",
-                               "dev_addr", "plugins", "theme"})
+_IGNORED_SETTINGS = frozenset(
+    {"site_dir", "docs_dir", "config_file_path", "strict", "watch", "dev_addr", "plugins", "theme"}
+)
 
 
 def build_fingerprint(config: Any, nav: Any, plugin_config: Any) -> str:
@@ -99,15 +100,25 @@ def build_fingerprint(config: Any, nav: Any, plugin_config: Any) -> str:
     navigation is in every page.
     """
     settings = {key: value for key, value in config.items() if key not in _IGNORED_SETTINGS}
-    theme = {"name": config.theme.name, "vars": dict(config.theme.items()),
-             "dirs": list(config.theme.dirs)}
+    theme = {
+        "name": config.theme.name,
+        "vars": dict(config.theme.items()),
+        "dirs": list(config.theme.dirs),
+    }
     plugins = {name: dict(plugin.config) for name, plugin in config.plugins.items()}
     return fingerprint(settings, theme, plugins, dict(plugin_config), _nav_outline(nav.items))
 
 
 def _nav_outline(items: Iterable[Any]) -> list[Any]:
-    return [[type(item).__name__, item.title, getattr(item, "url", None),
-             _nav_outline(getattr(item, "children", None) or ())] for item in items]
+    return [
+        [
+            type(item).__name__,
+            item.title,
+            getattr(item, "url", None),
+            _nav_outline(getattr(item, "children", None) or ()),
+        ]
+        for item in items
+    ]
 
 
 def site_cache_folder(config: Any) -> Path:
@@ -163,10 +174,15 @@ class PageCache:
         elif not isinstance(data.get("pages"), dict):
             stats.reason = "malformed cache ignored"
         else:
-            return {path: entry for path, entry in data["pages"].items()
-                    if isinstance(entry, list) and len(entry) == 3
-                    and isinstance(entry[0], str) and isinstance(entry[1], str)
-                    and isinstance(entry[2], list)}
+            return {
+                path: entry
+                for path, entry in data["pages"].items()
+                if isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and isinstance(entry[1], str)
+                and isinstance(entry[2], list)
+            }
         return {}
 
     def key(self, path: str, text: str) -> str:
@@ -200,10 +216,19 @@ class PageCache:
 
     def save(self) -> None:
         """Write the manifest of this build atomically and drop HTML no page refers to."""
-        atomic_write(self.folder / MANIFEST, json.dumps({
-            "format": FORMAT, "registry_gen": __version__,
-            "fingerprint": self.fingerprint, "pages": self.new,
-        }, separators=(",", ":"), ensure_ascii=False))
+        atomic_write(
+            self.folder / MANIFEST,
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "registry_gen": __version__,
+                    "fingerprint": self.fingerprint,
+                    "pages": self.new,
+                },
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ),
+        )
         used = {entry[1] for entry in self.new.values()}
         blobs = self.folder / _BLOBS
         for shard in blobs.iterdir() if blobs.is_dir() else ():

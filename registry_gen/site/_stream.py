@@ -50,8 +50,11 @@ class SearchEntries:
             if plugin is None:
                 continue
             index = getattr(plugin, "search_index", None)
-            found = [getattr(index, attr) for attr in _ENTRY_LISTS
-                     if isinstance(getattr(index, attr, None), list)]
+            found = [
+                getattr(index, attr)
+                for attr in _ENTRY_LISTS
+                if isinstance(getattr(index, attr, None), list)
+            ]
             self.entries = found[0] if found else None
             self.known = bool(found)
             return
@@ -78,8 +81,7 @@ class PageWriter:
     has seen them.
     """
 
-    def __init__(self, config: MkDocsConfig, files: Files, nav: Navigation,
-                 env: Any) -> None:
+    def __init__(self, config: MkDocsConfig, files: Files, nav: Navigation, env: Any) -> None:
         """Keep what every page's template context needs."""
         self.config = config
         self.files = files
@@ -109,19 +111,21 @@ class PageWriter:
             page = config.plugins.on_pre_page(page, config=config, files=self.files)
             page.read_source(config)
             page.markdown = config.plugins.on_page_markdown(
-                page.markdown or "", page=page, config=config, files=self.files)
+                page.markdown or "", page=page, config=config, files=self.files
+            )
             page.render(config, self.files)
             page.content = config.plugins.on_page_content(
-                page.content or "", page=page, config=config, files=self.files)
+                page.content or "", page=page, config=config, files=self.files
+            )
             page.active = True
             context = get_context(self.nav, self.doc_files, config, page)
             template = self.env.get_template(page.meta.get("template", "main.html"))
             start = self.search.count()
-            context = config.plugins.on_page_context(context, page=page, config=config,
-                                                     nav=self.nav)
+            context = config.plugins.on_page_context(
+                context, page=page, config=config, nav=self.nav
+            )
             added = self.search.since(start)
-            output = config.plugins.on_post_page(template.render(context), page=page,
-                                                 config=config)
+            output = config.plugins.on_post_page(template.render(context), page=page, config=config)
         except Exception:
             log.error("Error building page '%s'", path)
             raise
@@ -131,8 +135,7 @@ class PageWriter:
         return output.encode("utf-8", errors="xmlcharrefreplace"), added
 
     def _file(self, path: str, text: str) -> File:
-        return File.generated(self.config, path, content=text,
-                              inclusion=InclusionLevel.NOT_IN_NAV)
+        return File.generated(self.config, path, content=text, inclusion=InclusionLevel.NOT_IN_NAV)
 
     def _note_url(self, url: str) -> None:
         # What the sitemap template writes for a page: its canonical URL, else its absolute one;
@@ -151,14 +154,19 @@ class PageWriter:
         if end < 0:
             return
         lastmod = utils.get_build_date()
-        entries = "".join(f"    <url>\n         <loc>{escape(loc)}</loc>\n"
-                          f"         <lastmod>{lastmod}</lastmod>\n    </url>\n"
-                          for loc in self.locations)
+        entries = "".join(
+            f"    <url>\n         <loc>{escape(loc)}</loc>\n"
+            f"         <lastmod>{lastmod}</lastmod>\n    </url>\n"
+            for loc in self.locations
+        )
         data = (text[:end] + entries + text[end:]).encode("utf-8")
         utils.write_file(data, str(sitemap))
         gz = sitemap.with_name("sitemap.xml.gz")
         if gz.exists():
-            with gz.open("wb") as out, gzip.GzipFile(fileobj=out, filename=str(gz), mode="wb",
-                                                      mtime=utils.get_build_timestamp()) as zipped:
+            with (
+                gz.open("wb") as out,
+                gzip.GzipFile(
+                    fileobj=out, filename=str(gz), mode="wb", mtime=utils.get_build_timestamp()
+                ) as zipped,
+            ):
                 zipped.write(data)
-
