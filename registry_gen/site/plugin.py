@@ -222,16 +222,16 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         if self._inputs is None or self._nav is None:
             return
         writer = PageWriter(config, self._files, self._nav, self._env)
-        cache = self._open_cache(config, writer)
+        writer.cache = cache = self._open_cache(config, writer)
         site_dir = Path(config.site_dir)
         for path, content in iter_files(self._inputs, self._options, nav=False):
             if self._hand_written(path):
                 continue
             if path.endswith(".md"):
-                _write_page(writer, cache, path, content)
+                writer.add(path, content)
             else:
                 utils.write_file(content.encode("utf-8"), str(site_dir / path))
-        writer.finish_sitemap()
+        writer.finish()
         self._inputs = None
         if cache is not None:
             cache.save()
@@ -279,24 +279,6 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             if watched.exists():
                 server.watch(str(watched))
         return server
-
-
-def _write_page(writer: PageWriter, cache: PageCache | None, path: str, text: str) -> None:
-    """Build one generated page (or take it from the cache when its input is unchanged)."""
-    destination = writer.destination(path)
-    key = cache.key(path, text) if cache is not None else ""
-    hit = cache.lookup(path, key) if cache is not None else None
-    if hit is not None:
-        html, entries = hit
-        writer.search.extend(entries)
-    else:
-        html, entries = writer.render(path, text)
-        if cache is not None:
-            cache.store(path, key, html, entries)
-    if html.strip():
-        utils.write_file(html, str(destination))
-    else:
-        log.info("registry: page %s generated empty output; not written", path)
 
 
 def _history_of_head(root: Path) -> History:
