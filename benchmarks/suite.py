@@ -47,7 +47,15 @@ FLOOR_TARGET_VERSIONS = 100_000
 PARSE_FLOOR = "floor: libyaml parses every record (fresh process)"
 
 MEASUREMENTS = (
-    "index", "validate", "history", "markdown", "site", "rebuild", "show", "load", "mlflow",
+    "index",
+    "validate",
+    "history",
+    "markdown",
+    "site",
+    "rebuild",
+    "show",
+    "load",
+    "mlflow",
 )
 
 
@@ -397,8 +405,14 @@ def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *, default
             str(out / "site"),
         ]
         # A full build: no incremental cache from an earlier run (the build writes a new one).
-        times = time_process(argv, runs, env=bench.env(), cwd=registry.root, warmup=0,
-                             before=lambda: shutil.rmtree(_site_cache(bench), ignore_errors=True))
+        times = time_process(
+            argv,
+            runs,
+            env=bench.env(),
+            cwd=registry.root,
+            warmup=0,
+            before=lambda: shutil.rmtree(_site_cache(bench), ignore_errors=True),
+        )
         sizes = _page_sizes(out / "site")
         total = sum(p.stat().st_size for p in (out / "site").rglob("*") if p.is_file())
     finally:
@@ -408,8 +422,13 @@ def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *, default
         f"mkdocs build ({registry.versions:,} versions)",
         "site",
         times,
-        target=(SITE_TARGET if default
-                else SCALE_SITE_TARGET if registry.versions >= SCALE_VERSIONS else None),
+        target=(
+            SITE_TARGET
+            if default
+            else SCALE_SITE_TARGET
+            if registry.versions >= SCALE_VERSIONS
+            else None
+        ),
         note=(
             f"{len(sizes):,} HTML pages, max {biggest / 1000:.0f} KB, mean "
             f"{mean / 1000:.0f} KB, site {total / 1e6:.0f} MB"
@@ -471,8 +490,12 @@ def _waiting_versions(root: Path, count: int) -> list[tuple[str, int]]:
     from registry_gen.store import load_index
 
     index = load_index(root)
-    waiting = [(name, v.version) for name, model in sorted(index.models.items())
-               for v in model.versions if v.stage == "None"]
+    waiting = [
+        (name, v.version)
+        for name, model in sorted(index.models.items())
+        for v in model.versions
+        if v.stage == "None"
+    ]
     return waiting[:: max(1, len(waiting) // count)][:count]
 
 
@@ -482,10 +505,23 @@ def _promote(root: Path, waiting: list[tuple[str, int]]) -> None:
 
     name, version = waiting.pop()
     RegistryClient(root).transition_model_version_stage(name, version, "Staging")
-    for args in (("add", "-A", "models"),
-                 ("commit", "-q", "-m", f"Promote {name} v{version} to Staging (#999999)")):
-        subprocess.run(["git", "-C", str(root), "-c", "user.name=Bench",
-                        "-c", "user.email=bench@example.invalid", *args], check=True)
+    for args in (
+        ("add", "-A", "models"),
+        ("commit", "-q", "-m", f"Promote {name} v{version} to Staging (#999999)"),
+    ):
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "-c",
+                "user.name=Bench",
+                "-c",
+                "user.email=bench@example.invalid",
+                *args,
+            ],
+            check=True,
+        )
 
 
 def measure_rebuild(bench: Bench) -> None:
@@ -503,21 +539,42 @@ def measure_rebuild(bench: Bench) -> None:
             bench.results.skip(name, f"only {len(waiting)} versions in stage None to promote")
             return
         _prepare_site(clone)
-        argv = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(clone / "mkdocs.yml"),
-                "-d", str(out / "site")]
+        argv = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "-q",
+            "-f",
+            str(clone / "mkdocs.yml"),
+            "-d",
+            str(out / "site"),
+        ]
         bench.log("  mkdocs build after a one-line promotion: the first build fills the cache")
         time_process(argv, 1, env=bench.env(), cwd=clone, warmup=0)
-        times = time_process(argv, bench.runs, env=bench.env(), cwd=clone, warmup=0,
-                             before=lambda: _promote(clone, waiting))
+        times = time_process(
+            argv,
+            bench.runs,
+            env=bench.env(),
+            cwd=clone,
+            warmup=0,
+            before=lambda: _promote(clone, waiting),
+        )
     except (ProcessFailed, subprocess.CalledProcessError) as error:
         bench.results.skip(name, str(error))
         return
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    bench.results.add(Figure(
-        name, "site", times, target=bench.target(REBUILD_TARGET),
-        note="a fresh `mkdocs build` after each promotion commit; unchanged pages come from "
-             "the incremental cache the previous build wrote"))
+    bench.results.add(
+        Figure(
+            name,
+            "site",
+            times,
+            target=bench.target(REBUILD_TARGET),
+            note="a fresh `mkdocs build` after each promotion commit; unchanged pages come from "
+            "the incremental cache the previous build wrote",
+        )
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -214,14 +214,32 @@ def test_harness_runs_end_to_end(
 def test_site_and_rebuild_figures_run(work: Path, tmp_path: Path) -> None:
     """The full build (cache emptied first) and the rebuild after a promotion commit."""
     out = tmp_path / "latest.json"
-    argv = ["--models", "3", "--versions", "2", "--seed", "11", "--runs", "1",
-            "--only", "site,rebuild", "--site-sizes", "", "--work", str(work), "--json", str(out)]
+    argv = [
+        "--models",
+        "3",
+        "--versions",
+        "2",
+        "--seed",
+        "11",
+        "--runs",
+        "1",
+        "--only",
+        "site,rebuild",
+        "--site-sizes",
+        "",
+        "--work",
+        str(work),
+        "--json",
+        str(out),
+    ]
     assert bench_main(argv) == 0
     data = json.loads(out.read_text())
     assert data["skipped"] == []
     names = [f["name"] for f in data["figures"]]
-    assert names == ["mkdocs build (6 versions)",
-                     "mkdocs build after a one-line promotion (6 versions)"]
+    assert names == [
+        "mkdocs build (6 versions)",
+        "mkdocs build after a one-line promotion (6 versions)",
+    ]
     assert all(f["peak_rss_bytes"] for f in data["figures"])
 
 
