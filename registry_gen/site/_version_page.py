@@ -21,15 +21,13 @@ from ._urls import PageLinks, model_page, version_page
 def _summary(model: RegisteredModel, version: ModelVersion) -> str:
     record = version.record
     aliases = " ".join(_html.alias_chip(a) for a in model.aliases_of(version.version))
-    return _html.facts(
-        [
-            ["Stage", _html.stage_badge(version.stage)],
-            ["Aliases", aliases or NONE],
-            ["URI", _html.uri_cell(str(version.uri))],
-            ["Created", f"{_html.date(record.created_at)} UTC by {text(record.created_by)}"],
-            ["Tags", _html.tag_chips(record.tags)],
-        ]
-    )
+    return _html.facts([
+        ["Stage", _html.stage_badge(version.stage)],
+        ["Aliases", aliases or NONE],
+        ["URI", _html.uri_cell(str(version.uri))],
+        ["Created", f"{_html.date(record.created_at)} UTC by {text(record.created_by)}"],
+        ["Tags", _html.tag_chips(record.tags)],
+    ])
 
 
 def _artifact(version: ModelVersion) -> str:
@@ -43,12 +41,8 @@ def _artifact(version: ModelVersion) -> str:
     if pointer and pointer.nfiles is not None:
         rows.append(["Files", str(pointer.nfiles)])
     if record.artifact.trusted_types:
-        rows.append(
-            [
-                "Trusted types",
-                ", ".join(f"<code>{text(t)}</code>" for t in record.artifact.trusted_types),
-            ]
-        )
+        rows.append(["Trusted types", ", ".join(
+            f"<code>{text(t)}</code>" for t in record.artifact.trusted_types)])
     return heading("Artifact") + _html.facts(rows)
 
 
@@ -64,28 +58,20 @@ def _lineage_rows(version: ModelVersion, links: PageLinks, site: Site) -> list[l
     lineage = version.record.lineage
     rows = []
     if lineage.run_id or lineage.run_url:
-        rows.append(
-            ["Run", _html.external(lineage.run_url, lineage.run_id or lineage.run_url or "")]
-        )
+        rows.append(["Run", _html.external(lineage.run_url, lineage.run_id or
+                                           lineage.run_url or "")])
     if lineage.code:
         rows.append(["Code", _code_cell(lineage.code.repo, lineage.code.commit)])
     for parent in lineage.parents:
         target = site.lookups.resolve(parent)
         shown = f"<code>{text(parent)}</code>"
         if target is not None:
-            shown += " → " + version_link(
-                links, target.name, target.version, f"{_html.name(target.name)} v{target.version}"
-            )
+            shown += " → " + version_link(links, target.name, target.version,
+                                          f"{_html.name(target.name)} v{target.version}")
         rows.append(["Parent", shown])
     for child in site.lookups.children.get((version.name, version.version), []):
-        rows.append(
-            [
-                "Child",
-                version_link(
-                    links, child.name, child.version, f"{_html.name(child.name)} v{child.version}"
-                ),
-            ]
-        )
+        rows.append(["Child", version_link(links, child.name, child.version,
+                                           f"{_html.name(child.name)} v{child.version}")])
     return rows
 
 
@@ -96,22 +82,12 @@ def _lineage(version: ModelVersion, links: PageLinks, site: Site) -> str:
     if rows:
         out.append(_html.facts(rows))
     if lineage.datasets:
-        out.append(
-            "\n"
-            + table(
-                ["Dataset", "Location", "MD5"],
-                [
-                    [
-                        text(d.name),
-                        _html.external(d.url)
-                        if d.url
-                        else (f"<code>{text(d.path)}</code>" if d.path else NONE),
-                        f"<code>{text(d.md5)}</code>" if d.md5 else NONE,
-                    ]
-                    for d in lineage.datasets
-                ],
-            )
-        )
+        out.append("\n" + table(["Dataset", "Location", "MD5"], [
+            [text(d.name),
+             _html.external(d.url) if d.url else (
+                 f"<code>{text(d.path)}</code>" if d.path else NONE),
+             f"<code>{text(d.md5)}</code>" if d.md5 else NONE]
+            for d in lineage.datasets]))
     graph = Graph()
     add_version(graph, version, site.lookups)
     if len(graph.nodes) > 1:
@@ -126,25 +102,15 @@ def _numbers(version: ModelVersion, previous: ModelVersion | None) -> str:
     out = []
     if record.params:
         out.append(heading("Parameters"))
-        out.append(
-            table(
-                ["Parameter", "Value"],
-                [[text(k), f"<code>{_html.number(v)}</code>"] for k, v in record.params.items()],
-            )
-        )
+        out.append(table(["Parameter", "Value"], [
+            [text(k), f"<code>{_html.number(v)}</code>"] for k, v in record.params.items()]))
     out.append(heading("Metrics"))
     if record.metrics:
         before = previous.record.metrics if previous else {}
         label = f"Δ vs v{previous.version}" if previous else "Δ"
-        out.append(
-            table(
-                ["Metric", "Value", label],
-                [
-                    [text(k), _html.number(v), _html.delta(v, before.get(k))]
-                    for k, v in record.metrics.items()
-                ],
-            )
-        )
+        out.append(table(["Metric", "Value", label], [
+            [text(k), _html.number(v), _html.delta(v, before.get(k))]
+            for k, v in record.metrics.items()]))
     else:
         out.append(muted("No metrics recorded."))
     return "".join(out)
@@ -157,21 +123,10 @@ def _signature(version: ModelVersion) -> str:
     out = [heading("Signature")]
     for title, specs in (("Inputs", signature.inputs), ("Outputs", signature.outputs)):
         if specs:
-            out.append(
-                f"<p><b>{title}</b></p>\n"
-                + table(
-                    ["Name", "Type", "Shape"],
-                    [
-                        [
-                            text(s.name or NONE),
-                            f"<code>{text(s.type)}</code>",
-                            text(s.shape) if s.shape is not None else NONE,
-                        ]
-                        for s in specs
-                    ],
-                )
-                + "\n"
-            )
+            out.append(f"<p><b>{title}</b></p>\n" + table(["Name", "Type", "Shape"], [
+                [text(s.name or NONE), f"<code>{text(s.type)}</code>",
+                 text(s.shape) if s.shape is not None else NONE]
+                for s in specs]) + "\n")
     return "".join(out)
 
 
@@ -185,21 +140,13 @@ def _history(version: ModelVersion, links: PageLinks, site: Site) -> str:
     return "".join(out)
 
 
-def version_page_text(
-    model: RegisteredModel, version: ModelVersion, previous: ModelVersion | None, site: Site
-) -> str:
+def version_page_text(model: RegisteredModel, version: ModelVersion,
+                      previous: ModelVersion | None, site: Site) -> str:
     """The page of ``version``; ``previous`` (the version before it) gives metric changes."""
     name, number = model.name, version.version
     links = site.linker.at(version_page(name, number))
     crumbs = f"<p>{anchor(links.href(model_page(name)), _html.name(name))} › v{number}</p>\n"
-    body = [
-        crumbs,
-        _summary(model, version),
-        "\n" + _html.description(version.record.description),
-        _artifact(version),
-        _lineage(version, links, site),
-        _numbers(version, previous),
-        _signature(version),
-        _history(version, links, site),
-    ]
+    body = [crumbs, _summary(model, version), "\n" + _html.description(version.record.description),
+            _artifact(version), _lineage(version, links, site), _numbers(version, previous),
+            _signature(version), _history(version, links, site)]
     return f"{NO_SEARCH}# {_html.name(name)} v{number}\n\n{_html.one_block(body)}"

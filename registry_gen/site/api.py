@@ -12,8 +12,8 @@ the one DVC edge (the shared file only: ``config.local`` holds credentials and
 is never read); :func:`committed_revision` asks git through the one git edge.
 
 Example:
-    >>> files = render_api(index, dvc_remote=None)  # doctest: +SKIP
-    >>> sorted(files)[:2]  # doctest: +SKIP
+    >>> files = render_api(index, dvc_remote=None)            # doctest: +SKIP
+    >>> sorted(files)[:2]                                      # doctest: +SKIP
     ['api/index.json', 'api/models/churn.json']
 """
 
@@ -81,13 +81,9 @@ def _stages(model: RegisteredModel) -> dict[str, list[int]]:
     return stages
 
 
-def render_api(
-    index: RegistryIndex,
-    dvc_remote: ApiRemote | None,
-    generated_at: datetime | None = None,
-    *,
-    revision: str | None = None,
-) -> dict[str, str]:
+def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
+               generated_at: datetime | None = None, *,
+               revision: str | None = None) -> dict[str, str]:
     """Every file of the JSON API, keyed by site-relative path, as JSON text.
 
     ``revision`` is the commit the records are at (default: the index's own).
@@ -103,24 +99,20 @@ def render_api(
             "aliases": dict(sorted(model.aliases.items())),
             "stages": _stages(model),
         }
-        files[model_api_path(name)] = _dump(
-            {
-                "format": API_FORMAT,
-                "name": name,
-                "aliases": dict(sorted(model.aliases.items())),
-                "versions": [_version_entry(v) for v in model.versions],
-            }
-        )
-    files[INDEX] = _dump(
-        {
+        files[model_api_path(name)] = _dump({
             "format": API_FORMAT,
-            "revision": revision or index.revision,
-            "generated_at": stamp.isoformat().replace("+00:00", "Z"),
-            "stages": list(index.policy.stages),
-            "dvc_remote": dvc_remote,
-            "models": models,
-        }
-    )
+            "name": name,
+            "aliases": dict(sorted(model.aliases.items())),
+            "versions": [_version_entry(v) for v in model.versions],
+        })
+    files[INDEX] = _dump({
+        "format": API_FORMAT,
+        "revision": revision or index.revision,
+        "generated_at": stamp.isoformat().replace("+00:00", "Z"),
+        "stages": list(index.policy.stages),
+        "dvc_remote": dvc_remote,
+        "models": models,
+    })
     return files
 
 
@@ -165,9 +157,8 @@ def committed_revision(root: Path) -> str | None:
         lines = (out or "").splitlines()
         if len(lines) != 2 or Path(lines[0]).resolve() != root.resolve():
             return None
-        dirty = _git.run(
-            root, "status", "--porcelain", "--untracked-files=all", "--", "models", "registry.yaml"
-        )
+        dirty = _git.run(root, "status", "--porcelain", "--untracked-files=all", "--",
+                         "models", "registry.yaml")
     except GitError:
         return None
     return lines[1] if not (dirty or "").strip() else None
