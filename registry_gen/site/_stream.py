@@ -150,7 +150,12 @@ class PageWriter:
         populated = [
             self._populate(Page(None, self._file(path, text), self.config)) for path, text in pages
         ]
-        return [self._build(page) for page in populated]
+        built = []
+        for page in populated:
+            built.append(self._build(page))
+            # File and Page refer to each other; unlinked, both go as soon as they are dropped.
+            page.file.page = None
+        return built
 
     def _populate(self, page: Page) -> Page:
         """Markdown to HTML, with the plugins' page events (``_populate_page``)."""
