@@ -41,6 +41,7 @@ class Target:
     margin: float | None = None  # over the floor figure named in Figure.floor
     label: str = ""
     factor: float | None = None  # times the floor figure's (CPU) median
+    peak_bytes: int | None = None  # and the largest peak resident memory of the runs
 
     def limit(self, floor: Figure | None) -> float | None:
         if self.seconds is not None:
@@ -52,13 +53,14 @@ class Target:
         return None
 
     def describe(self) -> str:
+        memory = "" if self.peak_bytes is None else f", peak ≤ {self.peak_bytes / 1e9:g} GB"
         if self.label:
-            return self.label
+            return self.label + memory
         if self.seconds is not None:
-            return f"≤ {format_seconds(self.seconds)}"
+            return f"≤ {format_seconds(self.seconds)}{memory}"
         if self.factor is not None:
-            return f"cpu ≤ {self.factor:g}× floor's"
-        return f"≤ floor + {format_seconds(self.margin or 0.0)}"
+            return f"cpu ≤ {self.factor:g}× floor's{memory}"
+        return f"≤ floor + {format_seconds(self.margin or 0.0)}{memory}"
 
 
 @dataclass
@@ -116,6 +118,8 @@ class Figure:
                 return None
             measured = self.cpu_median if self.target.factor is not None else None
             ok = ok and (measured if measured is not None else self.median) <= limit
+            if self.target.peak_bytes is not None:
+                ok = ok and self.peak_max is not None and self.peak_max <= self.target.peak_bytes
         return ok
 
 
@@ -314,6 +318,7 @@ def time_process(
     env: dict[str, str] | None = None,
     warmup: int = 1,
     check_output: Callable[[str], bool] | None = None,
+    before: Callable[[], object] | None = None,
 ) -> Timings:
     """Wall and CPU time of ``runs`` fresh processes running ``argv`` (after ``warmup``).
 
@@ -325,6 +330,8 @@ def time_process(
     """
     wall, cpu, peak = [], [], []
     for i in range(warmup + runs):
+        if before is not None:  # untimed, before every run (e.g. empty a cache)
+            before()
         usage, stdout, stderr = _run(argv, cwd, env)
         if usage.code != 0 or (check_output and not check_output(stdout)):
             raise ProcessFailed(

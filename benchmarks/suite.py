@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -32,6 +33,11 @@ VALIDATE_TARGET = Target(seconds=5.0, label="load + validate ≤ 5 s")
 HISTORY_TARGET = Target(seconds=10.0)
 MARKDOWN_TARGET = Target(seconds=10.0)
 SITE_TARGET = Target(seconds=60.0)
+# Issue 16: the full build at 100,000 versions within ten minutes and 2 GB of memory.
+SCALE_SITE_TARGET = Target(seconds=600.0, peak_bytes=2_000_000_000)
+SCALE_VERSIONS = 100_000
+# Issue 15: a one-line promotion at 10,000 versions rebuilds in a few seconds.
+REBUILD_TARGET = Target(seconds=15.0)
 SITE_MAX_PAGE_BYTES = 40_000
 SHOW_TARGET = Target(seconds=0.3)
 LOAD_TARGET = Target(margin=0.2, label="≤ floor + 200 ms")
@@ -47,6 +53,7 @@ MEASUREMENTS = (
     "history",
     "markdown",
     "site",
+    "rebuild",
     "show",
     "load",
     "reader",
@@ -399,7 +406,15 @@ def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *, default
             "-d",
             str(out / "site"),
         ]
-        times = time_process(argv, runs, env=bench.env(), cwd=registry.root, warmup=0)
+        # A full build: no incremental cache from an earlier run (the build writes a new one).
+        times = time_process(
+            argv,
+            runs,
+            env=bench.env(),
+            cwd=registry.root,
+            warmup=0,
+            before=lambda: shutil.rmtree(_site_cache(bench), ignore_errors=True),
+        )
         sizes = _page_sizes(out / "site")
         total = sum(p.stat().st_size for p in (out / "site").rglob("*") if p.is_file())
     finally:
@@ -409,7 +424,13 @@ def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *, default
         f"mkdocs build ({registry.versions:,} versions)",
         "site",
         times,
-        target=SITE_TARGET if default else None,
+        target=(
+            SITE_TARGET
+            if default
+            else SCALE_SITE_TARGET
+            if registry.versions >= SCALE_VERSIONS
+            else None
+        ),
         note=(
             f"{len(sizes):,} HTML pages, max {biggest / 1000:.0f} KB, mean "
             f"{mean / 1000:.0f} KB, site {total / 1e6:.0f} MB"
@@ -459,6 +480,103 @@ def measure_site(bench: Bench) -> None:
         bench.results.skip(f"mkdocs build ({bench.registry.versions:,} versions)", str(error))
         return
     bench.results.add(figure)
+
+
+def _site_cache(bench: Bench) -> Path:
+    """Where the site builds of the timed processes keep their incremental cache."""
+    return Path(bench.env()["REGISTRY_GEN_CACHE"]) / "site-builds"
+
+
+def _waiting_versions(root: Path, count: int) -> list[tuple[str, int]]:
+    """``count`` versions in stage None, spread over the registry (fewer if there are not)."""
+    from registry_gen.store import load_index
+
+    index = load_index(root)
+    waiting = [
+        (name, v.version)
+        for name, model in sorted(index.models.items())
+        for v in model.versions
+        if v.stage == "None"
+    ]
+    return waiting[:: max(1, len(waiting) // count)][:count]
+
+
+def _promote(root: Path, waiting: list[tuple[str, int]]) -> None:
+    """Move the next waiting version from None to Staging and commit it (a one-line diff)."""
+    from registry_gen.client import RegistryClient
+
+    name, version = waiting.pop()
+    RegistryClient(root).transition_model_version_stage(name, version, "Staging")
+    for args in (
+        ("add", "-A", "models"),
+        ("commit", "-q", "-m", f"Promote {name} v{version} to Staging (#999999)"),
+    ):
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(root),
+                "-c",
+                "user.name=Bench",
+                "-c",
+                "user.email=bench@example.invalid",
+                *args,
+            ],
+            check=True,
+        )
+
+
+def measure_rebuild(bench: Bench) -> None:
+    """`mkdocs build` again after a one-line promotion (a real commit), on a warm cache."""
+    name = f"mkdocs build after a one-line promotion ({bench.registry.versions:,} versions)"
+    if _feature("registry_gen.site._incremental", "PageCache") is None:
+        bench.results.skip(name, "not available yet (registry_gen.site._incremental)")
+        return
+    out = Path(tempfile.mkdtemp(prefix="rebuild-", dir=bench.work))
+    try:
+        clone = out / "repo"
+        subprocess.run(["git", "clone", "-q", "--local", str(bench.root), str(clone)], check=True)
+        waiting = _waiting_versions(clone, bench.runs)
+        if len(waiting) < bench.runs:
+            bench.results.skip(name, f"only {len(waiting)} versions in stage None to promote")
+            return
+        _prepare_site(clone)
+        argv = [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "-q",
+            "-f",
+            str(clone / "mkdocs.yml"),
+            "-d",
+            str(out / "site"),
+        ]
+        bench.log("  mkdocs build after a one-line promotion: the first build fills the cache")
+        time_process(argv, 1, env=bench.env(), cwd=clone, warmup=0)
+        times = time_process(
+            argv,
+            bench.runs,
+            env=bench.env(),
+            cwd=clone,
+            warmup=0,
+            before=lambda: _promote(clone, waiting),
+        )
+    except (ProcessFailed, subprocess.CalledProcessError) as error:
+        bench.results.skip(name, str(error))
+        return
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    bench.results.add(
+        Figure(
+            name,
+            "site",
+            times,
+            target=bench.target(REBUILD_TARGET),
+            note="a fresh `mkdocs build` after each promotion commit; unchanged pages come from "
+            "the incremental cache the previous build wrote",
+        )
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -646,6 +764,7 @@ MEASURE: dict[str, Callable[[Bench], None]] = {
     "history": measure_history,
     "markdown": measure_markdown,
     "site": measure_site,
+    "rebuild": measure_rebuild,
     "show": measure_show,
     "load": measure_load,
     "reader": measure_reader,

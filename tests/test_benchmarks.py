@@ -211,6 +211,48 @@ def test_harness_runs_end_to_end(
     assert "| figure" in capsys.readouterr().out
 
 
+def test_site_and_rebuild_figures_run(work: Path, tmp_path: Path) -> None:
+    """The full build (cache emptied first) and the rebuild after a promotion commit."""
+    out = tmp_path / "latest.json"
+    argv = [
+        "--models",
+        "3",
+        "--versions",
+        "2",
+        "--seed",
+        "11",
+        "--runs",
+        "1",
+        "--only",
+        "site,rebuild",
+        "--site-sizes",
+        "",
+        "--work",
+        str(work),
+        "--json",
+        str(out),
+    ]
+    assert bench_main(argv) == 0
+    data = json.loads(out.read_text())
+    assert data["skipped"] == []
+    names = [f["name"] for f in data["figures"]]
+    assert names == [
+        "mkdocs build (6 versions)",
+        "mkdocs build after a one-line promotion (6 versions)",
+    ]
+    assert all(f["peak_rss_bytes"] for f in data["figures"])
+
+
+def test_a_memory_budget_is_part_of_the_target() -> None:
+    target = Target(seconds=600.0, peak_bytes=2_000_000_000)
+    within = Figure("build", "site", [300.0], target=target)
+    within.peak = [1_500_000_000]
+    over = Figure("build", "site", [300.0], target=target)
+    over.peak = [2_500_000_000]
+    assert within.met(None) is True and over.met(None) is False
+    assert target.describe() == "≤ 600.0 s, peak ≤ 2 GB"
+
+
 # ---------------------------------------------------------------------------
 # A few hundred versions: the pack written directly must be what git would write
 

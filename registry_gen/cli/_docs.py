@@ -29,6 +29,10 @@ def docs_group() -> None:
 def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> None:
     """Build the static website: model and version pages, activity, lineage, JSON API.
 
+    Incremental: a page whose content and build settings are those of the last build
+    is copied from a cache in the user's cache folder instead of being rendered again
+    (turn it off with `cache: false` under the registry plugin in mkdocs.yml).
+
     Refuses an mkdocs.yml that would run code during the build (hooks, !!python tags,
     plugins or Markdown extensions off the allow-list, custom templates).
 
@@ -67,6 +71,9 @@ def docs_build_command(ctx: Context, strict: bool, site_dir: Path | None) -> Non
 @handle_errors
 def docs_serve_command(ctx: Context, dev_addr: str | None, open_in_browser: bool) -> None:
     """Serve the website with live reload: edit a record under models/ and the page updates.
+
+    Each rebuild renders only the pages the edit changed (the others come from the
+    incremental cache, as for `docs build`); git history is read again only after a commit.
 
     Refuses an mkdocs.yml that would run code, as `docs build` does.
 

@@ -5,7 +5,9 @@
   is every generated file (pages, feed, JSON API, assets), purely;
 * :mod:`registry_gen.site.api` writes the static JSON API;
 * :mod:`registry_gen.site.plugin` reads the registry and adds what ``build_files``
-  returns to ``mkdocs build``/``serve``;
+  returns to ``mkdocs build``/``serve``: the navigation's pages as MkDocs files, the
+  rest streamed a batch at a time and, when unchanged, copied from the incremental
+  cache (``_stream``, ``_incremental``);
 * :func:`build_site`/:func:`serve_site` run MkDocs on a registry's ``mkdocs.yml``.
 
 Example:

@@ -1,12 +1,19 @@
 """The MkDocs adapter: ``plugins: [registry]`` in ``mkdocs.yml``.
 
 Thin on purpose (MkDocs 1.x is in maintenance): it reads the registry, its git
-history, its DVC remote and revision, and adds the files that the pure
-:func:`registry_gen.site.render.build_files` returns as generated files. Nothing
-is written into ``docs/``; a hand-written page at the same path wins. Beyond
-that it only wires MkDocs: the stylesheet, script and self-hosted Mermaid, the
-Markdown extension that passes generated HTML blocks through, the search index
-of model pages, and live reload during ``mkdocs serve``.
+history, its DVC remote and revision, and writes the files that the pure
+:func:`registry_gen.site.render.iter_files` yields (the stream of
+:func:`~registry_gen.site.render.build_files`). The navigation's few pages are
+handed to MkDocs as generated files; every other file is written in
+``on_post_build``, one at a time, each page through MkDocs' own page steps
+(:mod:`registry_gen.site._stream`), so the build never holds the whole site. A
+page whose Markdown and build settings are those of the last build is taken from
+the incremental cache instead of being rendered again
+(:mod:`registry_gen.site._incremental`). Nothing is written into ``docs/``; a
+hand-written page at the same path wins. Beyond that it only wires MkDocs: the
+stylesheet, script and self-hosted Mermaid, the Markdown extension that passes
+generated HTML blocks through, the search index of model pages, and live reload
+during ``mkdocs serve``.
 
 Options (all optional)::
 
@@ -17,6 +24,7 @@ Options (all optional)::
           history: true        # read stage/alias history from git
           page_size: 30        # rows per table page
           mermaid: node_modules/mermaid/dist/mermaid.min.js   # self-hosted Mermaid
+          cache: true          # incremental builds (cache in the user's cache folder)
 
 Only the few top pages (home, models, activity, lineage) go into the
 navigation; model and version pages are reached through links. MkDocs renders
@@ -26,6 +34,7 @@ registry would make the build quadratic.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import re
@@ -38,31 +47,33 @@ from typing import Any
 from markdown import Markdown  # type: ignore[import-untyped]
 from markdown.extensions import Extension  # type: ignore[import-untyped]
 from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
+from mkdocs import utils
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
-from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
+from registry_gen import _git
+from registry_gen.errors import GitError
 from registry_gen.history import History, read_history
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import RegistryIndex, load_index
 
+from ._incremental import CacheStats, PageCache, build_fingerprint, site_cache_folder
 from ._objects import object_files
+from ._stream import PageWriter
 from .api import committed_revision, read_dvc_remote
-from .render import (
-    ASSET_DIR,
-    HTML_END,
-    HTML_START,
-    SEARCH_END,
-    SiteInputs,
-    SiteOptions,
-    build_files,
-    nav_pages,
-)
+from .render import ASSET_DIR, HTML_END, HTML_START, SEARCH_END, SiteInputs, SiteOptions, iter_files
 
 log = logging.getLogger("mkdocs.plugins.registry")
+
+# `docs serve` rebuilds in the same process after every edit. The history is git's: an edit
+# in the working tree does not change it, a new commit does. So it is read again only when
+# HEAD moves (one entry: the registry being served).
+_HISTORY_OF_HEAD: dict[Path, tuple[str, History]] = {}
 
 DEFAULT_MERMAID = "node_modules/mermaid/dist/mermaid.min.js"
 _FENCE = re.compile(f"{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}", re.DOTALL)
@@ -101,6 +112,7 @@ class RegistryPluginConfig(Config):  # type: ignore[no-untyped-call]
     history = c.Type(bool, default=True)
     page_size = c.Type(int, default=30)
     mermaid = c.Optional(c.Type(str))
+    cache = c.Type(bool, default=True)
 
 
 class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyped-call]
@@ -112,6 +124,13 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         self._mermaid: Path | None = None
         self._command = "build"
         self._full_content: dict[str, str] = {}
+        self._existing: set[str] = set()
+        self._options = SiteOptions()
+        self._inputs: SiteInputs | None = None
+        self._files = Files([])
+        self._nav: Navigation | None = None
+        self._env: Any = None
+        self.last_stats: CacheStats | None = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         """Find the registry and Mermaid; add the assets and the Markdown extension."""
@@ -150,39 +169,101 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
                 pending = pool.submit(read_history, self._root)
                 index = load_index(self._root)
                 return index, pending.result()
-        return load_index(self._root), read_history(self._root)
+        return load_index(self._root), _history_of_head(self._root)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        """Read the registry and add every file :func:`build_files` returns."""
+        """Read the registry and add the navigation's generated pages (the rest is streamed).
+
+        Every other file :func:`build_files` returns is written in :meth:`on_post_build`,
+        one at a time, so the build holds the index and one page, never the whole site.
+        """
         index, history = self._read_registry()
         for error in index.errors:
             log.warning("registry: %s", error)
         if history.warning:
             log.info("registry: %s", history.warning)
-        existing = set(files.src_uris)
-        options = SiteOptions(
+        self._existing = set(files.src_uris)
+        self._options = SiteOptions(
             repo_url=config.repo_url, page_size=max(5, self.config.page_size),
-            home="index.md" not in existing, site_url=config.site_url,
+            home="index.md" not in self._existing, site_url=config.site_url,
             directory_urls=config.use_directory_urls,
         )
-        inputs = SiteInputs(index, history, datetime.now(UTC),
-                            dvc_remote=read_dvc_remote(self._root),
-                            revision=committed_revision(self._root))
-        generated = build_files(inputs, options)
-        in_nav = nav_pages(generated)
-        for path, content in generated.items():
-            if path in existing:
-                log.info("registry: docs/%s is hand-written; not generating it", path)
-                continue
-            out_of_nav = path.endswith(".md") and path not in in_nav
-            inclusion = InclusionLevel.NOT_IN_NAV if out_of_nav else InclusionLevel.UNDEFINED
-            files.append(File.generated(config, path, content=content, inclusion=inclusion))
-        for path, source in object_files(self._root, index).items():  # a local remote's bytes
+        self._inputs = SiteInputs(index, history, datetime.now(UTC),
+                                  dvc_remote=read_dvc_remote(self._root),
+                                  revision=committed_revision(self._root))
+        for path, content in iter_files(self._inputs, self._options, nav=True):
+            if not self._hand_written(path):
+                files.append(File.generated(config, path, content=content))
+        # A local remote's bytes: copied by MkDocs from the remote, never held in memory.
+        for path, source in object_files(self._root, index).items():
             files.append(File.generated(config, path, abs_src_path=str(source)))
         if self._mermaid is not None:
             files.append(File.generated(config, f"{ASSET_DIR}/mermaid.min.js",
                                         abs_src_path=str(self._mermaid)))
+        self._files = files
         return files
+
+    def _hand_written(self, path: str) -> bool:
+        if path in self._existing:
+            log.info("registry: docs/%s is hand-written; not generating it", path)
+            return True
+        return False
+
+    def on_nav(self, nav: Navigation, /, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Keep the navigation: every streamed page renders it."""
+        self._nav = nav
+        return nav
+
+    @event_priority(-100)
+    def on_env(self, env: Any, /, *, config: MkDocsConfig, files: Files) -> Any:
+        """Keep the theme's environment, as every plugin left it, for the streamed pages."""
+        self._env = env
+        return env
+
+    # Before the search plugin's own (priority 0), which writes the index.
+    @event_priority(50)
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Write every generated file but the navigation's pages, one at a time."""
+        if self._inputs is None or self._nav is None:
+            return
+        writer = PageWriter(config, self._files, self._nav, self._env)
+        writer.cache = cache = self._open_cache(config, writer)
+        site_dir = Path(config.site_dir)
+        # The index, the history and MkDocs' own objects live to the end of the build. Frozen,
+        # the cyclic garbage collector stops walking them (some 10 million objects at 100,000
+        # versions), and its full collections, which run once the objects that survived since
+        # the last one outnumber a quarter of the rest, come often enough to free the pages
+        # of each batch instead of waiting for a quarter of the index to pile up.
+        gc.freeze()
+        try:
+            for path, content in iter_files(self._inputs, self._options, nav=False):
+                if self._hand_written(path):
+                    continue
+                if path.endswith(".md"):
+                    writer.add(path, content)
+                else:
+                    utils.write_file(content.encode("utf-8"), str(site_dir / path))
+            writer.finish()
+        finally:
+            gc.unfreeze()
+        self._inputs = None
+        if cache is not None:
+            cache.save()
+            stats = cache.stats
+            log.info("registry: %d generated pages rendered, %d unchanged reused%s",
+                     stats.rendered, stats.reused, f" ({stats.reason})" if stats.reason else "")
+            self.last_stats = stats
+
+    def _open_cache(self, config: MkDocsConfig, writer: PageWriter) -> PageCache | None:
+        """The incremental cache of this site, or None when it is off or cannot be exact."""
+        if not self.config.cache:
+            return None
+        if not writer.search.known:
+            log.info("registry: the search plugin's index is not recognised; "
+                     "rendering every page (no incremental cache)")
+            return None
+        return PageCache.open(site_cache_folder(config),
+                              build_fingerprint(config, self._nav, self.config))
 
     # The search plugin indexes `page.content` in its own `on_page_context`. A model page
     # offers it only its head (see render.SEARCH_END) and gets its full content back
@@ -212,3 +293,21 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             if watched.exists():
                 server.watch(str(watched))
         return server
+
+
+def _history_of_head(root: Path) -> History:
+    """The history of ``root``, read again only when its HEAD commit has changed."""
+    try:
+        head = _git.run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                        check=False, top_level=True)
+    except GitError:
+        head = None
+    head = (head or "").strip()
+    kept = _HISTORY_OF_HEAD.get(root)
+    if head and kept is not None and kept[0] == head:
+        return kept[1]
+    history = read_history(root)
+    _HISTORY_OF_HEAD.clear()
+    if head:
+        _HISTORY_OF_HEAD[root] = (head, history)
+    return history

@@ -39,7 +39,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -70,6 +70,8 @@ __all__ = [
     "SiteOptions",
     "asset_files",
     "build_files",
+    "iter_files",
+    "iter_pages",
     "model_page",
     "nav_pages",
     "render_feed",
@@ -89,25 +91,48 @@ def render_site(index: RegistryIndex, history: History,
     >>> render_site(index, history)["models/churn/index.md"]   # doctest: +SKIP
     '---\\nhide:...'
     """
+    return dict(iter_pages(index, history, options))
+
+
+def iter_pages(index: RegistryIndex, history: History, options: SiteOptions | None = None,
+               *, nav: bool | None = None) -> Iterator[tuple[str, str]]:
+    """The pages of :func:`render_site` as a stream: each rendered when asked for.
+
+    ``nav=True`` gives only the pages of the navigation (a handful, see
+    :func:`nav_pages`), ``nav=False`` every other page, ``None`` all: so a
+    builder can hand MkDocs the navigation and stream the rest (a few thousand
+    pages at a time are never held together).
+
+    >>> dict(iter_pages(index, history, nav=True)).keys()   # doctest: +SKIP
+    dict_keys(['index.md', 'models/index.md', 'models/activity.md', 'models/lineage.md'])
+    """
     options = options or SiteOptions()
     site = Site(index, history, options, Linker(options.directory_urls))
-    pages: dict[str, str] = {}
-    if options.home:
-        pages[HOME] = _pages.home(site)
-    pages.update(_pages.model_list(site))
+    for section in _top_sections(site):
+        for path, text in section.items():
+            if nav is None or (path in NAV_PAGES) == nav:
+                yield path, text
+    if nav:
+        return
     for name in site.names:
         model = index.models[name]
-        pages.update(model_pages(model, site))
-        pages.update(timeline_pages(model, site))
+        yield from model_pages(model, site).items()
+        yield from timeline_pages(model, site).items()
         previous: ModelVersion | None = None
         for version in model.versions:
-            pages[version_page(name, version.version)] = version_page_text(
+            yield version_page(name, version.version), version_page_text(
                 model, version, previous, site)
             previous = version
-    pages.update(_pages.activity(site))
-    pages.update(_pages.lineage(site))
-    pages.update(compare_page(site))
-    return pages
+
+
+def _top_sections(site: Site) -> Iterator[dict[str, str]]:
+    """The registry-wide pages, section by section (each rendered when reached)."""
+    if site.options.home:
+        yield {HOME: _pages.home(site)}
+    yield _pages.model_list(site)
+    yield _pages.activity(site)
+    yield _pages.lineage(site)
+    yield compare_page(site)
 
 
 def render_feed(index: RegistryIndex, history: History, options: SiteOptions | None = None,
@@ -152,15 +177,26 @@ def build_files(inputs: SiteInputs, options: SiteOptions) -> dict[str, str]:
     """Every file the site generates, keyed by docs-relative path: the pages, the feed,
     the JSON API (see :func:`registry_gen.site.api.render_api`) and the assets.
 
-    Pure: the same inputs give the same files.
+    Pure: the same inputs give the same files. :func:`iter_files` is the same as a stream.
 
     >>> files = build_files(SiteInputs(index, history, now), SiteOptions())  # doctest: +SKIP
     >>> "models/feed.xml" in files and "api/index.json" in files   # doctest: +SKIP
     True
     """
-    files = render_site(inputs.index, inputs.history, options)
-    files[FEED] = render_feed(inputs.index, inputs.history, options)
-    files.update(render_api(inputs.index, inputs.dvc_remote, inputs.generated_at,
-                            revision=inputs.revision, history=inputs.history))
-    files.update(asset_files())
-    return files
+    return dict(iter_files(inputs, options))
+
+
+def iter_files(inputs: SiteInputs, options: SiteOptions, *,
+               nav: bool | None = None) -> Iterator[tuple[str, str]]:
+    """:func:`build_files` as a stream of ``(path, text)``, each file once.
+
+    ``nav`` as for :func:`iter_pages`: ``True`` gives only the navigation's pages,
+    ``False`` every other file (the feed, the JSON API and the assets included).
+    """
+    yield from iter_pages(inputs.index, inputs.history, options, nav=nav)
+    if nav:
+        return
+    yield FEED, render_feed(inputs.index, inputs.history, options)
+    yield from render_api(inputs.index, inputs.dvc_remote, inputs.generated_at,
+                          revision=inputs.revision, history=inputs.history).items()
+    yield from asset_files().items()

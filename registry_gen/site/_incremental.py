@@ -1,0 +1,253 @@
+"""The incremental site build: a generated page whose input did not change is not rendered.
+
+A page's *key* is a hash of everything its HTML is made from: its Markdown (which
+the pure renderer makes from the records and the history, so it changes exactly
+when what the page shows changes), its path, and the build's *fingerprint*
+(registry-gen's version and code, MkDocs', the theme's and the extensions'
+versions, the effective configuration and the navigation every page carries).
+The cache keeps, for each page, its key, the hash of the HTML built from it and
+the entries it added to the search index; the HTML itself is stored once per
+content (``html/ab/abcd…``).
+
+Trust: nothing from the cache is used unless the manifest has this format, this
+registry-gen and this fingerprint, and the stored HTML still hashes to what the
+manifest says; anything else is a miss (the page is rendered again). The
+manifest is written atomically at the end of a build; the HTML files are
+content-addressed, so a torn one fails its hash. The cache lives in the user's
+cache folder (:func:`registry_gen.cache.default_cache_dir`), not in the
+registry, so a pull request cannot plant one.
+
+Example:
+    >>> cache = PageCache.open(folder, fingerprint)  # doctest: +SKIP
+    >>> hit = cache.lookup("models/churn/3/index.md", key)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from registry_gen import __version__
+from registry_gen.paths import atomic_write
+
+log = logging.getLogger("mkdocs.plugins.registry")
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+_BLOBS = "html"
+# Packages whose code shapes a page's HTML.
+_PACKAGES = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """registry-gen's version, the site package's own code and the versions of MkDocs & co."""
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}".encode())
+    package = resources.files("registry_gen.site")
+    for entry in sorted(package.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".py"):
+            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    for name in _PACKAGES:
+        try:
+            digest.update(f"\0{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"\0{name}=-".encode())
+    return digest.hexdigest()
+
+
+def stable(value: Any) -> Any:
+    """``value`` as plain JSON data, objects by their type name (never their address)."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): stable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [stable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, set | frozenset) else items
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def fingerprint(*parts: Any) -> str:
+    """One hash of :func:`code_fingerprint` and ``parts`` (made :func:`stable`)."""
+    text = json.dumps([code_fingerprint(), stable(list(parts))], sort_keys=True)
+    return _sha(text.encode())
+
+
+# Settings that do not change a page's HTML (and differ between `build` and `serve`).
+_IGNORED_SETTINGS = frozenset(
+    {"site_dir", "docs_dir", "config_file_path", "strict", "watch", "dev_addr", "plugins", "theme"}
+)
+
+
+def build_fingerprint(config: Any, nav: Any, plugin_config: Any) -> str:
+    """The fingerprint of a MkDocs build: settings, theme, plugins' options and navigation.
+
+    ``config`` is the :class:`~mkdocs.config.defaults.MkDocsConfig`, ``nav`` its
+    navigation after every page's title is known (``on_post_build``): the
+    navigation is in every page.
+    """
+    settings = {key: value for key, value in config.items() if key not in _IGNORED_SETTINGS}
+    theme = {
+        "name": config.theme.name,
+        "vars": dict(config.theme.items()),
+        "dirs": list(config.theme.dirs),
+    }
+    plugins = {name: dict(plugin.config) for name, plugin in config.plugins.items()}
+    return fingerprint(settings, theme, plugins, dict(plugin_config), _nav_outline(nav.items))
+
+
+def _nav_outline(items: Iterable[Any]) -> list[Any]:
+    return [
+        [
+            type(item).__name__,
+            item.title,
+            getattr(item, "url", None),
+            _nav_outline(getattr(item, "children", None) or ()),
+        ]
+        for item in items
+    ]
+
+
+def site_cache_folder(config: Any) -> Path:
+    """This site's cache: in the user's cache folder, one per ``mkdocs.yml``."""
+    from registry_gen.cache import default_cache_dir
+
+    source = str(Path(config.config_file_path or ".").resolve())
+    return default_cache_dir() / "site-builds" / _sha(source.encode())[:20]
+
+
+@dataclass
+class CacheStats:
+    """What a build took from the cache and what it rendered."""
+
+    reused: int = 0
+    rendered: int = 0
+    reason: str = ""
+
+
+@dataclass
+class PageCache:
+    """The pages of the last build: key, HTML hash and search entries by docs path."""
+
+    folder: Path
+    fingerprint: str
+    old: dict[str, list[Any]] = field(default_factory=dict)
+    new: dict[str, list[Any]] = field(default_factory=dict)
+    stats: CacheStats = field(default_factory=CacheStats)
+
+    @classmethod
+    def open(cls, folder: Path, fingerprint: str) -> PageCache:
+        """The cache in ``folder``; empty (with ``stats.reason``) if absent or not trusted."""
+        cache = cls(folder, fingerprint)
+        try:
+            data = json.loads((folder / MANIFEST).read_bytes())
+        except FileNotFoundError:
+            cache.stats.reason = "no cache yet"
+            return cache
+        except (OSError, ValueError) as error:
+            cache.stats.reason = f"unreadable cache ignored ({error})"
+            return cache
+        cache.old = cls._trusted_pages(data, fingerprint, cache.stats)
+        return cache
+
+    @staticmethod
+    def _trusted_pages(data: Any, fingerprint: str, stats: CacheStats) -> dict[str, list[Any]]:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            stats.reason = "cache of another format ignored"
+        elif data.get("registry_gen") != __version__:
+            stats.reason = "cache of another registry-gen version ignored"
+        elif data.get("fingerprint") != fingerprint:
+            stats.reason = "configuration, theme or code changed: cache ignored"
+        elif not isinstance(data.get("pages"), dict):
+            stats.reason = "malformed cache ignored"
+        else:
+            return {
+                path: entry
+                for path, entry in data["pages"].items()
+                if isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and isinstance(entry[1], str)
+                and isinstance(entry[2], list)
+            }
+        return {}
+
+    def key(self, path: str, text: str) -> str:
+        """The key of the page ``path`` with Markdown ``text`` in this build."""
+        return _sha(f"{self.fingerprint}\0{path}\0".encode() + text.encode("utf-8"))
+
+    def lookup(self, path: str, key: str) -> tuple[bytes, list[Any]] | None:
+        """The HTML and search entries built last time from the same input, if they are intact."""
+        entry = self.old.get(path)
+        if entry is None or entry[0] != key:
+            return None
+        try:
+            html = self._blob(entry[1]).read_bytes()
+        except OSError:
+            return None
+        if _sha(html) != entry[1]:
+            log.info("registry: cached page %s is damaged; rendering it again", path)
+            return None
+        self.new[path] = entry
+        self.stats.reused += 1
+        return html, entry[2]
+
+    def store(self, path: str, key: str, html: bytes, entries: Iterable[Any]) -> None:
+        """Remember the page ``path`` built from ``key`` (written at :meth:`save`)."""
+        digest = _sha(html)
+        blob = self._blob(digest)
+        if not blob.is_file():
+            _write_blob(blob, html)
+        self.new[path] = [key, digest, list(entries)]
+        self.stats.rendered += 1
+
+    def save(self) -> None:
+        """Write the manifest of this build atomically and drop HTML no page refers to."""
+        atomic_write(
+            self.folder / MANIFEST,
+            json.dumps(
+                {
+                    "format": FORMAT,
+                    "registry_gen": __version__,
+                    "fingerprint": self.fingerprint,
+                    "pages": self.new,
+                },
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ),
+        )
+        used = {entry[1] for entry in self.new.values()}
+        blobs = self.folder / _BLOBS
+        for shard in blobs.iterdir() if blobs.is_dir() else ():
+            for blob in shard.iterdir():
+                if blob.name not in used:
+                    blob.unlink(missing_ok=True)
+
+    def _blob(self, digest: str) -> Path:
+        return self.folder / _BLOBS / digest[:2] / digest
+
+
+def _write_blob(path: Path, data: bytes) -> None:
+    # No fsync: a blob is checked against its name (its hash) before it is used.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".blob-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
