@@ -224,7 +224,7 @@ def test_hostile_records_run_no_script(hostile_site: str, page: Page) -> None:
     page.goto(hostile_site + "models/activity/")
     _shot(page, "hostile-activity")
     text = page.locator("article").inner_text()
-    assert "Git identity (unverified)" in text and "(claims 2099-06-01)" in text
+    assert "Author (git identity, unverified)" in text and "(claims 2099-06-01)" in text
     page.goto(hostile_site + "models/evil/")
     _shot(page, "hostile-model")
     page.click(".md-search__input")
