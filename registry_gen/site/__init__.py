@@ -11,7 +11,7 @@
 * :func:`build_site`/:func:`serve_site` run MkDocs on a registry's ``mkdocs.yml``.
 
 Example:
-    >>> build_site("examples/registry", strict=True)     # doctest: +SKIP
+    >>> build_site("examples/registry", strict=True)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -27,13 +27,16 @@ from ._config_check import check_site_config
 def _config_file(root: Path | str) -> Path:
     config = Path(root) / "mkdocs.yml"
     if not config.is_file():
-        raise UsageError(f"{config} does not exist: the registry's website needs an mkdocs.yml "
-                         "(registry-gen init writes one)")
+        raise UsageError(
+            f"{config} does not exist: the registry's website needs an mkdocs.yml "
+            "(registry-gen init writes one)"
+        )
     return config
 
 
-def build_site(root: Path | str = ".", *, strict: bool = False,
-               site_dir: Path | str | None = None) -> Path:
+def build_site(
+    root: Path | str = ".", *, strict: bool = False, site_dir: Path | str | None = None
+) -> Path:
     """Build the website of the registry at ``root`` with MkDocs; return the site folder.
 
     ``mkdocs.yml`` is checked first: nothing in it may run code during the build
@@ -61,8 +64,9 @@ def build_site(root: Path | str = ".", *, strict: bool = False,
     return Path(config.site_dir)
 
 
-def serve_site(root: Path | str = ".", *, dev_addr: str | None = None,
-               open_in_browser: bool = False) -> None:
+def serve_site(
+    root: Path | str = ".", *, dev_addr: str | None = None, open_in_browser: bool = False
+) -> None:
     """Serve the registry's website with live reload (``mkdocs serve``) until interrupted.
 
     Raises:

@@ -34,12 +34,18 @@ def compare_page(site: Site) -> dict[str, str]:
     body = (
         f'<div id="rg-compare" data-root="{attr(root)}" '
         f'data-version-url="{attr(version_url)}" data-model-url="{attr(model_url)}">\n'
-        + _html.muted("Pick versions to compare from a version's page (“Compare with…”). "
-                      "This page needs JavaScript: it reads the site's JSON API.")
+        + _html.muted(
+            "Pick versions to compare from a version's page (“Compare with…”). "
+            "This page needs JavaScript: it reads the site's JSON API."
+        )
         + "</div>"
     )
-    intro = ("Versions of one model side by side: parameters, metrics with their change "
-             "against the first column, signature, lineage and stage history. Rows that "
-             f"differ are marked. {_html.anchor(links.href(MODELS), 'All models →')}")
-    return {COMPARE: f"{NO_SEARCH}# Compare versions\n\n{_html.block(f'<p>{intro}</p>')}\n"
-                     f"{_html.block(body)}"}
+    intro = (
+        "Versions of one model side by side: parameters, metrics with their change "
+        "against the first column, signature, lineage and stage history. Rows that "
+        f"differ are marked. {_html.anchor(links.href(MODELS), 'All models →')}"
+    )
+    return {
+        COMPARE: f"{NO_SEARCH}# Compare versions\n\n{_html.block(f'<p>{intro}</p>')}\n"
+        f"{_html.block(body)}"
+    }

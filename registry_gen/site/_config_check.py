@@ -20,7 +20,7 @@ and refuses, with every reason at once:
   by the same rules) outside it.
 
 Example:
-    >>> check_site_config(Path("mkdocs.yml"), Path("."))   # doctest: +SKIP
+    >>> check_site_config(Path("mkdocs.yml"), Path("."))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -33,32 +33,104 @@ import yaml
 
 from registry_gen.errors import Location, RecordError
 
-ALLOWED_PLUGINS = frozenset({
-    "search", "registry", "tags", "offline", "material/search", "material/tags",
-    "material/offline",
-})
-_MARKDOWN_BUILTINS = ("abbr", "admonition", "attr_list", "def_list", "extra", "fenced_code",
-                      "footnotes", "md_in_html", "tables", "toc", "codehilite", "legacy_attrs",
-                      "legacy_em", "meta", "nl2br", "sane_lists", "smarty", "wikilinks")
-_PYMDOWNX = ("arithmatex", "betterem", "blocks.admonition", "blocks.caption",
-             "blocks.details", "blocks.html", "blocks.tab", "caret", "critic", "details",
-             "emoji", "escapeall", "extra", "highlight", "inlinehilite", "keys", "magiclink",
-             "mark", "progressbar", "saneheaders", "smartsymbols", "striphtml", "superfences",
-             "tabbed", "tasklist", "tilde")
-ALLOWED_EXTENSIONS = frozenset({
-    *_MARKDOWN_BUILTINS, *(f"markdown.extensions.{name}" for name in _MARKDOWN_BUILTINS),
-    *(f"pymdownx.{name}" for name in _PYMDOWNX),
-})
-ALLOWED_PYTHON_NAMES = frozenset({
-    "pymdownx.superfences.fence_code_format", "pymdownx.superfences.fence_div_format",
-    "pymdownx.arithmatex.fence_mathjax_format", "pymdownx.emoji.twemoji",
-    "pymdownx.emoji.emojione", "pymdownx.emoji.gemoji", "pymdownx.emoji.to_svg",
-    "pymdownx.emoji.to_png", "pymdownx.emoji.to_alt", "pymdownx.slugs.slugify",
-    "material.extensions.emoji.twemoji", "material.extensions.emoji.to_svg",
-})
+ALLOWED_PLUGINS = frozenset(
+    {
+        "search",
+        "registry",
+        "tags",
+        "offline",
+        "material/search",
+        "material/tags",
+        "material/offline",
+    }
+)
+_MARKDOWN_BUILTINS = (
+    "abbr",
+    "admonition",
+    "attr_list",
+    "def_list",
+    "extra",
+    "fenced_code",
+    "footnotes",
+    "md_in_html",
+    "tables",
+    "toc",
+    "codehilite",
+    "legacy_attrs",
+    "legacy_em",
+    "meta",
+    "nl2br",
+    "sane_lists",
+    "smarty",
+    "wikilinks",
+)
+_PYMDOWNX = (
+    "arithmatex",
+    "betterem",
+    "blocks.admonition",
+    "blocks.caption",
+    "blocks.details",
+    "blocks.html",
+    "blocks.tab",
+    "caret",
+    "critic",
+    "details",
+    "emoji",
+    "escapeall",
+    "extra",
+    "highlight",
+    "inlinehilite",
+    "keys",
+    "magiclink",
+    "mark",
+    "progressbar",
+    "saneheaders",
+    "smartsymbols",
+    "striphtml",
+    "superfences",
+    "tabbed",
+    "tasklist",
+    "tilde",
+)
+ALLOWED_EXTENSIONS = frozenset(
+    {
+        *_MARKDOWN_BUILTINS,
+        *(f"markdown.extensions.{name}" for name in _MARKDOWN_BUILTINS),
+        *(f"pymdownx.{name}" for name in _PYMDOWNX),
+    }
+)
+ALLOWED_PYTHON_NAMES = frozenset(
+    {
+        "pymdownx.superfences.fence_code_format",
+        "pymdownx.superfences.fence_div_format",
+        "pymdownx.arithmatex.fence_mathjax_format",
+        "pymdownx.emoji.twemoji",
+        "pymdownx.emoji.emojione",
+        "pymdownx.emoji.gemoji",
+        "pymdownx.emoji.to_svg",
+        "pymdownx.emoji.to_png",
+        "pymdownx.emoji.to_alt",
+        "pymdownx.slugs.slugify",
+        "material.extensions.emoji.twemoji",
+        "material.extensions.emoji.to_svg",
+    }
+)
 ALLOWED_ENV = frozenset({"SITE_URL", "REPO_URL", "SITE_NAME"})
-_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in (
-    "str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge", "binary"))
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "merge",
+        "binary",
+    )
+)
 _PYTHON_NAME = "tag:yaml.org,2002:python/name:"
 _REFUSED_KEYS = {
     "hooks": "hooks: run Python files during the build",
@@ -85,8 +157,9 @@ def check_site_config(config_file: Path, root: Path, *, site_dir_given: bool = F
         raise RecordError.grouped(problems)
 
 
-def _check_file(path: Path, root: Path, problems: list[RecordError], *,
-                site_dir_given: bool) -> Path | None:
+def _check_file(
+    path: Path, root: Path, problems: list[RecordError], *, site_dir_given: bool
+) -> Path | None:
     """Check one file; return the file it ``INHERIT``s from, if any."""
     name = path.name if path.parent.resolve() == root else str(path)
     try:
@@ -98,9 +171,12 @@ def _check_file(path: Path, root: Path, problems: list[RecordError], *,
         return None
 
     def refuse(at: yaml.Node, field: str | None, message: str) -> None:
-        problems.append(RecordError(Location(name, at.start_mark.line + 1, field),
-                                    f"{message}; the registry's site builder refuses it "
-                                    "(see docs/security.md)"))
+        problems.append(
+            RecordError(
+                Location(name, at.start_mark.line + 1, field),
+                f"{message}; the registry's site builder refuses it (see docs/security.md)",
+            )
+        )
 
     for tagged in _walk(node):
         reason = _tag_problem(tagged)
@@ -111,8 +187,9 @@ def _check_file(path: Path, root: Path, problems: list[RecordError], *,
     parent = None
     for key, value in node.value:
         field = str(key.value)
-        for message in _key_problems(field, value, root, path.parent,
-                                     site_dir_given=site_dir_given):
+        for message in _key_problems(
+            field, value, root, path.parent, site_dir_given=site_dir_given
+        ):
             refuse(key, field, message)
         if field == "INHERIT" and isinstance(value, yaml.ScalarNode):
             parent = (path.parent / str(value.value)).resolve()
@@ -136,8 +213,11 @@ def _walk(node: yaml.Node) -> Iterator[yaml.Node]:
 
 def _tag_problem(node: yaml.Node) -> str | None:
     tag = str(node.tag)
-    allowed = (tag in _PLAIN_TAGS or tag == "!relative" or (
-        tag.startswith(_PYTHON_NAME) and tag[len(_PYTHON_NAME):] in ALLOWED_PYTHON_NAMES))
+    allowed = (
+        tag in _PLAIN_TAGS
+        or tag == "!relative"
+        or (tag.startswith(_PYTHON_NAME) and tag[len(_PYTHON_NAME) :] in ALLOWED_PYTHON_NAMES)
+    )
     if allowed:
         return None
     if tag == "!ENV":
@@ -148,35 +228,54 @@ def _tag_problem(node: yaml.Node) -> str | None:
 
 
 def _env_problem(node: yaml.Node) -> str | None:
-    names = ([str(node.value)] if isinstance(node, yaml.ScalarNode)
-             else [str(n.value) for n in node.value if isinstance(n, yaml.ScalarNode)]
-             if isinstance(node, yaml.SequenceNode) else [])
+    names = (
+        [str(node.value)]
+        if isinstance(node, yaml.ScalarNode)
+        else [str(n.value) for n in node.value if isinstance(n, yaml.ScalarNode)]
+        if isinstance(node, yaml.SequenceNode)
+        else []
+    )
     if isinstance(node, yaml.SequenceNode) and len(names) > 1 and names[-1] not in os.environ:
         names = names[:-1]  # the last item is the default when it names no variable
     refused = [n for n in names if n not in ALLOWED_ENV]
     if not refused:
         return None
-    return (f"!ENV {', '.join(refused)} would copy environment variables into the site "
-            f"(allowed: {', '.join(sorted(ALLOWED_ENV))})")
+    return (
+        f"!ENV {', '.join(refused)} would copy environment variables into the site "
+        f"(allowed: {', '.join(sorted(ALLOWED_ENV))})"
+    )
 
 
-def _key_problems(field: str, value: yaml.Node, root: Path, base: Path, *,
-                  site_dir_given: bool) -> list[str]:
+def _key_problems(
+    field: str, value: yaml.Node, root: Path, base: Path, *, site_dir_given: bool
+) -> list[str]:
     if field in _REFUSED_KEYS:
         return [_REFUSED_KEYS[field]]
     if field == "plugins":
         allowed = ", ".join(sorted(ALLOWED_PLUGINS))
-        return [f"the plugin {n!r} is not on the allow-list ({allowed})"
-                for n in _names(value) if n not in ALLOWED_PLUGINS]
+        return [
+            f"the plugin {n!r} is not on the allow-list ({allowed})"
+            for n in _names(value)
+            if n not in ALLOWED_PLUGINS
+        ]
     if field == "markdown_extensions":
-        return [f"the Markdown extension {n!r} is not on the allow-list"
-                for n in _names(value) if n not in ALLOWED_EXTENSIONS]
-    if field == "theme" and isinstance(value, yaml.MappingNode) and any(
-            str(k.value) == "custom_dir" for k, _ in value.value):
+        return [
+            f"the Markdown extension {n!r} is not on the allow-list"
+            for n in _names(value)
+            if n not in ALLOWED_EXTENSIONS
+        ]
+    if (
+        field == "theme"
+        and isinstance(value, yaml.MappingNode)
+        and any(str(k.value) == "custom_dir" for k, _ in value.value)
+    ):
         return ["theme.custom_dir holds Jinja templates, which can run code"]
     paths = {"docs_dir", "INHERIT"} | (set() if site_dir_given else {"site_dir"})
-    outside = (field in paths and isinstance(value, yaml.ScalarNode)
-               and not _inside(str(value.value), root, base))
+    outside = (
+        field in paths
+        and isinstance(value, yaml.ScalarNode)
+        and not _inside(str(value.value), root, base)
+    )
     return [f"{field} points outside the registry"] if outside else []
 
 

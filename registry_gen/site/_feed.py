@@ -45,7 +45,8 @@ def feed(history: History, site_url: str | None, updated: datetime | None) -> st
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n',
         "  <title>Model registry: stage changes</title>\n",
-        f"  <id>{_xml(base)}models/feed.xml</id>\n" if base
+        f"  <id>{_xml(base)}models/feed.xml</id>\n"
+        if base
         else "  <id>urn:registry-gen:stage-feed</id>\n",
         f"  <updated>{stamp.astimezone(UTC).isoformat()}</updated>\n",
     ]

@@ -17,8 +17,7 @@ from ._context import Lookups
 # A version's page shows at most this many of its children in its graph.
 GRAPH_CHILDREN = 5
 
-_MERMAID_KEEP = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .-_:")
+_MERMAID_KEEP = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .-_:")
 _MERMAID_ESCAPES = {code: f"#{code};" for code in range(128) if chr(code) not in _MERMAID_KEEP}
 
 
@@ -35,7 +34,9 @@ class Graph:
     """A Mermaid flowchart; node ids are generated, labels escaped by :func:`mermaid_label`."""
 
     _SHAPES: ClassVar[dict[str, tuple[str, str]]] = {
-        "dataset": ('[("', '")]'), "run": ('(["', '"])'), "version": ('["', '"]'),
+        "dataset": ('[("', '")]'),
+        "run": ('(["', '"])'),
+        "version": ('["', '"]'),
         "model": ('[["', '"]]'),
     }
 
@@ -72,8 +73,9 @@ class Graph:
 
 
 def _version_node(graph: Graph, version: ModelVersion) -> str:
-    return graph.node(f"v:{version.name}:{version.version}",
-                      f"{version.name} v{version.version}", "version")
+    return graph.node(
+        f"v:{version.name}:{version.version}", f"{version.name} v{version.version}", "version"
+    )
 
 
 def add_version(graph: Graph, version: ModelVersion, lookups: Lookups) -> None:
@@ -82,18 +84,25 @@ def add_version(graph: Graph, version: ModelVersion, lookups: Lookups) -> None:
     me = _version_node(graph, version)
     upstream = me
     if lineage.run_id or lineage.run_url:
-        run = graph.node(f"r:{lineage.run_id or lineage.run_url}",
-                         f"run {lineage.run_id or ''}".strip(), "run")
+        run = graph.node(
+            f"r:{lineage.run_id or lineage.run_url}", f"run {lineage.run_id or ''}".strip(), "run"
+        )
         graph.edge(run, me)
         upstream = run
     for dataset in lineage.datasets:
-        node = graph.node(f"d:{dataset.name}:{dataset.md5 or dataset.url or dataset.path}",
-                          dataset.name, "dataset")
+        node = graph.node(
+            f"d:{dataset.name}:{dataset.md5 or dataset.url or dataset.path}",
+            dataset.name,
+            "dataset",
+        )
         graph.edge(node, upstream)
     for parent in lineage.parents:
         target = lookups.resolve(parent)
-        node = (_version_node(graph, target) if target is not None
-                else graph.node(f"u:{parent}", parent, "version"))
+        node = (
+            _version_node(graph, target)
+            if target is not None
+            else graph.node(f"u:{parent}", parent, "version")
+        )
         graph.edge(node, me)
     for child in lookups.children.get((version.name, version.version), [])[:GRAPH_CHILDREN]:
         graph.edge(me, _version_node(graph, child))
@@ -103,6 +112,8 @@ def model_graph(edges: list[tuple[str, str]]) -> Graph:
     """A graph of models from (parent model, child model) pairs."""
     graph = Graph()
     for parent_name, child_name in edges:
-        graph.edge(graph.node(parent_name, parent_name, "model"),
-                   graph.node(child_name, child_name, "model"))
+        graph.edge(
+            graph.node(parent_name, parent_name, "model"),
+            graph.node(child_name, child_name, "model"),
+        )
     return graph

@@ -97,8 +97,7 @@ def one_block(parts: Iterable[str]) -> str:
     return block(body.strip("\n"))
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]], *,
-          filterable: bool = False) -> str:
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], *, filterable: bool = False) -> str:
     """A table as one raw HTML block: Markdown passes it through without parsing its cells.
 
     Cells are separated by a space, so text extracted from the page (the search
@@ -109,8 +108,9 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], *,
     True
     """
     head = " ".join(f"<th>{cell}</th>" for cell in header)
-    body = "".join("<tr>" + " ".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n"
-                   for row in rows)
+    body = "".join(
+        "<tr>" + " ".join(f"<td>{cell}</td>" for cell in row) + "</tr>\n" for row in rows
+    )
     # A data attribute, not a class: Material styles only tables without a class.
     opening = "<table data-rg-filter>" if filterable else "<table>"
     return block(f"{opening}\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>")
@@ -138,8 +138,10 @@ def search_text(parts: Iterable[str]) -> str:
 def heading(title: str) -> str:
     """A second-level heading in HTML, with the permalink the ``toc`` extension adds."""
     slug = attr(title.lower())
-    return (f'<h2 id="{slug}">{text(title)}<a class="headerlink" href="#{slug}" '
-            'title="Permanent link">&para;</a></h2>\n')
+    return (
+        f'<h2 id="{slug}">{text(title)}<a class="headerlink" href="#{slug}" '
+        'title="Permanent link">&para;</a></h2>\n'
+    )
 
 
 def description(markdown_text: str) -> str:
@@ -172,8 +174,9 @@ def described(markdown_text: str) -> tuple[str, str]:
 
 # The stages the stylesheet colours. A class name is chosen from this set, never built
 # from the value: a stage read from history can be any text a commit wrote.
-_STAGE_CLASSES = {stage: f"rg-stage rg-stage-{stage}"
-                  for stage in ("none", "staging", "production", "archived")}
+_STAGE_CLASSES = {
+    stage: f"rg-stage rg-stage-{stage}" for stage in ("none", "staging", "production", "archived")
+}
 
 
 @lru_cache(maxsize=1 << 10)
@@ -202,8 +205,9 @@ def git_identity(author: str) -> str:
     return f'<span class="rg-git-identity" title="{GIT_IDENTITY_NOTE}">{text(author)}</span>'
 
 
-_CLAIM_NOTE = ("the commit claims a date after the change that followed it or after this "
-               "site was built")
+_CLAIM_NOTE = (
+    "the commit claims a date after the change that followed it or after this site was built"
+)
 
 
 def commit_date(value: datetime, claimed: datetime | None) -> str:
@@ -211,14 +215,17 @@ def commit_date(value: datetime, claimed: datetime | None) -> str:
     :attr:`registry_gen.history.Commit.claimed_date`), the bound shown with the claim flagged.
 
     >>> from datetime import datetime, UTC
-    >>> commit_date(datetime(2026, 1, 2, 10, tzinfo=UTC),
-    ...             datetime(2099, 1, 1, tzinfo=UTC))  # doctest: +ELLIPSIS
+    >>> commit_date(
+    ...     datetime(2026, 1, 2, 10, tzinfo=UTC), datetime(2099, 1, 1, tzinfo=UTC)
+    ... )  # doctest: +ELLIPSIS
     '≤&nbsp;<span class="rg-date">2026-01-02&nbsp;10:00</span> <span class="rg-date-claim"...'
     """
     if claimed is None:
         return date(value)
-    return (f'≤&nbsp;{date(value)} <span class="rg-date-claim" title="{_CLAIM_NOTE}">'
-            f"(claims {claimed.astimezone(UTC):%Y-%m-%d})</span>")
+    return (
+        f'≤&nbsp;{date(value)} <span class="rg-date-claim" title="{_CLAIM_NOTE}">'
+        f"(claims {claimed.astimezone(UTC):%Y-%m-%d})</span>"
+    )
 
 
 @lru_cache(maxsize=1 << 12)
@@ -229,15 +236,21 @@ def alias_chip(alias: str) -> str:
 
 def tag_chips(tags: Mapping[str, str]) -> str:
     """``key: value`` labels, sorted by key; a dash when there are none."""
-    return " ".join(f'<span class="rg-tag">{text(k)}: {text(v)}</span>'
-                    for k, v in sorted(tags.items())) or NONE
+    return (
+        " ".join(
+            f'<span class="rg-tag">{text(k)}: {text(v)}</span>' for k, v in sorted(tags.items())
+        )
+        or NONE
+    )
 
 
 def uri_cell(uri: str) -> str:
     """A ``models:/`` URI with a copy button."""
-    return (f'<code class="rg-uri">{text(uri)}</code> '
-            f'<button class="rg-copy" type="button" data-copy="{attr(uri)}" '
-            f'title="Copy to clipboard">Copy</button>')
+    return (
+        f'<code class="rg-uri">{text(uri)}</code> '
+        f'<button class="rg-copy" type="button" data-copy="{attr(uri)}" '
+        f'title="Copy to clipboard">Copy</button>'
+    )
 
 
 def date(value: datetime) -> str:

@@ -36,26 +36,40 @@ def _facts(model: RegisteredModel, links: PageLinks, site: Site) -> str:
     name, record, latest = model.name, model.record, model.latest
     aliases = " ".join(
         f"{_html.alias_chip(a)} → {version_link(links, name, v)}"
-        if site.lookups.has_version(name, v) else f"{_html.alias_chip(a)} → v{v}"
-        for a, v in sorted(model.aliases.items()))
-    return _html.facts([
-        ["Owners", text(", ".join(record.owners)) or NONE],
-        ["Tags", _html.tag_chips(record.tags)],
-        ["Aliases", aliases or NONE],
-        ["Versions", str(len(model.versions))],
-        ["Latest", version_link(links, name, latest.version) if latest else NONE],
-        *([["Compare", anchor(compare_href(links, name, [latest.version]), "Compare versions…")]]
-          if latest and len(model.versions) > 1 else []),
-    ])
+        if site.lookups.has_version(name, v)
+        else f"{_html.alias_chip(a)} → v{v}"
+        for a, v in sorted(model.aliases.items())
+    )
+    return _html.facts(
+        [
+            ["Owners", text(", ".join(record.owners)) or NONE],
+            ["Tags", _html.tag_chips(record.tags)],
+            ["Aliases", aliases or NONE],
+            ["Versions", str(len(model.versions))],
+            ["Latest", version_link(links, name, latest.version) if latest else NONE],
+            *(
+                [
+                    [
+                        "Compare",
+                        anchor(compare_href(links, name, [latest.version]), "Compare versions…"),
+                    ]
+                ]
+                if latest and len(model.versions) > 1
+                else []
+            ),
+        ]
+    )
 
 
 def _search_words(model: RegisteredModel) -> str:
     """Aliases and owners as the search splits words (at spaces and hyphens): the page
     shows them as ``@champion`` and ``@ml-team``, which "champion" would not find."""
-    return _html.search_text([
-        " ".join(f"alias {text(alias)}" for alias in sorted(model.aliases)),
-        " ".join(text(owner.lstrip("@")) for owner in model.record.owners),
-    ])
+    return _html.search_text(
+        [
+            " ".join(f"alias {text(alias)}" for alias in sorted(model.aliases)),
+            " ".join(text(owner.lstrip("@")) for owner in model.record.owners),
+        ]
+    )
 
 
 def _uris(model: RegisteredModel, site: Site) -> list[tuple[str, int]]:
@@ -83,26 +97,41 @@ def _load_it(model: RegisteredModel, links: PageLinks, site: Site) -> str:
         return muted("No versions yet.")
     rows = [[_html.uri_cell(uri), version_link(links, model.name, n)] for uri, n in uris]
     # The URI is built from validated identifiers only, so it is safe in a code block.
-    return (table(["URI", "Resolves to"], rows)
-            + '\n```python\nimport registry_gen\n\nmodel = registry_gen.load_model('
-            f'"{uris[0][0]}")\n```\n')
+    return (
+        table(["URI", "Resolves to"], rows)
+        + "\n```python\nimport registry_gen\n\nmodel = registry_gen.load_model("
+        f'"{uris[0][0]}")\n```\n'
+    )
 
 
 def _stage_timeline(model: RegisteredModel, site: Site) -> list[list[str]]:
     """Which version held which stage, when: the newest stage intervals, one row each."""
-    held = [i for i in intervals(site.history.for_model(model.name),
-                                 skip_stages={site.index.policy.default_stage})
-            if i.kind == "stage"]
+    held = [
+        i
+        for i in intervals(
+            site.history.for_model(model.name), skip_stages={site.index.policy.default_stage}
+        )
+        if i.kind == "stage"
+    ]
     held.sort(key=lambda i: (i.start, i.version), reverse=True)
-    return [[_html.stage_badge(i.label), f"v{i.version}", _html.date(i.start),
-             _html.date(i.end) if i.end else "now"]
-            for i in held[:TIMELINE_ROWS]]
+    return [
+        [
+            _html.stage_badge(i.label),
+            f"v{i.version}",
+            _html.date(i.start),
+            _html.date(i.end) if i.end else "now",
+        ]
+        for i in held[:TIMELINE_ROWS]
+    ]
 
 
 def _timeline_section(model: RegisteredModel, site: Site) -> str:
     page = site.linker.at(model_page(model.name)).href(timeline_page(model.name))
-    out = ["\n## Stage timeline\n\n", history_note(site.history),
-           f"<p>{anchor(page, 'Every stage and alias, who moved it, and the PR →')}</p>\n\n"]
+    out = [
+        "\n## Stage timeline\n\n",
+        history_note(site.history),
+        f"<p>{anchor(page, 'Every stage and alias, who moved it, and the PR →')}</p>\n\n",
+    ]
     timeline = _stage_timeline(model, site)
     if timeline:
         out.append(table(["Stage", "Version", "From (UTC)", "Until"], timeline))
@@ -130,20 +159,27 @@ def _history_section(model: RegisteredModel, links: PageLinks, site: Site) -> st
     if not events:
         return "".join([*out, muted("No recorded changes.")])
     rows = event_rows(events, links, site, with_target=False)
-    out.append(table([*EVENT_HEADER[:1], "Version", *EVENT_HEADER[1:]], [
-        [row[0], f"v{e.version}" if e.version else "model", *row[1:]]
-        for e, row in zip(events, rows, strict=True)]))
+    out.append(
+        table(
+            [*EVENT_HEADER[:1], "Version", *EVENT_HEADER[1:]],
+            [
+                [row[0], f"v{e.version}" if e.version else "model", *row[1:]]
+                for e, row in zip(events, rows, strict=True)
+            ],
+        )
+    )
     if len(all_events) > MODEL_EVENTS:
-        out.append(f"\n<p>The {MODEL_EVENTS} newest of {len(all_events)} changes; every "
-                   "version's page has its own. "
-                   f"{anchor(links.href(ACTIVITY), 'All activity →')}</p>\n")
+        out.append(
+            f"\n<p>The {MODEL_EVENTS} newest of {len(all_events)} changes; every "
+            "version's page has its own. "
+            f"{anchor(links.href(ACTIVITY), 'All activity →')}</p>\n"
+        )
     return "".join(out)
 
 
 def _version_header(model: RegisteredModel) -> list[str]:
     metrics = _key_metrics(model)
-    return ["Version", "Stage", "Aliases", "Created", "Author", *[text(m) for m in metrics],
-            "Run"]
+    return ["Version", "Stage", "Aliases", "Created", "Author", *[text(m) for m in metrics], "Run"]
 
 
 def _key_metrics(model: RegisteredModel) -> list[str]:
@@ -160,23 +196,36 @@ def model_pages(model: RegisteredModel, site: Site) -> dict[str, str]:
     chunks = paginate(versions, site.options.page_size)
     paths = page_series(page, f"models/{name}/versions", len(chunks))
     header, metrics = _version_header(model), _key_metrics(model)
-    out = [WIDE, f"# {_html.name(name)}\n\n", _html.description(model.record.description),
-           "\n" + _facts(model, links, site), "\n" + _search_words(model),
-           "\n" + _html.block(SEARCH_END),
-           "\n## Load it\n\n", _load_it(model, links, site),
-           "\n## Versions\n\n", _html.pager(links, paths, 1),
-           table(header, version_rows(model, chunks[0], links, metrics), filterable=True)
-           if versions else muted("No versions yet."),
-           _timeline_section(model, site), _lineage_section(versions, site),
-           _history_section(model, links, site)]
+    out = [
+        WIDE,
+        f"# {_html.name(name)}\n\n",
+        _html.description(model.record.description),
+        "\n" + _facts(model, links, site),
+        "\n" + _search_words(model),
+        "\n" + _html.block(SEARCH_END),
+        "\n## Load it\n\n",
+        _load_it(model, links, site),
+        "\n## Versions\n\n",
+        _html.pager(links, paths, 1),
+        table(header, version_rows(model, chunks[0], links, metrics), filterable=True)
+        if versions
+        else muted("No versions yet."),
+        _timeline_section(model, site),
+        _lineage_section(versions, site),
+        _history_section(model, links, site),
+    ]
     pages = {page: "".join(out)}
     for number, path in enumerate(paths[1:], start=2):
         here = site.linker.at(path)
-        pages[path] = "".join([
-            NO_SEARCH, f"# {_html.name(name)}: versions (page {number})\n\n",
-            f"{anchor(here.href(page), f'← {_html.name(name)}')}\n\n",
-            _html.pager(here, paths, number),
-            table(header, version_rows(model, chunks[number - 1], here, metrics),
-                  filterable=True),
-        ])
+        pages[path] = "".join(
+            [
+                NO_SEARCH,
+                f"# {_html.name(name)}: versions (page {number})\n\n",
+                f"{anchor(here.href(page), f'← {_html.name(name)}')}\n\n",
+                _html.pager(here, paths, number),
+                table(
+                    header, version_rows(model, chunks[number - 1], here, metrics), filterable=True
+                ),
+            ]
+        )
     return pages

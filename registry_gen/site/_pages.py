@@ -37,12 +37,16 @@ def _counts(site: Site) -> str:
     for version in index.versions():
         stage_counts[version.stage] += 1
         total += 1
-    cells = [f'<div class="rg-count"><b>{len(index.models)}</b><span>models</span></div>',
-             f'<div class="rg-count"><b>{total}</b><span>versions</span></div>']
+    cells = [
+        f'<div class="rg-count"><b>{len(index.models)}</b><span>models</span></div>',
+        f'<div class="rg-count"><b>{total}</b><span>versions</span></div>',
+    ]
     for stage in index.policy.stages:
         if stage != index.policy.default_stage:
-            cells.append(f'<div class="rg-count"><b>{stage_counts.get(stage, 0)}</b>'
-                         f"<span>{_html.name(stage)}</span></div>")
+            cells.append(
+                f'<div class="rg-count"><b>{stage_counts.get(stage, 0)}</b>'
+                f"<span>{_html.name(stage)}</span></div>"
+            )
     return _html.block('<div class="rg-counts">' + "".join(cells) + "</div>") + "\n"
 
 
@@ -54,8 +58,13 @@ def home(site: Site) -> str:
     shown = names[:HOME_MODELS]
     out.append("## Models\n\n")
     if not names:
-        out.append(muted("No registered models yet. Register one with "
-                         "<code>registry-gen register NAME PATH</code>.") + "\n")
+        out.append(
+            muted(
+                "No registered models yet. Register one with "
+                "<code>registry-gen register NAME PATH</code>."
+            )
+            + "\n"
+        )
     else:
         out.append(table(MODEL_HEADER, model_rows(shown, links, site)))
         if len(names) > len(shown):
@@ -63,10 +72,11 @@ def home(site: Site) -> str:
     out.append("\n## Recent activity\n\n")
     recent = list(reversed(site.history.events[-RECENT_EVENTS:]))
     if recent:
-        out.append(table(TARGETED_EVENT_HEADER,
-                         event_rows(recent, links, site, with_target=True)))
-        out.append(f"\n{anchor(links.href(ACTIVITY), 'All activity →')} · "
-                   f"{anchor(links.href(FEED), 'Stage changes feed (Atom)')}\n")
+        out.append(table(TARGETED_EVENT_HEADER, event_rows(recent, links, site, with_target=True)))
+        out.append(
+            f"\n{anchor(links.href(ACTIVITY), 'All activity →')} · "
+            f"{anchor(links.href(FEED), 'Stage changes feed (Atom)')}\n"
+        )
     else:
         out.append(muted("No recorded changes yet."))
     return "".join(out)
@@ -99,16 +109,21 @@ def activity(site: Site) -> dict[str, str]:
     pages = {}
     for number, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1):
         links = site.linker.at(path)
-        body = [WIDE if number == 1 else NO_SEARCH,
-                "# Activity\n\n" if number == 1 else f"# Activity (page {number})\n\n"]
+        body = [
+            WIDE if number == 1 else NO_SEARCH,
+            "# Activity\n\n" if number == 1 else f"# Activity (page {number})\n\n",
+        ]
         if number == 1:
             body.append(history_note(site.history))
-            body.append("Every change to the registry, newest first. "
-                        f"{anchor(links.href(FEED), 'Stage changes as an Atom feed')}.\n\n")
+            body.append(
+                "Every change to the registry, newest first. "
+                f"{anchor(links.href(FEED), 'Stage changes as an Atom feed')}.\n\n"
+            )
         body.append(_html.pager(links, paths, number))
         if chunk:
-            body.append(table(TARGETED_EVENT_HEADER,
-                              event_rows(chunk, links, site, with_target=True)))
+            body.append(
+                table(TARGETED_EVENT_HEADER, event_rows(chunk, links, site, with_target=True))
+            )
         else:
             body.append(muted("No recorded changes yet."))
         pages[path] = "".join(body)
@@ -126,18 +141,25 @@ def _model_edges(site: Site) -> dict[tuple[str, str], int]:
     return edges
 
 
-_LINEAGE_INTRO = ["# Lineage\n\n",
-                  "How registered models feed each other: an arrow from A to B means a version "
-                  "of B names a version of A as its parent.\n\n"]
+_LINEAGE_INTRO = [
+    "# Lineage\n\n",
+    "How registered models feed each other: an arrow from A to B means a version "
+    "of B names a version of A as its parent.\n\n",
+]
 
 
 def _lineage_head(edges: dict[tuple[str, str], int]) -> list[str]:
     involved = {n for pair in edges for n in pair}
     if len(involved) <= GLOBAL_GRAPH_NODES:
         return [*_LINEAGE_INTRO, model_graph(sorted(edges)).render() + "\n"]
-    return [*_LINEAGE_INTRO,
-            muted(f"{len(involved)} models are linked by {len(edges)} parent–child pairs, too "
-                  "many for one graph: follow a model's name to its own lineage graph.") + "\n"]
+    return [
+        *_LINEAGE_INTRO,
+        muted(
+            f"{len(involved)} models are linked by {len(edges)} parent–child pairs, too "
+            "many for one graph: follow a model's name to its own lineage graph."
+        )
+        + "\n",
+    ]
 
 
 def lineage(site: Site) -> dict[str, str]:
@@ -149,19 +171,34 @@ def lineage(site: Site) -> dict[str, str]:
     """
     edges = _model_edges(site)
     if not edges:
-        return {LINEAGE: "".join([WIDE, *_LINEAGE_INTRO,
-                                  muted("No model names another as its parent yet.")])}
+        return {
+            LINEAGE: "".join(
+                [WIDE, *_LINEAGE_INTRO, muted("No model names another as its parent yet.")]
+            )
+        }
     chunks = paginate(sorted(edges.items()), LINEAGE_ROWS)
     paths = page_series(LINEAGE, "models/lineage", len(chunks))
     pages = {}
     for number, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1):
         links = site.linker.at(path)
-        out = [WIDE, *_lineage_head(edges)] if number == 1 else [
-            NO_SEARCH, f"# Lineage (page {number})\n\n"]
+        out = (
+            [WIDE, *_lineage_head(edges)]
+            if number == 1
+            else [NO_SEARCH, f"# Lineage (page {number})\n\n"]
+        )
         out.append(_html.pager(links, paths, number))
-        out.append(table(["Parent model", "Child model", "Versions"], [
-            [anchor(links.href(model_page(s)) + "#lineage", _html.name(s)),
-             anchor(links.href(model_page(t)) + "#lineage", _html.name(t)), str(n)]
-            for (s, t), n in chunk]))
+        out.append(
+            table(
+                ["Parent model", "Child model", "Versions"],
+                [
+                    [
+                        anchor(links.href(model_page(s)) + "#lineage", _html.name(s)),
+                        anchor(links.href(model_page(t)) + "#lineage", _html.name(t)),
+                        str(n),
+                    ]
+                    for (s, t), n in chunk
+                ],
+            )
+        )
         pages[path] = "".join(out)
     return pages

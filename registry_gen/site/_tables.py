@@ -16,8 +16,15 @@ from ._urls import PageLinks, model_page, version_page
 
 _T = TypeVar("_T")
 
-EVENT_HEADER = ["When (UTC)", "Change", "Author (git identity, unverified)", "Merged by",
-                "Commit message", "Commit", "PR"]
+EVENT_HEADER = [
+    "When (UTC)",
+    "Change",
+    "Author (git identity, unverified)",
+    "Merged by",
+    "Commit message",
+    "Commit",
+    "PR",
+]
 TARGETED_EVENT_HEADER = ["When (UTC)", "Model", *EVENT_HEADER[1:]]
 MODEL_HEADER = ["Model", "Description", "Stages", "Aliases", "Owners", "Latest", "Changed"]
 # Versions of one stage a model row lists before "+N".
@@ -53,8 +60,10 @@ def _pr_cell(commit: Commit, repo_url: str | None) -> str:
 
 
 _PLAIN_EVENTS = {
-    "description": "description edited", "removed": "version removed",
-    "model_created": "model created", "model_description": "model description edited",
+    "description": "description edited",
+    "removed": "version removed",
+    "model_created": "model created",
+    "model_description": "model description edited",
     "model_removed": "model removed",
 }
 
@@ -88,8 +97,9 @@ def _target_link(event: Event, links: PageLinks, site: Site) -> str:
     return version_link(links, event.model, event.version, f"{name} v{event.version}")
 
 
-def event_rows(events: Iterable[Event], links: PageLinks, site: Site,
-               *, with_target: bool) -> list[list[str]]:
+def event_rows(
+    events: Iterable[Event], links: PageLinks, site: Site, *, with_target: bool
+) -> list[list[str]]:
     """One row per change; ``with_target`` adds the model (and version) changed."""
     repo_url = site.options.repo_url
     rows = []
@@ -113,9 +123,14 @@ def history_note(history: History) -> str:
     """Why changes are missing, if they are: a shallow clone, no git at all."""
     if history.warning:
         # Material's admonition, as the `admonition` extension writes it.
-        return _html.block('<div class="admonition warning">\n<p class="admonition-title">'
-                           f"History unavailable</p>\n<p>{text(history.warning)}</p>\n"
-                           "</div>") + "\n"
+        return (
+            _html.block(
+                '<div class="admonition warning">\n<p class="admonition-title">'
+                f"History unavailable</p>\n<p>{text(history.warning)}</p>\n"
+                "</div>"
+            )
+            + "\n"
+        )
     if not history.complete:
         return _html.muted("No git history available for this registry.") + "\n"
     return ""
@@ -130,8 +145,9 @@ def _stage_cell(name: str, links: PageLinks, site: Site) -> str:
             continue
         numbers = holders[stage]
         shown = ", ".join(version_link(links, name, n) for n in numbers[:STAGE_CELL_VERSIONS])
-        more = (f" +{len(numbers) - STAGE_CELL_VERSIONS}"
-                if len(numbers) > STAGE_CELL_VERSIONS else "")
+        more = (
+            f" +{len(numbers) - STAGE_CELL_VERSIONS}" if len(numbers) > STAGE_CELL_VERSIONS else ""
+        )
         parts.append(f"{_html.stage_badge(stage)} {shown}{more}")
     return "<br> ".join(parts) or NONE
 
@@ -165,21 +181,29 @@ def _run_cell(version: ModelVersion) -> str:
     return text(lineage.run_id) if lineage.run_id else NONE
 
 
-def version_rows(model: RegisteredModel, versions: Iterable[ModelVersion], links: PageLinks,
-                 metrics: Sequence[str]) -> list[list[str]]:
+def version_rows(
+    model: RegisteredModel,
+    versions: Iterable[ModelVersion],
+    links: PageLinks,
+    metrics: Sequence[str],
+) -> list[list[str]]:
     """A model's versions with their key ``metrics``."""
     rows = []
     for version in versions:
         record = version.record
         aliases = " ".join(_html.alias_chip(a) for a in model.aliases_of(version.version))
-        rows.append([
-            version_link(links, model.name, version.version, f"<b>v{version.version}</b>"),
-            _html.stage_badge(version.stage),
-            aliases or " ",
-            _html.day(record.created_at),
-            text(record.created_by),
-            *[_html.number(record.metrics[m]) if m in record.metrics else NONE
-              for m in metrics],
-            _run_cell(version),
-        ])
+        rows.append(
+            [
+                version_link(links, model.name, version.version, f"<b>v{version.version}</b>"),
+                _html.stage_badge(version.stage),
+                aliases or " ",
+                _html.day(record.created_at),
+                text(record.created_by),
+                *[
+                    _html.number(record.metrics[m]) if m in record.metrics else NONE
+                    for m in metrics
+                ],
+                _run_cell(version),
+            ]
+        )
     return rows

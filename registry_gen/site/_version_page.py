@@ -32,31 +32,39 @@ def _summary(model: RegisteredModel, version: ModelVersion, links: PageLinks) ->
         ["Tags", _html.tag_chips(record.tags)],
     ]
     if len(model.versions) > 1:
-        rows.append(["Compare", anchor(compare_href(links, model.name, [version.version]),
-                                       "Compare with…")])
+        rows.append(
+            ["Compare", anchor(compare_href(links, model.name, [version.version]), "Compare with…")]
+        )
     return _html.facts(rows)
 
 
-def _search_words(model: RegisteredModel, version: ModelVersion, description: str,
-                  site: Site) -> str:
+def _search_words(
+    model: RegisteredModel, version: ModelVersion, description: str, site: Site
+) -> str:
     """The version's searchable words, each value a separate word (see the module)."""
     record, lineage = version.record, version.record.lineage
-    authors = dict.fromkeys([record.created_by, *(
-        e.commit.author for e in site.history.for_version(version.name, version.version))])
-    return _html.search_text([
-        description,
-        "by " + ", ".join(text(a) for a in authors if a),  # created_by, then git identities
-        "" if version.stage == site.index.policy.default_stage else _html.name(version.stage),
-        # Plain words: the search splits words at spaces and hyphens only, so "@champion"
-        # would not be found by "champion".
-        " ".join(f"alias {text(a)}" for a in model.aliases_of(version.version)),
-        " ".join(f"{text(k)} {_html.number(v)}" for k, v in record.params.items()),
-        " ".join(f"{text(k)} {_html.number(v)}" for k, v in record.metrics.items()),
-        " ".join(f"{text(k)} {text(v)}" for k, v in record.tags.items()),
-        text(lineage.run_id or ""),
-        " ".join(text(d.name) for d in lineage.datasets),
-        " ".join(text(p) for p in lineage.parents),
-    ])
+    authors = dict.fromkeys(
+        [
+            record.created_by,
+            *(e.commit.author for e in site.history.for_version(version.name, version.version)),
+        ]
+    )
+    return _html.search_text(
+        [
+            description,
+            "by " + ", ".join(text(a) for a in authors if a),  # created_by, then git identities
+            "" if version.stage == site.index.policy.default_stage else _html.name(version.stage),
+            # Plain words: the search splits words at spaces and hyphens only, so "@champion"
+            # would not be found by "champion".
+            " ".join(f"alias {text(a)}" for a in model.aliases_of(version.version)),
+            " ".join(f"{text(k)} {_html.number(v)}" for k, v in record.params.items()),
+            " ".join(f"{text(k)} {_html.number(v)}" for k, v in record.metrics.items()),
+            " ".join(f"{text(k)} {text(v)}" for k, v in record.tags.items()),
+            text(lineage.run_id or ""),
+            " ".join(text(d.name) for d in lineage.datasets),
+            " ".join(text(p) for p in lineage.parents),
+        ]
+    )
 
 
 def _artifact(version: ModelVersion) -> str:
@@ -70,8 +78,12 @@ def _artifact(version: ModelVersion) -> str:
     if pointer and pointer.nfiles is not None:
         rows.append(["Files", str(pointer.nfiles)])
     if record.artifact.trusted_types:
-        rows.append(["Trusted types", ", ".join(
-            f"<code>{text(t)}</code>" for t in record.artifact.trusted_types)])
+        rows.append(
+            [
+                "Trusted types",
+                ", ".join(f"<code>{text(t)}</code>" for t in record.artifact.trusted_types),
+            ]
+        )
     return heading("Artifact") + _html.facts(rows)
 
 
@@ -87,20 +99,28 @@ def _lineage_rows(version: ModelVersion, links: PageLinks, site: Site) -> list[l
     lineage = version.record.lineage
     rows = []
     if lineage.run_id or lineage.run_url:
-        rows.append(["Run", _html.external(lineage.run_url, lineage.run_id or
-                                           lineage.run_url or "")])
+        rows.append(
+            ["Run", _html.external(lineage.run_url, lineage.run_id or lineage.run_url or "")]
+        )
     if lineage.code:
         rows.append(["Code", _code_cell(lineage.code.repo, lineage.code.commit)])
     for parent in lineage.parents:
         target = site.lookups.resolve(parent)
         shown = f"<code>{text(parent)}</code>"
         if target is not None:
-            shown += " → " + version_link(links, target.name, target.version,
-                                          f"{_html.name(target.name)} v{target.version}")
+            shown += " → " + version_link(
+                links, target.name, target.version, f"{_html.name(target.name)} v{target.version}"
+            )
         rows.append(["Parent", shown])
     for child in site.lookups.children.get((version.name, version.version), []):
-        rows.append(["Child", version_link(links, child.name, child.version,
-                                           f"{_html.name(child.name)} v{child.version}")])
+        rows.append(
+            [
+                "Child",
+                version_link(
+                    links, child.name, child.version, f"{_html.name(child.name)} v{child.version}"
+                ),
+            ]
+        )
     return rows
 
 
@@ -111,12 +131,22 @@ def _lineage(version: ModelVersion, links: PageLinks, site: Site) -> str:
     if rows:
         out.append(_html.facts(rows))
     if lineage.datasets:
-        out.append("\n" + table(["Dataset", "Location", "MD5"], [
-            [text(d.name),
-             _html.external(d.url) if d.url else (
-                 f"<code>{text(d.path)}</code>" if d.path else NONE),
-             f"<code>{text(d.md5)}</code>" if d.md5 else NONE]
-            for d in lineage.datasets]))
+        out.append(
+            "\n"
+            + table(
+                ["Dataset", "Location", "MD5"],
+                [
+                    [
+                        text(d.name),
+                        _html.external(d.url)
+                        if d.url
+                        else (f"<code>{text(d.path)}</code>" if d.path else NONE),
+                        f"<code>{text(d.md5)}</code>" if d.md5 else NONE,
+                    ]
+                    for d in lineage.datasets
+                ],
+            )
+        )
     graph = Graph()
     add_version(graph, version, site.lookups)
     if len(graph.nodes) > 1:
@@ -131,15 +161,25 @@ def _numbers(version: ModelVersion, previous: ModelVersion | None) -> str:
     out = []
     if record.params:
         out.append(heading("Parameters"))
-        out.append(table(["Parameter", "Value"], [
-            [text(k), f"<code>{_html.number(v)}</code>"] for k, v in record.params.items()]))
+        out.append(
+            table(
+                ["Parameter", "Value"],
+                [[text(k), f"<code>{_html.number(v)}</code>"] for k, v in record.params.items()],
+            )
+        )
     out.append(heading("Metrics"))
     if record.metrics:
         before = previous.record.metrics if previous else {}
         label = f"Δ vs v{previous.version}" if previous else "Δ"
-        out.append(table(["Metric", "Value", label], [
-            [text(k), _html.number(v), _html.delta(v, before.get(k))]
-            for k, v in record.metrics.items()]))
+        out.append(
+            table(
+                ["Metric", "Value", label],
+                [
+                    [text(k), _html.number(v), _html.delta(v, before.get(k))]
+                    for k, v in record.metrics.items()
+                ],
+            )
+        )
     else:
         out.append(muted("No metrics recorded."))
     return "".join(out)
@@ -152,10 +192,21 @@ def _signature(version: ModelVersion) -> str:
     out = [heading("Signature")]
     for title, specs in (("Inputs", signature.inputs), ("Outputs", signature.outputs)):
         if specs:
-            out.append(f"<p><b>{title}</b></p>\n" + table(["Name", "Type", "Shape"], [
-                [text(s.name or NONE), f"<code>{text(s.type)}</code>",
-                 text(s.shape) if s.shape is not None else NONE]
-                for s in specs]) + "\n")
+            out.append(
+                f"<p><b>{title}</b></p>\n"
+                + table(
+                    ["Name", "Type", "Shape"],
+                    [
+                        [
+                            text(s.name or NONE),
+                            f"<code>{text(s.type)}</code>",
+                            text(s.shape) if s.shape is not None else NONE,
+                        ]
+                        for s in specs
+                    ],
+                )
+                + "\n"
+            )
     return "".join(out)
 
 
@@ -169,15 +220,24 @@ def _history(version: ModelVersion, links: PageLinks, site: Site) -> str:
     return "".join(out)
 
 
-def version_page_text(model: RegisteredModel, version: ModelVersion,
-                      previous: ModelVersion | None, site: Site) -> str:
+def version_page_text(
+    model: RegisteredModel, version: ModelVersion, previous: ModelVersion | None, site: Site
+) -> str:
     """The page of ``version``; ``previous`` (the version before it) gives metric changes."""
     name, number = model.name, version.version
     links = site.linker.at(version_page(name, number))
     crumbs = f"<p>{anchor(links.href(model_page(name)), _html.name(name))} › v{number}</p>\n"
     description, words = _html.described(version.record.description)
-    body = [_search_words(model, version, words, site), f"\n{SEARCH_END}\n", crumbs,
-            _summary(model, version, links), "\n" + description,
-            _artifact(version), _lineage(version, links, site), _numbers(version, previous),
-            _signature(version), _history(version, links, site)]
+    body = [
+        _search_words(model, version, words, site),
+        f"\n{SEARCH_END}\n",
+        crumbs,
+        _summary(model, version, links),
+        "\n" + description,
+        _artifact(version),
+        _lineage(version, links, site),
+        _numbers(version, previous),
+        _signature(version),
+        _history(version, links, site),
+    ]
     return f"{WIDE}# {_html.name(name)} v{number}\n\n{_html.one_block(body)}"

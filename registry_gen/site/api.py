@@ -12,8 +12,8 @@ the one DVC edge (the shared file only: ``config.local`` holds credentials and
 is never read); :func:`committed_revision` asks git through the one git edge.
 
 Example:
-    >>> files = render_api(index, dvc_remote=None)            # doctest: +SKIP
-    >>> sorted(files)[:2]                                      # doctest: +SKIP
+    >>> files = render_api(index, dvc_remote=None)  # doctest: +SKIP
+    >>> sorted(files)[:2]  # doctest: +SKIP
     ['api/index.json', 'api/models/churn.json']
 """
 
@@ -93,9 +93,14 @@ def _stages(model: RegisteredModel) -> dict[str, list[int]]:
     return stages
 
 
-def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
-               generated_at: datetime | None = None, *,
-               revision: str | None = None, history: History | None = None) -> dict[str, str]:
+def render_api(
+    index: RegistryIndex,
+    dvc_remote: ApiRemote | None,
+    generated_at: datetime | None = None,
+    *,
+    revision: str | None = None,
+    history: History | None = None,
+) -> dict[str, str]:
     """Every file of the JSON API, keyed by site-relative path, as JSON text.
 
     ``revision`` is the commit the records are at (default: the index's own);
@@ -121,9 +126,7 @@ def render_api(index: RegistryIndex, dvc_remote: ApiRemote | None,
             "versions": [_version_entry(v) for v in model.versions],
         }
         if history is not None and history.complete:
-            document["history"] = [
-                cast(ApiEvent, event_json(e)) for e in history.for_model(name)
-            ]
+            document["history"] = [cast(ApiEvent, event_json(e)) for e in history.for_model(name)]
         files[model_api_path(name)] = _dump(document)
     index_document: ApiIndex = {
         "format": API_FORMAT,
@@ -156,8 +159,11 @@ def read_dvc_remote(root: Path) -> ApiRemote | None:
     """
     try:
         remote = _dvc.default_remote(root, local=False)
-        section = _dvc.read_config(root, local=False).get(f'remote "{remote.name}"', {}) \
-            if remote is not None else {}
+        section = (
+            _dvc.read_config(root, local=False).get(f'remote "{remote.name}"', {})
+            if remote is not None
+            else {}
+        )
     except ArtifactError as error:
         log.warning("%s", error)
         return None
@@ -189,8 +195,9 @@ def committed_revision(root: Path) -> str | None:
         lines = (out or "").splitlines()
         if len(lines) != 2 or Path(lines[0]).resolve() != root.resolve():
             return None
-        dirty = _git.run(root, "status", "--porcelain", "--untracked-files=all", "--",
-                         "models", "registry.yaml")
+        dirty = _git.run(
+            root, "status", "--porcelain", "--untracked-files=all", "--", "models", "registry.yaml"
+        )
     except GitError:
         return None
     return lines[1] if not (dirty or "").strip() else None

@@ -158,8 +158,11 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         """The registry's index and its history (an empty one when ``history: false``)."""
         if not self.config.history:
             return load_index(self._root), History.of((), complete=False)
-        if (self._command == "build" and threading.active_count() == 1
-                and "fork" in multiprocessing.get_all_start_methods()):
+        if (
+            self._command == "build"
+            and threading.active_count() == 1
+            and "fork" in multiprocessing.get_all_start_methods()
+        ):
             # Reading the history (git log + every record version) and loading the index
             # are independent and each takes seconds at 10,000 versions: read the history
             # in a forked process meanwhile. Only in a single-threaded `build`: forking a
@@ -184,13 +187,19 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             log.info("registry: %s", history.warning)
         self._existing = set(files.src_uris)
         self._options = SiteOptions(
-            repo_url=config.repo_url, page_size=max(5, self.config.page_size),
-            home="index.md" not in self._existing, site_url=config.site_url,
+            repo_url=config.repo_url,
+            page_size=max(5, self.config.page_size),
+            home="index.md" not in self._existing,
+            site_url=config.site_url,
             directory_urls=config.use_directory_urls,
         )
-        self._inputs = SiteInputs(index, history, datetime.now(UTC),
-                                  dvc_remote=read_dvc_remote(self._root),
-                                  revision=committed_revision(self._root))
+        self._inputs = SiteInputs(
+            index,
+            history,
+            datetime.now(UTC),
+            dvc_remote=read_dvc_remote(self._root),
+            revision=committed_revision(self._root),
+        )
         for path, content in iter_files(self._inputs, self._options, nav=True):
             if not self._hand_written(path):
                 files.append(File.generated(config, path, content=content))
@@ -198,8 +207,11 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         for path, source in object_files(self._root, index).items():
             files.append(File.generated(config, path, abs_src_path=str(source)))
         if self._mermaid is not None:
-            files.append(File.generated(config, f"{ASSET_DIR}/mermaid.min.js",
-                                        abs_src_path=str(self._mermaid)))
+            files.append(
+                File.generated(
+                    config, f"{ASSET_DIR}/mermaid.min.js", abs_src_path=str(self._mermaid)
+                )
+            )
         self._files = files
         return files
 
@@ -250,8 +262,12 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         if cache is not None:
             cache.save()
             stats = cache.stats
-            log.info("registry: %d generated pages rendered, %d unchanged reused%s",
-                     stats.rendered, stats.reused, f" ({stats.reason})" if stats.reason else "")
+            log.info(
+                "registry: %d generated pages rendered, %d unchanged reused%s",
+                stats.rendered,
+                stats.reused,
+                f" ({stats.reason})" if stats.reason else "",
+            )
             self.last_stats = stats
 
     def _open_cache(self, config: MkDocsConfig, writer: PageWriter) -> PageCache | None:
@@ -259,18 +275,22 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         if not self.config.cache:
             return None
         if not writer.search.known:
-            log.info("registry: the search plugin's index is not recognised; "
-                     "rendering every page (no incremental cache)")
+            log.info(
+                "registry: the search plugin's index is not recognised; "
+                "rendering every page (no incremental cache)"
+            )
             return None
-        return PageCache.open(site_cache_folder(config),
-                              build_fingerprint(config, self._nav, self.config))
+        return PageCache.open(
+            site_cache_folder(config), build_fingerprint(config, self._nav, self.config)
+        )
 
     # The search plugin indexes `page.content` in its own `on_page_context`. A model page
     # offers it only its head (see render.SEARCH_END) and gets its full content back
     # right after, before the theme renders it.
     @event_priority(100)
-    def _search_head_only(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig,
-                          nav: Any) -> dict[str, Any]:
+    def _search_head_only(
+        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
         content = page.content or ""
         if SEARCH_END in content:
             self._full_content[page.file.src_uri] = content
@@ -278,8 +298,9 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return context
 
     @event_priority(-100)
-    def _restore_content(self, context: dict[str, Any], *, page: Page, config: MkDocsConfig,
-                         nav: Any) -> dict[str, Any]:
+    def _restore_content(
+        self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> dict[str, Any]:
         full = self._full_content.pop(page.file.src_uri, None)
         if full is not None:
             page.content = full
@@ -298,8 +319,9 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
 def _history_of_head(root: Path) -> History:
     """The history of ``root``, read again only when its HEAD commit has changed."""
     try:
-        head = _git.run(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
-                        check=False, top_level=True)
+        head = _git.run(
+            root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False, top_level=True
+        )
     except GitError:
         head = None
     head = (head or "").strip()

@@ -33,8 +33,8 @@ The modules behind it: ``_urls`` (page paths, the :class:`Linker`), ``_html``
 models, activity, lineage), ``_model_page``, ``_version_page`` and ``_feed``.
 
 Example:
-    >>> pages = render_site(index, history)                 # doctest: +SKIP
-    >>> print(pages["models/churn/3/index.md"][:40])         # doctest: +SKIP
+    >>> pages = render_site(index, history)  # doctest: +SKIP
+    >>> print(pages["models/churn/3/index.md"][:40])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -84,18 +84,24 @@ ASSET_DIR = "assets/registry-gen"
 _ASSETS = ("registry.css", "registry.js")
 
 
-def render_site(index: RegistryIndex, history: History,
-                options: SiteOptions | None = None) -> dict[str, str]:
+def render_site(
+    index: RegistryIndex, history: History, options: SiteOptions | None = None
+) -> dict[str, str]:
     """Every generated page of the registry's website, keyed by docs-relative path.
 
-    >>> render_site(index, history)["models/churn/index.md"]   # doctest: +SKIP
+    >>> render_site(index, history)["models/churn/index.md"]  # doctest: +SKIP
     '---\\nhide:...'
     """
     return dict(iter_pages(index, history, options))
 
 
-def iter_pages(index: RegistryIndex, history: History, options: SiteOptions | None = None,
-               *, nav: bool | None = None) -> Iterator[tuple[str, str]]:
+def iter_pages(
+    index: RegistryIndex,
+    history: History,
+    options: SiteOptions | None = None,
+    *,
+    nav: bool | None = None,
+) -> Iterator[tuple[str, str]]:
     """The pages of :func:`render_site` as a stream: each rendered when asked for.
 
     ``nav=True`` gives only the pages of the navigation (a handful, see
@@ -103,7 +109,7 @@ def iter_pages(index: RegistryIndex, history: History, options: SiteOptions | No
     builder can hand MkDocs the navigation and stream the rest (a few thousand
     pages at a time are never held together).
 
-    >>> dict(iter_pages(index, history, nav=True)).keys()   # doctest: +SKIP
+    >>> dict(iter_pages(index, history, nav=True)).keys()  # doctest: +SKIP
     dict_keys(['index.md', 'models/index.md', 'models/activity.md', 'models/lineage.md'])
     """
     options = options or SiteOptions()
@@ -120,8 +126,10 @@ def iter_pages(index: RegistryIndex, history: History, options: SiteOptions | No
         yield from timeline_pages(model, site).items()
         previous: ModelVersion | None = None
         for version in model.versions:
-            yield version_page(name, version.version), version_page_text(
-                model, version, previous, site)
+            yield (
+                version_page(name, version.version),
+                version_page_text(model, version, previous, site),
+            )
             previous = version
 
 
@@ -135,8 +143,13 @@ def _top_sections(site: Site) -> Iterator[dict[str, str]]:
     yield compare_page(site)
 
 
-def render_feed(index: RegistryIndex, history: History, options: SiteOptions | None = None,
-                *, updated: datetime | None = None) -> str:
+def render_feed(
+    index: RegistryIndex,
+    history: History,
+    options: SiteOptions | None = None,
+    *,
+    updated: datetime | None = None,
+) -> str:
     """An Atom feed (XML text) of the newest stage transitions and registrations.
 
     ``updated`` dates a feed that has no entries yet.
@@ -153,8 +166,7 @@ def nav_pages(pages: Mapping[str, str]) -> set[str]:
 def asset_files() -> dict[str, str]:
     """The site's stylesheet and script (package data), keyed by site path."""
     assets = resources.files("registry_gen.site") / "assets"
-    return {f"{ASSET_DIR}/{name}": (assets / name).read_text(encoding="utf-8")
-            for name in _ASSETS}
+    return {f"{ASSET_DIR}/{name}": (assets / name).read_text(encoding="utf-8") for name in _ASSETS}
 
 
 @dataclass(frozen=True)
@@ -180,14 +192,15 @@ def build_files(inputs: SiteInputs, options: SiteOptions) -> dict[str, str]:
     Pure: the same inputs give the same files. :func:`iter_files` is the same as a stream.
 
     >>> files = build_files(SiteInputs(index, history, now), SiteOptions())  # doctest: +SKIP
-    >>> "models/feed.xml" in files and "api/index.json" in files   # doctest: +SKIP
+    >>> "models/feed.xml" in files and "api/index.json" in files  # doctest: +SKIP
     True
     """
     return dict(iter_files(inputs, options))
 
 
-def iter_files(inputs: SiteInputs, options: SiteOptions, *,
-               nav: bool | None = None) -> Iterator[tuple[str, str]]:
+def iter_files(
+    inputs: SiteInputs, options: SiteOptions, *, nav: bool | None = None
+) -> Iterator[tuple[str, str]]:
     """:func:`build_files` as a stream of ``(path, text)``, each file once.
 
     ``nav`` as for :func:`iter_pages`: ``True`` gives only the navigation's pages,
@@ -197,6 +210,11 @@ def iter_files(inputs: SiteInputs, options: SiteOptions, *,
     if nav:
         return
     yield FEED, render_feed(inputs.index, inputs.history, options)
-    yield from render_api(inputs.index, inputs.dvc_remote, inputs.generated_at,
-                          revision=inputs.revision, history=inputs.history).items()
+    yield from render_api(
+        inputs.index,
+        inputs.dvc_remote,
+        inputs.generated_at,
+        revision=inputs.revision,
+        history=inputs.history,
+    ).items()
     yield from asset_files().items()
