@@ -28,6 +28,10 @@ REAL_MODEL = "m"
 ARTIFACT = "model.skops"
 ORG = "acme-ml"
 START = 1_640_995_200  # 2022-01-01T00:00:00Z
+# Every story ends before this (2026-01-01): a commit dated after the reader's clock is
+# clamped to it (and flagged) by the history, which would make pages change on every build.
+END = 1_767_225_600
+MEAN_STEP = (5 * 60 + 9 * 3600) // 2  # seconds between pull requests, when the span allows
 
 FIRST = [
     "Ada",
@@ -185,6 +189,9 @@ class Story:
         self.people = [f"{FIRST[i % len(FIRST)]} {LAST[(i * 7) % len(LAST)]}" for i in range(60)]
         self.models = [self._new_model(i) for i in range(models)]
         self.clock = START
+        # At most two pull requests a version (its registration, maybe a promotion or an
+        # alias), so the mean step that fits them all between START and END.
+        self.mean_step = min(MEAN_STEP, (END - START) // max(1, 2 * models * versions))
 
     def _new_model(self, index: int) -> Model:
         rng = self.rng
@@ -215,7 +222,7 @@ class Story:
 
     def tick(self) -> int:
         """The next pull request's time: minutes to hours after the previous one."""
-        self.clock += self.rng.randint(5 * 60, 9 * 3600)
+        self.clock += self.rng.randint(self.mean_step // 30, 2 * self.mean_step - self.mean_step // 30)
         return self.clock
 
     def pull_requests(self) -> Iterator[PullRequest]:

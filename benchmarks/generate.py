@@ -81,7 +81,7 @@ __all__ = [
 ]
 
 # Bump when the generated content changes, so cached registries are rebuilt.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 POLICY = """\
 # The registry's rules (registry-gen's defaults, written out).
