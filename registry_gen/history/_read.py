@@ -44,12 +44,16 @@ SHALLOW_WARNING = (
 _CHUNK_COMMITS = 2_000
 
 
-def read_history(root: Path | str, rev: str = "HEAD", *, now: datetime | None = None) -> History:
+def read_history(
+    root: Path | str, rev: str = "HEAD", *, now: datetime | None = None, parts: int | None = None
+) -> History:
     """The history of ``models/`` up to ``rev`` in the git repository at ``root``.
 
     Not a git repository, or no commits yet: an empty history. A shallow clone:
     an empty, incomplete history with a warning (logged and in ``warning``).
     Dates after ``now`` (default: the current time) are clamped and flagged.
+    ``parts`` is how many ``git log`` processes list the line at once (default: one
+    per processor for a long history); the history is the same whatever it is.
 
     >>> read_history("/srv/registry").for_version("churn", 3)[0].kind  # doctest: +SKIP
     'registered'
@@ -80,7 +84,7 @@ def read_history(root: Path | str, rev: str = "HEAD", *, now: datetime | None = 
     if found.split()[0] == "true":
         log.warning("registry history: %s", SHALLOW_WARNING)
         return History.of((), complete=False, warning=SHALLOW_WARNING)
-    blocks = list(_events(root, read_log(root, rev), now or datetime.now(UTC)))
+    blocks = list(_events(root, read_log(root, rev, parts=parts), now or datetime.now(UTC)))
     blocks.reverse()
     return History.of(event for block in blocks for event in block)
 
