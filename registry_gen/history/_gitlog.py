@@ -188,9 +188,9 @@ def _runs(root: Path, rev: str, parts: int | None) -> list[tuple[str, int | None
         return [(rev, None)]
     offsets = [total * i // parts for i in range(parts)]
     # ``rev~N`` follows first parents, so each run starts on the line itself.
-    resolved = _git.run(
-        root, "rev-parse", "--end-of-options", *(f"{rev}~{n}" for n in offsets), top_level=True
-    )
+    # (``rev`` passed check_rev, so none of these reads as an option; rev-parse would
+    # echo ``--end-of-options`` back.)
+    resolved = _git.run(root, "rev-parse", *(f"{rev}~{n}" for n in offsets), top_level=True)
     assert resolved is not None
     starts = resolved.split()
     sizes = [b - a for a, b in zip(offsets, [*offsets[1:], total], strict=True)]
