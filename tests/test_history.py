@@ -342,7 +342,9 @@ def _line_with_renames_merges_and_alias_moves(root: Path) -> Path:
     return root
 
 
-def test_split_log_gives_exactly_the_events_of_one_log(tmp_path: Path) -> None:
+def test_split_log_gives_exactly_the_events_of_one_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _line_with_renames_merges_and_alias_moves(tmp_path / "r")
     whole = read_history(root, parts=1)
     kinds = {e.kind for e in whole.events}
@@ -356,6 +358,9 @@ def test_split_log_gives_exactly_the_events_of_one_log(tmp_path: Path) -> None:
     for parts in range(2, lines + 3):
         assert read_history(root, parts=parts).events == whole.events, parts
     assert read_history(root).events == whole.events  # the automatic choice
+    # Chunks of a few commits: each chunk's objects are read while the one before is compared.
+    monkeypatch.setattr("registry_gen.history._read._CHUNK_COMMITS", 3)
+    assert read_history(root, parts=2).events == whole.events
 
 
 def test_a_spooled_command_that_fails_names_git_s_explanation(tmp_path: Path) -> None:

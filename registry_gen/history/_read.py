@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -89,9 +90,22 @@ def read_history(
     return History.of(event for block in blocks for event in block)
 
 
-def _chunks(commits: Iterator[RawCommit]) -> Iterator[list[RawCommit]]:
-    while chunk := list(islice(commits, _CHUNK_COMMITS)):
-        yield chunk
+def _chunks(
+    root: Path, commits: Iterator[RawCommit], seen: dict[str, Any]
+) -> Iterator[tuple[list[RawCommit], dict[str, tuple[str, bytes]]]]:
+    """Each chunk of commits with the objects it compares. The next chunk's objects are
+    read by ``git cat-file`` while this one is compared, so that git's work is off the
+    critical path; a blob it misses (left ``seen`` meanwhile) is read when asked for."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        chunk = list(islice(commits, _CHUNK_COMMITS))
+        pending = reader.submit(_git.read_objects, root, list(_wanted(chunk, seen)))
+        while chunk:
+            following = list(islice(commits, _CHUNK_COMMITS))
+            objects = pending.result()
+            if following:
+                pending = reader.submit(_git.read_objects, root, list(_wanted(following, seen)))
+            yield chunk, objects
+            chunk = following
 
 
 def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator[list[Event]]:
@@ -101,8 +115,7 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
     # Each blob is usually compared twice, as the old side of a newer change and then
     # as the new side of an older one: its summary waits here for the second use only.
     seen: dict[str, dict[str, Any] | None] = {}
-    for chunk in _chunks(commits):
-        objects = _git.read_objects(root, _wanted(chunk, seen))
+    for chunk, objects in _chunks(root, commits, seen):
         for raw in chunk:
             commit = _commit(raw, objects, bound)
             bound = commit.date
