@@ -28,6 +28,7 @@ from pathlib import Path
 from .errors import GitError
 
 __all__ = [
+    "Spool",
     "check_rev",
     "is_repository",
     "is_top_level",
@@ -121,13 +122,17 @@ def run_bytes(
 
 
 def stream(
-    root: Path | str, *args: str, top_level: bool = False, chunk_size: int = 1 << 20
+    root: Path | str,
+    *args: str,
+    top_level: bool = False,
+    chunk_size: int = 1 << 20,
+    env: Mapping[str, str] | None = None,
 ) -> Generator[bytes, None, None]:
     """Run ``git ARGS`` in ``root`` and yield its standard output in pieces as git writes it.
 
     For output too large to hold (``git log`` over 230,000 commits): the caller
     parses each piece and keeps only what it needs. Closing the generator early
-    stops git. ``top_level`` is :func:`run_bytes`'s.
+    stops git. ``top_level`` and ``env`` are :func:`run_bytes`'s.
 
     >>> b"".join(stream(".", "--version")).startswith(b"git version")  # doctest: +SKIP
     True
@@ -147,7 +152,7 @@ def stream(
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=errors,
-                env=_environment(root, None, top_level),
+                env=_environment(root, env, top_level),
             )
         except (FileNotFoundError, NotADirectoryError):
             raise _not_started(root) from None
@@ -165,6 +170,76 @@ def stream(
         if code != 0:
             errors.seek(0)
             raise GitError(f"git {_verb(args)} failed in {root}: {_first_line(errors.read())}")
+
+
+class Spool:
+    """``git ARGS`` started now, its output written to an unnamed temporary file (on
+    disk, not in memory) until :meth:`read` streams it back.
+
+    For output wanted later, while git works on it in parallel: several ``git log``
+    processes over parts of one history run at once, and each is read in turn.
+    Use it as a context manager: leaving it stops git and drops the file.
+
+    >>> with Spool(".", "--version") as out:  # doctest: +SKIP
+    ...     b"".join(out.read()).startswith(b"git version")
+    True
+
+    Raises:
+        GitError: git is not installed, or the command failed (raised by :meth:`read`).
+    """
+
+    def __init__(
+        self,
+        root: Path | str,
+        *args: str,
+        top_level: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        command = ["git", *args]
+        log.debug("git (spooled): %s (in %s)", shlex.join(command), root)
+        self._root, self._args = root, args
+        # Both files live as long as the spool: close() shuts them.
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self._process = subprocess.Popen(
+                command,
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=self._out,
+                stderr=self._errors,
+                env=_environment(root, env, top_level),
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            self.close()
+            raise _not_started(root) from None
+
+    def read(self, chunk_size: int = 1 << 20) -> Generator[bytes, None, None]:
+        """Wait for git to finish, then yield its output in pieces."""
+        if self._process.wait() != 0:
+            self._errors.seek(0)
+            raise GitError(
+                f"git {_verb(self._args)} failed in {self._root}: "
+                f"{_first_line(self._errors.read())}"
+            )
+        self._out.seek(0)
+        while piece := self._out.read(chunk_size):
+            yield piece
+
+    def close(self) -> None:
+        """Stop git if it still runs, and drop its output."""
+        process = getattr(self, "_process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        self._out.close()
+        self._errors.close()
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def run(

@@ -302,3 +302,74 @@ def test_a_promotion_is_read_from_its_one_line(
     assert (found or {}).get("stage") == expected
     if found is not None:
         assert found["description"] == "d"
+
+
+def _line_with_renames_merges_and_alias_moves(root: Path) -> Path:
+    """Twelve commits on the line, each kind of state that crosses a split somewhere."""
+    init_repo(root)
+    write_model(root, "old-name", aliases={"champion": 1})
+    write_version(root, "old-name", 1)
+    commit(root, "Register old-name v1 (#1)", date="2026-01-01T10:00:00Z")
+    write_version(root, "old-name", 2)
+    commit(root, "Register old-name v2 (#2)", date="2026-01-01T11:00:00Z")
+    git(root, "checkout", "-q", "-b", "promote")
+    write_version(root, "old-name", 2, stage="Staging")
+    commit(root, "Promote v2", author="Bob Builder <bob@example.com>")
+    git(root, "checkout", "-q", "main")
+    message = "Merge pull request #3 from team/promote\n\nPromote v2"
+    git(root, "merge", "-q", "--no-ff", "promote", "-m", message)
+    write_model(root, "old-name", aliases={"champion": 2, "challenger": 1})
+    # A date after the next commit's: clamped to that bound, which crosses a split too.
+    commit(root, "Move champion (#4)", date="2099-01-01T10:00:00Z")
+    git(root, "mv", "models/old-name", "models/new-name")
+    write_model(root, "new-name", aliases={"champion": 2, "challenger": 1})
+    commit(root, "Rename (#5)", date="2026-01-02T10:00:00Z")
+    write_version(root, "new-name", 1, stage="Archived")
+    commit(root, "Archive v1 (#6)", date="2026-01-02T11:00:00Z")
+    write_model(root, "new-name", aliases={"champion": 1})
+    commit(root, "Champion back to v1 (#7)", date="2026-01-02T12:00:00Z")
+    git(root, "mv", "models/new-name/2", "models/new-name/3")
+    write_version(root, "new-name", 3, stage="Staging")
+    commit(root, "Renumber v2 as v3 (#8)", date="2026-01-02T13:00:00Z")
+    write_model(root, "other")
+    write_version(root, "other", 1)
+    commit(root, "Register other v1 (#9)", date="2026-01-02T14:00:00Z")
+    git(root, "rm", "-rq", "models/other")
+    commit(root, "Remove other (#10)", date="2026-01-02T15:00:00Z")
+    write_model(root, "other")
+    write_version(root, "other", 1, stage="Production")
+    commit(root, "Register other again (#11)", date="2026-01-02T16:00:00Z")
+    return root
+
+
+def test_split_log_gives_exactly_the_events_of_one_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _line_with_renames_merges_and_alias_moves(tmp_path / "r")
+    whole = read_history(root, parts=1)
+    kinds = {e.kind for e in whole.events}
+    assert {"alias_moved", "stage", "removed", "model_removed", "registered"} <= kinds
+    assert whole.for_model("old-name") == ()  # renamed: named where it lives at the end
+    assert any(e.commit.claimed_date is not None for e in whole.events)
+    merged = [e for e in whole.events if e.commit.pr == 3]
+    assert [(e.kind, e.commit.author) for e in merged] == [("stage", "Bob Builder")]
+    lines = int(git(root, "rev-list", "--first-parent", "--count", "HEAD"))
+    # Every split point, one run per commit, and more runs than commits.
+    for parts in range(2, lines + 3):
+        assert read_history(root, parts=parts).events == whole.events, parts
+    assert read_history(root).events == whole.events  # the automatic choice
+    # Chunks of a few commits: each chunk's objects are read while the one before is compared.
+    monkeypatch.setattr("registry_gen.history._read._CHUNK_COMMITS", 3)
+    assert read_history(root, parts=2).events == whole.events
+
+
+def test_a_spooled_command_that_fails_names_git_s_explanation(tmp_path: Path) -> None:
+    from registry_gen import _git
+    from registry_gen.errors import GitError
+
+    root = init_repo(tmp_path / "r")
+    failing = _git.Spool(root, "log", "--end-of-options", "no-such-branch")
+    with failing as out, pytest.raises(GitError, match=r"git log failed in .*no-such-branch"):
+        b"".join(out.read())
+    with _git.Spool(root, "log", "--format=%s") as out:
+        assert b"".join(out.read()).strip() != b""

@@ -2,10 +2,11 @@
 
 The registry's history is its git history: a version was registered by the
 commit that added its ``version.yaml``, promoted by the commit that changed
-its ``stage``, and so on. :func:`read_history` reads it with one ``git log``
-(streamed, newest first, never held as text) and one ``git cat-file --batch``
-per few thousand commits for the record blobs it compares, whatever the size
-of the registry.
+its ``stage``, and so on. :func:`read_history` reads it with ``git log`` (streamed,
+newest first, never held as text; a long line is split into runs listed by one
+process per processor at once, the older runs kept on disk until their turn) and
+one ``git cat-file --batch`` per few thousand commits for the record blobs it
+compares, whatever the size of the registry.
 
 Credit goes to the change that landed: the commit on the first-parent line (the
 merge or squash commit GitHub wrote), never to the commits a pull request

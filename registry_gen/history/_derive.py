@@ -9,6 +9,7 @@ which reading newest first knows before it meets them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class Key:
     version: int | None
 
 
+# Each change's paths are asked about several times (renames, names, sides, events),
+# and a record is changed by several commits: the answers are kept, a bounded number.
+@functools.lru_cache(maxsize=1 << 16)
 def record_key(path: str | None) -> Key | None:
     """The record ``path`` holds, or None when it is not a record file."""
     if path is None:

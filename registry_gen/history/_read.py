@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -44,12 +45,16 @@ SHALLOW_WARNING = (
 _CHUNK_COMMITS = 2_000
 
 
-def read_history(root: Path | str, rev: str = "HEAD", *, now: datetime | None = None) -> History:
+def read_history(
+    root: Path | str, rev: str = "HEAD", *, now: datetime | None = None, parts: int | None = None
+) -> History:
     """The history of ``models/`` up to ``rev`` in the git repository at ``root``.
 
     Not a git repository, or no commits yet: an empty history. A shallow clone:
     an empty, incomplete history with a warning (logged and in ``warning``).
     Dates after ``now`` (default: the current time) are clamped and flagged.
+    ``parts`` is how many ``git log`` processes list the line at once (default: one
+    per processor for a long history); the history is the same whatever it is.
 
     >>> read_history("/srv/registry").for_version("churn", 3)[0].kind  # doctest: +SKIP
     'registered'
@@ -80,14 +85,27 @@ def read_history(root: Path | str, rev: str = "HEAD", *, now: datetime | None = 
     if found.split()[0] == "true":
         log.warning("registry history: %s", SHALLOW_WARNING)
         return History.of((), complete=False, warning=SHALLOW_WARNING)
-    blocks = list(_events(root, read_log(root, rev), now or datetime.now(UTC)))
+    blocks = list(_events(root, read_log(root, rev, parts=parts), now or datetime.now(UTC)))
     blocks.reverse()
     return History.of(event for block in blocks for event in block)
 
 
-def _chunks(commits: Iterator[RawCommit]) -> Iterator[list[RawCommit]]:
-    while chunk := list(islice(commits, _CHUNK_COMMITS)):
-        yield chunk
+def _chunks(
+    root: Path, commits: Iterator[RawCommit], seen: dict[str, Any]
+) -> Iterator[tuple[list[RawCommit], dict[str, tuple[str, bytes]]]]:
+    """Each chunk of commits with the objects it compares. The next chunk's objects are
+    read by ``git cat-file`` while this one is compared, so that git's work is off the
+    critical path; a blob it misses (left ``seen`` meanwhile) is read when asked for."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        chunk = list(islice(commits, _CHUNK_COMMITS))
+        pending = reader.submit(_git.read_objects, root, list(_wanted(chunk, seen)))
+        while chunk:
+            following = list(islice(commits, _CHUNK_COMMITS))
+            objects = pending.result()
+            if following:
+                pending = reader.submit(_git.read_objects, root, list(_wanted(following, seen)))
+            yield chunk, objects
+            chunk = following
 
 
 def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator[list[Event]]:
@@ -97,8 +115,7 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
     # Each blob is usually compared twice, as the old side of a newer change and then
     # as the new side of an older one: its summary waits here for the second use only.
     seen: dict[str, dict[str, Any] | None] = {}
-    for chunk in _chunks(commits):
-        objects = _git.read_objects(root, _wanted(chunk, seen))
+    for chunk, objects in _chunks(root, commits, seen):
         for raw in chunk:
             commit = _commit(raw, objects, bound)
             bound = commit.date
