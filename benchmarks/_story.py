@@ -222,7 +222,8 @@ class Story:
 
     def tick(self) -> int:
         """The next pull request's time: minutes to hours after the previous one."""
-        self.clock += self.rng.randint(self.mean_step // 30, 2 * self.mean_step - self.mean_step // 30)
+        least = self.mean_step // 30
+        self.clock += self.rng.randint(least, 2 * self.mean_step - least)
         return self.clock
 
     def pull_requests(self) -> Iterator[PullRequest]:
