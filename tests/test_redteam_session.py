@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -186,3 +190,83 @@ def test_an_unchanged_redirect_asks_nobody(tmp_path: Path) -> None:
     commit(root, "Register churn v2")
     notices = [str(f) for f in validate_change(root, "HEAD~1", "HEAD").findings]
     assert not any("churn-old" in n for n in notices), notices
+
+
+# ---------------------------------------------------------------------------
+# A hostile site's S3 endpoint never receives the reader's AWS credentials
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.seen.append(dict(self.headers.items()))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    _Recorder.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", _Recorder.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "AKIAVICTIMKEY",
+        "AWS_SECRET_ACCESS_KEY": "victim-secret",
+        "AWS_SESSION_TOKEN": "victim-session-token",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(key, raising=False)
+
+
+def _read_from_site_remote(endpoint: str) -> None:
+    from registry_gen._dvc import DvcSource
+    from registry_gen._remote_fs import open_remote
+
+    remote = open_remote(
+        DvcSource(url="s3://victim-bucket/store", options={"endpointurl": endpoint})
+    )
+    path = remote.candidates("d41d8cd98f00b204e9800998ecf8427e", legacy=False)[0]
+    with pytest.raises(OSError):  # 404 from the recorder: FileNotFoundError
+        remote.fs.open_at(path, 0)
+
+
+def test_a_sites_s3_endpoint_gets_no_credentials_from_the_environment(
+    recorder: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("s3fs")
+    endpoint, seen = recorder
+    _aws_env(monkeypatch)
+    _read_from_site_remote(endpoint)
+    assert seen, "the reader never asked the endpoint"
+    sent = " ".join(f"{k}: {v}" for headers in seen for k, v in headers.items())
+    assert "AKIAVICTIMKEY" not in sent and "victim-session-token" not in sent, sent
+
+
+def test_the_readers_own_endpoint_gets_its_credentials(
+    recorder: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Naming the endpoint in the reader's own environment is the consent to sign for it."""
+    pytest.importorskip("s3fs")
+    endpoint, seen = recorder
+    _aws_env(monkeypatch)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint + "/")
+    _read_from_site_remote(endpoint)
+    assert any("AKIAVICTIMKEY" in h.get("Authorization", "") for h in seen), seen
