@@ -52,6 +52,10 @@ DENIED_MODULES = frozenset(
         "_sqlite3", "tarfile", "zipfile", "fileinput", "glob", "linecache", "xmlrpc",
         "logging", "distutils", "setuptools", "pip", "_pytest", "pytest", "numpy.testing",
         "numpy.f2py", "numpy.distutils", "fsspec", "urllib3", "httpx",
+        # Loaders of other formats (a trusted skops.io.load is a pickle with extra steps) and
+        # registry-gen itself (paths.atomic_write writes any file, _git.run runs git).
+        "registry_gen", "skops.io", "cloudpickle", "torch.serialization", "pandas.io.pickle",
+        "mlflow", "dvc",
     }
 )  # fmt: skip
 # Single objects of otherwise harmless modules that evaluate, import, open or reach
@@ -63,7 +67,8 @@ DENIED_NAMES = frozenset(
         "builtins.globals", "builtins.help", "builtins.input", "builtins.locals",
         "builtins.open", "builtins.quit", "builtins.setattr", "builtins.vars",
         "codecs.open", "functools.reduce", "_functools.reduce", "_operator.attrgetter",
-        "_operator.methodcaller", "numpy.load", "numpy.fromfile", "numpy.memmap",
+        "_operator.methodcaller", "numpy.load", "numpy.fromfile", "numpy.memmap", "torch.load",
+        "pandas.read_pickle",
         "operator.attrgetter", "operator.methodcaller", "types.CodeType",
         "types.FunctionType", "types.LambdaType", "types.ModuleType",
     }
