@@ -158,14 +158,19 @@ def _import_problem(name: str, require_installed: bool) -> str | None:
         except (Exception, SystemExit) as error:  # a broken library: say so, never a traceback
             # SystemExit too: a module that exits on import would end the check with its code.
             return f"{name!r} is not importable: importing {module_name} failed ({error!r})"
-        for i in range(cut, len(parts)):
-            if not hasattr(target, parts[i]):
-                owner = ".".join(parts[:i])
-                return f"{name!r} is not importable: {owner} has no attribute {parts[i]!r}"
-            target = getattr(target, parts[i])
-        home = _home(target)
-        if home is not None and _denied(home.split(".")):
-            # A denied object under another name (numpy.lib._format_impl.os.system is posix.system).
-            return f"{name!r} is {home}, which reaches the operating system or the interpreter"
-        return None
+        return _attribute_problem(name, target, parts, cut)
     return f"{name!r} is not importable: no module {parts[0]!r} here"
+
+
+def _attribute_problem(name: str, target: object, parts: list[str], cut: int) -> str | None:
+    """Whether the attributes ``parts[cut:]`` of the module ``target`` exist and are allowed."""
+    for i in range(cut, len(parts)):
+        if not hasattr(target, parts[i]):
+            owner = ".".join(parts[:i])
+            return f"{name!r} is not importable: {owner} has no attribute {parts[i]!r}"
+        target = getattr(target, parts[i])
+    home = _home(target)
+    if home is not None and _denied(home.split(".")):
+        # A denied object under another name (numpy.lib._format_impl.os.system is posix.system).
+        return f"{name!r} is {home}, which reaches the operating system or the interpreter"
+    return None

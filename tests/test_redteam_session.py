@@ -204,13 +204,13 @@ def test_an_unchanged_redirect_asks_nobody(tmp_path: Path) -> None:
 class _Recorder(BaseHTTPRequestHandler):
     seen: ClassVar[list[dict[str, str]]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.seen.append(dict(self.headers.items()))
         self.send_response(404)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    do_HEAD = do_GET  # noqa: N815
+    do_HEAD = do_GET
 
     def log_message(self, *args: object) -> None:
         pass
@@ -246,7 +246,7 @@ def _read_from_site_remote(endpoint: str) -> None:
     from registry_gen._remote_fs import open_remote
 
     remote = open_remote(
-        DvcSource(url="s3://victim-bucket/store", options={"endpointurl": endpoint})
+        DvcSource(url="s3://victim-bucket/store", options=(("endpointurl", endpoint),))
     )
     path = remote.candidates("d41d8cd98f00b204e9800998ecf8427e", legacy=False)[0]
     with pytest.raises(OSError):  # 404 from the recorder: FileNotFoundError

@@ -64,9 +64,7 @@ def redirect_approvals(
         if before == after or (before is None and old in base.models):
             continue
         owners = [*_owners(base, head, before), *_owners(base, head, after)]
-        change = (
-            f"now loads {after!r}" if after is not None else "no longer follows the redirect"
-        )
+        change = f"now loads {after!r}" if after is not None else "is no longer redirected"
         was = f" (was {before!r})" if before is not None else ""
         who = ", ".join(dict.fromkeys(owners)) or "the registry's admins"
         out.add(
