@@ -7,6 +7,7 @@ trusted skops types that slip past the deny list or stop the validator.
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 import threading
 from collections.abc import Iterator
@@ -275,3 +276,73 @@ def test_the_readers_own_endpoint_gets_its_credentials(
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint + "/")
     _read_from_site_remote(endpoint)
     assert any("AKIAVICTIMKEY" in h.get("Authorization", "") for h in seen), seen
+
+
+# ---------------------------------------------------------------------------
+# A hostile MLflow tracking server cannot make import-mlflow copy this machine's files
+
+
+class _HostileMlflow(BaseHTTPRequestHandler):
+    """Just enough of MLflow's REST API: one model whose version's files are `secret_uri`."""
+
+    secret_uri: ClassVar[str] = ""
+
+    def _answer(self) -> None:
+        path = self.path.split("?", 1)[0].removeprefix("/api/2.0/mlflow/")
+        version = {
+            "name": "evil",
+            "version": "1",
+            "creation_timestamp": 1767225600000,
+            "last_updated_timestamp": 1767225600000,
+            "current_stage": "None",
+            "source": self.secret_uri,
+            "status": "READY",
+        }
+        body: dict[str, object] = {
+            "registered-models/search": {"registered_models": [{"name": "evil"}]},
+            "registered-models/get": {"registered_model": {"name": "evil"}},
+            "model-versions/search": {"model_versions": [version]},
+            "model-versions/get": {"model_version": version},
+            "model-versions/get-download-uri": {"artifact_uri": self.secret_uri},
+        }.get(path, {})
+        data = json.dumps(body).encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = _answer
+    do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_a_remote_tracking_server_cannot_name_files_on_this_machine(tmp_path: Path) -> None:
+    pytest.importorskip("mlflow")
+    from click.testing import CliRunner
+
+    from registry_gen.cli import main
+    from registry_gen.scaffold import init_registry
+
+    secret = tmp_path / "home" / ".aws"
+    secret.mkdir(parents=True)
+    (secret / "credentials").write_text("aws_secret_access_key = victim\n")
+    _HostileMlflow.secret_uri = secret.as_uri()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileMlflow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        root = init_registry(tmp_path / "reg")
+        tracking = f"http://127.0.0.1:{server.server_address[1]}"
+        result = CliRunner().invoke(
+            main, ["-C", str(root), "import-mlflow", "--tracking-uri", tracking, "--no-push"]
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    copied = [p for p in root.rglob("credentials") if ".git" not in p.parts]
+    assert not copied, (result.output, copied)
+    assert result.exit_code != 0
+    assert "names files on this machine" in result.output
