@@ -208,7 +208,11 @@ def _check_no_local_files(source: str, tracking_uri: str | None) -> None:
         from mlflow.tracking.artifact_utils import get_artifact_uri
 
         try:
-            where = get_artifact_uri(runs["run"], runs["path"] or None, tracking_uri=tracking)
+            where = str(
+                get_artifact_uri(  # type: ignore[no-untyped-call]
+                    runs["run"], runs["path"] or None, tracking_uri=tracking
+                )
+            )
         except Exception:  # no such run: the download says so
             return
     scheme = match["scheme"].lower() if (match := _SCHEME.match(where)) else "file"

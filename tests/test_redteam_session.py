@@ -298,13 +298,14 @@ class _HostileMlflow(BaseHTTPRequestHandler):
             "source": self.secret_uri,
             "status": "READY",
         }
-        body: dict[str, object] = {
+        answers: dict[str, dict[str, object]] = {
             "registered-models/search": {"registered_models": [{"name": "evil"}]},
             "registered-models/get": {"registered_model": {"name": "evil"}},
             "model-versions/search": {"model_versions": [version]},
             "model-versions/get": {"model_version": version},
             "model-versions/get-download-uri": {"artifact_uri": self.secret_uri},
-        }.get(path, {})
+        }
+        body = answers.get(path, {})
         data = json.dumps(body).encode()
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "application/json")
