@@ -347,3 +347,26 @@ def test_a_remote_tracking_server_cannot_name_files_on_this_machine(tmp_path: Pa
     assert not copied, (result.output, copied)
     assert result.exit_code != 0
     assert "names files on this machine" in result.output
+
+
+# ---------------------------------------------------------------------------
+# History credit: the pull request's author is the merged branch's tip, a git identity
+
+
+def test_the_history_table_heads_git_identities_as_unverified(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from builders import git
+    from registry_gen.cli import main
+
+    root = init_repo(tmp_path / "reg")
+    git(root, "checkout", "-q", "-b", "pr")
+    write_model(root, "churn")
+    write_version(root, "churn", 1)
+    commit(root, "Register churn", author="Somebody Else <ceo@example.com>")
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "-q", "--no-ff", "-m", "Merge pull request #7 from x/pr", "pr")
+    result = CliRunner().invoke(main, ["-C", str(root), "history"])
+    assert result.exit_code == 0, result.output
+    assert "Somebody Else" in result.output  # credited from the second parent...
+    assert "AUTHOR (UNVERIFIED)" in result.output  # ...and said to be a claim
