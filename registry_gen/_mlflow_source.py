@@ -166,6 +166,8 @@ def local_artifact(
         _mlflow_client(tracking_uri)  # the extra's check, with its one-line error
         from mlflow.artifacts import download_artifacts
 
+        _check_no_local_files(source, tracking_uri)
+
         try:
             found = Path(
                 download_artifacts(
@@ -181,6 +183,45 @@ def local_artifact(
     target = tmp / "model"  # the version's artifact path: models/NAME/N/model
     shutil.copytree(found, target)
     return target
+
+
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _check_no_local_files(source: str, tracking_uri: str | None) -> None:
+    """A remote tracking server says where a version's files are: never on this machine.
+
+    A hostile server (``import-mlflow --tracking-uri https://…``) answering
+    ``file:///home/me/.aws`` as a version's download URI or a run's artifact root
+    would have this machine's files copied into the registry and pushed.
+
+    Raises:
+        UsageError: the tracking store is remote and ``source`` resolves to local files.
+    """
+    import mlflow
+
+    tracking = tracking_uri or mlflow.get_tracking_uri()
+    if not tracking.lower().startswith(("http://", "https://", "databricks")):
+        return  # a local store (sqlite, a folder) names this machine's files by design
+    where = source
+    if runs := _RUNS.match(source):
+        from mlflow.tracking.artifact_utils import get_artifact_uri
+
+        try:
+            where = str(
+                get_artifact_uri(  # type: ignore[no-untyped-call]
+                    runs["run"], runs["path"] or None, tracking_uri=tracking
+                )
+            )
+        except Exception:  # no such run: the download says so
+            return
+    scheme = match["scheme"].lower() if (match := _SCHEME.match(where)) else "file"
+    if scheme == "file" or len(scheme) == 1:  # a path, file://, or a Windows drive letter
+        raise UsageError(
+            f"the tracking server {tracking} names files on this machine ({where!r}) as a "
+            "model's artifacts; refused (serve artifacts through the server, "
+            "`mlflow server --serve-artifacts`, or import from a local tracking store)"
+        )
 
 
 def _logged_model_location(model_id: str, tracking_uri: str | None) -> str:

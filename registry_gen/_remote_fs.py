@@ -223,6 +223,8 @@ def _url_fs(url: str, options: Mapping[str, str], *, site: bool) -> ObjectFs:
         return HttpRemoteFs(url, None if site else auth_header(options))
     if scheme == "file":
         return LocalFs()
+    if site and scheme == "s3":
+        return FsspecFs(_s3(options, site=True))
     opener = _FSSPEC.get(scheme)
     if opener is None:
         raise ArtifactError(
@@ -245,8 +247,17 @@ def _require(module: str, extra: str, scheme: str) -> Any:
         ) from None
 
 
-def _s3(options: Mapping[str, str]) -> Any:
+def _s3(options: Mapping[str, str], *, site: bool = False) -> Any:
     s3fs = _require("s3fs", "s3", "s3")
+    if site and options.get("endpointurl") and not _own_endpoint(options["endpointurl"]):
+        # A site chose this endpoint: botocore would sign for it with the environment's
+        # keys (sending the session token in clear). Read it anonymously unless the
+        # reader names the same endpoint itself (AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL).
+        return s3fs.S3FileSystem(
+            anon=True,
+            client_kwargs={"endpoint_url": options["endpointurl"]},
+            skip_instance_cache=True,
+        )
     client: dict[str, Any] = {}
     if options.get("endpointurl"):
         client["endpoint_url"] = options["endpointurl"]
@@ -264,6 +275,14 @@ def _s3(options: Mapping[str, str]) -> Any:
         if options.get(dvc_name):
             kwargs[s3fs_name] = options[dvc_name]
     return s3fs.S3FileSystem(**kwargs)
+
+
+def _own_endpoint(endpoint: str) -> bool:
+    """Whether the reader's own environment names ``endpoint`` as its S3 endpoint."""
+    import os
+
+    own = {os.environ.get(k, "").rstrip("/") for k in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")}
+    return endpoint.rstrip("/") in own - {""}
 
 
 def _gcs(options: Mapping[str, str]) -> Any:

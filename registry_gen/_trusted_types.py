@@ -44,6 +44,18 @@ DENIED_MODULES = frozenset(
         # Importing these does something (prints, opens a browser): never imported to check.
         "antigravity", "this", "__hello__", "__phello__", "turtle", "tkinter", "idlelib",
         "test",
+        # C twins and code runners of the above: they run a string, unpickle, open or load
+        # libraries under another name (found by the red team, tests/test_redteam_session.py).
+        "_socket", "_ctypes", "_ssl", "ssl", "_multiprocessing", "_posixshmem", "_signal",
+        "mmap", "fcntl", "resource", "_winapi", "msvcrt", "winreg", "timeit", "cProfile",
+        "profile", "_lsprof", "trace", "bdb", "cmd", "doctest", "shelve", "dbm", "sqlite3",
+        "_sqlite3", "tarfile", "zipfile", "fileinput", "glob", "linecache", "xmlrpc",
+        "logging", "distutils", "setuptools", "pip", "_pytest", "pytest", "numpy.testing",
+        "numpy.f2py", "numpy.distutils", "fsspec", "urllib3", "httpx",
+        # Loaders of other formats (a trusted skops.io.load is a pickle with extra steps) and
+        # registry-gen itself (paths.atomic_write writes any file, _git.run runs git).
+        "registry_gen", "skops.io", "cloudpickle", "torch.serialization", "pandas.io.pickle",
+        "mlflow", "dvc",
     }
 )  # fmt: skip
 # Single objects of otherwise harmless modules that evaluate, import, open or reach
@@ -54,7 +66,9 @@ DENIED_NAMES = frozenset(
         "builtins.eval", "builtins.exec", "builtins.exit", "builtins.getattr",
         "builtins.globals", "builtins.help", "builtins.input", "builtins.locals",
         "builtins.open", "builtins.quit", "builtins.setattr", "builtins.vars",
-        "functools.reduce", "numpy.load", "numpy.fromfile", "numpy.memmap",
+        "codecs.open", "functools.reduce", "_functools.reduce", "_operator.attrgetter",
+        "_operator.methodcaller", "numpy.load", "numpy.fromfile", "numpy.memmap", "torch.load",
+        "pandas.read_pickle",
         "operator.attrgetter", "operator.methodcaller", "types.CodeType",
         "types.FunctionType", "types.LambdaType", "types.ModuleType",
     }
@@ -110,6 +124,16 @@ def _denied(parts: list[str]) -> bool:
     return bool(prefixes & DENIED_MODULES or prefixes & DENIED_NAMES)
 
 
+def _home(target: object) -> str | None:
+    """Where ``target`` is defined: a module's own name, a function's or class's module and name."""
+    if isinstance(target, type(importlib)):
+        return target.__name__
+    module, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", None)
+    if isinstance(module, str) and isinstance(qualname, str):
+        return f"{module}.{qualname}"
+    return None
+
+
 @lru_cache(maxsize=1024)
 def _import_problem(name: str, require_installed: bool) -> str | None:
     """Whether ``name`` resolves to an object (its longest importable module, then attributes)."""
@@ -131,12 +155,22 @@ def _import_problem(name: str, require_installed: bool) -> str | None:
             target: object = importlib.import_module(module_name)
         except ImportError:
             continue
-        except Exception as error:  # a broken library: say so, never a traceback
-            return f"{name!r} is not importable: importing {module_name} failed ({error})"
-        for i in range(cut, len(parts)):
-            if not hasattr(target, parts[i]):
-                owner = ".".join(parts[:i])
-                return f"{name!r} is not importable: {owner} has no attribute {parts[i]!r}"
-            target = getattr(target, parts[i])
-        return None
+        except (Exception, SystemExit) as error:  # a broken library: say so, never a traceback
+            # SystemExit too: a module that exits on import would end the check with its code.
+            return f"{name!r} is not importable: importing {module_name} failed ({error!r})"
+        return _attribute_problem(name, target, parts, cut)
     return f"{name!r} is not importable: no module {parts[0]!r} here"
+
+
+def _attribute_problem(name: str, target: object, parts: list[str], cut: int) -> str | None:
+    """Whether the attributes ``parts[cut:]`` of the module ``target`` exist and are allowed."""
+    for i in range(cut, len(parts)):
+        if not hasattr(target, parts[i]):
+            owner = ".".join(parts[:i])
+            return f"{name!r} is not importable: {owner} has no attribute {parts[i]!r}"
+        target = getattr(target, parts[i])
+    home = _home(target)
+    if home is not None and _denied(home.split(".")):
+        # A denied object under another name (numpy.lib._format_impl.os.system is posix.system).
+        return f"{name!r} is {home}, which reaches the operating system or the interpreter"
+    return None

@@ -84,6 +84,12 @@ def render_codeowners(index: RegistryIndex) -> str:
         owners_of = _usable(index.models[name].record.owners)
         if owners_of:
             lines.append(f"/{MODELS_DIR}/{name}/ {' '.join(owners_of)}\n")
+    for old, new in sorted(index.moved.items()):
+        # A redirect decides what models:/OLD/... loads: its target's owners review a repoint.
+        target = index.models.get(new)
+        owners_of = _usable(list(target.record.owners)) if target is not None else []
+        if owners_of and old not in index.models:
+            lines.append(f"/{MODELS_DIR}/{old}/ {' '.join(owners_of)}\n")
     owners = " ".join(governance_owners(index.policy))
     if owners:
         lines.append(GOVERNANCE_HEADER)

@@ -107,4 +107,7 @@ def history_command(
         ]
         for e in events
     ]
-    echo_table(["MERGED (UTC)", "PR", "AUTHOR", "MERGED BY", "CHANGE"], rows)
+    # Git identities anyone can set: the heads say so, as the site does.
+    echo_table(
+        ["MERGED (UTC)", "PR", "AUTHOR (UNVERIFIED)", "MERGED BY (UNVERIFIED)", "CHANGE"], rows
+    )

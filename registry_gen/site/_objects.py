@@ -61,12 +61,21 @@ def object_files(root: Path, index: RegistryIndex) -> dict[str, Path]:
     return published
 
 
+def _inside(folder: Path, source: Path) -> bool:
+    """Whether ``source`` is a file of the remote itself, not a symlink out of it.
+
+    A remote kept in the repository (``dvc-remote/``) is written by pull requests:
+    a committed symlink there would publish any file of the machine building the site.
+    """
+    return not source.is_symlink() and source.resolve().is_relative_to(folder.resolve())
+
+
 def _add(folder: Path, md5: str, published: dict[str, Path], missing: list[str]) -> None:
     site_path = f"{SITE_OBJECTS}files/md5/{md5[:2]}/{md5[2:]}"
     if site_path in published:
         return
     for source in (folder / "files" / "md5" / md5[:2] / md5[2:], folder / md5[:2] / md5[2:]):
-        if source.is_file():
+        if source.is_file() and _inside(folder, source):
             break
     else:
         missing.append(md5)

@@ -15,6 +15,7 @@ from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
 from registry_gen.yamlio import KeyPath
 
 from ._findings import ChangeSummary, Findings, ModelChange
+from ._redirects import redirect_approvals
 
 # Every field of the .dvc pointer: what DVC fetches (md5, path, its kind) is fixed at merge.
 _POINTER_FIELDS = tuple(DvcOutput.model_fields)
@@ -63,6 +64,7 @@ def change_findings(
         for old, new in head.moved.items()
         if old in base.models and new in head.models and new not in base.models
     }
+    redirect_approvals(base, head, out, changed)
     gone = set(base.models) - set(head.models) - set(head.broken) - set(renamed.values())
     for name in sorted(gone):
         model = base.models[name]

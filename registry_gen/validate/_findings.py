@@ -164,7 +164,8 @@ RULES: Mapping[str, Rule] = {
             "RG801",
             "approval-needed",
             "notice",
-            "who must approve: owners of changed models, approvers of target stages",
+            "who must approve: owners of changed models and of a changed redirect's old and new "
+            "targets, approvers of target stages",
         ),
         Rule(
             "RG802",
