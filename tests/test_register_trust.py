@@ -195,7 +195,7 @@ def test_the_validator_refuses_a_pull_request_trusting_a_dangerous_type(
     registry: Path, skops_file: Path
 ) -> None:
     git(registry, "checkout", "-q", "-b", "pr")
-    register_model(skops_file, "churn", registry=registry, push=False)
+    register_model(skops_file, "churn", registry=registry)  # pushed: RG905 content
     record = registry / "models/churn/1/version.yaml"
     text = record.read_text()
     record.write_text(text.replace(f"  - {TREE_TYPE}\n", f"  - {TREE_TYPE}\n  - posix.system\n"))
