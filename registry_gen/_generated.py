@@ -44,7 +44,35 @@ def default_package() -> str:
     The workflows validate (DVC for the remote checks) and build the site (MkDocs):
     the reader install alone has neither.
     """
-    return f"registry-gen[write,site]=={__version__}"
+    return f"registry-gen{WORKFLOW_EXTRAS}=={__version__}"
+
+
+WORKFLOW_EXTRAS = "[write,site]"
+
+
+def pin_requirement(spec: str) -> str:
+    """``spec`` as the pin's pip requirement, with the extras the workflows need.
+
+    A wheel, archive or VCS URL (or a local path) becomes a direct reference of
+    registry-gen with those extras; a ``registry-gen`` requirement without extras
+    gets them; anything else is written as given.
+
+    >>> pin_requirement("https://example.com/registry_gen-0.2.0-py3-none-any.whl")
+    'registry-gen[write,site] @ https://example.com/registry_gen-0.2.0-py3-none-any.whl'
+    >>> pin_requirement("registry-gen @ git+https://github.com/acme/registry-gen@3f2a9c1")
+    'registry-gen[write,site] @ git+https://github.com/acme/registry-gen@3f2a9c1'
+    >>> pin_requirement("registry-gen==0.2.0")
+    'registry-gen[write,site]==0.2.0'
+    """
+    spec = spec.strip()
+    name = "registry-gen"
+    if spec.lower().replace("_", "-").startswith(name):
+        rest = spec[len(name) :]
+        return spec if rest[:1] == "[" else f"{name}{WORKFLOW_EXTRAS}{rest}"
+    if "://" in spec or spec.endswith((".whl", ".tar.gz", ".zip")):
+        url = spec if "://" in spec else Path(spec).resolve().as_uri()
+        return f"{name}{WORKFLOW_EXTRAS} @ {url}"
+    return spec
 
 
 def _markers(target: str) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import __version__, gitops
 from ._edits import apply_change
-from ._generated import GENERATED, default_package, render, replace_region
+from ._generated import GENERATED, default_package, pin_requirement, render, replace_region
 from .codeowners import CODEOWNERS_PATH, render_codeowners
 from .discover import find_registry
 from .paths import atomic_write
@@ -62,7 +62,7 @@ def upgrade_registry(
         GitError: the branch exists, or a generated file has uncommitted edits.
     """
     root = find_registry(start)
-    changes = planned_upgrade(root, package or default_package())
+    changes = planned_upgrade(root, pin_requirement(package) if package else default_package())
     if not changes:
         return []
     name = gitops.branch_name("upgrade", f"registry-gen-{__version__}")

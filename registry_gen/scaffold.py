@@ -37,7 +37,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import _git, artifacts, gitops
-from ._generated import default_package, write_generated
+from ._generated import default_package, pin_requirement, write_generated
 from .codeowners import write_codeowners
 from .errors import AlreadyExists, UsageError
 from .paths import MODELS_DIR, POLICY_FILE, atomic_write
@@ -101,7 +101,7 @@ def init_registry(
     (root / MODELS_DIR).mkdir(exist_ok=True)
     # git does not keep empty folders; the registry's loaders expect models/ to exist.
     atomic_write(root / MODELS_DIR / ".gitkeep", "")
-    generated = write_generated(root, package or default_package())
+    generated = write_generated(root, pin_requirement(package) if package else default_package())
     codeowners, _ = write_codeowners(root, load_index(root))
     artifacts.init_dvc(root)
     paths = [

@@ -169,13 +169,10 @@ def test_a_model_loaded_from_the_published_site_checks_its_signature(
     from functools import partial
     from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-    from registry_gen.site.api import read_dvc_remote, render_api
-    from registry_gen.store import load_index
+    from site_builders import write_api
 
     site = tmp_path / "site"
-    for relative, text in render_api(load_index(registry), read_dvc_remote(registry)).items():
-        (site / relative).parent.mkdir(parents=True, exist_ok=True)
-        (site / relative).write_text(text)
+    write_api(registry, site)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *_args: Any) -> None:

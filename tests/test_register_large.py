@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,9 +109,10 @@ def test_300_mb_is_refused_by_the_in_repo_remote(tmp_path: Path) -> None:
 def test_300_mb_registers_to_s3_with_progress(tmp_path: Path, s3_endpoint: str) -> None:
     import boto3
 
+    prefix = f"large-{uuid.uuid4().hex}"  # the moto server and bucket are shared by the session
     root = init_registry(
         tmp_path / "reg",
-        remote=f"s3://{BUCKET}/store",
+        remote=f"s3://{BUCKET}/{prefix}",
         remote_options={"endpointurl": s3_endpoint},
     )
     big = sparse_file(tmp_path / "big.onnx", SIZE_MB)
@@ -124,6 +126,6 @@ def test_300_mb_registers_to_s3_with_progress(tmp_path: Path, s3_endpoint: str) 
     pointer = (root / "models/churn/1/big.onnx.dvc").read_text()
     assert f"size: {SIZE_MB * 1024 * 1024}" in pointer
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
-    [stored] = client.list_objects_v2(Bucket=BUCKET, Prefix="store/")["Contents"]
+    [stored] = client.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}/")["Contents"]
     assert stored["Size"] == SIZE_MB * 1024 * 1024
     assert not any(name.startswith("dvc-remote") for name in os.listdir(root))

@@ -177,7 +177,9 @@ def test_init_with_a_package_spec_and_remote_options(tmp_path: Path) -> None:
         package=spec,
         remote_options={"endpointurl": "http://127.0.0.1:9000"},
     )
-    assert spec in (root / ".github/registry-gen-requirement.txt").read_text().splitlines()
+    # The workflows validate (DVC) and build the site (MkDocs): the pin gets those extras.
+    pinned = "registry-gen[write,site] @ git+https://github.com/acme/registry-gen@3f2a9c1"
+    assert pinned in (root / ".github/registry-gen-requirement.txt").read_text().splitlines()
     config = (root / ".dvc/config").read_text()
     assert "url = s3://models/reg" in config and "endpointurl = http://127.0.0.1:9000" in config
     assert git(root, "status", "--porcelain").strip() == ""
@@ -226,7 +228,10 @@ def test_upgrade_rewrites_the_generated_regions_and_keeps_hand_edits(tmp_path: P
     text = workflow.read_text()
     assert text.startswith("# our note, kept\n") and text.endswith("# after the region, kept\n")
     assert "timeout-minutes: 15" in text
-    assert "registry-gen==9.9" in (root / ".github/registry-gen-requirement.txt").read_text()
+    assert (
+        "registry-gen[write,site]==9.9"
+        in (root / ".github/registry-gen-requirement.txt").read_text()
+    )
     assert git(root, "status", "--porcelain").strip() == ""
 
 

@@ -124,7 +124,8 @@ def _echo_change(what: str, branch: bool | str, ctx: Context) -> None:
     "--package",
     metavar="SPEC",
     help="The pip requirement the generated workflows install registry-gen from "
-    "(.github/registry-gen-requirement.txt). Default: registry-gen==this version.",
+    "(.github/registry-gen-requirement.txt): a version, a git URL at a commit or a wheel "
+    "URL; the workflows' extras [write,site] are added. Default: this version.",
 )
 @handle_errors
 def init_command(
@@ -160,7 +161,7 @@ def init_command(
 @click.option(
     "--package",
     metavar="SPEC",
-    help="The pip requirement to pin (default: registry-gen==this version).",
+    help="The pip requirement to pin, as for init --package (default: this version).",
 )
 @click.option(
     "--no-branch", is_flag=True, help="Leave the change in the working tree, uncommitted."
