@@ -242,6 +242,31 @@ class Spool:
         self.close()
 
 
+def rev_parse_commit(root: Path | str, rev: str, *flags: str) -> list[str] | None:
+    """The output lines of ``git rev-parse FLAGS --verify REV^{commit}``, or None.
+
+    None when ``rev`` names no commit or ``root`` is no repository's top level;
+    the last line is the commit id, earlier ones answer ``flags`` (such as
+    ``--is-shallow-repository``, asked in the same process). ``rev`` must have
+    passed :func:`check_rev`.
+
+    >>> rev_parse_commit(".", "HEAD")  # doctest: +SKIP
+    ['3f2a9c1...']
+    """
+    found = run(
+        root,
+        "rev-parse",
+        *flags,
+        "--verify",
+        "--quiet",
+        "--end-of-options",
+        f"{rev}^{{commit}}",
+        check=False,
+        top_level=True,
+    )
+    return None if found is None else found.split()
+
+
 def run(
     root: Path | str,
     *args: str,

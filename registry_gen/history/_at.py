@@ -63,21 +63,12 @@ def commit_at(root: Path | str, at: str, rev: str = "HEAD") -> PastCommit:
         _git.check_rev(at, "revision for --at")
     except GitError as error:
         raise UsageError(f"{error}, or a date such as 2026-01-31") from None
-    found = _git.run(
-        root,
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        "--end-of-options",
-        f"{at}^{{commit}}",
-        check=False,
-        top_level=True,
-    )
+    found = _git.rev_parse_commit(root, at)
     if found is None:
         if not _git.is_top_level(root):
             raise UsageError(f"--at needs a git checkout: {root} is not a git repository")
         raise UsageError(f"{at!r} is not a date (YYYY-MM-DD) or a commit of {root}")
-    return PastCommit(found.strip(), None)
+    return PastCommit(found[-1], None)
 
 
 def _by_date(root: Path, moment: datetime, rev: str) -> PastCommit:

@@ -67,22 +67,12 @@ def read_history(
     found = None
     if root.is_dir():
         # One process: is the clone shallow, and is there a commit to read from?
-        found = _git.run(
-            root,
-            "rev-parse",
-            "--is-shallow-repository",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            f"{rev}^{{commit}}",
-            check=False,
-            top_level=True,
-        )
+        found = _git.rev_parse_commit(root, rev, "--is-shallow-repository")
     if found is None:
         if not _git.is_top_level(root):
             log.info("%s is not a git repository: the site has no history", root)
         return History.of((), complete=False)
-    if found.split()[0] == "true":
+    if found[0] == "true":
         log.warning("registry history: %s", SHALLOW_WARNING)
         return History.of((), complete=False, warning=SHALLOW_WARNING)
     blocks = list(_events(root, read_log(root, rev, parts=parts), now or datetime.now(UTC)))

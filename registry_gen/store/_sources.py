@@ -202,21 +202,12 @@ class GitRevision:
         _git.check_rev(rev)
         if not self.root.is_dir():
             raise GitError(f"{self.root} is not a git repository")
-        found = _git.run(
-            self.root,
-            "rev-parse",
-            "--verify",
-            "--quiet",
-            "--end-of-options",
-            f"{rev}^{{commit}}",
-            check=False,
-            top_level=True,
-        )
+        found = _git.rev_parse_commit(self.root, rev)
         if found is None:
             if not _git.is_top_level(self.root):
                 raise GitError(f"{self.root} is not a git repository")
             raise GitError(f"{rev!r} is not a commit in {self.root}")
-        self.commit = found.strip()
+        self.commit = found[-1]
         self.label = f"{rev} ({self.commit[:10]})"
         self._oids: dict[str, str] = {}
 
