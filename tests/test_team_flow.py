@@ -341,6 +341,17 @@ def test_team_flow_across_clones(tmp_path: Path, local_wheel: Path) -> None:
     git(admin, "pull", "-q", "origin", "main")
     run_publish_workflow(admin, tmp_path / "publish")
     assert (admin / "_site/index.html").is_file()
+    # The site credits each pull request's author, and names who merged it.
+    published = json.loads((admin / "_site/api/models/churn.json").read_text())
+    credit = {
+        (e["kind"], e["version"], e["new"]): (e["author"], e["merged_by"], e["pr"])
+        for e in published["history"]
+    }
+    assert credit[("registered", 1, "None")] == (PEOPLE["alice"], PEOPLE["bob"], 1)
+    assert credit[("stage", 1, "Production")] == (PEOPLE["bob"], PEOPLE["carol"], 3)
+    assert credit[("alias_set", 2, "2")] == (PEOPLE["carol"], PEOPLE["alice"], 5)
+    activity = (admin / "_site/models/activity/index.html").read_text()
+    assert PEOPLE["carol"] in activity and "Merged by" in activity
 
 
 def run_publish_workflow(checkout: Path, work: Path) -> None:
