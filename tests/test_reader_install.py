@@ -240,7 +240,11 @@ def test_a_fresh_reader_venv_loads_from_s3_through_the_site(
         shutil.rmtree(root)
         server, url = _serve(site)
         try:
-            loaded = _load(python, "models:/churn/1", url, tmp_path / "cache", **aws)
+            # The reader names the endpoint its credentials are for: a site's endpoint
+            # gets them only then (docs/security.md, S3 endpoints named by a site).
+            loaded = _load(
+                python, "models:/churn/1", url, tmp_path / "cache", **aws, AWS_ENDPOINT_URL=endpoint
+            )
         finally:
             server.shutdown()
             server.server_close()
