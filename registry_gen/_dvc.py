@@ -35,7 +35,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,15 +165,24 @@ def default_remote(root: Path, *, local: bool = True) -> Remote | None:
     Raises:
         ArtifactError: the config cannot be parsed, or the default remote has no url.
     """
-    sections = read_config(root, local=local)
+    return configured_default(read_config(root, local=local), str(root / DVC_DIR / "config"))
+
+
+def configured_default(sections: Mapping[str, Mapping[str, str]], where: str) -> Remote | None:
+    """The default remote that config ``sections`` (read from ``where``) name, or None.
+
+    >>> configured_default({"core": {"remote": "s"}, 'remote "s"': {"url": "../r"}}, "c")
+    Remote(name='s', url='../r')
+
+    Raises:
+        ArtifactError: the default remote has no url.
+    """
     remote_name = sections.get("core", {}).get("remote")
     if not remote_name:
         return None
     url = sections.get(f'remote "{remote_name}"', {}).get("url")
     if not url:
-        raise ArtifactError(
-            f"the default DVC remote {remote_name!r} has no url in {root / DVC_DIR / 'config'}"
-        )
+        raise ArtifactError(f"the default DVC remote {remote_name!r} has no url in {where}")
     return Remote(remote_name, url)
 
 
@@ -261,7 +270,7 @@ def _base_config(root: Path, *, from_git: bool) -> tuple[dict[str, dict[str, str
         return read_config(root, local=False), str(working)
     text = _git.run_bytes(root, "show", f"{commit}:{DVC_DIR}/config", check=False, top_level=True)
     where = f"{DVC_DIR}/config of the default branch ({commit[:10]})"
-    return _parse_config(text or b"", where), where
+    return parse_config(text or b"", where), where
 
 
 def _base_commit(root: Path) -> tuple[str | None, str | None]:
@@ -296,7 +305,7 @@ def _base_commit(root: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _parse_config(data: bytes, where: str) -> dict[str, dict[str, str]]:
+def parse_config(data: bytes, where: str) -> dict[str, dict[str, str]]:
     from configobj import ConfigObj, ConfigObjError
 
     try:
@@ -318,7 +327,7 @@ def check_same_remote(root: Path, rev: str | None, base: BaseRemote) -> None:
         sections = read_config(root, local=False)
     else:
         text = _git.run_bytes(root, "show", f"{rev}:{DVC_DIR}/config", check=False, top_level=True)
-        sections = _parse_config(text or b"", f"{DVC_DIR}/config at {rev[:10]}")
+        sections = parse_config(text or b"", f"{DVC_DIR}/config at {rev[:10]}")
     name = sections.get("core", {}).get("remote")
     url = sections.get(f'remote "{name}"', {}).get("url") if name else None
     if (name, url) != (base.remote.name, base.committed_url):

@@ -20,7 +20,16 @@ from pathlib import PurePosixPath
 from ._constants import MD5_PATTERN
 from .errors import ArtifactError, HashMismatch
 
-__all__ = ["parse_manifest"]
+__all__ = ["object_paths", "parse_manifest"]
+
+
+def object_paths(md5: str) -> tuple[str, str]:
+    """Where a DVC remote keeps object ``md5``: DVC 3's layout, then DVC 2's.
+
+    >>> object_paths("d41d8cd98f00b204e9800998ecf8427e")
+    ('files/md5/d4/1d8cd98f00b204e9800998ecf8427e', 'd4/1d8cd98f00b204e9800998ecf8427e')
+    """
+    return f"files/md5/{md5[:2]}/{md5[2:]}", f"{md5[:2]}/{md5[2:]}"
 
 
 def parse_manifest(data: bytes, md5: str) -> list[tuple[str, str]]:

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ._dvc import DVC_DIR, BaseRemote, DvcSource, base_remote, check_same_remote
+from ._manifest import object_paths
 from .errors import ArtifactError, MissingExtra
 
 __all__ = ["GitTreeFs", "LocalFs", "ObjectFs", "RemoteFs", "Stream", "open_remote"]
@@ -83,8 +84,7 @@ class RemoteFs:
 
     def candidates(self, md5: str, *, legacy: bool) -> list[str]:
         """Where DVC keeps ``md5``: ``files/md5/ab/cd…`` (DVC 3), else ``ab/cd…`` (DVC 2)."""
-        modern = self.fs.join(self.path, "files", "md5", md5[:2], md5[2:])
-        old = self.fs.join(self.path, md5[:2], md5[2:])
+        modern, old = (self.fs.join(self.path, *p.split("/")) for p in object_paths(md5))
         if legacy:
             return [old]
         return [modern] if self.modern_only else [modern, old]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from registry_gen import _dvc
 from registry_gen._api import SITE_OBJECTS
-from registry_gen._manifest import parse_manifest
+from registry_gen._manifest import object_paths, parse_manifest
 from registry_gen.errors import ArtifactError
 from registry_gen.store import RegistryIndex
 
@@ -71,10 +71,11 @@ def _inside(folder: Path, source: Path) -> bool:
 
 
 def _add(folder: Path, md5: str, published: dict[str, Path], missing: list[str]) -> None:
-    site_path = f"{SITE_OBJECTS}files/md5/{md5[:2]}/{md5[2:]}"
+    paths = object_paths(md5)
+    site_path = SITE_OBJECTS + paths[0]
     if site_path in published:
         return
-    for source in (folder / "files" / "md5" / md5[:2] / md5[2:], folder / md5[:2] / md5[2:]):
+    for source in (folder / path for path in paths):
         if source.is_file() and _inside(folder, source):
             break
     else:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from registry_gen import _git
-from registry_gen._dvc import DVC_DIR, _parse_config
+from registry_gen._dvc import DVC_DIR, configured_default, parse_config
+from registry_gen._manifest import object_paths
 from registry_gen.errors import ArtifactError
 from registry_gen.store import GitRevision, ModelVersion, Source, WorkingTree
 
@@ -82,11 +83,10 @@ def in_repo_remote_folder(root: Path, config: bytes | None) -> str | None:
     if not config:
         return None
     try:
-        sections = _parse_config(config, CONFIG_FILE)
+        remote = configured_default(parse_config(config, CONFIG_FILE), CONFIG_FILE)
     except ArtifactError:
         return None  # RG804 and DVC itself speak about a broken configuration
-    name = sections.get("core", {}).get("remote")
-    url = sections.get(f'remote "{name}"', {}).get("url", "") if name else ""
+    url = remote.url if remote else ""
     if not url or "://" in url or url.startswith("~"):
         return None
     if posixpath.isabs(url):
@@ -143,7 +143,7 @@ class _Objects:
 
     def _path(self, md5: str) -> str | None:
         # DVC 3's layout, then DVC 2's (pointers written before `hash: md5`).
-        for inner in (f"files/md5/{md5[:2]}/{md5[2:]}", f"{md5[:2]}/{md5[2:]}"):
+        for inner in object_paths(md5):
             if f"{self.folder}/{inner}" in self.blobs:
                 return f"{self.folder}/{inner}"
         return None
@@ -182,7 +182,7 @@ class _Objects:
 
 
 def _object(md5: str) -> str:
-    return f"files/md5/{md5[:2]}/{md5[2:]}"
+    return object_paths(md5)[0]
 
 
 def _message(version: ModelVersion, folder: str, missing: list[str], where: str) -> str:
