@@ -1,8 +1,10 @@
 """Renaming a registered model: move ``models/OLD/`` to ``models/NEW/``, leave a redirect.
 
 :func:`plan_rename` checks the names against the registry (pure, on an index);
-:func:`write_rename` moves the folder, rewrites ``model.yaml``'s ``name`` and
-writes ``models/OLD/moved.yaml`` (see :mod:`registry_gen._redirect`). Redirects
+:func:`write_rename` moves the folder, rewrites ``model.yaml``'s ``name``,
+writes ``models/OLD/moved.yaml`` (see :mod:`registry_gen._redirect`) and, when
+the registry keeps a ``.github/CODEOWNERS``, writes it again: its lines name
+model folders, so a rename would otherwise leave it stale (RG802). Redirects
 that pointed at OLD are pointed at NEW, so there is never a chain (RG209), and
 renaming back onto one's own old name replaces that redirect.
 """
@@ -15,10 +17,11 @@ from pathlib import Path
 
 from ._redirect import moved_path, moved_yaml
 from ._registration import check_new_name
+from .codeowners import CODEOWNERS_PATH, write_codeowners
 from .errors import AlreadyExists, UsageError
 from .paths import MODEL_FILE, MODELS_DIR, MOVED_FILE, atomic_write, safe_join
 from .schema import ModelRecord
-from .store import RegistryIndex, edit_record
+from .store import RegistryIndex, edit_record, load_index
 from .uri import check_model_name
 
 __all__ = ["RenamePlan", "plan_rename", "write_rename"]
@@ -40,6 +43,7 @@ class RenamePlan:
             f"{MODELS_DIR}/{self.old}",
             f"{MODELS_DIR}/{self.new}",
             *(moved_path(name) for name in self.repointed),
+            "/".join(CODEOWNERS_PATH),  # committed only if the registry has one
         ]
 
     @property
@@ -52,7 +56,7 @@ def plan_rename(root: Path, index: RegistryIndex, old: str, new: str) -> RenameP
     """Check renaming ``old`` to ``new`` in the registry at ``root`` as ``index`` reads it.
 
     >>> plan_rename(root, index, "churn", "churn-v2").paths  # doctest: +SKIP
-    ['models/churn', 'models/churn-v2']
+    ['models/churn', 'models/churn-v2', '.github/CODEOWNERS']
 
     Raises:
         InvalidName: either name is not a model name.
@@ -101,3 +105,5 @@ def write_rename(root: Path, plan: RenamePlan) -> None:
     atomic_write(source / MOVED_FILE, moved_yaml(plan.old, plan.new))
     for name in plan.repointed:
         atomic_write(safe_join(root, moved_path(name)), moved_yaml(name, plan.new))
+    if safe_join(root, *CODEOWNERS_PATH).is_file():
+        write_codeowners(root, load_index(root))

@@ -204,3 +204,23 @@ def test_cli_rename(small_registry: Path) -> None:
     bad = CliRunner().invoke(main, ["-C", str(small_registry), "rename", "ghost", "x"])
     assert bad.exit_code == 1
     assert "error: no registered model named 'ghost'" in bad.output
+
+
+def test_rename_writes_codeowners_again_when_the_registry_keeps_one(copy: Registry) -> None:
+    from registry_gen.codeowners import write_codeowners
+
+    model_file = copy.root / "models" / "churn" / "model.yaml"
+    model_file.write_text(model_file.read_text() + "owners:\n- '@acme/churn-team'\n")
+    write_codeowners(copy.root, load_index(copy.root))
+    commit(copy.root, "churn has owners")
+
+    RegistryClient(copy.root).rename_registered_model("churn", "churn-v2", branch=True)
+
+    owners = (copy.root / ".github" / "CODEOWNERS").read_text()
+    assert "/models/churn-v2/ @acme/churn-team" in owners
+    # The old name's redirect stays with the target's owners (who review a repoint).
+    assert "/models/churn/ @acme/churn-team" in owners
+    changed = git(copy.root, "show", "--name-only", "--format=", "HEAD").split()
+    assert ".github/CODEOWNERS" in changed
+    assert git(copy.root, "status", "--porcelain").strip() == ""
+    assert "RG802" not in rule_codes(validate_change(copy.root, "main", "HEAD"))
