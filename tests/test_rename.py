@@ -224,3 +224,16 @@ def test_rename_writes_codeowners_again_when_the_registry_keeps_one(copy: Regist
     assert ".github/CODEOWNERS" in changed
     assert git(copy.root, "status", "--porcelain").strip() == ""
     assert "RG802" not in rule_codes(validate_change(copy.root, "main", "HEAD"))
+
+
+def test_the_website_keeps_a_page_at_the_old_address(copy: Registry) -> None:
+    from registry_gen.site.render import render_site
+
+    RegistryClient(copy.root).rename_registered_model("churn", "churn-classifier")
+    pages = render_site(load_index(copy.root), read_history(copy.root))
+
+    old = pages["models/churn/index.md"]
+    assert "search:\n  exclude: true" in old
+    assert "was renamed to" in old and "href='../churn-classifier/'" in old
+    assert "href='../../churn-classifier/3/'" in pages["models/churn/3/index.md"]
+    assert "models/churn-classifier/3/index.md" in pages

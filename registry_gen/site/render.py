@@ -20,6 +20,7 @@ Pages (``NAME`` and ``VERSION`` are the registry's own, so URLs read like URIs):
 ``models/activity.md`` (+ ``/N``)     every change, newest first
 ``models/lineage.md`` (+ ``/N``)      how models feed each other
 ``models/feed.xml``                   Atom feed of stage transitions
+``models/OLD/index.md`` (+ versions)  a renamed model's old address, linking the new
 ====================================  ==============================================
 
 Cost stays linear at 10,000 versions: long tables are paginated, version pages
@@ -53,6 +54,7 @@ from ._compare import compare_page
 from ._context import Site, SiteOptions
 from ._html import HTML_END, HTML_START, SEARCH_END
 from ._model_page import model_pages
+from ._moved import moved_pages
 from ._timeline import timeline_pages
 from ._urls import FEED, HOME, NAV_PAGES, Linker, model_page, version_page
 from ._version_page import version_page_text
@@ -141,6 +143,7 @@ def _top_sections(site: Site) -> Iterator[dict[str, str]]:
     yield _pages.activity(site)
     yield _pages.lineage(site)
     yield compare_page(site)
+    yield moved_pages(site)
 
 
 def render_feed(
