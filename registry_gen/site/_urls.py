@@ -53,6 +53,15 @@ def page_series(first: str, folder: str, count: int) -> list[str]:
     return [first] + [f"{folder}/{n}.md" for n in range(2, count + 1)]
 
 
+def activity_page(number: int) -> str:
+    """The docs path of the activity page ``number``, counted from the oldest changes.
+
+    >>> activity_page(1)
+    'models/activity/1.md'
+    """
+    return f"models/activity/{number}.md"
+
+
 def _url_parts(path: str, directory_urls: bool) -> list[str]:
     """The URL of a docs file, as path parts (MkDocs' rules; pages end in "/" or ".html")."""
     parts = path.split("/")
