@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,16 @@ def test_activity_pages_count_from_the_oldest_change(registry: Path) -> None:
     # landing page's successor pages beyond page 2 nor how many pages there are.
     assert "href='2/'" in landing
     assert "href='../3/'" not in oldest
+
+
+def test_every_activity_pager_link_leads_to_a_page(registry: Path) -> None:
+    site = build_site(registry, strict=True, site_dir=registry / "site")
+    pages = sorted((site / "models/activity").rglob("index.html"))
+    assert len(pages) == 3  # the landing page and two full pages
+    for page in pages:
+        pager = re.search(r'<p class="rg-pager">(.*?)</p>', page.read_text())
+        assert pager is not None, page
+        targets = re.findall(r"href='([^']*)'", pager[1])
+        assert targets and "Latest" in pager[1], page
+        for target in targets:
+            assert (page.parent / target / "index.html").resolve().is_file(), (page, target)
