@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+
+from registry_gen.history import Event
 
 from . import _html
 from ._context import Site
 from ._graph import model_graph
-from ._html import anchor, muted, table
+from ._html import PAGER_WINDOW, anchor, muted, table
 from ._tables import (
     MODEL_HEADER,
     TARGETED_EVENT_HEADER,
@@ -16,7 +19,17 @@ from ._tables import (
     model_rows,
     paginate,
 )
-from ._urls import ACTIVITY, FEED, HOME, LINEAGE, MODELS, model_page, page_series
+from ._urls import (
+    ACTIVITY,
+    FEED,
+    HOME,
+    LINEAGE,
+    MODELS,
+    PageLinks,
+    activity_page,
+    model_page,
+    page_series,
+)
 
 # Front matter: a page out of the search index, and a searched one. Both keep the
 # navigation (it is how Activity and Lineage are reached from every page) and drop
@@ -101,32 +114,93 @@ def model_list(site: Site) -> dict[str, str]:
     return pages
 
 
+def _archive_pager(links: PageLinks, complete: int, current: int) -> str:
+    """The pager of the activity pages: ``current`` is an archive page's number (1 is the
+    oldest), or 0 for the landing page; ``complete`` is how many archive pages exist.
+
+    An archive page names only itself, the older pages, the page just newer and the
+    landing page, so it stays byte-stable as changes land: only the landing page names
+    the newest page, and an archive page changes once, when the page after it fills.
+    """
+    if complete == 0:
+        return ""
+    if current == 0:
+        newer, parts = None, ["<b>Latest</b>"]
+        top = complete
+    else:
+        newer = activity_page(current + 1) if current < complete else ACTIVITY
+        parts = [anchor(links.href(ACTIVITY), "Latest")]
+        top = min(current + 1, complete)
+    if newer is not None:
+        parts.insert(0, anchor(links.href(newer), "← Previous"))
+    shown = {1, *range((current or complete) - PAGER_WINDOW, top + 1)}
+    numbers = sorted((n for n in shown if 1 <= n <= top), reverse=True)
+    for i, n in enumerate(numbers):
+        if i and numbers[i - 1] - n > 1:
+            # A gap of one page shows the page rather than an ellipsis.
+            if numbers[i - 1] - n == 2:
+                parts.append(anchor(links.href(activity_page(n + 1)), str(n + 1)))
+            else:
+                parts.append("…")
+        label = f"<b>{n}</b>" if n == current else anchor(links.href(activity_page(n)), str(n))
+        parts.append(label)
+    older = current - 1 if current else complete
+    if older >= 1:
+        parts.append(anchor(links.href(activity_page(older)), "Next →"))
+    return _html.block('<p class="rg-pager">Pages: ' + " · ".join(parts) + "</p>") + "\n"
+
+
+def _activity_rows(events: Sequence[Event], links: PageLinks, site: Site) -> str:
+    if not events:
+        return muted("No recorded changes yet.")
+    rows = event_rows(reversed(events), links, site, with_target=True)
+    return table(TARGETED_EVENT_HEADER, rows)
+
+
 def activity(site: Site) -> dict[str, str]:
-    """Every change, newest first, paginated."""
-    events = list(reversed(site.history.events))
-    chunks = paginate(events, site.options.page_size)
-    paths = page_series(ACTIVITY, "models/activity", len(chunks))
-    pages = {}
-    for number, (path, chunk) in enumerate(zip(paths, chunks, strict=True), start=1):
-        links = site.linker.at(path)
-        body = [
-            WIDE if number == 1 else NO_SEARCH,
-            "# Activity\n\n" if number == 1 else f"# Activity (page {number})\n\n",
-        ]
-        if number == 1:
-            body.append(history_note(site.history))
-            body.append(
+    """Every change: the landing page shows the newest, numbered pages hold the rest.
+
+    The numbered pages count from the oldest change (``models/activity/1.md`` holds
+    the first ``page_size`` changes) and exist only once full, so a new change leaves
+    every one of them as it was: the landing page (the newest ``page_size`` changes,
+    newest first) is the only page a change rewrites, and every ``page_size``-th
+    change adds a page (and gives the one before it a link to it).
+    """
+    events = site.history.events
+    size = site.options.page_size
+    complete = len(events) // size
+    links = site.linker.at(ACTIVITY)
+    pages = {
+        ACTIVITY: "".join(
+            [
+                WIDE,
+                "# Activity\n\n",
+                history_note(site.history),
                 "Every change to the registry, newest first. "
-                f"{anchor(links.href(FEED), 'Stage changes as an Atom feed')}.\n\n"
-            )
-        body.append(_html.pager(links, paths, number))
-        if chunk:
-            body.append(
-                table(TARGETED_EVENT_HEADER, event_rows(chunk, links, site, with_target=True))
-            )
-        else:
-            body.append(muted("No recorded changes yet."))
-        pages[path] = "".join(body)
+                f"{anchor(links.href(FEED), 'Stage changes as an Atom feed')}.\n\n",
+                f"<p>The {size:,} newest changes; the numbered pages hold every change, "
+                f"{size:,} a page, page 1 the oldest.</p>\n\n"
+                if complete
+                else "",
+                _archive_pager(links, complete, 0),
+                _activity_rows(events[-size:], links, site),
+            ]
+        )
+    }
+    for number in range(1, complete + 1):
+        path = activity_page(number)
+        here = site.linker.at(path)
+        first = (number - 1) * size
+        pages[path] = "".join(
+            [
+                NO_SEARCH,
+                f"# Activity (page {number})\n\n",
+                f"Changes {first + 1:,} to {first + size:,}, counted from the oldest; "
+                "newest first.\n\n",
+                _archive_pager(here, complete, number),
+                _activity_rows(events[first : first + size], here, site),
+            ]
+        )
     return pages
 
 

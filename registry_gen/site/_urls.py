@@ -47,10 +47,19 @@ def version_page(name: str, version: int) -> str:
 def page_series(first: str, folder: str, count: int) -> list[str]:
     """The docs paths of a paginated page: ``first``, then ``folder/2.md`` and on.
 
-    >>> page_series("models/activity.md", "models/activity", 3)
-    ['models/activity.md', 'models/activity/2.md', 'models/activity/3.md']
+    >>> page_series("models/lineage.md", "models/lineage", 3)
+    ['models/lineage.md', 'models/lineage/2.md', 'models/lineage/3.md']
     """
     return [first] + [f"{folder}/{n}.md" for n in range(2, count + 1)]
+
+
+def activity_page(number: int) -> str:
+    """The docs path of the activity page ``number``, counted from the oldest changes.
+
+    >>> activity_page(1)
+    'models/activity/1.md'
+    """
+    return f"models/activity/{number}.md"
 
 
 def _url_parts(path: str, directory_urls: bool) -> list[str]:
