@@ -308,7 +308,7 @@ def pager_numbers(count: int, current: int) -> list[int | None]:
     """The page numbers a pager shows: first, last, and a window around ``current``;
     None where numbers are left out.
 
-    A pager listing every page would grow with the registry (662 activity pages at
+    A pager listing every page would grow with the registry (hundreds of activity pages at
     10,000 versions is 16 KB of links on every page), so it stays a fixed size.
 
     >>> pager_numbers(5, 3)

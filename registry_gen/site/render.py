@@ -17,7 +17,7 @@ Pages (``NAME`` and ``VERSION`` are the registry's own, so URLs read like URIs):
 ``models/index.md`` (+ ``index/N``)   every registered model
 ``models/NAME/index.md``              one model (+ ``versions/N.md`` when long)
 ``models/NAME/VERSION/index.md``      one version
-``models/activity.md`` (+ ``/N``)     every change, newest first
+``models/activity.md`` (+ ``/N``)     every change: the newest, then pages numbered from the oldest
 ``models/lineage.md`` (+ ``/N``)      how models feed each other
 ``models/feed.xml``                   Atom feed of stage transitions
 ``models/OLD/index.md`` (+ versions)  a renamed model's old address, linking the new
