@@ -80,6 +80,11 @@ class Figure:
     # Peak resident memory of each run, in bytes: the largest process of a fresh-process
     # run (itself or a child it waited for); empty for in-process figures.
     peak: list[int] = field(default_factory=list)
+    # The number of versions the work grows with, for the CPU-per-version column (issue 16);
+    # None for figures that cost the same at any size (show, load).
+    scale: int | None = None
+    unit: str = "s"  # what runs hold: seconds, or a count such as "files"
+    cpu_vs_floor: bool = False  # compare with the floor on CPU, not wall time
 
     def __post_init__(self) -> None:
         if isinstance(self.runs, Timings):
@@ -94,6 +99,16 @@ class Figure:
     @property
     def cpu_median(self) -> float | None:
         return statistics.median(self.cpu) if self.cpu else None
+
+    @property
+    def cpu_per_version(self) -> float | None:
+        """Median CPU seconds divided by :attr:`scale`."""
+        cpu = self.cpu_median
+        return cpu / self.scale if cpu is not None and self.scale else None
+
+    def format(self, value: float) -> str:
+        """A value of :attr:`runs` in the figure's unit: ``1.25 s`` or ``12 files``."""
+        return format_seconds(value) if self.unit == "s" else f"{value:,.0f} {self.unit}"
 
     @property
     def median(self) -> float:
@@ -166,6 +181,13 @@ class Results:
                         round(figure.cpu_median, 4) if figure.cpu_median is not None else None
                     ),
                     "peak_rss_bytes": figure.peak_max,
+                    "unit": figure.unit,
+                    "scale_versions": figure.scale,
+                    "cpu_per_version_s": (
+                        round(figure.cpu_per_version, 8)
+                        if figure.cpu_per_version is not None
+                        else None
+                    ),
                     "floor": figure.floor,
                     "vs_floor": round(figure.median / floor.median, 3) if floor else None,
                     "over_floor_s": round(figure.median - floor.median, 4) if floor else None,
@@ -191,7 +213,19 @@ class Results:
 
     def table(self) -> str:
         """The figures as a Markdown table (readable in a terminal and pasteable in a README)."""
-        head = ["figure", "median", "min", "max", "cpu", "peak", "runs", "vs floor", "target", ""]
+        head = [
+            "figure",
+            "median",
+            "min",
+            "max",
+            "cpu",
+            "cpu/version",
+            "peak",
+            "runs",
+            "vs floor",
+            "target",
+            "",
+        ]
         lines = []
         for figure in self.figures:
             floor = self.by_name(figure.floor)
@@ -205,13 +239,15 @@ class Results:
             mark = "" if met is None else ("✓" if met else "✗")
             cpu = "" if figure.cpu_median is None else format_seconds(figure.cpu_median)
             peak = "" if figure.peak_max is None else f"{figure.peak_max / 1e6:,.0f} MB"
+            per = figure.cpu_per_version
             lines.append(
                 [
                     figure.name,
-                    format_seconds(figure.median),
-                    format_seconds(figure.min),
-                    format_seconds(figure.max),
+                    figure.format(figure.median),
+                    figure.format(figure.min),
+                    figure.format(figure.max),
                     cpu,
+                    "" if per is None else f"{per * 1e6:,.0f} µs",
                     peak,
                     str(len(figure.runs)),
                     vs,
@@ -241,7 +277,7 @@ class Results:
 
 def _versus(figure: Figure, floor: Figure) -> str:
     """``1.05× (+120 ms)``: wall medians, or CPU medians when the target is a CPU factor."""
-    cpu = figure.target is not None and figure.target.factor is not None
+    cpu = figure.cpu_vs_floor or (figure.target is not None and figure.target.factor is not None)
     if cpu and figure.cpu_median is not None and floor.cpu_median is not None:
         mine, theirs, unit = figure.cpu_median, floor.cpu_median, " cpu"
     else:
