@@ -83,7 +83,7 @@ def measure_rebuild(bench: Bench) -> None:
     if feature("registry_gen.site.plugin", "RegistryPlugin") is None:
         bench.results.skip(name, "not available yet (registry_gen.site.plugin)")
         return
-    out = Path(tempfile.mkdtemp(prefix="rebuild-", dir=bench.work))
+    out = Path(tempfile.mkdtemp(prefix="rebuild-", dir=bench.work)).resolve()
     try:
         repo = clone(bench, out / "repo")
         waiting = waiting_versions(repo, bench.runs)

@@ -257,7 +257,7 @@ def measure_validate_pr(bench: Bench) -> None:
     """
     name = "registry-gen validate --base PARENT --head HEAD, one-model PR (fresh process)"
     full = bench.results.by_name(FULL_VALIDATE)
-    out = Path(tempfile.mkdtemp(prefix="pr-", dir=bench.work))
+    out = Path(tempfile.mkdtemp(prefix="pr-", dir=bench.work)).resolve()
     try:
         repo = clone(bench, out / "repo")
         waiting = waiting_versions(repo, 1)

@@ -109,7 +109,7 @@ def measure_markdown(bench: Bench) -> None:
 
 
 def _site_build(bench: Bench, registry: GeneratedRegistry, runs: int, *, default: bool) -> Figure:
-    out = Path(tempfile.mkdtemp(prefix="site-", dir=bench.work))
+    out = Path(tempfile.mkdtemp(prefix="site-", dir=bench.work)).resolve()
     try:
         config = site_config(registry.root, out / "config")
         # A full build: no incremental cache from an earlier run (the build writes a new one).

@@ -107,7 +107,7 @@ def measure_site_floors(bench: Bench, build: Figure) -> None:
     if pages < 2:
         return
     runs = max(1, min(bench.runs, FLOOR_RUNS))
-    out = Path(tempfile.mkdtemp(prefix="floors-", dir=bench.work))
+    out = Path(tempfile.mkdtemp(prefix="floors-", dir=bench.work)).resolve()
     trivial_name = f"floor: trivial MkDocs build ({pages:,} pages)"
     jinja_name = f"floor: {pages:,} pages from one Jinja template (fresh process)"
     try:
