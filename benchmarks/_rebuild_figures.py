@@ -11,8 +11,10 @@ previous build: a file whose bytes differ, or that was added or removed, counts.
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from ._bench import (
@@ -116,19 +118,28 @@ def measure_rebuild(bench: Bench) -> None:
     _add_changed_files(bench, diffs.changes)
 
 
+def summarise(files: list[str], shown: int = _SHOWN) -> str:
+    """The changed files by kind (numbered folders folded into ``N``), largest kinds first.
+
+    >>> summarise(["models/activity/1/index.html", "models/activity/2/index.html", "a.json"])
+    'models/activity/N/index.html ×2, a.json'
+    """
+    kinds = Counter(re.sub(r"(^|/)\d+(?=/)", r"\1N", name) for name in files)
+    ordered = sorted(kinds.items(), key=lambda item: (-item[1], item[0]))
+    parts = [kind if count == 1 else f"{kind} ×{count:,}" for kind, count in ordered[:shown]]
+    more = len(ordered) - shown
+    return ", ".join(parts) + (f", … ({more:,} more kinds)" if more > 0 else "")
+
+
 def _add_changed_files(bench: Bench, changes: list[list[str]]) -> None:
     counts = [len(files) for files in changes]
-    first = changes[0]
-    shown = ", ".join(first[:_SHOWN]) + (
-        f", … ({len(first) - _SHOWN:,} more)" if len(first) > _SHOWN else ""
-    )
     figure = Figure(
         f"site files changed by a one-line promotion ({bench.registry.versions:,} versions)",
         "site",
         [float(n) for n in counts],
-        note=f"files whose bytes differ (added and removed too) between two builds; first run: "
-        f"{shown or 'none'}",
-        extra={"changed_files": counts, "first_run_files": first[:50]},
+        note="files whose bytes differ (added and removed too) between two builds; first run: "
+        + (summarise(changes[0]) or "none"),
+        extra={"changed_files": counts, "first_run_files": changes[0][:50]},
         unit="files",
     )
     figure.checks[f"≤ {MAX_CHANGED_FILES} files in every run"] = max(counts) <= MAX_CHANGED_FILES
