@@ -54,7 +54,8 @@ def measure_history(bench: Bench) -> None:
             "read_history (whole git history)",
             "history",
             timings,
-            target=bench.target(HISTORY_TARGET),
+            target=bench.target(HISTORY_TARGET)
+            or (SCALE_HISTORY_TARGET if bench.at_scale else None),
             note=f"{bench.registry.commits:,} commits, {counts[-1]:,} events",
             scale=bench.registry.versions,
         )

@@ -102,6 +102,12 @@ def _trivial_project(folder: Path, pages: int, base_config: Path) -> Path:
     return folder / "mkdocs.yml"
 
 
+def _empty(site: Path) -> None:
+    """Before a run of the template floor: no site, and nothing left to write back."""
+    shutil.rmtree(site, ignore_errors=True)
+    os.sync()
+
+
 def measure_site_floors(bench: Bench, build: Figure) -> None:
     """Both floors for ``build`` (a full ``mkdocs build`` figure), and its ratios to them."""
     pages = int(build.extra.get("html_pages", 0))
@@ -131,7 +137,7 @@ def measure_site_floors(bench: Bench, build: Figure) -> None:
             env=bench.env(),
             cwd=out,
             warmup=0,
-            before=lambda: (shutil.rmtree(site, ignore_errors=True), os.sync()),
+            before=lambda: _empty(site),
         )
     except (ProcessFailed, OSError, yaml.YAMLError) as error:
         bench.results.skip("floors of the site build", str(error))
