@@ -80,6 +80,8 @@ class Figure:
     # Peak resident memory of each run, in bytes: the largest process of a fresh-process
     # run (itself or a child it waited for); empty for in-process figures.
     peak: list[int] = field(default_factory=list)
+    # The system part of ``cpu`` (the kernel's work: files, processes), fresh processes only.
+    system: list[float] = field(default_factory=list)
     # The number of versions the work grows with, for the CPU-per-version column (issue 16);
     # None for figures that cost the same at any size (show, load).
     scale: int | None = None
@@ -90,6 +92,7 @@ class Figure:
         if isinstance(self.runs, Timings):
             self.cpu = list(self.runs.cpu)
             self.peak = list(self.runs.peak)
+            self.system = list(self.runs.system)
             self.runs = list(self.runs)
 
     @property
@@ -181,6 +184,9 @@ class Results:
                         round(figure.cpu_median, 4) if figure.cpu_median is not None else None
                     ),
                     "peak_rss_bytes": figure.peak_max,
+                    "system_cpu_median_s": (
+                        round(statistics.median(figure.system), 4) if figure.system else None
+                    ),
                     "unit": figure.unit,
                     "scale_versions": figure.scale,
                     "cpu_per_version_s": (
@@ -304,10 +310,12 @@ class Timings(list[float]):
         wall: list[float],
         cpu: list[float],
         peak: list[int] | None = None,
+        system: list[float] | None = None,
     ) -> None:
         super().__init__(wall)
         self.cpu = cpu
         self.peak = peak or []
+        self.system = system or []  # the system part of each run's CPU
 
 
 def _cpu_now() -> float:
@@ -364,7 +372,7 @@ def time_process(
     with the process's stderr if it fails, so a broken feature is reported instead
     of timed.
     """
-    wall, cpu, peak = [], [], []
+    wall, cpu, peak, system = [], [], [], []
     for i in range(warmup + runs):
         if before is not None:  # untimed, before every run (e.g. empty a cache)
             before()
@@ -377,7 +385,8 @@ def time_process(
             wall.append(usage.wall)
             cpu.append(usage.cpu)
             peak.append(usage.peak)
-    return Timings(wall, cpu, peak)
+            system.append(usage.sys)
+    return Timings(wall, cpu, peak, system)
 
 
 # Runs the timed command and reports its own wall time and resource usage. A process
@@ -394,7 +403,8 @@ _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 with open(report, "w") as handle:
     json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall,
-               "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024}, handle)
+               "cpu": usage.ru_utime + usage.ru_stime, "sys": usage.ru_stime,
+               "peak": usage.ru_maxrss * 1024}, handle)
 """
 
 
@@ -404,6 +414,7 @@ class _Usage:
     wall: float
     cpu: float
     peak: int  # bytes
+    sys: float = 0.0  # the system part of cpu
 
 
 def _run(

@@ -262,6 +262,7 @@ def test_site_and_rebuild_figures_run(
     ]
     timed = [f for f in data["figures"] if f["unit"] == "s"]
     assert all(f["peak_rss_bytes"] and f["cpu_median_s"] for f in timed)
+    assert all(0 <= f["system_cpu_median_s"] <= f["cpu_median_s"] for f in timed)
     build = figures["mkdocs build (6 versions)"]
     assert build["floor"] == "floor: trivial MkDocs build (18 pages)"
     assert build["extra"]["cpu_vs_trivial_mkdocs"] > 0 and build["extra"]["cpu_vs_jinja_template"]
