@@ -92,12 +92,7 @@ def measure_parse_floor(bench: Bench) -> Figure:
     )
 
 
-def measure_index(bench: Bench) -> None:
-    store = feature("registry_gen.store", "load_index")
-    if store is None:
-        bench.results.skip("load_index", "not available yet (registry_gen.store.load_index)")
-        return
-    versions = bench.registry.versions
+def _measure_fresh_load(bench: Bench) -> None:
     floor = measure_parse_floor(bench)
     bench.results.add(
         Figure(
@@ -112,9 +107,18 @@ def measure_index(bench: Bench) -> None:
             floor=floor.name,
             note="import, list, read, parse and validate every record: what any whole-registry "
             "command pays first",
-            scale=versions,
+            scale=bench.registry.versions,
         )
     )
+
+
+def measure_index(bench: Bench) -> None:
+    store = feature("registry_gen.store", "load_index")
+    if store is None:
+        bench.results.skip("load_index", "not available yet (registry_gen.store.load_index)")
+        return
+    versions = bench.registry.versions
+    _measure_fresh_load(bench)
     loaded: list[Any] = []  # what the last timed run loaded: looked at, not loaded again
     times = time_calls(
         lambda: loaded.append(store.load_index(bench.root)),

@@ -168,12 +168,17 @@ def measure_site_floors(bench: Bench, build: Figure) -> None:
             )
         ),
     )
+    _compare(build, floors)
+
+
+def _compare(build: Figure, floors: tuple[Figure, Figure]) -> None:
+    """User and system CPU in each note; the build's CPU ratio to each floor."""
     for figure in (build, *floors):  # the template floor is mostly the kernel's file work
         if figure.system and len(figure.system) == len(figure.cpu):
             user = statistics.median(c - s for c, s in zip(figure.cpu, figure.system, strict=True))
             system = statistics.median(figure.system)
             figure.note += f" (cpu: {user:.1f} s user + {system:.1f} s system)"
-    build.floor, build.cpu_vs_floor = trivial_name, True
+    build.floor, build.cpu_vs_floor = floors[0].name, True
     ratios = []
     for floor, key, label in zip(
         floors,
