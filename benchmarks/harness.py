@@ -80,11 +80,19 @@ class Figure:
     # Peak resident memory of each run, in bytes: the largest process of a fresh-process
     # run (itself or a child it waited for); empty for in-process figures.
     peak: list[int] = field(default_factory=list)
+    # The system part of ``cpu`` (the kernel's work: files, processes), fresh processes only.
+    system: list[float] = field(default_factory=list)
+    # The number of versions the work grows with, for the CPU-per-version column (issue 16);
+    # None for figures that cost the same at any size (show, load).
+    scale: int | None = None
+    unit: str = "s"  # what runs hold: seconds, or a count such as "files"
+    cpu_vs_floor: bool = False  # compare with the floor on CPU, not wall time
 
     def __post_init__(self) -> None:
         if isinstance(self.runs, Timings):
             self.cpu = list(self.runs.cpu)
             self.peak = list(self.runs.peak)
+            self.system = list(self.runs.system)
             self.runs = list(self.runs)
 
     @property
@@ -94,6 +102,16 @@ class Figure:
     @property
     def cpu_median(self) -> float | None:
         return statistics.median(self.cpu) if self.cpu else None
+
+    @property
+    def cpu_per_version(self) -> float | None:
+        """Median CPU seconds divided by :attr:`scale`."""
+        cpu = self.cpu_median
+        return cpu / self.scale if cpu is not None and self.scale else None
+
+    def format(self, value: float) -> str:
+        """A value of :attr:`runs` in the figure's unit: ``1.25 s`` or ``12 files``."""
+        return format_seconds(value) if self.unit == "s" else f"{value:,.0f} {self.unit}"
 
     @property
     def median(self) -> float:
@@ -166,6 +184,16 @@ class Results:
                         round(figure.cpu_median, 4) if figure.cpu_median is not None else None
                     ),
                     "peak_rss_bytes": figure.peak_max,
+                    "system_cpu_median_s": (
+                        round(statistics.median(figure.system), 4) if figure.system else None
+                    ),
+                    "unit": figure.unit,
+                    "scale_versions": figure.scale,
+                    "cpu_per_version_s": (
+                        round(figure.cpu_per_version, 8)
+                        if figure.cpu_per_version is not None
+                        else None
+                    ),
                     "floor": figure.floor,
                     "vs_floor": round(figure.median / floor.median, 3) if floor else None,
                     "over_floor_s": round(figure.median - floor.median, 4) if floor else None,
@@ -191,7 +219,19 @@ class Results:
 
     def table(self) -> str:
         """The figures as a Markdown table (readable in a terminal and pasteable in a README)."""
-        head = ["figure", "median", "min", "max", "cpu", "peak", "runs", "vs floor", "target", ""]
+        head = [
+            "figure",
+            "median",
+            "min",
+            "max",
+            "cpu",
+            "cpu/version",
+            "peak",
+            "runs",
+            "vs floor",
+            "target",
+            "",
+        ]
         lines = []
         for figure in self.figures:
             floor = self.by_name(figure.floor)
@@ -205,13 +245,15 @@ class Results:
             mark = "" if met is None else ("✓" if met else "✗")
             cpu = "" if figure.cpu_median is None else format_seconds(figure.cpu_median)
             peak = "" if figure.peak_max is None else f"{figure.peak_max / 1e6:,.0f} MB"
+            per = figure.cpu_per_version
             lines.append(
                 [
                     figure.name,
-                    format_seconds(figure.median),
-                    format_seconds(figure.min),
-                    format_seconds(figure.max),
+                    figure.format(figure.median),
+                    figure.format(figure.min),
+                    figure.format(figure.max),
                     cpu,
+                    "" if per is None else f"{per * 1e6:,.0f} µs",
                     peak,
                     str(len(figure.runs)),
                     vs,
@@ -241,7 +283,7 @@ class Results:
 
 def _versus(figure: Figure, floor: Figure) -> str:
     """``1.05× (+120 ms)``: wall medians, or CPU medians when the target is a CPU factor."""
-    cpu = figure.target is not None and figure.target.factor is not None
+    cpu = figure.cpu_vs_floor or (figure.target is not None and figure.target.factor is not None)
     if cpu and figure.cpu_median is not None and floor.cpu_median is not None:
         mine, theirs, unit = figure.cpu_median, floor.cpu_median, " cpu"
     else:
@@ -268,10 +310,12 @@ class Timings(list[float]):
         wall: list[float],
         cpu: list[float],
         peak: list[int] | None = None,
+        system: list[float] | None = None,
     ) -> None:
         super().__init__(wall)
         self.cpu = cpu
         self.peak = peak or []
+        self.system = system or []  # the system part of each run's CPU
 
 
 def _cpu_now() -> float:
@@ -328,7 +372,7 @@ def time_process(
     with the process's stderr if it fails, so a broken feature is reported instead
     of timed.
     """
-    wall, cpu, peak = [], [], []
+    wall, cpu, peak, system = [], [], [], []
     for i in range(warmup + runs):
         if before is not None:  # untimed, before every run (e.g. empty a cache)
             before()
@@ -341,7 +385,8 @@ def time_process(
             wall.append(usage.wall)
             cpu.append(usage.cpu)
             peak.append(usage.peak)
-    return Timings(wall, cpu, peak)
+            system.append(usage.sys)
+    return Timings(wall, cpu, peak, system)
 
 
 # Runs the timed command and reports its own wall time and resource usage. A process
@@ -358,7 +403,8 @@ _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - start
 with open(report, "w") as handle:
     json.dump({"code": os.waitstatus_to_exitcode(status), "wall": wall,
-               "cpu": usage.ru_utime + usage.ru_stime, "peak": usage.ru_maxrss * 1024}, handle)
+               "cpu": usage.ru_utime + usage.ru_stime, "sys": usage.ru_stime,
+               "peak": usage.ru_maxrss * 1024}, handle)
 """
 
 
@@ -368,6 +414,7 @@ class _Usage:
     wall: float
     cpu: float
     peak: int  # bytes
+    sys: float = 0.0  # the system part of cpu
 
 
 def _run(

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from .harness import Figure, ProcessFailed, Target, time_process
 
 if TYPE_CHECKING:
-    from .suite import Bench
+    from ._bench import Bench
 
 COLD_SITE_TARGET = Target(margin=0.3, label="≤ floor + 300 ms")
 CHECKOUT = Path(__file__).resolve().parent.parent

@@ -211,9 +211,7 @@ def test_harness_runs_end_to_end(
     assert "| figure" in capsys.readouterr().out
 
 
-def test_site_and_rebuild_figures_run(work: Path, tmp_path: Path) -> None:
-    """The full build (cache emptied first) and the rebuild after a promotion commit."""
-    out = tmp_path / "latest.json"
+def _bench_json(work: Path, out: Path, only: str) -> dict:  # type: ignore[type-arg]
     argv = [
         "--models",
         "3",
@@ -223,8 +221,10 @@ def test_site_and_rebuild_figures_run(work: Path, tmp_path: Path) -> None:
         "11",
         "--runs",
         "1",
+        "--warmup",
+        "0",
         "--only",
-        "site,rebuild",
+        only,
         "--site-sizes",
         "",
         "--work",
@@ -233,14 +233,85 @@ def test_site_and_rebuild_figures_run(work: Path, tmp_path: Path) -> None:
         str(out),
     ]
     assert bench_main(argv) == 0
-    data = json.loads(out.read_text())
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def _untouched(generated: GeneratedRegistry) -> tuple[str, str]:
+    """What a measurement must leave as it was: HEAD, and every file git sees or ignores."""
+    return (
+        git(generated.root, "rev-parse", "HEAD"),
+        git(generated.root, "status", "--porcelain", "--ignored"),
+    )
+
+
+def test_site_and_rebuild_figures_run(
+    work: Path, tmp_path: Path, generated: GeneratedRegistry
+) -> None:
+    """The full build (cache emptied first) with its two floors, the rebuild after a
+    promotion commit and the files it changed; the generated registry is only read."""
+    before = _untouched(generated)
+    data = _bench_json(work, tmp_path / "latest.json", "site,rebuild")
     assert data["skipped"] == []
-    names = [f["name"] for f in data["figures"]]
-    assert names == [
+    figures = {f["name"]: f for f in data["figures"]}
+    assert list(figures) == [
         "mkdocs build (6 versions)",
+        "floor: trivial MkDocs build (18 pages)",
+        "floor: 18 pages from one Jinja template (fresh process)",
         "mkdocs build after a one-line promotion (6 versions)",
+        "site files changed by a one-line promotion (6 versions)",
     ]
-    assert all(f["peak_rss_bytes"] for f in data["figures"])
+    timed = [f for f in data["figures"] if f["unit"] == "s"]
+    assert all(f["peak_rss_bytes"] and f["cpu_median_s"] for f in timed)
+    assert all(0 <= f["system_cpu_median_s"] <= f["cpu_median_s"] for f in timed)
+    build = figures["mkdocs build (6 versions)"]
+    assert build["floor"] == "floor: trivial MkDocs build (18 pages)"
+    assert build["extra"]["cpu_vs_trivial_mkdocs"] > 0 and build["extra"]["cpu_vs_jinja_template"]
+    assert build["cpu_per_version_s"] == pytest.approx(build["cpu_median_s"] / 6, rel=0.01)
+    changed = figures["site files changed by a one-line promotion (6 versions)"]
+    assert changed["unit"] == "files" and changed["median_s"] >= 1
+    first = changed["extra"]["first_run_files"]
+    assert any(name.endswith(".html") for name in first) and first == sorted(first)
+    assert list(changed["checks"]) == ["≤ 10 files in every run"]
+    assert _untouched(generated) == before
+
+
+def test_one_model_pull_request_is_validated_against_the_full_run(
+    work: Path, tmp_path: Path, generated: GeneratedRegistry
+) -> None:
+    before = _untouched(generated)
+    data = _bench_json(work, tmp_path / "latest.json", "validate")
+    figures = {f["name"]: f for f in data["figures"]}
+    pr = figures["registry-gen validate --base PARENT --head HEAD, one-model PR (fresh process)"]
+    assert pr["floor"] == "registry-gen validate (fresh process)"
+    assert pr["peak_rss_bytes"] and pr["vs_floor"] is not None
+    assert "None → Staging" in pr["note"]
+    assert pr["target"] is None  # judged at the default size and at 100,000 versions only
+    assert _untouched(generated) == before
+
+
+def test_the_jinja_floor_writes_pages_of_the_asked_size(tmp_path: Path) -> None:
+    from benchmarks._site_floors import _JINJA_SCRIPT
+
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-c", _JINJA_SCRIPT, str(site), "150", "12000"], check=True)
+    pages = sorted(site.rglob("index.html"))
+    assert len(pages) == 150
+    assert all(11_500 <= p.stat().st_size <= 12_500 for p in pages)
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    assert len(index["docs"]) == 150
+
+
+def test_harness_shows_counts_and_cpu_per_version() -> None:
+    results = Results()
+    results.add(Figure("build", "site", [2.0], cpu=[1.5], scale=1_000))
+    counted = results.add(Figure("changed", "site", [9.0, 12.0], unit="files"))
+    counted.checks["≤ 10 files in every run"] = max(counted.runs) <= 10
+    table = results.table()
+    assert "1,500 µs" in table  # 1.5 s of CPU over 1,000 versions
+    assert "| 12 files" in table and "✗" in table
+    rows = {row["name"]: row for row in results.to_json()["figures"]}
+    assert rows["build"]["cpu_per_version_s"] == pytest.approx(0.0015)
+    assert rows["changed"]["unit"] == "files" and rows["changed"]["met"] is False
 
 
 def test_a_memory_budget_is_part_of_the_target() -> None:
