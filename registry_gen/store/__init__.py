@@ -58,7 +58,7 @@ _EXPORTS = {
     "edit_record": "records",
     "record_to_yaml": "records",
     "write_record": "records",
-    # The memos, for tools that clear them between timed runs (benchmarks/suite.py).
+    # The memos, for tools that clear them between timed runs (benchmarks/_bench.py).
     "_GIT_INDEX_MEMO": "_build",
     "_RECORD_MEMO": "_parse",
 }
