@@ -207,11 +207,16 @@ def _head_side(
 
 
 def _owners_moved(base: RegistryIndex, head: RegistryIndex, changed: set[str]) -> bool:
-    """Whether a touched model's owners differ between base and head (or it is new with some)."""
+    """Whether a touched model is registered, or owned, differently in base and head.
 
-    def owners(index: RegistryIndex, name: str) -> tuple[str, ...]:
+    What CODEOWNERS renders differs only so: a line per owned model (and per
+    redirect whose old name is no model), the policy's admins (a policy change is
+    judged whole).
+    """
+
+    def owners(index: RegistryIndex, name: str) -> tuple[str, ...] | None:
         model = index.models.get(name)
-        return tuple(model.record.owners) if model is not None else ()
+        return tuple(model.record.owners) if model is not None else None
 
     return any(owners(base, name) != owners(head, name) for name in changed)
 
