@@ -206,7 +206,7 @@ def unpinned_parent(root: Path) -> None:
     write_version(root, "fraud", 2, lineage={"parents": ["models:/churn@champion"]})
 
 
-BAD = {
+BAD: dict[Callable[[Path], object], str] = {
     jump_to_production: "RG405",
     edit_immutable: "RG305",
     parent_names_nothing: "RG601",
