@@ -299,9 +299,15 @@ def is_top_level(root: Path | str) -> bool:
     return run(root, "rev-parse", "--git-dir", check=False, top_level=True) is not None
 
 
+_GLOBS = {"GIT_LITERAL_PATHSPECS": "0", "GIT_NOGLOB_PATHSPECS": "0", "GIT_GLOB_PATHSPECS": "0"}
+
+
 def grep_files(root: Path | str, commit: str, needles: Sequence[str], *paths: str) -> list[str]:
-    """The files at ``commit`` under ``paths`` whose bytes hold one of ``needles`` (fixed
-    strings, case-sensitive, binary files too), by one ``git grep``.
+    """The files at ``commit`` matching the pathspecs ``paths`` whose bytes hold one of
+    ``needles`` (fixed strings, case-sensitive, binary files too), by one ``git grep``.
+
+    A ``*`` in ``paths`` matches across folders too, whatever the environment says
+    (``GIT_LITERAL_PATHSPECS`` would make it match nothing, silently).
 
     >>> grep_files(".", "HEAD", ["models:/churn/"], "models/*/*/version.yaml")  # doctest: +SKIP
     ['models/fraud/2/version.yaml']
@@ -314,9 +320,8 @@ def grep_files(root: Path | str, commit: str, needles: Sequence[str], *paths: st
     command = ["git", *args, check_rev(commit), "--", *paths]
     log.debug("git: %s (in %s)", shlex.join(command), root)
     try:
-        result = subprocess.run(
-            command, cwd=root, capture_output=True, check=False, env=_environment(root, None, False)
-        )
+        env = _environment(root, _GLOBS, False)
+        result = subprocess.run(command, cwd=root, capture_output=True, check=False, env=env)
     except (FileNotFoundError, NotADirectoryError):
         raise _not_started(root) from None
     # Exit status 1 with nothing said is git grep's "found nothing".

@@ -108,9 +108,7 @@ def _judge_change(
         return _validate_change(root, base, head, check_remote, scoped)
 
 
-def _validate_change(
-    root: Path, base: str, head: str, check_remote: bool, scoped: bool
-) -> Report:
+def _validate_change(root: Path, base: str, head: str, check_remote: bool, scoped: bool) -> Report:
     head_source = GitRevision(root, head)
     base_source = GitRevision(root, base)
     paths = head_source.changed_paths(base_source.commit)
