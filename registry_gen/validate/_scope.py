@@ -107,11 +107,13 @@ class _Listing:
     outside: list[FileEntry]  # registry.yaml, files directly in models/
     moved: list[FileEntry]  # every models/OLD/moved.yaml
     counts: dict[str, int]  # models/NAME -> how many record files it holds
+    named: set[str]  # the folders with a model.yaml
 
     @classmethod
     def of(cls, files: Iterable[FileEntry]) -> _Listing:
         folders: dict[str, list[FileEntry]] = defaultdict(list)
         counts: dict[str, int] = defaultdict(int)
+        named: set[str] = set()
         outside: list[FileEntry] = []
         moved: list[FileEntry] = []
         for entry in files:
@@ -123,22 +125,17 @@ class _Listing:
             rest = parts[2]
             if rest == MOVED_FILE and not entry.is_symlink:
                 moved.append(entry)
+            elif rest == MODEL_FILE and not entry.is_symlink:  # as file_findings counts them
+                named.add(parts[1])
             if rest in (MODEL_FILE, MOVED_FILE) or (
                 rest.count("/") == 1 and rest.endswith((f"/{VERSION_FILE}", ".dvc"))
             ):
                 counts[parts[1]] += 1
-        return cls(dict(folders), outside, moved, dict(counts))
+        return cls(dict(folders), outside, moved, dict(counts), named)
 
     def model_names(self) -> list[str]:
         """Folders with a ``model.yaml`` (what RG204 compares), in the listing's order."""
-        return sorted(
-            (
-                name
-                for name, entries in self.folders.items()
-                if any(e.path == f"{MODELS_DIR}/{name}/{MODEL_FILE}" for e in entries)
-            ),
-            key=lambda name: f"{name}/",
-        )
+        return sorted(self.named, key=lambda name: f"{name}/")
 
     def records(self, names: Iterable[str]) -> int:
         return sum(self.counts.get(name, 0) for name in names)
