@@ -514,3 +514,13 @@ def test_grep_files_finds_fixed_strings_and_tells_nothing_from_failure(repo: Pat
     assert _git.grep_files(repo, head, ["no such text"], "models") == []
     with pytest.raises(GitError, match="grep"):
         _git.grep_files(repo, head, ["x"], ":(nonsense)models")
+
+
+def test_a_literal_pathspec_environment_does_not_blind_the_search(
+    repo: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With GIT_LITERAL_PATHSPECS=1 a glob names a file called ``*``: the search forces
+    globs on, so the victim is still found."""
+    monkeypatch.setenv("GIT_LITERAL_PATHSPECS", "1")
+    report = attack(repo, victim("models:/churn@champion"), drop_alias, caplog)
+    assert [f.file for f in of(report, "RG601")] == ["models/scorer/2/version.yaml"]
