@@ -524,3 +524,33 @@ def test_a_literal_pathspec_environment_does_not_blind_the_search(
     monkeypatch.setenv("GIT_LITERAL_PATHSPECS", "1")
     report = attack(repo, victim("models:/churn@champion"), drop_alias, caplog)
     assert [f.file for f in of(report, "RG601")] == ["models/scorer/2/version.yaml"]
+
+
+# ---------------------------------------------------------------------------
+# The same findings on a generated registry's own pull requests
+
+
+@pytest.mark.slow
+def test_every_merged_pull_request_of_a_generated_registry_is_judged_the_same(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The benchmark generator's history (registrations, promotions, archives, alias
+    moves, lineage between models): each of the last merged pull requests, and the
+    range the benchmarks judge, give the same findings scoped and whole."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.generate import RegistrySpec, ensure_registry
+
+    generated = ensure_registry(RegistrySpec(models=40, versions=5, seed=5), tmp_path)
+    root = generated.root
+    firsts = git(root, "rev-list", "--first-parent", "-n", "25", "main").split()
+    ranges = [*zip(firsts[1:], firsts, strict=False), (generated.base_rev, "main")]
+    scoped_runs = 0
+    for base, head in ranges:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="registry_gen.validate"):
+            scoped = _judge_change(root, base, head)
+        scoped_runs += WHOLE not in caplog.text
+        same(scoped, _judge_change(root, base, head, scoped=False))
+    assert scoped_runs == len(ranges)
