@@ -3,7 +3,8 @@
 A change is judged by the base's policy (and, when it changes the policy, by the
 new one as well): see :func:`_judged_heads`. Every changed path, not only those
 under ``models/``, is listed once, for the models it touches and for the
-governance files it changes (RG804, :mod:`._governance`).
+governance files it changes (RG804, :mod:`._governance`). The head is read as far
+as the change can reach (:mod:`._scope`), or whole when it can alter every record.
 
 Records come through the store's :class:`~registry_gen.store.Source` (the
 working tree, or a git revision read from git objects with no checkout); the few

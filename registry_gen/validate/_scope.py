@@ -167,7 +167,7 @@ def full_reason(paths: Sequence[str]) -> str | None:
         p for p in paths if p.endswith(f"/{MOVED_FILE}") and p.count("/") == 2 and model_of(p)
     )
     if redirects:
-        return f"it changes the redirect {redirects[0]}, which renames a model everywhere"
+        return f"it changes the redirect {redirects[0]!r}, which renames a model everywhere"
     return None
 
 
@@ -217,12 +217,16 @@ def _build(source: GitRevision, listing: _Listing, names: Iterable[str]) -> Regi
 
 
 def _broken_reason(index: RegistryIndex, changed: set[str], base: RegistryIndex) -> str | None:
-    """A model the change touches is unreadable or gone in the head: judge it in full."""
+    """A model the change touches is unreadable or gone in the head: judge it in full.
+
+    Names are quoted (``repr``): a folder's name is the pull request's, and ``-v``
+    logs the reason to the stderr a CI runner reads workflow commands from.
+    """
     for name in sorted(changed):
         if name in index.broken:
-            return f"it leaves {MODELS_DIR}/{name}/ unreadable"
+            return f"it leaves the model folder {name!r} unreadable"
         if name not in index.models and (name in base.models or name in base.broken):
-            return f"it deletes the model {name}"
+            return f"it deletes the model {name!r}"
     return None
 
 
