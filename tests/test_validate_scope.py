@@ -427,6 +427,25 @@ def test_a_parent_spelled_with_a_yaml_escape_is_found(
     assert [f.file for f in of(report, "RG601")] == ["models/scorer/2/version.yaml"]
 
 
+def test_a_redirect_target_that_names_the_changed_model_is_judged(
+    repo: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """churn is read anyway (churn-old redirects to it); its new v4 names fraud@best.
+    Read is not judged: dropping fraud's alias must still fail churn v4."""
+
+    def base(root: Path) -> None:
+        set_line(
+            root / "models/fraud/model.yaml", "name: fraud", "name: fraud\naliases:\n  best: 1"
+        )
+        write_version(root, "churn", 4, lineage={"parents": ["models:/fraud@best"]})
+
+    def edit(root: Path) -> None:
+        set_line(root / "models/fraud/model.yaml", "aliases:\n  best: 1", "aliases: {}")
+
+    report = attack(repo, base, edit, caplog)
+    assert [f.file for f in of(report, "RG601")] == ["models/churn/4/version.yaml"]
+
+
 def test_new_owners_without_codeowners_fail(repo: Path, caplog: pytest.LogCaptureFixture) -> None:
     def edit(root: Path) -> None:
         set_line(root / "models/fraud/model.yaml", "name: fraud", "name: fraud\nowners: ['@x']")

@@ -192,7 +192,7 @@ def scoped_head(
     if reason is not None:
         return reason
     judged |= {n for pair in index.moved.items() for n in pair} & set(listing.folders)
-    hits = _naming(source, judged, _names_reaching(changed, index.moved))
+    hits = _naming(source, changed, _names_reaching(changed, index.moved))
     judged |= {name for path in hits if (name := model_of(path)) is not None}
     closed = _close(source, listing, judged, lambda v: v.name in changed or v.record_file in hits)
     if isinstance(closed, str):
@@ -235,9 +235,11 @@ def _names_reaching(changed: set[str], moved: Mapping[str, str]) -> set[str]:
     return set(changed) | {old for old, new in moved.items() if new in changed}
 
 
-def _naming(source: GitRevision, judged: set[str], names: set[str]) -> set[str]:
-    """The ``version.yaml`` files outside ``judged`` that may name one of ``names`` as a
-    lineage parent (a byte search by ``git grep``, see the module's docstring)."""
+def _naming(source: GitRevision, changed: set[str], names: set[str]) -> set[str]:
+    """The ``version.yaml`` files outside ``changed`` (whose versions are all judged)
+    that may name one of ``names`` as a lineage parent (a byte search by ``git grep``,
+    see the module's docstring). Models read for another reason (a redirect's
+    target) are searched too: being read does not judge their lineage."""
     if not names:
         return set()
     needles = ["\\"]
@@ -250,7 +252,7 @@ def _naming(source: GitRevision, judged: set[str], names: set[str]) -> set[str]:
         for path in found
         if (parts := path.split("/"))[-1] == VERSION_FILE
         and len(parts) == 4
-        and parts[1] not in judged
+        and parts[1] not in changed
     }
 
 
