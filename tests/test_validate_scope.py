@@ -372,6 +372,26 @@ def test_a_new_latest_version_that_closes_a_cycle_fails(
     assert "churn/4 → scorer/2 → churn/4" in finding.message
 
 
+def test_a_cycle_reads_the_same_whichever_version_the_search_enters_it_by(
+    repo: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aardvark v1 (untouched, first in order) descends from the new cycle: the whole-head
+    search enters the cycle through it, the scoped one at churn v4; one message."""
+
+    def base(root: Path) -> None:
+        victim("models:/churn/latest")(root)
+        write_model(root, "aardvark", description="First.")
+        write_version(root, "aardvark", 1, lineage={"parents": ["models:/scorer/2"]})
+        write_codeowners(root, load_index(root))
+
+    def edit(root: Path) -> None:
+        write_version(root, "churn", 4, lineage={"parents": ["models:/scorer/2"]})
+
+    report = attack(repo, base, edit, caplog)
+    (finding,) = of(report, "RG602")
+    assert "churn/4 → scorer/2 → churn/4" in finding.message
+
+
 def test_a_cycle_through_unchanged_models_fails(
     repo: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -150,6 +150,10 @@ def lineage_findings(
         if first in reported:
             continue
         reported.update(cycle)
+        # From its first version, wherever the search entered it: the message is the
+        # same whichever versions are searched first (a scoped change searches fewer).
+        start = cycle.index(first)
+        cycle = [*cycle[start:], *cycle[:start]]
         path = " → ".join(f"{n}/{v}" for n, v in [*cycle, cycle[0]])
         model = index.models[first[0]]
         out.add(
