@@ -593,3 +593,17 @@ def test_every_merged_pull_request_of_a_generated_registry_is_judged_the_same(
         scoped_runs += WHOLE not in caplog.text
         same(scoped, _judge_change(root, base, head, scoped=False))
     assert scoped_runs == len(ranges)
+
+
+def test_many_touched_models_list_the_base_whole(
+    repo: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base is listed per touched model folder up to a count, then whole: the same."""
+    from registry_gen.validate import _runner
+
+    monkeypatch.setattr(_runner, "_LISTED_APART", 0)
+    scoped, full, fell_back = judge(repo, promote_two_models, caplog)
+    assert not fell_back
+    same(scoped, full)
+    assert scoped.change is not None
+    assert {c.name for c in scoped.change.models} == {"fraud", "ranker"}
