@@ -299,6 +299,41 @@ def is_top_level(root: Path | str) -> bool:
     return run(root, "rev-parse", "--git-dir", check=False, top_level=True) is not None
 
 
+_GLOBS = {"GIT_LITERAL_PATHSPECS": "0", "GIT_NOGLOB_PATHSPECS": "0", "GIT_GLOB_PATHSPECS": "0"}
+
+
+def grep_files(root: Path | str, commit: str, needles: Sequence[str], *paths: str) -> list[str]:
+    """The files at ``commit`` matching the pathspecs ``paths`` whose bytes hold one of
+    ``needles`` (fixed strings, case-sensitive, binary files too), by one ``git grep``.
+
+    A ``*`` in ``paths`` matches across folders too, whatever the environment says
+    (``GIT_LITERAL_PATHSPECS`` would make it match nothing, silently).
+
+    >>> grep_files(".", "HEAD", ["models:/churn/"], "models/*/*/version.yaml")  # doctest: +SKIP
+    ['models/fraud/2/version.yaml']
+
+    Raises:
+        GitError: git failed (finding nothing is not a failure).
+    """
+    patterns = [arg for needle in needles for arg in ("-e", needle)]
+    args = ["grep", "-l", "-z", "-a", "-F", "--no-textconv", "--full-name", *patterns]
+    command = ["git", *args, check_rev(commit), "--", *paths]
+    log.debug("git: %s (in %s)", shlex.join(command), root)
+    try:
+        env = _environment(root, _GLOBS, False)
+        result = subprocess.run(command, cwd=root, capture_output=True, check=False, env=env)
+    except (FileNotFoundError, NotADirectoryError):
+        raise _not_started(root) from None
+    # Exit status 1 with nothing said is git grep's "found nothing".
+    if result.returncode == 1 and not result.stderr and not result.stdout:
+        return []
+    if result.returncode != 0:
+        raise GitError(f"git grep failed in {root}: {_first_line(result.stderr)}")
+    prefix = f"{commit}:"
+    found = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [path.removeprefix(prefix) for path in found if path]
+
+
 def read_blobs(root: Path | str, oids: Iterable[str]) -> dict[str, bytes]:
     """The contents of the blobs ``oids``, read by one ``git cat-file --batch`` process.
 

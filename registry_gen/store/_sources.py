@@ -211,8 +211,11 @@ class GitRevision:
         self.label = f"{rev} ({self.commit[:10]})"
         self._oids: dict[str, str] = {}
 
-    def list_files(self) -> list[FileEntry]:
+    def list_files(self, *under: str) -> list[FileEntry]:
         """``registry.yaml`` and every file under ``models/`` at the commit, from one ``ls-tree``.
+
+        ``under``: only these paths (files, or folders and what they hold); then
+        :meth:`read_many` reads only files listed so.
 
         Raises:
             GitError: git failed.
@@ -226,8 +229,7 @@ class GitRevision:
             "--full-tree",
             self.commit,
             "--",
-            POLICY_FILE,
-            MODELS_DIR,
+            *(under or (POLICY_FILE, MODELS_DIR)),
         )
         assert out is not None  # check=True
         entries = []

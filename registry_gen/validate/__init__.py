@@ -6,7 +6,8 @@ return :class:`Finding` values and never stop at the first problem. The IO is
 at the edges: :func:`validate_tree` reads the working tree or one git revision,
 :func:`validate_change` reads both sides of a pull request from git objects (no
 checkout), so CI runs the *base* branch's validator on the PR's data and a PR
-cannot weaken the check that judges it.
+cannot weaken the check that judges it; of the head it parses what the change
+can reach, so a one-model pull request costs one model's rules.
 
 Rule codes are stable (``RG1xx`` schema, ``RG2xx`` names and files, ``RG3xx``
 versions, ``RG4xx`` stages, ``RG5xx`` aliases, ``RG6xx`` lineage, ``RG7xx``
@@ -21,6 +22,7 @@ The package, by concern:
 * ``_files``: record errors (by their code) and the list of files (RG1xx, RG2xx);
 * ``_tree``: rules on one tree; ``_change``: rules on a change from base to head;
 * ``_committed``: RG905, the in-repository remote's objects are committed with the tree;
+* ``_scope``: what of a pull request's head the change can reach (or why to read it all);
 * ``_runner``: the IO edge, :func:`validate_tree` and :func:`validate_change`.
 
 Example:

@@ -98,6 +98,7 @@ def file_findings(
     out: Findings,
     *,
     working_tree: bool,
+    names: Iterable[str] | None = None,
 ) -> None:
     """Every file under ``models/`` is a known registry file or a finding.
 
@@ -108,6 +109,10 @@ def file_findings(
     to ``max_git_file_bytes``. In a working tree the artifact bytes next to their
     pointer (ignored by git through DVC's .gitignore) are expected; in git they are
     an artifact committed directly.
+
+    Two model names that differ only in case collide (RG204): among ``names``,
+    every model folder (with a ``model.yaml``) of the tree, when ``files`` are
+    only some of its files; else among those in ``files``.
     """
     rules = _FileRules(
         _artifact_paths(files, index), gitignores, index.policy.max_git_file_bytes, working_tree
@@ -123,13 +128,15 @@ def file_findings(
                 entry.path,
             )
         elif parts[0] == MODELS_DIR:
-            if len(parts) == 3 and parts[2] == MODEL_FILE:
+            if names is None and len(parts) == 3 and parts[2] == MODEL_FILE:
                 folded[fold_name(parts[1])].append(parts[1])
             _models_file(entry, parts, rules, out)
-    for names in folded.values():
-        for name in sorted(names) if len(names) > 1 else ():  # one name cannot collide
+    for name in names or ():
+        folded[fold_name(name)].append(name)
+    for alike in folded.values():
+        for name in sorted(alike) if len(alike) > 1 else ():  # one name cannot collide
             out.add_problem(
-                name_collision(name, names), f"{MODELS_DIR}/{name}/{MODEL_FILE}", ("name",)
+                name_collision(name, alike), f"{MODELS_DIR}/{name}/{MODEL_FILE}", ("name",)
             )
 
 

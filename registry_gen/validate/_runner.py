@@ -3,7 +3,8 @@
 A change is judged by the base's policy (and, when it changes the policy, by the
 new one as well): see :func:`_judged_heads`. Every changed path, not only those
 under ``models/``, is listed once, for the models it touches and for the
-governance files it changes (RG804, :mod:`._governance`).
+governance files it changes (RG804, :mod:`._governance`). The head is read as far
+as the change can reach (:mod:`._scope`), or whole when it can alter every record.
 
 Records come through the store's :class:`~registry_gen.store.Source` (the
 working tree, or a git revision read from git objects with no checkout); the few
@@ -13,6 +14,7 @@ CODEOWNERS file) go through the one git edge, :mod:`registry_gen._git`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -39,7 +41,10 @@ from ._change import change_findings
 from ._committed import committed_findings
 from ._findings import Finding, Findings, Report
 from ._governance import governance_findings
-from ._tree import CODEOWNERS_FILE, tree_findings
+from ._scope import full_reason, model_of, scoped_head
+from ._tree import CODEOWNERS_FILE, codeowners_findings, tree_findings
+
+log = logging.getLogger(__name__)
 
 
 def validate_tree(
@@ -81,7 +86,11 @@ def _validate_tree(root: Path, rev: str | None, check_remote: bool) -> Report:
 def validate_change(
     root: Path | str, base: str, head: str = "HEAD", *, check_remote: bool = False
 ) -> Report:
-    """Check ``head`` as a whole and as a change from ``base``, both read from git objects.
+    """Check ``head`` as a change from ``base``, both read from git objects.
+
+    The head is judged by what the change touches and what that can reach
+    (:mod:`._scope`): its unchanged files are the base's, byte for byte. A change
+    that can alter how every record reads (the policy, a redirect) is judged in full.
 
     >>> validate_change("/path/to/registry", "origin/main", "HEAD").change  # doctest: +SKIP
 
@@ -89,29 +98,39 @@ def validate_change(
         GitError: ``base`` or ``head`` is not a commit of the repository at ``root``.
         ArtifactError: with ``check_remote``, the DVC remote cannot be asked.
     """
+    return _judge_change(Path(root), base, head, check_remote=check_remote)
+
+
+def _judge_change(
+    root: Path, base: str, head: str, *, check_remote: bool = False, scoped: bool = True
+) -> Report:
+    """:func:`validate_change`; ``scoped=False`` reads the whole head (the tests compare)."""
     with collector_paused():  # both indexes live only until the report is made
-        return _validate_change(Path(root), base, head, check_remote)
+        return _validate_change(root, base, head, check_remote, scoped)
 
 
-def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Report:
-    head_side = _load(root, head)
-    assert isinstance(head_side.source, GitRevision)
+def _validate_change(root: Path, base: str, head: str, check_remote: bool, scoped: bool) -> Report:
+    head_source = GitRevision(root, head)
     base_source = GitRevision(root, base)
-    paths = head_side.source.changed_paths(base_source.commit)
-    changed = {name for path in paths if (name := _model_of(path)) is not None}
-    # Only the models the change touches are parsed on the base side: reading a
-    # 10,000-version base costs one `git ls-tree`, not 10,000 parses.
-    base_files = [
-        e for e in base_source.list_files() if e.path == POLICY_FILE or _model_of(e.path) in changed
-    ]
-    base_index = build_index(base_source, base_files)
+    paths = head_source.changed_paths(base_source.commit)
+    changed = {name for path in paths if (name := model_of(path)) is not None}
+    base_index = build_index(base_source, _base_files(base_source, changed))
+    codeowners = _read_codeowners(head_source)
+    head_side = _head_side(
+        head_source,
+        paths=paths,
+        changed=changed,
+        base=base_index,
+        codeowners=codeowners,
+        scoped=scoped,
+    )
     out = Findings()
     summary = change_findings(
         base_index,
         head_side.index,
         out,
         base_label=base_source.label,
-        head_label=head_side.source.label,
+        head_label=head_source.label,
         changed=changed,
     )
     governance_findings(paths, governance_owners(base_index.policy), out)
@@ -122,23 +141,83 @@ def _validate_change(root: Path, base: str, head: str, check_remote: bool) -> Re
         touched.update((change.name, n) for n in change.edited)
         touched.update((change.name, n) for n, _, _ in change.stage_changes)
     gitignores = _gitignores(head_side)
-    codeowners = _read_codeowners(head_side.source)
     for index, judges_codeowners in _judged_heads(base_index.policy, head_side.index):
         tree_findings(
             index,
             head_side.files,
             gitignores,
-            codeowners if judges_codeowners else None,
+            codeowners if judges_codeowners and head_side.names is None else None,
             out,
             working_tree=False,
             markup_only=touched,
+            names=head_side.names,
+            lineage_only=head_side.lineage,
         )
+    if head_side.owners is not None:
+        codeowners_findings(head_side.owners, codeowners, out)
     registered = {(c.name, n) for c in summary.models for n, _ in c.registered}
     new = [v for v in head_side.index.versions() if (v.name, v.version) in registered]
-    committed_findings(root, head_side.source, new, out)
+    committed_findings(root, head_source, new, out)
     if check_remote:
         remote_findings(root, new, out)
-    return Report(tuple(_finish(head_side, out, gitignores)), summary, head_side.source.label)
+    return Report(tuple(_finish(head_side, out, gitignores)), summary, head_source.label)
+
+
+# Beyond this many touched models the base is listed whole (one argument each otherwise).
+_LISTED_APART = 1_000
+
+
+def _base_files(base: GitRevision, changed: set[str]) -> list[FileEntry]:
+    """``registry.yaml`` and the base's files of the models ``changed``: only those are
+    parsed on the base side, and only they are listed when they are few (at 10,000
+    versions, listing all costs more than the rest of a one-model change)."""
+    if len(changed) <= _LISTED_APART:
+        folders = [f"{MODELS_DIR}/{name}" for name in sorted(changed)]
+        found = base.list_files(POLICY_FILE, *folders)
+    else:
+        found = base.list_files()
+    return [e for e in found if e.path == POLICY_FILE or model_of(e.path) in changed]
+
+
+def _head_side(
+    source: GitRevision,
+    *,
+    paths: Sequence[str],
+    changed: set[str],
+    base: RegistryIndex,
+    codeowners: bytes | None,
+    scoped: bool,
+) -> _Side:
+    """The head as the change's rules read it: scoped (:mod:`._scope`), or whole."""
+    files = source.list_files()
+    reason = full_reason(paths) if scoped else "asked for"
+    head = scoped_head(source, files, changed, base) if reason is None else reason
+    if isinstance(head, str):
+        log.info("validate: judging the whole head: %s", head)
+        return _Side(source, files, build_index(source, files))
+    side = _Side(source, head.files, head.index, head.names, lineage=head.lineage)
+    # CODEOWNERS renders every model's owners: read them all only when the change can
+    # alter it (else it is the base's file for the base's owners, which passed).
+    if codeowners is not None and (
+        CODEOWNERS_FILE in paths or _owners_moved(base, head.index, changed)
+    ):
+        side.owners = head.owners(source)
+    return side
+
+
+def _owners_moved(base: RegistryIndex, head: RegistryIndex, changed: set[str]) -> bool:
+    """Whether a touched model is registered, or owned, differently in base and head.
+
+    What CODEOWNERS renders differs only so: a line per owned model (and per
+    redirect whose old name is no model), the policy's admins (a policy change is
+    judged whole).
+    """
+
+    def owners(index: RegistryIndex, name: str) -> tuple[str, ...] | None:
+        model = index.models.get(name)
+        return tuple(model.record.owners) if model is not None else None
+
+    return any(owners(base, name) != owners(head, name) for name in changed)
 
 
 def _judged_heads(base_policy: Policy, head: RegistryIndex) -> list[tuple[RegistryIndex, bool]]:
@@ -162,8 +241,13 @@ def _judged_heads(base_policy: Policy, head: RegistryIndex) -> list[tuple[Regist
 @dataclass
 class _Side:
     source: Source
-    files: list[FileEntry]
+    files: list[FileEntry]  # the files the tree rules judge
     index: RegistryIndex
+    # A scoped head (see _scope): every model name, as ``files`` list only some of them;
+    # every model's owners, when CODEOWNERS must be rendered again.
+    names: list[str] | None = None
+    owners: RegistryIndex | None = None
+    lineage: frozenset[tuple[str, int]] | None = None  # the versions whose lineage is judged
 
 
 def _load(root: Path, rev: str | None) -> _Side:
@@ -229,11 +313,6 @@ def _finish(side: _Side, out: Findings, gitignores: Mapping[str, bytes]) -> list
     needed = out.files_needing_lines() - set(gitignores)
     # A tree judged under two policies gives the findings both agree on twice.
     return list(dict.fromkeys(out.resolve_lines(side.source.read_many(sorted(needed)))))
-
-
-def _model_of(path: str) -> str | None:
-    parts = path.split("/")
-    return parts[1] if len(parts) >= 3 and parts[0] == MODELS_DIR else None
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ RG1xx/RG2xx rules of :mod:`._files`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence, Set
 
 from registry_gen.errors import NotFound, RegistryError
 from registry_gen.policy import alias_on_stage, missing_requirements, single_holder
@@ -109,11 +109,18 @@ def alias_findings(index: RegistryIndex, out: Findings) -> None:
             )
 
 
-def lineage_findings(index: RegistryIndex, out: Findings) -> None:
-    """Parents resolve against this index; no version is its own ancestor."""
+def lineage_findings(
+    index: RegistryIndex, out: Findings, only: Set[tuple[str, int]] | None = None
+) -> None:
+    """Parents resolve against this index; no version is its own ancestor.
+
+    ``only``: the versions judged, closed under their parents (a scoped change).
+    """
     edges: dict[tuple[str, int], list[tuple[str, int]]] = {}
     for version in index.versions():
         node = (version.name, version.version)
+        if only is not None and node not in only:
+            continue
         edges[node] = []
         for i, parent in enumerate(version.record.lineage.parents):
             key: KeyPath = ("lineage", "parents", i)
@@ -143,6 +150,10 @@ def lineage_findings(index: RegistryIndex, out: Findings) -> None:
         if first in reported:
             continue
         reported.update(cycle)
+        # From its first version, wherever the search entered it: the message is the
+        # same whichever versions are searched first (a scoped change searches fewer).
+        start = cycle.index(first)
+        cycle = [*cycle[start:], *cycle[:start]]
         path = " → ".join(f"{n}/{v}" for n, v in [*cycle, cycle[0]])
         model = index.models[first[0]]
         out.add(
@@ -317,15 +328,22 @@ def tree_findings(
     *,
     working_tree: bool,
     markup_only: set[tuple[str, int | None]] | None = None,
+    names: Sequence[str] | None = None,
+    lineage_only: Set[tuple[str, int]] | None = None,
 ) -> None:
-    """Every rule that looks at one tree (the PR's head, or the working tree)."""
+    """Every rule that looks at one tree (the PR's head, or the working tree).
+
+    A change judged by its scope (see ``_scope``) gives ``names``, every model
+    folder of the tree, as ``files`` and ``index`` hold only some of them, and
+    ``lineage_only``, the versions whose lineage is judged.
+    """
     record_error_findings(index.errors, out)
-    file_findings(files, index, gitignores, out, working_tree=working_tree)
+    file_findings(files, index, gitignores, out, working_tree=working_tree, names=names)
     redirect_findings(index, out)
     version_gap_findings(index, out)
     stage_findings(index, out)
     alias_findings(index, out)
-    lineage_findings(index, out)
+    lineage_findings(index, out, lineage_only)
     markup_findings(index, out, markup_only)
     trusted_type_findings(index, out, markup_only)
     pointer_findings(index, out)
