@@ -374,3 +374,12 @@ def test_a_spooled_command_that_fails_names_git_s_explanation(tmp_path: Path) ->
         b"".join(out.read())
     with _git.Spool(root, "log", "--format=%s") as out:
         assert b"".join(out.read()).strip() != b""
+    # Followed as git writes it: the same bytes, and the same error at the end.
+    for _ in range(3):
+        commit(root, "Another commit")
+    expected = git(root, "log", "--format=%H %s").encode()
+    with _git.Spool(root, "log", "--format=%H %s") as out:
+        assert b"".join(out.follow(chunk_size=7)) == expected
+    failing = _git.Spool(root, "log", "--end-of-options", "no-such-branch")
+    with failing as out, pytest.raises(GitError, match=r"git log failed in .*no-such-branch"):
+        b"".join(out.follow())
