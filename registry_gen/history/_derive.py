@@ -81,25 +81,28 @@ class Summary:
 NO_FILE = Summary({}, {})
 
 
-def summary(blob: bytes, path: str) -> Summary | None:
-    """The compared fields of a record's bytes; None when the record cannot be read."""
+def summary(blob: bytes, path: str, *, lines: bool = True) -> Summary | None:
+    """The compared fields of a record's bytes; None when the record cannot be read.
+    ``lines=False``: without the lines (a tenth cheaper), for a side no shortcut reads."""
     try:
-        document = parse_yaml(blob, path)
+        document = parse_yaml(blob, path, lines=lines)
     except RecordError:
         return None
     data = document.data
     if not isinstance(data, dict):
         return None
     fields = {k: data[k] for k in _COMPARED if k in data}
+    if not lines:
+        return Summary(fields, {})
     where = document.lines
-    lines: dict[tuple[str, ...], int] = {}
+    lines_of: dict[tuple[str, ...], int] = {}
     if "stage" in data:
-        lines[("stage",)] = where[("stage",)]
+        lines_of[("stage",)] = where[("stage",)]
     aliases = data.get("aliases")
     if isinstance(aliases, dict):
         for alias in aliases:
-            lines[("aliases", alias)] = where[("aliases", alias)]
-    return Summary(fields, lines)
+            lines_of[("aliases", alias)] = where[("aliases", alias)]
+    return Summary(fields, lines_of)
 
 
 # A line on which the parser sees a key and a one-word value, nothing else.

@@ -118,7 +118,11 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
                     continue
                 key = record_key(change.new_path) or record_key(change.old_path)
                 assert key is not None
-                after = _side(root, change.new_blob, change.new_path, objects, seen, keep=False)
+                # The newer side of a changed file is what a shortcut reads the older from.
+                lines = change.status == "M"
+                after = _side(
+                    root, change.new_blob, change.new_path, objects, seen, keep=False, lines=lines
+                )
                 before = _before(root, change, after, objects, seen)
                 block += diff(key, final, (before, after), change, commit)
             if block:
@@ -154,7 +158,7 @@ def _before(
             if found is not None:
                 seen[change.old_blob] = found
                 return found
-    return _side(root, change.old_blob, change.old_path, objects, seen, keep=True)
+    return _side(root, change.old_blob, change.old_path, objects, seen, keep=True, lines=True)
 
 
 def _side(
@@ -165,8 +169,10 @@ def _side(
     seen: dict[str, Summary | None],
     *,
     keep: bool,
+    lines: bool,
 ) -> Summary | None:
-    """The summary of one side of a change: :data:`NO_FILE` for none, None if unreadable."""
+    """The summary of one side of a change: :data:`NO_FILE` for none, None if unreadable.
+    ``keep``: it will be the newer side of an older change, so it keeps its ``lines``."""
     if sha == ZERO or path is None or record_key(path) is None:
         return NO_FILE
     if sha in seen:
@@ -174,7 +180,7 @@ def _side(
     if sha not in objects:  # the same bytes in two files: a blob asked for once, used again
         objects.update(_git.read_objects(root, [sha]))
     kind, data = objects.get(sha, ("missing", b""))
-    fields = summary(data, path) if kind == "blob" else None
+    fields = summary(data, path, lines=lines or keep) if kind == "blob" else None
     if keep:
         seen[sha] = fields
     return fields
