@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ._constants import MAX_DESCRIPTION_CHARS
 from ._constants import MD5_PATTERN as MD5_PATTERN
 from ._constants import UNSAFE_FORMATS as UNSAFE_FORMATS
+from ._sharing import share_fields_set, share_parts
 from .errors import InvalidName, InvalidUri, Location, RecordError
 from .uri import ModelUri, check_alias, check_model_name, check_stage_name, check_version
 from .yamlio import YamlDocument, parse_yaml
@@ -47,74 +48,15 @@ ScalarValue = str | int | float | bool | None
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    # pydantic gives every object the set of fields its file set: a 216-byte set for
-    # each of the 14 objects of a version record, a third of the index's memory. A
-    # frozen record never changes its set (a copy gets its own), so equal sets are shared.
+    # Records are frozen: equal sets of set fields and equal parts are shared (_sharing).
     def model_post_init(self, context: Any, /) -> None:
         """Share this record's set of set fields with every record that set the same."""
-        _share_fields_set(self)
+        share_fields_set(self)
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Unpickled (from the parsing worker): share the set of set fields likewise."""
         super().__setstate__(state)
-        _share_fields_set(self)
-
-
-_FIELD_SETS: dict[frozenset[str], set[str]] = {}
-_SHARED_LIMIT = 1 << 16
-# Equal parts of version records, shared: every version of a model usually has the same
-# signature and artifact (at 100,000 versions, 10 objects and 3 KB of memory a version).
-_PARTS: dict[Any, BaseModel] = {}
-_SHARED_FIELDS = ("signature", "artifact")
-
-
-def _share_fields_set(record: BaseModel) -> None:
-    own = record.__pydantic_fields_set__
-    key = frozenset(own)
-    shared = _FIELD_SETS.get(key)
-    if shared is None:
-        if len(_FIELD_SETS) >= _SHARED_LIMIT:  # hostile records may set any combination
-            return
-        shared = _FIELD_SETS[key] = own
-    object.__setattr__(record, "__pydantic_fields_set__", shared)
-
-
-def _share_parts(record: BaseModel) -> None:
-    """Put an equal part met before in place of each of ``record``'s shareable parts.
-
-    Records are frozen, so a part shared by several records is never changed
-    through one of them; equal means the same types, values and set fields.
-    """
-    fields = record.__dict__
-    for name in _SHARED_FIELDS:
-        part = fields.get(name)
-        if part is None:
-            continue
-        key = _frozen(part)
-        shared = _PARTS.get(key)
-        if shared is None:
-            if len(_PARTS) < _SHARED_LIMIT:
-                _PARTS[key] = part
-        else:
-            fields[name] = shared
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable key that is equal only for equal values of equal types."""
-    kind = type(value)
-    if kind is str or value is None:
-        return value
-    if isinstance(value, BaseModel):
-        # The set fields' set is shared (see _share_fields_set): its identity stands for it.
-        fields = tuple(map(_frozen, value.__dict__.values()))
-        return (kind, id(value.__pydantic_fields_set__), fields)
-    if kind is list:
-        return (list, tuple(map(_frozen, value)))
-    if kind is dict:
-        return (dict, tuple((k, _frozen(v)) for k, v in value.items()))
-    if kind is float:
-        return (float, repr(value))  # 0.0 == -0.0, and nan is equal to nothing
-    return (kind, value)
+        share_fields_set(self)
 
 
 Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
@@ -330,6 +272,11 @@ class Signature(_Record):
     outputs: list[TensorSpec] = Field(default_factory=list)
 
 
+# Every version of a model usually has the same signature and artifact: shared, they
+# save 10 objects and 3 KB of memory a version.
+_SHARED_FIELDS = ("signature", "artifact")
+
+
 class VersionRecord(_Record):
     """``models/NAME/VERSION/version.yaml``: one model version."""
 
@@ -356,14 +303,14 @@ class VersionRecord(_Record):
         return _as_value_error(check_stage_name, stage)
 
     def model_post_init(self, context: Any, /) -> None:
-        """Share the parts many versions have equal (see :func:`_share_parts`)."""
+        """Share the parts many versions have equal (see :func:`share_parts`)."""
         super().model_post_init(context)
-        _share_parts(self)
+        share_parts(self, _SHARED_FIELDS)
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         """Unpickled: share the parts many versions have equal, likewise."""
         super().__setstate__(state)
-        _share_parts(self)
+        share_parts(self, _SHARED_FIELDS)
 
 
 # ---------------------------------------------------------------------------
