@@ -5,8 +5,9 @@ set for each of the 14 objects of a version record: a third of the index's
 memory) and every version its own copy of a signature most versions of a model
 share. Records are frozen, and a copy gets its own set, so a set or a part that
 is equal to one met before is replaced by that one; nothing can tell but ``is``.
-Both tables are bounded: past the bound (hostile records can make any number of
-combinations), records keep their own.
+A part is shared only while a record holds it (the table holds it weakly); the
+sets of set fields are few and kept, up to a bound past which (hostile records
+can make any number of combinations) records keep their own.
 
 Example:
     >>> from registry_gen.schema import ModelRecord
@@ -17,14 +18,15 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
-_SHARED_LIMIT = 1 << 16
+_FIELD_SETS_LIMIT = 4096
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
-_PARTS: dict[Any, BaseModel] = {}
+_PARTS: weakref.WeakValueDictionary[Any, BaseModel] = weakref.WeakValueDictionary()
 
 
 def share_fields_set(record: BaseModel) -> None:
@@ -33,7 +35,7 @@ def share_fields_set(record: BaseModel) -> None:
     key = frozenset(own)
     shared = _FIELD_SETS.get(key)
     if shared is None:
-        if len(_FIELD_SETS) >= _SHARED_LIMIT:
+        if len(_FIELD_SETS) >= _FIELD_SETS_LIMIT:
             return
         shared = _FIELD_SETS[key] = own
     object.__setattr__(record, "__pydantic_fields_set__", shared)
@@ -50,8 +52,7 @@ def share_parts(record: BaseModel, names: Iterable[str]) -> None:
         key = _frozen(part)
         shared = _PARTS.get(key)
         if shared is None:
-            if len(_PARTS) < _SHARED_LIMIT:
-                _PARTS[key] = part
+            _PARTS[key] = part
         else:
             fields[name] = shared
 
@@ -63,7 +64,7 @@ def _frozen(value: Any) -> Any:
         return value
     if isinstance(value, BaseModel):
         # Its set of set fields is shared (share_fields_set): the set's identity stands
-        # for it, and the part the key is kept with keeps that set alive.
+        # for it, and the part the key is kept with (while it lives) keeps that set alive.
         fields = tuple(map(_frozen, value.__dict__.values()))
         return (kind, id(value.__pydantic_fields_set__), fields)
     if kind is list:

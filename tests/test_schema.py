@@ -371,3 +371,15 @@ def test_versions_share_equal_parts_and_stay_what_their_files_say() -> None:
     assert first.signature is not None
     with pytest.raises(ValidationError):
         first.signature.inputs[0].name = "other"
+
+
+def test_a_shared_part_is_kept_only_while_a_record_holds_it() -> None:
+    import gc
+    import weakref
+
+    text = VERSION.replace("name: age", "name: only-here")
+    record = parse_record(text, FILE, VersionRecord)
+    part = weakref.ref(record.signature)
+    del record
+    gc.collect()
+    assert part() is None
