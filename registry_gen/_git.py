@@ -22,6 +22,7 @@ import re
 import shlex
 import subprocess
 import tempfile
+import time
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -214,17 +215,39 @@ class Spool:
             self.close()
             raise _not_started(root) from None
 
-    def read(self, chunk_size: int = 1 << 20) -> Generator[bytes, None, None]:
-        """Wait for git to finish, then yield its output in pieces."""
+    def read(self, chunk_size: int = 1 << 20, start: int = 0) -> Generator[bytes, None, None]:
+        """Wait for git to finish, then yield its output (from byte ``start``) in pieces."""
         if self._process.wait() != 0:
             self._errors.seek(0)
             raise GitError(
                 f"git {_verb(self._args)} failed in {self._root}: "
                 f"{_first_line(self._errors.read())}"
             )
-        self._out.seek(0)
+        self._out.seek(start)
         while piece := self._out.read(chunk_size):
             yield piece
+
+    def follow(self, chunk_size: int = 1 << 20) -> Generator[bytes, None, None]:
+        """Yield git's output as git writes it, then check that git succeeded.
+
+        Read at explicit offsets (``os.pread``), so git's own position in the file,
+        which it shares, never moves. Where there is no ``pread``: :meth:`read`.
+        """
+        if not hasattr(os, "pread"):
+            yield from self.read(chunk_size)
+            return
+        fd, offset = self._out.fileno(), 0
+        while True:
+            finished = self._process.poll() is not None  # before reading: then all is written
+            piece = os.pread(fd, chunk_size, offset)
+            if piece:
+                offset += len(piece)
+                yield piece
+            elif finished:
+                break
+            else:
+                time.sleep(0.01)
+        yield from self.read(chunk_size, start=offset)
 
     def close(self) -> None:
         """Stop git if it still runs, and drop its output."""

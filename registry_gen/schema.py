@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ._constants import MAX_DESCRIPTION_CHARS
 from ._constants import MD5_PATTERN as MD5_PATTERN
 from ._constants import UNSAFE_FORMATS as UNSAFE_FORMATS
+from ._sharing import share_fields_set, share_parts
 from .errors import InvalidName, InvalidUri, Location, RecordError
 from .uri import ModelUri, check_alias, check_model_name, check_stage_name, check_version
 from .yamlio import YamlDocument, parse_yaml
@@ -46,6 +47,16 @@ ScalarValue = str | int | float | bool | None
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    # Records are frozen: equal sets of set fields and equal parts are shared (_sharing).
+    def model_post_init(self, context: Any, /) -> None:
+        """Share this record's set of set fields with every record that set the same."""
+        share_fields_set(self)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickled (from the parsing worker): share the set of set fields likewise."""
+        super().__setstate__(state)
+        share_fields_set(self)
 
 
 Text = Annotated[str, Field(max_length=MAX_DESCRIPTION_CHARS)]
@@ -261,6 +272,11 @@ class Signature(_Record):
     outputs: list[TensorSpec] = Field(default_factory=list)
 
 
+# Every version of a model usually has the same signature and artifact: shared, they
+# save 10 objects and 3 KB of memory a version.
+_SHARED_FIELDS = ("signature", "artifact")
+
+
 class VersionRecord(_Record):
     """``models/NAME/VERSION/version.yaml``: one model version."""
 
@@ -285,6 +301,16 @@ class VersionRecord(_Record):
     @classmethod
     def _stage_valid(cls, stage: str) -> str:
         return _as_value_error(check_stage_name, stage)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Share the parts many versions have equal (see :func:`share_parts`)."""
+        super().model_post_init(context)
+        share_parts(self, _SHARED_FIELDS)
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickled: share the parts many versions have equal, likewise."""
+        super().__setstate__(state)
+        share_parts(self, _SHARED_FIELDS)
 
 
 # ---------------------------------------------------------------------------

@@ -296,12 +296,13 @@ def test_credit_goes_to_the_pr_author_and_the_merger(tmp_path: Path) -> None:
 def test_a_promotion_is_read_from_its_one_line(
     known: bytes, other: bytes, expected: str | None
 ) -> None:
-    from registry_gen.history._derive import stage_only_change
+    from registry_gen.history._derive import summary, values_only_change
 
-    found = stage_only_change(known, {"stage": "None", "description": "d"}, other)
-    assert (found or {}).get("stage") == expected
+    seen = summary(known, "models/m/1/version.yaml")
+    found = values_only_change(known, seen, other) if seen is not None else None
+    assert (found.fields if found else {}).get("stage") == expected
     if found is not None:
-        assert found["description"] == "d"
+        assert found == summary(other, "models/m/1/version.yaml")
 
 
 def _line_with_renames_merges_and_alias_moves(root: Path) -> Path:
@@ -373,3 +374,12 @@ def test_a_spooled_command_that_fails_names_git_s_explanation(tmp_path: Path) ->
         b"".join(out.read())
     with _git.Spool(root, "log", "--format=%s") as out:
         assert b"".join(out.read()).strip() != b""
+    # Followed as git writes it: the same bytes, and the same error at the end.
+    for _ in range(3):
+        commit(root, "Another commit")
+    expected = git(root, "log", "--format=%H %s").encode()
+    with _git.Spool(root, "log", "--format=%H %s") as out:
+        assert b"".join(out.follow(chunk_size=7)) == expected
+    failing = _git.Spool(root, "log", "--end-of-options", "no-such-branch")
+    with failing as out, pytest.raises(GitError, match=r"git log failed in .*no-such-branch"):
+        b"".join(out.follow())

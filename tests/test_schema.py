@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from registry_gen.errors import RecordError
 from registry_gen.schema import (
@@ -330,3 +331,55 @@ def test_a_huge_value_of_the_wrong_type_is_quoted_short() -> None:
     with pytest.raises(RecordError) as info:
         parse_record(f"name: churn\nowners: '{'x' * 500_000}'\n", "model.yaml", ModelRecord)
     assert "got str 'xxx" in str(info.value) and len(str(info.value)) < 400
+
+
+def test_versions_share_equal_parts_and_stay_what_their_files_say() -> None:
+    import pickle
+
+    first = parse_record(VERSION, FILE, VersionRecord)
+    second = parse_record(VERSION.replace("version: 3", "version: 4"), FILE, VersionRecord)
+    # Equal signatures and artifacts are one object (records are frozen), and equal
+    # sets of set fields one set: the index holds a version in a third of the memory.
+    assert second.signature is first.signature and second.artifact is first.artifact
+    assert second.model_fields_set is first.model_fields_set
+    assert "signature" in first.model_fields_set and "lineage" in first.model_fields_set
+    # Anything that differs, in value, type or in which fields the file set, is its own.
+    shaped = parse_record(VERSION.replace("shape: [-1]", "shape: [-2]"), FILE, VersionRecord)
+    assert shaped.signature is not first.signature and shaped.signature != first.signature
+    defaulted = parse_record(
+        VERSION.replace("  trusted_types: [numpy.dtype]\n", "").replace("skops\n", "path\n", 1),
+        FILE,
+        VersionRecord,
+    )
+    explicit = parse_record(
+        VERSION.replace("  trusted_types: [numpy.dtype]\n", "  trusted_types: []\n").replace(
+            "format: skops", "format: path"
+        ),
+        FILE,
+        VersionRecord,
+    )
+    assert defaulted.artifact is not explicit.artifact
+    assert defaulted.artifact.model_fields_set != explicit.artifact.model_fields_set
+    # A copy with changes gets its own set; the shared one is untouched.
+    copied = first.model_copy(update={"description": "x"})
+    assert copied.description == "x" and first.description == "Third version.\n"
+    assert copied.model_fields_set is not first.model_fields_set
+    # Records still compare, dump and pickle as before (the parse worker pickles them).
+    again = pickle.loads(pickle.dumps(first))
+    assert again == first and again.signature is first.signature
+    assert again.model_dump() == first.model_dump()
+    assert first.signature is not None
+    with pytest.raises(ValidationError):
+        first.signature.inputs[0].name = "other"
+
+
+def test_a_shared_part_is_kept_only_while_a_record_holds_it() -> None:
+    import gc
+    import weakref
+
+    text = VERSION.replace("name: age", "name: only-here")
+    record = parse_record(text, FILE, VersionRecord)
+    part = weakref.ref(record.signature)
+    del record
+    gc.collect()
+    assert part() is None

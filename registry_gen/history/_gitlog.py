@@ -104,6 +104,8 @@ def commit_author(data: bytes) -> str | None:
 # freed memory in the process removes it (other C libraries ignore these names).
 # Fewer commits than this are listed faster by one process than by two.
 MIN_RUN = 5_000
+# How the line is shared between the runs: the newest gets 2 parts in 5 of two runs.
+_FIRST_WEIGHT, _WEIGHT = 2, 3
 _LOG_ENV = {
     "MALLOC_MMAP_THRESHOLD_": str(1 << 28),
     "MALLOC_TRIM_THRESHOLD_": str(1 << 28),
@@ -148,7 +150,7 @@ def read_log(root: Path, rev: str, *, parts: int | None = 1) -> Iterator[RawComm
         )
         yield from _parse_log(first, sep)
         for spooled in spools:
-            yield from _parse_log(spooled.read(), sep)
+            yield from _parse_log(spooled.follow(), sep)
     finally:
         for spooled in spools:
             spooled.close()
@@ -186,7 +188,11 @@ def _runs(root: Path, rev: str, parts: int | None) -> list[tuple[str, int | None
     parts = min(wanted, total)
     if parts <= 1:
         return [(rev, None)]
-    offsets = [total * i // parts for i in range(parts)]
+    # The newest run is read as git writes it; each older one is followed as its git
+    # writes it once the runs before it are read. A shorter newest run lets the reading
+    # start on the next run while its git still works, instead of all runs ending at once.
+    weights = [_FIRST_WEIGHT] + [_WEIGHT] * (parts - 1)
+    offsets = [total * sum(weights[:i]) // sum(weights) for i in range(parts)]
     # ``rev~N`` follows first parents, so each run starts on the line itself.
     # (``rev`` passed check_rev, so none of these reads as an option; rev-parse would
     # echo ``--end-of-options`` back.)

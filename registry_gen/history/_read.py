@@ -13,14 +13,16 @@ from typing import Any
 from registry_gen import _git
 
 from ._derive import (
+    NO_FILE,
     ZERO,
     Change,
     Namer,
+    Summary,
     diff,
     pair_model_renames,
     record_key,
-    stage_only_change,
     summary,
+    values_only_change,
 )
 from ._gitlog import (
     WEB_FLOW_EMAIL,
@@ -104,7 +106,7 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
     bound = now
     # Each blob is usually compared twice, as the old side of a newer change and then
     # as the new side of an older one: its summary waits here for the second use only.
-    seen: dict[str, dict[str, Any] | None] = {}
+    seen: dict[str, Summary | None] = {}
     for chunk, objects in _chunks(root, commits, seen):
         for raw in chunk:
             commit = _commit(raw, objects, bound)
@@ -116,15 +118,12 @@ def _events(root: Path, commits: Iterator[RawCommit], now: datetime) -> Iterator
                     continue
                 key = record_key(change.new_path) or record_key(change.old_path)
                 assert key is not None
-                after = _side(root, change.new_blob, change.new_path, objects, seen, keep=False)
-                before = _before(
-                    root,
-                    change,
-                    versioned=key.version is not None,
-                    after=after,
-                    objects=objects,
-                    seen=seen,
+                # The newer side of a changed file is what a shortcut reads the older from.
+                lines = change.status == "M"
+                after = _side(
+                    root, change.new_blob, change.new_path, objects, seen, keep=False, lines=lines
                 )
+                before = _before(root, change, after, objects, seen)
                 block += diff(key, final, (before, after), change, commit)
             if block:
                 yield block
@@ -146,22 +145,20 @@ def _wanted(chunk: list[RawCommit], seen: dict[str, Any]) -> Iterable[str]:
 def _before(
     root: Path,
     change: Change,
-    *,
-    versioned: bool,
-    after: dict[str, Any] | None,
+    after: Summary | None,
     objects: dict[str, tuple[str, bytes]],
-    seen: dict[str, dict[str, Any] | None],
-) -> dict[str, Any] | None:
-    """The older side of a change; a version whose stage alone moved is read from its
-    newer side (see :func:`stage_only_change`) instead of parsed again."""
-    if change.status == "M" and versioned and after and change.old_blob not in seen:
+    seen: dict[str, Summary | None],
+) -> Summary | None:
+    """The older side of a change; a record whose stage or one alias alone moved is
+    read from its newer side (see :func:`values_only_change`) instead of parsed again."""
+    if change.status == "M" and after and after.lines and change.old_blob not in seen:
         newer, older = objects.get(change.new_blob), objects.get(change.old_blob)
         if newer and older and newer[0] == older[0] == "blob":
-            fields = stage_only_change(newer[1], after, older[1])
-            if fields is not None:
-                seen[change.old_blob] = fields
-                return fields
-    return _side(root, change.old_blob, change.old_path, objects, seen, keep=True)
+            found = values_only_change(newer[1], after, older[1])
+            if found is not None:
+                seen[change.old_blob] = found
+                return found
+    return _side(root, change.old_blob, change.old_path, objects, seen, keep=True, lines=True)
 
 
 def _side(
@@ -169,19 +166,21 @@ def _side(
     sha: str,
     path: str | None,
     objects: dict[str, tuple[str, bytes]],
-    seen: dict[str, dict[str, Any] | None],
+    seen: dict[str, Summary | None],
     *,
     keep: bool,
-) -> dict[str, Any] | None:
-    """The compared fields of one side of a change: ``{}`` for no file, None if unreadable."""
+    lines: bool,
+) -> Summary | None:
+    """The summary of one side of a change: :data:`NO_FILE` for none, None if unreadable.
+    ``keep``: it will be the newer side of an older change, so it keeps its ``lines``."""
     if sha == ZERO or path is None or record_key(path) is None:
-        return {}
+        return NO_FILE
     if sha in seen:
         return seen[sha] if keep else seen.pop(sha)
     if sha not in objects:  # the same bytes in two files: a blob asked for once, used again
         objects.update(_git.read_objects(root, [sha]))
     kind, data = objects.get(sha, ("missing", b""))
-    fields = summary(data, path) if kind == "blob" else None
+    fields = summary(data, path, lines=lines or keep) if kind == "blob" else None
     if keep:
         seen[sha] = fields
     return fields
