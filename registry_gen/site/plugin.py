@@ -59,6 +59,7 @@ from mkdocs.structure.pages import Page
 from registry_gen import _git
 from registry_gen.errors import GitError
 from registry_gen.history import History, read_history
+from registry_gen.history._cache import read_history_cached
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import RegistryIndex, load_index
 
@@ -169,10 +170,10 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             # process with threads (`serve`'s server, a host application's) is unsafe.
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-                pending = pool.submit(read_history, self._root)
+                pending = pool.submit(_read_history, self._root, cache=self.config.cache)
                 index = load_index(self._root)
                 return index, pending.result()
-        return load_index(self._root), _history_of_head(self._root)
+        return load_index(self._root), _history_of_head(self._root, cache=self.config.cache)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Read the registry and add the navigation's generated pages (the rest is streamed).
@@ -316,7 +317,16 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return server
 
 
-def _history_of_head(root: Path) -> History:
+def _read_history(root: Path, *, cache: bool) -> History:
+    """The history of ``root``; with ``cache``, only the commits since the last build's."""
+    if not cache:
+        return read_history(root)
+    from registry_gen.cache import default_cache_dir
+
+    return read_history_cached(root, default_cache_dir())
+
+
+def _history_of_head(root: Path, *, cache: bool) -> History:
     """The history of ``root``, read again only when its HEAD commit has changed."""
     try:
         head = _git.run(
@@ -328,7 +338,7 @@ def _history_of_head(root: Path) -> History:
     kept = _HISTORY_OF_HEAD.get(root)
     if head and kept is not None and kept[0] == head:
         return kept[1]
-    history = read_history(root)
+    history = _read_history(root, cache=cache)
     _HISTORY_OF_HEAD.clear()
     if head:
         _HISTORY_OF_HEAD[root] = (head, history)
