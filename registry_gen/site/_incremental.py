@@ -40,7 +40,7 @@ from registry_gen.paths import atomic_write
 
 log = logging.getLogger("mkdocs.plugins.registry")
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 _BLOBS = "html"
 # Packages whose code shapes a page's HTML.
@@ -147,6 +147,9 @@ class PageCache:
     old: dict[str, list[Any]] = field(default_factory=dict)
     new: dict[str, list[Any]] = field(default_factory=dict)
     stats: CacheStats = field(default_factory=CacheStats)
+    # Each model's pages of the last build: name -> [key of its inputs, its pages' paths].
+    old_groups: dict[str, list[Any]] = field(default_factory=dict)
+    new_groups: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, folder: Path, fingerprint: str) -> PageCache:
@@ -161,6 +164,8 @@ class PageCache:
             cache.stats.reason = f"unreadable cache ignored ({error})"
             return cache
         cache.old = cls._trusted_pages(data, fingerprint, cache.stats)
+        if cache.old:
+            cache.old_groups = _trusted_groups(data.get("groups"))
         return cache
 
     @staticmethod
@@ -188,6 +193,19 @@ class PageCache:
     def key(self, path: str, text: str) -> str:
         """The key of the page ``path`` with Markdown ``text`` in this build."""
         return _sha(f"{self.fingerprint}\0{path}\0".encode() + text.encode("utf-8"))
+
+    def group_key(self, path: str, inputs: str) -> str:
+        """The key of the page ``path`` of a group whose inputs hash to ``inputs``."""
+        return _sha(f"{self.fingerprint}\0{path}\0group\0{inputs}".encode())
+
+    def group_paths(self, name: str, inputs: str) -> list[str] | None:
+        """The pages the group ``name`` had last time, if its inputs were ``inputs`` then."""
+        entry = self.old_groups.get(name)
+        return list(entry[1]) if entry is not None and entry[0] == inputs else None
+
+    def remember_group(self, name: str, inputs: str, paths: list[str]) -> None:
+        """Note the pages of the group ``name`` built from ``inputs`` (for the next build)."""
+        self.new_groups[name] = [inputs, paths]
 
     def lookup(self, path: str, key: str) -> tuple[bytes, list[Any]] | None:
         """The HTML and search entries built last time from the same input, if they are intact."""
@@ -224,6 +242,7 @@ class PageCache:
                     "registry_gen": __version__,
                     "fingerprint": self.fingerprint,
                     "pages": self.new,
+                    "groups": self.new_groups,
                 },
                 separators=(",", ":"),
                 ensure_ascii=False,
@@ -238,6 +257,21 @@ class PageCache:
 
     def _blob(self, digest: str) -> Path:
         return self.folder / _BLOBS / digest[:2] / digest
+
+
+def _trusted_groups(data: Any) -> dict[str, list[Any]]:
+    """The manifest's groups whose every field has its type (the others are misses)."""
+    if not isinstance(data, dict):
+        return {}
+    return {
+        name: entry
+        for name, entry in data.items()
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], list)
+        and all(isinstance(path, str) for path in entry[1])
+    }
 
 
 def _write_blob(path: Path, data: bytes) -> None:

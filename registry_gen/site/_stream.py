@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -111,11 +111,16 @@ class PageWriter:
         self.doc_files = files.documentation_pages()
         self.search = SearchEntries(config)
         self.locations: list[str] = []
-        self._batch: list[tuple[str, str]] = []
+        self._batch: list[tuple[str, str | Callable[[], str], str | None]] = []
 
-    def add(self, path: str, text: str) -> None:
-        """Build the page ``path`` (docs-relative Markdown ``text``) with the next batch."""
-        self._batch.append((path, text))
+    def add(self, path: str, text: str | Callable[[], str], key: str | None = None) -> None:
+        """Build the page ``path`` (docs-relative Markdown ``text``) with the next batch.
+
+        ``key`` is the page's cache key when it is known without the Markdown (see
+        :meth:`PageCache.group_key`); then ``text`` may be a function that renders the
+        Markdown, called only if the cache does not have the page.
+        """
+        self._batch.append((path, text, key))
         if len(self._batch) >= BATCH:
             self.flush()
 
@@ -125,21 +130,32 @@ class PageWriter:
         if not batch:
             return
         start = self.search.count()
-        keys = [self.cache.key(path, text) if self.cache else "" for path, text in batch]
+        keys = [self._key(path, text, key) for path, text, key in batch]
         hits = [
             self.cache.lookup(path, key) if self.cache else None
-            for (path, _), key in zip(batch, keys, strict=True)
+            for (path, _, _), key in zip(batch, keys, strict=True)
         ]
-        misses = [item for item, hit in zip(batch, hits, strict=True) if hit is None]
+        misses = [
+            (path, text if isinstance(text, str) else text())
+            for (path, text, _), hit in zip(batch, hits, strict=True)
+            if hit is None
+        ]
         built = iter(self.render(misses))
         # Search entries in page order, whichever pages came from the cache.
         self.search.truncate(start)
-        for (path, _), key, hit in zip(batch, keys, hits, strict=True):
+        for (path, _, _), key, hit in zip(batch, keys, hits, strict=True):
             html, entries = hit if hit is not None else next(built)
             if hit is None and self.cache is not None:
                 self.cache.store(path, key, html, entries)
             self.search.extend(entries)
             self._write(path, html)
+
+    def _key(self, path: str, text: str | Callable[[], str], key: str | None) -> str:
+        if self.cache is None:
+            return ""
+        if key is not None:
+            return key
+        return self.cache.key(path, text if isinstance(text, str) else text())
 
     def render(self, pages: list[tuple[str, str]]) -> list[tuple[bytes, list[Any]]]:
         """The built HTML and search entries of each ``(path, Markdown text)``.

@@ -41,6 +41,7 @@ import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,17 @@ from ._incremental import CacheStats, PageCache, build_fingerprint, site_cache_f
 from ._objects import object_files
 from ._stream import PageWriter
 from .api import committed_revision, read_dvc_remote
-from .render import ASSET_DIR, HTML_END, HTML_START, SEARCH_END, SiteInputs, SiteOptions, iter_files
+from .render import (
+    ASSET_DIR,
+    HTML_END,
+    HTML_START,
+    SEARCH_END,
+    PageGroup,
+    SiteInputs,
+    SiteOptions,
+    iter_files,
+    iter_site,
+)
 
 log = logging.getLogger("mkdocs.plugins.registry")
 
@@ -249,7 +260,11 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         # of each batch instead of waiting for a quarter of the index to pile up.
         gc.freeze()
         try:
-            for path, content in iter_files(self._inputs, self._options, nav=False):
+            for item in iter_site(self._inputs, self._options):
+                if isinstance(item, PageGroup):
+                    self._add_group(item, writer, cache)
+                    continue
+                path, content = item
                 if self._hand_written(path):
                     continue
                 if path.endswith(".md"):
@@ -270,6 +285,32 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
                 f" ({stats.reason})" if stats.reason else "",
             )
             self.last_stats = stats
+
+    def _add_group(self, group: PageGroup, writer: PageWriter, cache: PageCache | None) -> None:
+        """A model's pages: taken from the cache, unrendered, when its inputs are unchanged."""
+        paths = cache.group_paths(group.name, group.key) if cache is not None else None
+        if cache is None or paths is None:
+            listed = []
+            for path, text in group.pages():
+                listed.append(path)
+                if not self._hand_written(path):
+                    key = cache.group_key(path, group.key) if cache is not None else None
+                    writer.add(path, text, key)
+            if cache is not None:
+                cache.remember_group(group.name, group.key, listed)
+            return
+        # A page the cache lost (damaged, removed) is rendered: the group once, for all of them.
+        rendered: dict[str, str] = {}
+
+        def text_of(path: str) -> str:
+            if not rendered:
+                rendered.update(group.pages())
+            return rendered[path]
+
+        for path in paths:
+            if not self._hand_written(path):
+                writer.add(path, partial(text_of, path), cache.group_key(path, group.key))
+        cache.remember_group(group.name, group.key, paths)
 
     def _open_cache(self, config: MkDocsConfig, writer: PageWriter) -> PageCache | None:
         """The incremental cache of this site, or None when it is off or cannot be exact."""
