@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,7 +182,7 @@ def test_each_kind_of_change_rebuilds_to_what_a_clean_build_writes(
     # fraud v1 names its parent by an alias of another model: moving the alias moves it.
     _edit(models / "fraud/1/version.yaml", "models:/churn/3", "models:/churn@champion")
     commit(registry, "Parent by alias (#10)", date="2026-04-01T10:00:00Z")
-    steps = [
+    steps: list[tuple[str, Callable[[], object]]] = [
         ("alias", lambda: _edit(models / "churn/model.yaml", "champion: 3", "champion: 2")),
         ("stage", lambda: _edit(models / "churn/2/version.yaml", "Staging", "None")),
         (
