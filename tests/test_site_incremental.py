@@ -231,3 +231,32 @@ def test_unchanged_models_are_not_even_rendered_to_markdown(
     site, _, _ = _build(registry, "site-2", caplog)
     assert rendered == ["fraud/1"]
     assert _files(site)["models/churn/3/index.html"] == _files(first)["models/churn/3/index.html"]
+
+
+def test_rebuilding_in_place_leaves_what_a_clean_build_leaves(
+    registry: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The last build's files are set aside, not deleted: stale and tampered ones must go."""
+    site, _, _ = _build(registry, "site", caplog)
+    (site / "models/stale").mkdir()
+    (site / "models/stale/index.html").write_text("stale")
+    (site / "api/stale.json").write_text("{}")
+    tampered = site / "models/churn/1/index.html"
+    tampered.write_bytes(tampered.read_bytes().replace(b"churn", b"CHURN"))
+    RegistryClient(registry).transition_model_version_stage("fraud", 1, "Archived")
+    commit(registry, "Archive fraud v1 (#9)", date="2026-04-01T10:00:00Z")
+    shutil.rmtree(registry / "models/churn/2")
+    commit(registry, "Remove churn v2 (#10)", date="2026-04-02T10:00:00Z")
+    site, rendered, reused = _build(registry, "site", caplog)
+    assert rendered > 0 and reused > 0
+    files = _files(site)
+    assert files == _uncached(registry, "site-uncached")
+    assert "models/churn/2/index.html" not in files
+    assert not (site / ".registry-gen-previous").exists()
+    # Nothing changed: every page stays in place, and the site is still the same.
+    page = site / "models/churn/3/index.html"
+    written = page.stat().st_mtime_ns, page.stat().st_ino
+    site, rendered, _ = _build(registry, "site", caplog)
+    assert rendered == 0
+    assert _files(site) == files
+    assert (page.stat().st_mtime_ns, page.stat().st_ino) == written

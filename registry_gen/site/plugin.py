@@ -48,7 +48,6 @@ from typing import Any
 from markdown import Markdown  # type: ignore[import-untyped]
 from markdown.extensions import Extension  # type: ignore[import-untyped]
 from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
-from mkdocs import utils
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
@@ -66,6 +65,7 @@ from registry_gen.store import RegistryIndex, load_index
 
 from ._incremental import CacheStats, PageCache, build_fingerprint, site_cache_folder
 from ._objects import object_files
+from ._sitedir import SiteFolder
 from ._stream import PageWriter
 from .api import committed_revision, read_dvc_remote
 from .render import (
@@ -135,6 +135,8 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         self._root = Path()
         self._mermaid: Path | None = None
         self._command = "build"
+        self._dirty = False
+        self._site: SiteFolder | None = None
         self._full_content: dict[str, str] = {}
         self._existing: set[str] = set()
         self._options = SiteOptions()
@@ -165,6 +167,22 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is a ``build`` (see :meth:`_read_registry`)."""
         self._command = command
+        self._dirty = dirty
+
+    # Before MkDocs empties the site folder: the last build's files are set aside, not
+    # deleted, and taken back in on_post_build (see registry_gen.site._sitedir).
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Set the last build's files aside when the incremental cache is on."""
+        self._site = None
+        if self.config.cache and not self._dirty:
+            self._site = SiteFolder(Path(config.site_dir))
+            self._site.set_aside()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        """Drop what was set aside: the next build starts from an empty folder."""
+        if self._site is not None:
+            self._site.discard()
+            self._site = None
 
     def _read_registry(self) -> tuple[RegistryIndex, History]:
         """The registry's index and its history (an empty one when ``history: false``)."""
@@ -248,10 +266,17 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     @event_priority(50)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write every generated file but the navigation's pages, one at a time."""
+        site, self._site = self._site, None
         if self._inputs is None or self._nav is None:
+            if site is not None:
+                site.take_back()
+                site.finish()
             return
         writer = PageWriter(config, self._files, self._nav, self._env)
         writer.cache = cache = self._open_cache(config, writer)
+        if site is not None:
+            site.take_back()
+            writer.site = site if cache is not None else None
         site_dir = Path(config.site_dir)
         # The index, the history and MkDocs' own objects live to the end of the build. Frozen,
         # the cyclic garbage collector stops walking them (some 10 million objects at 100,000
@@ -270,10 +295,12 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
                 if path.endswith(".md"):
                     writer.add(path, content)
                 else:
-                    utils.write_file(content.encode("utf-8"), str(site_dir / path))
+                    writer.write_file(str(site_dir / path), content.encode("utf-8"))
             writer.finish()
         finally:
             gc.unfreeze()
+        if site is not None:
+            site.finish()
         self._inputs = None
         if cache is not None:
             cache.save()
@@ -323,7 +350,9 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             )
             return None
         return PageCache.open(
-            site_cache_folder(config), build_fingerprint(config, self._nav, self.config)
+            site_cache_folder(config),
+            build_fingerprint(config, self._nav, self.config),
+            site_dir=str(Path(config.site_dir).resolve()),
         )
 
     # The search plugin indexes `page.content` in its own `on_page_context`. A model page
