@@ -1,8 +1,10 @@
 """The incremental site build: a generated page whose input did not change is not rendered.
 
-A page's *key* is a hash of everything its HTML is made from: its Markdown (which
-the pure renderer makes from the records and the history, so it changes exactly
-when what the page shows changes), its path, and the build's *fingerprint*
+A page's *key* is a hash of everything its HTML is made from: for a model's pages,
+the hash of that model's inputs (:mod:`registry_gen.site._keys`: so they are not
+even rendered to Markdown when it is unchanged), for the others their Markdown
+(which the pure renderer makes from the records and the history, so it changes
+exactly when what the page shows changes); its path, and the build's *fingerprint*
 (registry-gen's version and code, MkDocs', the theme's and the extensions'
 versions, the effective configuration and the navigation every page carries).
 The cache keeps, for each page, its key, the hash of the HTML built from it and
@@ -15,7 +17,9 @@ manifest says; anything else is a miss (the page is rendered again). The
 manifest is written atomically at the end of a build; the HTML files are
 content-addressed, so a torn one fails its hash. The cache lives in the user's
 cache folder (:func:`registry_gen.cache.default_cache_dir`), not in the
-registry, so a pull request cannot plant one.
+registry, so a pull request cannot plant one. The manifest also keeps, for the
+site folder it was built in, each file's hash and ``stat`` signature, so a rebuild
+in place leaves an unchanged file as it is (:mod:`registry_gen.site._sitedir`).
 
 Example:
     >>> cache = PageCache.open(folder, fingerprint)  # doctest: +SKIP

@@ -7,9 +7,12 @@ history, its DVC remote and revision, and writes the files that the pure
 handed to MkDocs as generated files; every other file is written in
 ``on_post_build``, one at a time, each page through MkDocs' own page steps
 (:mod:`registry_gen.site._stream`), so the build never holds the whole site. A
-page whose Markdown and build settings are those of the last build is taken from
-the incremental cache instead of being rendered again
-(:mod:`registry_gen.site._incremental`). Nothing is written into ``docs/``; a
+model whose inputs (:mod:`registry_gen.site._keys`), or a page whose Markdown, and
+build settings are those of the last build is taken from the incremental cache
+instead of being rendered again (:mod:`registry_gen.site._incremental`); the site
+folder is rebuilt in place (:mod:`registry_gen.site._sitedir`) and the history read
+only since the last build's commit (:mod:`registry_gen.history._cache`). Nothing is
+written into ``docs/``; a
 hand-written page at the same path wins. Beyond that it only wires MkDocs: the
 stylesheet, script and self-hosted Mermaid, the Markdown extension that passes
 generated HTML blocks through, the search index of model pages, and live reload
