@@ -272,14 +272,16 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         site, self._site = self._site, None
         if self._inputs is None or self._nav is None:
             if site is not None:
-                site.take_back()
-                site.finish()
+                site.discard()
             return
         writer = PageWriter(config, self._files, self._nav, self._env)
         writer.cache = cache = self._open_cache(config, writer)
+        if site is not None and cache is None:
+            site.discard()  # every file is written: the folder is as MkDocs' clean left it
+            site = None
         if site is not None:
             site.take_back()
-            writer.site = site if cache is not None else None
+            writer.site = site
         site_dir = Path(config.site_dir)
         # The index, the history and MkDocs' own objects live to the end of the build. Frozen,
         # the cyclic garbage collector stops walking them (some 10 million objects at 100,000
