@@ -56,7 +56,6 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-
 def code_fingerprint() -> str:
     """registry-gen's version, the site package's own code and the versions of MkDocs & co."""
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}".encode())
