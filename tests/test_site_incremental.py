@@ -11,12 +11,14 @@ import json
 import logging
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from site_builders import build_site_of, build_small_registry
 
-from builders import commit
+from builders import commit, write_version
 from registry_gen.client import RegistryClient
 from registry_gen.site import build_site
 
@@ -163,3 +165,98 @@ def test_a_configuration_change_invalidates_the_cache(
     assert (rendered_now, reused_now) == (rendered, 0)
     assert "Renamed registry" in (site / "models/churn/3/index.html").read_text()
     shutil.rmtree(site)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def test_each_kind_of_change_rebuilds_to_what_a_clean_build_writes(
+    registry: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Model pages are keyed by their inputs, not their Markdown: each change must reach them."""
+    _build(registry, "site-0", caplog)
+    models = registry / "models"
+    # fraud v1 names its parent by an alias of another model: moving the alias moves it.
+    _edit(models / "fraud/1/version.yaml", "models:/churn/3", "models:/churn@champion")
+    commit(registry, "Parent by alias (#10)", date="2026-04-01T10:00:00Z")
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("alias", lambda: _edit(models / "churn/model.yaml", "champion: 3", "champion: 2")),
+        ("stage", lambda: _edit(models / "churn/2/version.yaml", "Staging", "None")),
+        (
+            "description",
+            lambda: RegistryClient(registry).update_model_version(
+                "churn", 1, description="Now *described*."
+            ),
+        ),
+        ("new version", lambda: write_version(registry, "churn", 4, description="Fourth.")),
+        ("removal", lambda: shutil.rmtree(models / "fraud")),
+    ]
+    for number, (name, change) in enumerate(steps, start=1):
+        before = _files(registry / f"site-{number - 1}")
+        change()
+        commit(registry, f"{name} (#{10 + number})", date=f"2026-04-0{number + 1}T10:00:00Z")
+        site, rendered_now, reused_now = _build(registry, f"site-{number}", caplog)
+        after = _files(site)
+        assert after == _uncached(registry, f"uncached-{number}"), name
+        assert rendered_now > 0 and reused_now > 0, name
+        if name == "alias":
+            # The child's page shows where its parent now resolves.
+            assert after["models/fraud/1/index.html"] != before["models/fraud/1/index.html"]
+            assert b"churn v2" in after["models/fraud/1/index.html"]
+        if name == "new version":
+            assert "models/churn/4/index.html" in after
+        if name == "removal":
+            assert not any(p.startswith("models/fraud/") for p in after)
+
+
+def test_unchanged_models_are_not_even_rendered_to_markdown(
+    registry: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _, _ = _build(registry, "site-1", caplog)
+    RegistryClient(registry).transition_model_version_stage("fraud", 1, "Archived")
+    commit(registry, "Archive fraud v1 (#9)", date="2026-04-01T10:00:00Z")
+    rendered: list[str] = []
+    from registry_gen.site import render
+
+    original = render.version_page_text  # type: ignore[attr-defined]
+
+    def counted(model: Any, version: Any, previous: Any, site: Any) -> str:
+        rendered.append(f"{model.name}/{version.version}")
+        return original(model, version, previous, site)
+
+    monkeypatch.setattr(render, "version_page_text", counted)
+    site, _, _ = _build(registry, "site-2", caplog)
+    assert rendered == ["fraud/1"]
+    assert _files(site)["models/churn/3/index.html"] == _files(first)["models/churn/3/index.html"]
+
+
+def test_rebuilding_in_place_leaves_what_a_clean_build_leaves(
+    registry: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The last build's files are set aside, not deleted: stale and tampered ones must go."""
+    site, _, _ = _build(registry, "site", caplog)
+    (site / "models/stale").mkdir()
+    (site / "models/stale/index.html").write_text("stale")
+    (site / "api/stale.json").write_text("{}")
+    tampered = site / "models/churn/1/index.html"
+    tampered.write_bytes(tampered.read_bytes().replace(b"churn", b"CHURN"))
+    RegistryClient(registry).transition_model_version_stage("fraud", 1, "Archived")
+    commit(registry, "Archive fraud v1 (#9)", date="2026-04-01T10:00:00Z")
+    shutil.rmtree(registry / "models/churn/2")
+    commit(registry, "Remove churn v2 (#10)", date="2026-04-02T10:00:00Z")
+    site, rendered, reused = _build(registry, "site", caplog)
+    assert rendered > 0 and reused > 0
+    files = _files(site)
+    assert files == _uncached(registry, "site-uncached")
+    assert "models/churn/2/index.html" not in files
+    assert not (site / ".registry-gen-previous").exists()
+    # Nothing changed: every page stays in place, and the site is still the same.
+    page = site / "models/churn/3/index.html"
+    written = page.stat().st_mtime_ns, page.stat().st_ino
+    site, rendered, _ = _build(registry, "site", caplog)
+    assert rendered == 0
+    assert _files(site) == files
+    assert (page.stat().st_mtime_ns, page.stat().st_ino) == written

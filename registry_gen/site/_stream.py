@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import gzip
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
-from ._incremental import PageCache
+from ._incremental import PageCache, sha
+from ._sitedir import SiteFolder
 
 log = logging.getLogger("mkdocs.plugins.registry")
 
@@ -108,14 +110,20 @@ class PageWriter:
         self.nav = nav
         self.env = env
         self.cache = cache
+        self.site: SiteFolder | None = None
         self.doc_files = files.documentation_pages()
         self.search = SearchEntries(config)
         self.locations: list[str] = []
-        self._batch: list[tuple[str, str]] = []
+        self._batch: list[tuple[str, str | Callable[[], str], str | None]] = []
 
-    def add(self, path: str, text: str) -> None:
-        """Build the page ``path`` (docs-relative Markdown ``text``) with the next batch."""
-        self._batch.append((path, text))
+    def add(self, path: str, text: str | Callable[[], str], key: str | None = None) -> None:
+        """Build the page ``path`` (docs-relative Markdown ``text``) with the next batch.
+
+        ``key`` is the page's cache key when it is known without the Markdown (see
+        :meth:`PageCache.group_key`); then ``text`` may be a function that renders the
+        Markdown, called only if the cache does not have the page.
+        """
+        self._batch.append((path, text, key))
         if len(self._batch) >= BATCH:
             self.flush()
 
@@ -125,21 +133,44 @@ class PageWriter:
         if not batch:
             return
         start = self.search.count()
-        keys = [self.cache.key(path, text) if self.cache else "" for path, text in batch]
-        hits = [
-            self.cache.lookup(path, key) if self.cache else None
-            for (path, _), key in zip(batch, keys, strict=True)
+        keys = [self._key(path, text, key) for path, text, key in batch]
+        hits = [self._hit(path, key) for (path, _, _), key in zip(batch, keys, strict=True)]
+        misses = [
+            (path, text if isinstance(text, str) else text())
+            for (path, text, _), hit in zip(batch, hits, strict=True)
+            if hit is None
         ]
-        misses = [item for item, hit in zip(batch, hits, strict=True) if hit is None]
         built = iter(self.render(misses))
         # Search entries in page order, whichever pages came from the cache.
         self.search.truncate(start)
-        for (path, _), key, hit in zip(batch, keys, hits, strict=True):
+        for (path, _, _), key, hit in zip(batch, keys, hits, strict=True):
             html, entries = hit if hit is not None else next(built)
             if hit is None and self.cache is not None:
+                assert html is not None
                 self.cache.store(path, key, html, entries)
             self.search.extend(entries)
             self._write(path, html)
+
+    def _hit(self, path: str, key: str) -> tuple[bytes | None, list[Any]] | None:
+        """The page from the cache: None as its HTML when its file is still in place."""
+        if self.cache is None:
+            return None
+        if self.site is not None:
+            dest = self._file(path, "").abs_dest_path
+            if self.site.was_taken_back(dest):
+                relative = self.site.relative(dest)
+                entries = self.cache.kept(path, key, relative, os.lstat(dest))
+                if entries is not None:
+                    self.site.wrote(dest)
+                    return None, entries
+        return self.cache.lookup(path, key)
+
+    def _key(self, path: str, text: str | Callable[[], str], key: str | None) -> str:
+        if self.cache is None:
+            return ""
+        if key is not None:
+            return key
+        return self.cache.key(path, text if isinstance(text, str) else text())
 
     def render(self, pages: list[tuple[str, str]]) -> list[tuple[bytes, list[Any]]]:
         """The built HTML and search entries of each ``(path, Markdown text)``.
@@ -200,13 +231,30 @@ class PageWriter:
             config._current_page = None
         return output.encode("utf-8", errors="xmlcharrefreplace"), added
 
-    def _write(self, path: str, html: bytes) -> None:
+    def _write(self, path: str, html: bytes | None) -> None:
         file = self._file(path, "")
         self._note_url(file.url)
+        if html is None:
+            return  # kept in place (see _hit)
         if html.strip():
-            utils.write_file(html, file.abs_dest_path)
+            digest = self.cache.digest_of(path) if self.cache is not None else None
+            self.write_file(file.abs_dest_path, html, digest)
         else:
             log.info("registry: page %s generated empty output; not written", path)
+
+    def write_file(self, dest: str, data: bytes, digest: str | None = None) -> None:
+        """Write ``data`` at ``dest`` (in the site folder), unless the file already holds it."""
+        site, cache = self.site, self.cache
+        if site is None or cache is None:
+            utils.write_file(data, dest)
+            return
+        digest = digest or sha(data)
+        relative = site.relative(dest)
+        site.wrote(dest)
+        if site.was_taken_back(dest) and cache.file_unchanged(relative, digest, os.lstat(dest)):
+            return
+        utils.write_file(data, dest)
+        cache.wrote_file(relative, digest, os.lstat(dest))
 
     def _file(self, path: str, text: str) -> File:
         return File.generated(self.config, path, content=text, inclusion=InclusionLevel.NOT_IN_NAV)

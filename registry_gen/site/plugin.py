@@ -7,9 +7,12 @@ history, its DVC remote and revision, and writes the files that the pure
 handed to MkDocs as generated files; every other file is written in
 ``on_post_build``, one at a time, each page through MkDocs' own page steps
 (:mod:`registry_gen.site._stream`), so the build never holds the whole site. A
-page whose Markdown and build settings are those of the last build is taken from
-the incremental cache instead of being rendered again
-(:mod:`registry_gen.site._incremental`). Nothing is written into ``docs/``; a
+model whose inputs (:mod:`registry_gen.site._keys`), or a page whose Markdown, and
+build settings are those of the last build is taken from the incremental cache
+instead of being rendered again (:mod:`registry_gen.site._incremental`); the site
+folder is rebuilt in place (:mod:`registry_gen.site._sitedir`) and the history read
+only since the last build's commit (:mod:`registry_gen.history._cache`). Nothing is
+written into ``docs/``; a
 hand-written page at the same path wins. Beyond that it only wires MkDocs: the
 stylesheet, script and self-hosted Mermaid, the Markdown extension that passes
 generated HTML blocks through, the search index of model pages, and live reload
@@ -41,13 +44,13 @@ import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from markdown import Markdown  # type: ignore[import-untyped]
 from markdown.extensions import Extension  # type: ignore[import-untyped]
 from markdown.preprocessors import Preprocessor  # type: ignore[import-untyped]
-from mkdocs import utils
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
@@ -59,14 +62,26 @@ from mkdocs.structure.pages import Page
 from registry_gen import _git
 from registry_gen.errors import GitError
 from registry_gen.history import History, read_history
+from registry_gen.history._cache import read_history_cached
 from registry_gen.paths import MODELS_DIR, POLICY_FILE
 from registry_gen.store import RegistryIndex, load_index
 
 from ._incremental import CacheStats, PageCache, build_fingerprint, site_cache_folder
 from ._objects import object_files
+from ._sitedir import SiteFolder
 from ._stream import PageWriter
 from .api import committed_revision, read_dvc_remote
-from .render import ASSET_DIR, HTML_END, HTML_START, SEARCH_END, SiteInputs, SiteOptions, iter_files
+from .render import (
+    ASSET_DIR,
+    HTML_END,
+    HTML_START,
+    SEARCH_END,
+    PageGroup,
+    SiteInputs,
+    SiteOptions,
+    iter_files,
+    iter_site,
+)
 
 log = logging.getLogger("mkdocs.plugins.registry")
 
@@ -123,6 +138,8 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         self._root = Path()
         self._mermaid: Path | None = None
         self._command = "build"
+        self._dirty = False
+        self._site: SiteFolder | None = None
         self._full_content: dict[str, str] = {}
         self._existing: set[str] = set()
         self._options = SiteOptions()
@@ -153,6 +170,22 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Remember whether this is a ``build`` (see :meth:`_read_registry`)."""
         self._command = command
+        self._dirty = dirty
+
+    # Before MkDocs empties the site folder: the last build's files are set aside, not
+    # deleted, and taken back in on_post_build (see registry_gen.site._sitedir).
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        """Set the last build's files aside when the incremental cache is on."""
+        self._site = None
+        if self.config.cache and not self._dirty:
+            self._site = SiteFolder(Path(config.site_dir))
+            self._site.set_aside()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        """Drop what was set aside: the next build starts from an empty folder."""
+        if self._site is not None:
+            self._site.discard()
+            self._site = None
 
     def _read_registry(self) -> tuple[RegistryIndex, History]:
         """The registry's index and its history (an empty one when ``history: false``)."""
@@ -169,10 +202,10 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             # process with threads (`serve`'s server, a host application's) is unsafe.
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-                pending = pool.submit(read_history, self._root)
+                pending = pool.submit(_read_history, self._root, cache=self.config.cache)
                 index = load_index(self._root)
                 return index, pending.result()
-        return load_index(self._root), _history_of_head(self._root)
+        return load_index(self._root), _history_of_head(self._root, cache=self.config.cache)
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         """Read the registry and add the navigation's generated pages (the rest is streamed).
@@ -236,10 +269,19 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
     @event_priority(50)
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         """Write every generated file but the navigation's pages, one at a time."""
+        site, self._site = self._site, None
         if self._inputs is None or self._nav is None:
+            if site is not None:
+                site.discard()
             return
         writer = PageWriter(config, self._files, self._nav, self._env)
         writer.cache = cache = self._open_cache(config, writer)
+        if site is not None and cache is None:
+            site.discard()  # every file is written: the folder is as MkDocs' clean left it
+            site = None
+        if site is not None:
+            site.take_back()
+            writer.site = site
         site_dir = Path(config.site_dir)
         # The index, the history and MkDocs' own objects live to the end of the build. Frozen,
         # the cyclic garbage collector stops walking them (some 10 million objects at 100,000
@@ -248,16 +290,22 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         # of each batch instead of waiting for a quarter of the index to pile up.
         gc.freeze()
         try:
-            for path, content in iter_files(self._inputs, self._options, nav=False):
+            for item in iter_site(self._inputs, self._options):
+                if isinstance(item, PageGroup):
+                    self._add_group(item, writer, cache)
+                    continue
+                path, content = item
                 if self._hand_written(path):
                     continue
                 if path.endswith(".md"):
                     writer.add(path, content)
                 else:
-                    utils.write_file(content.encode("utf-8"), str(site_dir / path))
+                    writer.write_file(str(site_dir / path), content.encode("utf-8"))
             writer.finish()
         finally:
             gc.unfreeze()
+        if site is not None:
+            site.finish()
         self._inputs = None
         if cache is not None:
             cache.save()
@@ -270,6 +318,32 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             )
             self.last_stats = stats
 
+    def _add_group(self, group: PageGroup, writer: PageWriter, cache: PageCache | None) -> None:
+        """A model's pages: taken from the cache, unrendered, when its inputs are unchanged."""
+        paths = cache.group_paths(group.name, group.key) if cache is not None else None
+        if cache is None or paths is None:
+            listed = []
+            for path, text in group.pages():
+                listed.append(path)
+                if not self._hand_written(path):
+                    key = cache.group_key(path, group.key) if cache is not None else None
+                    writer.add(path, text, key)
+            if cache is not None:
+                cache.remember_group(group.name, group.key, listed)
+            return
+        # A page the cache lost (damaged, removed) is rendered: the group once, for all of them.
+        rendered: dict[str, str] = {}
+
+        def text_of(path: str) -> str:
+            if not rendered:
+                rendered.update(group.pages())
+            return rendered[path]
+
+        for path in paths:
+            if not self._hand_written(path):
+                writer.add(path, partial(text_of, path), cache.group_key(path, group.key))
+        cache.remember_group(group.name, group.key, paths)
+
     def _open_cache(self, config: MkDocsConfig, writer: PageWriter) -> PageCache | None:
         """The incremental cache of this site, or None when it is off or cannot be exact."""
         if not self.config.cache:
@@ -281,7 +355,9 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
             )
             return None
         return PageCache.open(
-            site_cache_folder(config), build_fingerprint(config, self._nav, self.config)
+            site_cache_folder(config),
+            build_fingerprint(config, self._nav, self.config),
+            site_dir=str(Path(config.site_dir).resolve()),
         )
 
     # The search plugin indexes `page.content` in its own `on_page_context`. A model page
@@ -316,7 +392,16 @@ class RegistryPlugin(BasePlugin[RegistryPluginConfig]):  # type: ignore[no-untyp
         return server
 
 
-def _history_of_head(root: Path) -> History:
+def _read_history(root: Path, *, cache: bool) -> History:
+    """The history of ``root``; with ``cache``, only the commits since the last build's."""
+    if not cache:
+        return read_history(root)
+    from registry_gen.cache import default_cache_dir
+
+    return read_history_cached(root, default_cache_dir())
+
+
+def _history_of_head(root: Path, *, cache: bool) -> History:
     """The history of ``root``, read again only when its HEAD commit has changed."""
     try:
         head = _git.run(
@@ -328,7 +413,7 @@ def _history_of_head(root: Path) -> History:
     kept = _HISTORY_OF_HEAD.get(root)
     if head and kept is not None and kept[0] == head:
         return kept[1]
-    history = read_history(root)
+    history = _read_history(root, cache=cache)
     _HISTORY_OF_HEAD.clear()
     if head:
         _HISTORY_OF_HEAD[root] = (head, history)

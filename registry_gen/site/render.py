@@ -40,19 +40,21 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from importlib import resources
 
 from registry_gen._api import ApiRemote
 from registry_gen.history import History
-from registry_gen.store import ModelVersion, RegistryIndex
+from registry_gen.store import ModelVersion, RegisteredModel, RegistryIndex
 
 from . import _feed, _pages
 from ._compare import compare_page
 from ._context import Site, SiteOptions
 from ._html import HTML_END, HTML_START, SEARCH_END
+from ._keys import model_key, site_key
 from ._model_page import model_pages
 from ._moved import moved_pages
 from ._timeline import timeline_pages
@@ -68,12 +70,14 @@ __all__ = [
     "NAV_PAGES",
     "SEARCH_END",
     "Linker",
+    "PageGroup",
     "SiteInputs",
     "SiteOptions",
     "asset_files",
     "build_files",
     "iter_files",
     "iter_pages",
+    "iter_site",
     "model_page",
     "nav_pages",
     "render_feed",
@@ -123,16 +127,20 @@ def iter_pages(
     if nav:
         return
     for name in site.names:
-        model = index.models[name]
-        yield from model_pages(model, site).items()
-        yield from timeline_pages(model, site).items()
-        previous: ModelVersion | None = None
-        for version in model.versions:
-            yield (
-                version_page(name, version.version),
-                version_page_text(model, version, previous, site),
-            )
-            previous = version
+        yield from _model_stream(index.models[name], site)
+
+
+def _model_stream(model: RegisteredModel, site: Site) -> Iterator[tuple[str, str]]:
+    """The pages of one model: its page(s), its timeline, one page per version."""
+    yield from model_pages(model, site).items()
+    yield from timeline_pages(model, site).items()
+    previous: ModelVersion | None = None
+    for version in model.versions:
+        yield (
+            version_page(model.name, version.version),
+            version_page_text(model, version, previous, site),
+        )
+        previous = version
 
 
 def _top_sections(site: Site) -> Iterator[dict[str, str]]:
@@ -212,6 +220,11 @@ def iter_files(
     yield from iter_pages(inputs.index, inputs.history, options, nav=nav)
     if nav:
         return
+    yield from _extra_files(inputs, options)
+
+
+def _extra_files(inputs: SiteInputs, options: SiteOptions) -> Iterator[tuple[str, str]]:
+    """The files beside the pages: the feed, the JSON API and the assets."""
     yield FEED, render_feed(inputs.index, inputs.history, options)
     yield from render_api(
         inputs.index,
@@ -221,3 +234,37 @@ def iter_files(
         history=inputs.history,
     ).items()
     yield from asset_files().items()
+
+
+@dataclass(frozen=True)
+class PageGroup:
+    """The pages of one model, with the digest of everything they are made from.
+
+    ``key`` changes whenever any of its pages would (see
+    :mod:`registry_gen.site._keys`), so a builder that kept the pages of the
+    same key need not call ``pages`` (which renders them, one at a time).
+    """
+
+    name: str
+    key: str
+    pages: Callable[[], Iterator[tuple[str, str]]]
+
+
+def iter_site(inputs: SiteInputs, options: SiteOptions) -> Iterator[PageGroup | tuple[str, str]]:
+    """:func:`iter_files` with ``nav=False``, each model's pages as one :class:`PageGroup`.
+
+    The registry-wide pages, the feed, the JSON API and the assets come as
+    ``(path, text)``; flattening the groups gives :func:`iter_files`' files.
+
+    >>> items = iter_site(inputs, SiteOptions())  # doctest: +SKIP
+    >>> [g.name for g in items if isinstance(g, PageGroup)]  # doctest: +SKIP
+    ['churn', 'fraud']
+    """
+    site = Site(inputs.index, inputs.history, options, Linker(options.directory_urls))
+    for section in _top_sections(site):
+        yield from ((p, t) for p, t in section.items() if p not in NAV_PAGES)
+    shared = site_key(site)
+    for name in site.names:
+        model = inputs.index.models[name]
+        yield PageGroup(name, model_key(model, site, shared), partial(_model_stream, model, site))
+    yield from _extra_files(inputs, options)
