@@ -83,9 +83,9 @@ class SiteFolder:
             return
         for top, folders, files in os.walk(path):
             # os.walk lists a symlink to a folder with the folders and does not enter it.
-            links = [n for n in (*folders, *files) if os.path.islink(os.path.join(top, n))]
+            links = [n for n in (*folders, *files) if (Path(top) / n).is_symlink()]
             for name in links:
-                os.unlink(os.path.join(top, name))  # as in _merge: never written through
+                (Path(top) / name).unlink()  # as in _merge: never written through
             folders[:] = [n for n in folders if n not in links]
             prefix = Path(top).relative_to(self.site_dir).as_posix()
             self.taken.update(f"{prefix}/{name}" for name in files if name not in links)
