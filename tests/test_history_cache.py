@@ -219,3 +219,18 @@ def test_a_history_clamped_to_the_time_of_reading_is_not_kept(tmp_path: Path) ->
     history = read_history_cached(root, cache, now=NOW)
     assert history.events[0].commit.date == NOW
     assert not history_cache_file(cache, root).exists()
+
+
+def test_a_kept_date_out_of_range_is_a_miss_not_a_crash(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "r")
+    cache = tmp_path / "cache"
+    write_model(root, "m")
+    write_version(root, "m", 1)
+    commit(root, "Register (#1)", date="2026-01-01T10:00:00Z")
+    full = read_history(root, now=NOW)
+    read_history_cached(root, cache, now=NOW)
+    kept = history_cache_file(cache, root)
+    data = json.loads(kept.read_text())
+    data["commits"][0][2] = "9999-12-31T23:59:59-05:00"  # past datetime.max in UTC
+    kept.write_text(json.dumps(data))
+    assert read_history_cached(root, cache, now=NOW).events == full.events

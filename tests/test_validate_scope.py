@@ -607,3 +607,27 @@ def test_many_touched_models_list_the_base_whole(
     same(scoped, full)
     assert scoped.change is not None
     assert {c.name for c in scoped.change.models} == {"fraud", "ranker"}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "- 'models:/churn@champion'",  # single-quoted
+        '- "models:/churn\\\n    @champion"',  # an escaped line break joins with nothing
+        "- ! models:/churn@champion # the non-specific tag, a comment",
+        "- >-\n    models:/churn@champion",  # a folded block scalar
+    ],
+)
+def test_other_spellings_of_a_parent_are_found(
+    repo: Path, caplog: pytest.LogCaptureFixture, spelling: str
+) -> None:
+    """Each YAML spelling of a parent holds ``models:/churn@`` or a backslash (red team)."""
+
+    def base(root: Path) -> None:
+        victim("models:/churn@champion")(root)
+        set_line(root / "models/scorer/2/version.yaml", "- models:/churn@champion", spelling)
+        record = (root / "models/scorer/2/version.yaml").read_text()
+        assert "churn@champion" in str(load_index(root).models["scorer"].version(2).record), record
+
+    report = attack(repo, base, drop_alias, caplog)
+    assert [f.file for f in of(report, "RG601")] == ["models/scorer/2/version.yaml"]

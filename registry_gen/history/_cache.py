@@ -213,7 +213,8 @@ def _load(path: Path, root: Path) -> tuple[str, int, list[Event]] | None:
         return head, seconds, [_event(row, commits) for row in data["events"]]
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError, KeyError, IndexError) as error:
+    except (OSError, ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
+        # OverflowError: a date past datetime's range once in UTC.
         log.info("history cache %s ignored (%s)", path, error)
         return None
 

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from registry_gen import __version__
+from registry_gen._cache_guard import UnsafeCache, check_private
 from registry_gen.paths import atomic_write
 
 log = logging.getLogger("mkdocs.plugins.registry")
@@ -170,6 +171,13 @@ class PageCache:
         """
         cache = cls(folder, fingerprint, site_dir=site_dir)
         try:
+            # Another local user who can write here could plant pages (docs/security.md, 9).
+            for path in (folder.parent, folder, folder / _BLOBS, folder / MANIFEST):
+                check_private(path, "site page cache")
+        except UnsafeCache as error:
+            cache.stats.reason = str(error)
+            return cache
+        try:
             data = json.loads((folder / MANIFEST).read_bytes())
         except FileNotFoundError:
             cache.stats.reason = "no cache yet"
@@ -280,6 +288,7 @@ class PageCache:
 
     def save(self) -> None:
         """Write the manifest of this build atomically and drop HTML no page refers to."""
+        _private_folders(self.folder)
         atomic_write(
             self.folder / MANIFEST,
             json.dumps(
@@ -342,7 +351,7 @@ def _trusted_groups(data: Any) -> dict[str, list[Any]]:
 
 def _write_blob(path: Path, data: bytes) -> None:
     # No fsync: a blob is checked against its name (its hash) before it is used.
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _private_folders(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".blob-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -351,3 +360,12 @@ def _write_blob(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _private_folders(folder: Path) -> None:
+    """Make ``folder`` and its missing parents 0700, whatever the umask (as cache.py does)."""
+    missing = [folder, *folder.parents]
+    missing = [p for p in missing if not p.exists()]
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is masked by the umask

@@ -67,6 +67,10 @@ class SiteFolder:
         for entry in os.scandir(source):
             name = f"{relative}{entry.name}"
             there = target / entry.name
+            if entry.is_symlink():
+                # No build writes one: taken back, this build's pages would be written
+                # through it, outside the site folder. It goes with the hidden folder.
+                continue
             if not os.path.lexists(there):
                 Path(entry.path).rename(there)
                 self._note_taken(there, name, entry.is_dir(follow_symlinks=False))
@@ -77,9 +81,14 @@ class SiteFolder:
         if not folder:
             self.taken.add(relative)
             return
-        for top, _, files in os.walk(path):
+        for top, folders, files in os.walk(path):
+            # os.walk lists a symlink to a folder with the folders and does not enter it.
+            links = [n for n in (*folders, *files) if (Path(top) / n).is_symlink()]
+            for name in links:
+                (Path(top) / name).unlink()  # as in _merge: never written through
+            folders[:] = [n for n in folders if n not in links]
             prefix = Path(top).relative_to(self.site_dir).as_posix()
-            self.taken.update(f"{prefix}/{name}" for name in files)
+            self.taken.update(f"{prefix}/{name}" for name in files if name not in links)
 
     def relative(self, path: str | Path) -> str:
         """``path`` (in the site folder) relative to it, POSIX style."""
