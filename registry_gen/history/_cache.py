@@ -32,13 +32,13 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime
-from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import Any, get_args
 
-from registry_gen import __version__, _git
+from registry_gen import _git
 from registry_gen._cache_guard import UnsafeCache, check_private
+from registry_gen._code_digest import code_digest
 from registry_gen.errors import GitError
 from registry_gen.paths import atomic_write
 
@@ -58,13 +58,7 @@ _HEX = frozenset("0123456789abcdef")
 
 def code_fingerprint() -> str:
     """A hash of the code that makes the history (this package and the YAML reader)."""
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}".encode())
-    package = resources.files("registry_gen.history")
-    for entry in sorted(package.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
-    for module in ("yamlio.py", "uri.py"):
-        digest.update((resources.files("registry_gen") / module).read_bytes())
+    digest = code_digest(FORMAT, "registry_gen.history", ("yamlio.py", "uri.py"))
     return digest.hexdigest()
 
 

@@ -35,12 +35,13 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from registry_gen import __version__
 from registry_gen._cache_guard import UnsafeCache, check_private
+from registry_gen._code_digest import code_digest
 from registry_gen.paths import atomic_write
 
 log = logging.getLogger("mkdocs.plugins.registry")
@@ -59,11 +60,7 @@ def sha(data: bytes) -> str:
 
 def code_fingerprint() -> str:
     """registry-gen's version, the site package's own code and the versions of MkDocs & co."""
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}".encode())
-    package = resources.files("registry_gen.site")
-    for entry in sorted(package.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".py"):
-            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
+    digest = code_digest(FORMAT, "registry_gen.site")
     for name in _PACKAGES:
         try:
             digest.update(f"\0{name}={metadata.version(name)}".encode())
