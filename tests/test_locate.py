@@ -341,7 +341,9 @@ def test_site_format_and_missing_model(site: tuple[str, Path, list[Any]], cache_
     with pytest.raises(ModelNotFound, match="'ghost'"):
         SiteRegistry(url, cache=ArtifactCache(cache_dir)).resolve(ModelUri.parse("models:/ghost/1"))
     index = root / "api" / "index.json"
-    index.write_text(index.read_text().replace('"format": 1', '"format": 2'))
+    document = json.loads(index.read_text())
+    document["format"] = 2
+    index.write_text(json.dumps(document))
     with pytest.raises(ArtifactError, match="upgrade registry-gen"):
         load_model("models:/churn/1", registry=url)
 

@@ -61,7 +61,7 @@ def _files(site: Path) -> dict[str, bytes]:
         for p in sorted(site.rglob("*"))
         if p.is_file()
     }
-    files["api/index.json"] = re.sub(rb'"generated_at": "[^"]*"', b"", files["api/index.json"])
+    files["api/index.json"] = re.sub(rb'"generated_at": ?"[^"]*"', b"", files["api/index.json"])
     return files
 
 

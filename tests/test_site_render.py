@@ -270,7 +270,7 @@ def test_build_files_is_pure_and_complete(small: tuple[RegistryIndex, History]) 
         f"{ASSET_DIR}/registry.css",
         f"{ASSET_DIR}/registry.js",
     } <= set(files)
-    assert '"generated_at": "2026-04-01T00:00:00Z"' in files["api/index.json"]
+    assert '"generated_at":"2026-04-01T00:00:00Z"' in files["api/index.json"]
 
 
 # Every class name a generated page may write: chosen from fixed sets, never from a value.

@@ -53,7 +53,9 @@ _URL_CREDENTIALS = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
 
 def _dump(data: ApiIndex | ApiModel) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    # Compact: the API is read by programs, and only an unindented dump takes
+    # CPython's C encoder (4-5x faster; every model's document is written per build).
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _version_entry(version: ModelVersion) -> ApiVersion:
